@@ -1,0 +1,1 @@
+"""Sub-commands of the `scamguard` CLI, one module per group (see bot.cli)."""

@@ -1,0 +1,104 @@
+"""The detector: prepares a message once, runs every check over it, combines the hits.
+
+A check is any callable `check(message, context) -> Iterable[Hit]`; the detector holds a
+tuple of them built from one immutable RuleSet, so a rule reload is a new Detector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bot.core import impersonation, secrets
+from bot.core.links import Link, extract_links
+from bot.core.model import DEFAULT_CONTEXT, ChatContext, CheckRequest, Hit, Severity, Verdict
+from bot.core.normalize import PreparedText, prepare
+from bot.core.ruleset import RuleSet
+
+# Text beyond this is not matched by phrase rules (Telegram caps messages at 4096 characters);
+# the head and the tail of longer inputs are kept.
+MAX_TEXT = 16_384
+_TAIL = 4_096
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A request prepared once for all checks: normalised text forms and extracted links."""
+
+    request: CheckRequest
+    text: PreparedText
+    links: tuple[Link, ...]
+
+
+Check = Callable[[Message, ChatContext], Iterable[Hit]]
+
+# Probability that a message is a scam given one hit of this severity; hits combine by
+# noisy-OR. Thresholds per sensitivity: (suspicious, scam).
+SEVERITY_WEIGHT = {
+    Severity.LOW: 0.15,
+    Severity.MEDIUM: 0.40,
+    Severity.HIGH: 0.80,
+    Severity.CRITICAL: 0.97,
+}
+THRESHOLDS = {
+    "low": (0.75, 0.95),
+    "normal": (0.40, 0.90),
+    "high": (0.30, 0.78),
+}
+
+
+def combine(hits: Iterable[Hit]) -> float:
+    """Noisy-OR of the hits' severity weights: independent pieces of evidence add up."""
+    keep = 1.0
+    for hit in hits:
+        keep *= 1.0 - SEVERITY_WEIGHT[hit.severity]
+    return 1.0 - keep
+
+
+def label(score: float, sensitivity: str = "normal") -> str:
+    suspicious, scam = THRESHOLDS.get(sensitivity, THRESHOLDS["normal"])
+    if score >= scam:
+        return "scam"
+    if score >= suspicious:
+        return "suspicious"
+    return "clean"
+
+
+def clip(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - _TAIL] + "\n" + text[-_TAIL:]
+
+
+class Detector:
+    """Checks messages against one RuleSet."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self.checks: tuple[Check, ...] = (
+            rules.patterns.check,
+            rules.links.check,
+            impersonation.ImpersonationCheck(rules.links.brands),
+            secrets.check_secrets,
+            rules.samples.check,
+        )
+
+    def prepare(self, request: CheckRequest) -> Message:
+        text = clip(request.text)
+        return Message(
+            request=request,
+            text=prepare(text),
+            links=extract_links(text, request.urls, request.anchors),
+        )
+
+    def check(self, request: CheckRequest, context: ChatContext = DEFAULT_CONTEXT) -> Verdict:
+        message = self.prepare(request)
+        found: dict[str, Hit] = {}
+        for check in self.checks:
+            for hit in check(message, context):
+                old = found.get(hit.rule)
+                if old is None or hit.severity > old.severity:
+                    found[hit.rule] = hit
+        hits = tuple(sorted(found.values(), key=lambda h: (-h.severity, h.rule)))
+        score = combine(hits)
+        return Verdict(label(score, context.sensitivity), score, hits)

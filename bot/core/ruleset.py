@@ -1,0 +1,64 @@
+"""The immutable RuleSet: every rule file of one rules directory, loaded at once.
+
+`load_ruleset` either returns a complete new set or raises RuleSetError listing every problem
+as `path:line: message`; callers keep their previous set in that case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.links import LinkData, load_link_data
+from bot.core.patterns import PatternRules, load_pattern_rules
+from bot.core.similarity import SampleIndex, load_samples
+from bot.errors import RuleFileError, RuleSetError
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    source: Path
+    digest: str
+    patterns: PatternRules
+    links: LinkData
+    samples: SampleIndex
+
+
+def rules_digest(directory: Path) -> str:
+    """A fingerprint of every file under the directory (names, sizes, mtimes)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        if "__pycache__" in path.parts:
+            continue
+        st = path.stat()
+        h.update(f"{path.relative_to(directory)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def load_ruleset(directory: Path | str) -> RuleSet:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise RuleSetError([RuleFileError(str(directory), 0, "rules directory not found")])
+    errors: list[RuleFileError] = []
+    parts: dict[str, object] = {}
+    for name, loader in (
+        ("patterns", load_pattern_rules),
+        ("links", load_link_data),
+        ("samples", load_samples),
+    ):
+        try:
+            parts[name] = loader(directory)
+        except RuleSetError as exc:
+            errors.extend(exc.errors)
+        except RuleFileError as exc:
+            errors.append(exc)
+    if errors:
+        raise RuleSetError(errors)
+    return RuleSet(
+        source=directory,
+        digest=rules_digest(directory),
+        patterns=parts["patterns"],  # type: ignore[arg-type]
+        links=parts["links"],  # type: ignore[arg-type]
+        samples=parts["samples"],  # type: ignore[arg-type]
+    )

@@ -1,0 +1,185 @@
+"""The one typed settings object, built from the environment at start.
+
+Nothing else in the project reads `os.environ`. A bad value fails fast with a message that
+names the variable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import SettingsError
+from rules import RULES_DIR
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAddress:
+    host: str
+    port: int
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.host in ("localhost", ""):
+            return self.host == "localhost"
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of a running scamguard. See README, "Settings"."""
+
+    token: str | None = field(default=None, repr=False)
+    api_url: str = DEFAULT_API_URL
+    db_path: Path = Path("scamguard.db")
+    rules_dir: Path = RULES_DIR
+    mode: str = "polling"
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    http: HttpAddress | None = None
+    http_token: str | None = field(default=None, repr=False)
+    operators: frozenset[int] = frozenset()
+    log_level: str = "INFO"
+    log_json: bool = False
+    retention_days: int = 90
+    expand_links: bool = False
+    link_timeout: float = 3.0
+    rules_watch_seconds: float = 3.0
+
+    def require_token(self) -> str:
+        """The bot token, or a SettingsError that says how to provide a valid one."""
+        if not self.token:
+            raise SettingsError(
+                "SCAMGUARD_TOKEN is not set: get a token from @BotFather and export it"
+            )
+        if not _TOKEN_RE.match(self.token):
+            raise SettingsError(
+                "SCAMGUARD_TOKEN does not look like a bot token (expected <digits>:<secret>)"
+            )
+        return self.token
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read SCAMGUARD_* variables; raise SettingsError naming the first bad one."""
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value.strip() if value is not None and value.strip() else None
+
+        mode = (get("SCAMGUARD_MODE") or "polling").lower()
+        if mode not in ("polling", "webhook"):
+            raise SettingsError("SCAMGUARD_MODE must be 'polling' or 'webhook'")
+        webhook_url = get("SCAMGUARD_WEBHOOK_URL")
+        webhook_secret = get("SCAMGUARD_WEBHOOK_SECRET")
+        http = _parse_http(get("SCAMGUARD_HTTP"))
+        if mode == "webhook":
+            if not webhook_url:
+                raise SettingsError("SCAMGUARD_MODE=webhook needs SCAMGUARD_WEBHOOK_URL")
+            if not webhook_secret or not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", webhook_secret):
+                raise SettingsError(
+                    "SCAMGUARD_MODE=webhook needs SCAMGUARD_WEBHOOK_SECRET "
+                    "(1-256 characters A-Z a-z 0-9 _ -)"
+                )
+            if http is None:
+                raise SettingsError("SCAMGUARD_MODE=webhook needs SCAMGUARD_HTTP=host:port")
+
+        level = (get("SCAMGUARD_LOG_LEVEL") or "INFO").upper()
+        if level not in _LOG_LEVELS:
+            raise SettingsError(f"SCAMGUARD_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+
+        rules = get("SCAMGUARD_RULES")
+        return cls(
+            token=get("SCAMGUARD_TOKEN"),
+            api_url=get("SCAMGUARD_API_URL") or DEFAULT_API_URL,
+            db_path=Path(get("SCAMGUARD_DB") or "scamguard.db"),
+            rules_dir=Path(rules) if rules else RULES_DIR,
+            mode=mode,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            http=http,
+            http_token=get("SCAMGUARD_HTTP_TOKEN"),
+            operators=_parse_ids(get("SCAMGUARD_OPERATORS")),
+            log_level=level,
+            log_json=_parse_bool(get("SCAMGUARD_LOG_JSON"), "SCAMGUARD_LOG_JSON"),
+            retention_days=_parse_int(
+                get("SCAMGUARD_RETENTION_DAYS"), "SCAMGUARD_RETENTION_DAYS", 90, 1, 3650
+            ),
+            expand_links=_parse_bool(get("SCAMGUARD_EXPAND_LINKS"), "SCAMGUARD_EXPAND_LINKS"),
+            link_timeout=_parse_float(
+                get("SCAMGUARD_LINK_TIMEOUT"), "SCAMGUARD_LINK_TIMEOUT", 3.0, 0.1, 30.0
+            ),
+            rules_watch_seconds=_parse_float(
+                get("SCAMGUARD_RULES_WATCH"), "SCAMGUARD_RULES_WATCH", 3.0, 0.0, 3600.0
+            ),
+        )
+
+
+def _parse_http(value: str | None) -> HttpAddress | None:
+    if value is None or value.lower() == "off":
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise SettingsError("SCAMGUARD_HTTP must be host:port, e.g. 127.0.0.1:8080")
+    return HttpAddress(host.strip("[]") or "0.0.0.0", int(port))
+
+
+def _parse_ids(value: str | None) -> frozenset[int]:
+    if not value:
+        return frozenset()
+    out = set()
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d{1,20}", part):
+            raise SettingsError(f"SCAMGUARD_OPERATORS: {part!r} is not a Telegram user id")
+        out.add(int(part))
+    return frozenset(out)
+
+
+def _parse_bool(value: str | None, name: str) -> bool:
+    if value is None:
+        return False
+    low = value.lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false")
+
+
+def _parse_int(value: str | None, name: str, default: int, lo: int, hi: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+    if not lo <= number <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}")
+    return number
+
+
+def _parse_float(value: str | None, name: str, default: float, lo: float, hi: float) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+    if not lo <= number <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}")
+    return number

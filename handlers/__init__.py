@@ -1,0 +1,1 @@
+"""Telegram update handlers: the only place besides the wiring that knows PTB types."""
