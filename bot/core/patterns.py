@@ -1,23 +1,570 @@
-"""Phrase and pattern rules (placeholder; the engine is being written)."""
+"""Phrase and pattern rules: concepts from per-language lexicons, combined by rules.
+
+Loading compiles every phrase of every language into one Aho-Corasick automaton over the
+normalised skeleton, and every moderator regular expression into one RE2 set; a message is
+scanned once, and only the rules whose first concept occurs are evaluated. Scope is modelled,
+not listed: concepts must meet within a sentence, a negation before a rule's first concept in
+the same clause cancels it, and advice or discussion framing cancels guarded rules.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.core.model import ChatContext, Hit
+import ahocorasick
+import re2
+
+from bot.core.model import ChatContext, Hit, Severity
+from bot.core.normalize import skeleton
+from bot.core.yamlfile import LDict, line_of, read_yaml
+from bot.errors import RuleFileError, RuleSetError
 
 if TYPE_CHECKING:
     from bot.core.detector import Message
 
+BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact"})
+NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
+GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK)
+SCOPES = ("sentence", "message")
+# How far (in characters of normalised text) a negation reaches forward to its verb.
+NEGATION_REACH = 48
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,80}$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,60}$")
+_LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+_SENTENCE_END = re.compile(r"[!?\n。！？؟…]+|\.(?=\s|$)")
+_CLAUSE_END = re.compile(r"[,;:，；：、]")
+_HANDLE_RE = re.compile(r"(?<![\w.])@[a-z][a-z0-9_]{3,31}\b|\bt\.me/|\btelegram\.me/")
+_URLISH_RE = re.compile(r"\bhttps?://|\bwww\.|\bhxxps?://")
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.max_mem = 8 << 20
+
+
+def _is_word_char(c: str) -> bool:
+    # Letters and digits of scripts that separate words with spaces; CJK and Thai characters
+    # are not word characters here, so Latin phrases still match next to them.
+    return (c.isalnum() or c == "_") and ord(c) < 0x0E00
+
+
+def _spaceless(text: str) -> bool:
+    """True when a phrase is written in a script without spaces between words."""
+    return any(0x0E00 <= ord(c) <= 0x0E7F or 0x2E80 <= ord(c) <= 0xFFEF for c in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    lang: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class PatternRule:
+    """One rule: concepts that together are a scam signal, with its own examples."""
+
+    id: str
+    category: str
+    severity: Severity
+    reason: str
+    all: tuple[str, ...]
+    any: tuple[str, ...] = ()
+    not_: tuple[str, ...] = ()
+    scope: str = "sentence"
+    guarded: bool = True
+    match: tuple[Example, ...] = ()
+    no_match: tuple[Example, ...] = ()
+    source: str = ""
+    line: int = 0
+    hit: Hit = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "hit", Hit(self.id, self.category, self.severity, self.reason)
+        )
+
+    @property
+    def location(self) -> str:
+        return f"{self.source}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    concept: int
+    start: int
+    end: int
+    sentence: int
+    clause: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    concept: int
+    length: int
+    bounded: bool
+    prefix: bool
+
+
+class _CompiledRule:
+    """A rule with its concepts resolved to integer ids for the hot path."""
+
+    __slots__ = ("any", "guarded", "head", "message_scope", "not_", "required", "rule")
+
+    def __init__(self, rule: PatternRule, ids: dict[str, int]) -> None:
+        self.rule = rule
+        self.required = tuple(ids[c] for c in rule.all)
+        self.head = self.required[0]
+        self.any = tuple(ids[c] for c in rule.any)
+        self.not_ = tuple(ids[c] for c in rule.not_)
+        self.guarded = rule.guarded
+        self.message_scope = rule.scope == "message"
+
+
+class Scan:
+    """The concepts found in one message, with sentence and clause positions."""
+
+    __slots__ = ("builtins", "by_concept", "occurrences")
+
+    def __init__(self, occurrences: list[Occurrence], builtins: frozenset[int]) -> None:
+        self.occurrences = occurrences
+        self.builtins = builtins
+        by_concept: dict[int, list[Occurrence]] = defaultdict(list)
+        for occ in occurrences:
+            by_concept[occ.concept].append(occ)
+        self.by_concept = dict(by_concept)
+
+    def has(self, concept: int) -> bool:
+        return concept in self.builtins or concept in self.by_concept
+
 
 @dataclass(frozen=True)
 class PatternRules:
+    """The compiled phrase rules of a rule set."""
+
+    rules: tuple[PatternRule, ...] = ()
+    concepts: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    concept_langs: dict[str, frozenset[str]] = field(default_factory=dict)
+    _automaton: Any = field(default=None, repr=False, compare=False)
+    _regex_set: Any = field(default=None, repr=False, compare=False)
+    _regexes: tuple[tuple[int, Any], ...] = field(default=(), repr=False, compare=False)
+    _by_head: dict[int, tuple[_CompiledRule, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def concept_id(self, name: str) -> int | None:
+        return self._ids.get(name)
+
+    def scan(self, message: Message) -> Scan:
+        """Find every concept occurrence in the message's skeleton."""
+        text = message.text.skeleton
+        sentence_ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+        clause_ends = sorted(sentence_ends + [m.end() for m in _CLAUSE_END.finditer(text)])
+        raw: list[tuple[int, int, int]] = []
+        if self._automaton is not None and text:
+            n = len(text)
+            for end, terms in self._automaton.iter(text):
+                for term in terms:
+                    start = end - term.length + 1
+                    if term.bounded:
+                        if start > 0 and _is_word_char(text[start - 1]):
+                            continue
+                        if not term.prefix and end + 1 < n and _is_word_char(text[end + 1]):
+                            continue
+                    raw.append((term.concept, start, end + 1))
+        if self._regex_set is not None and text:
+            for index in self._regex_set.Match(text) or ():
+                concept, pattern = self._regexes[index]
+                raw.extend((concept, m.start(), m.end()) for m in pattern.finditer(text))
+        breaker = self._ids.get(CLAUSE_BREAK)
+        if breaker is not None:
+            clause_ends.extend(start for c, start, _ in raw if c == breaker)
+            clause_ends.sort()
+        occurrences = [
+            Occurrence(c, s, e, bisect_right(sentence_ends, s), bisect_right(clause_ends, s))
+            for c, s, e in raw
+        ]
+        return Scan(occurrences, self._builtins(message))
+
+    def _builtins(self, message: Message) -> frozenset[int]:
+        folded = message.text.folded
+        has_handle = bool(_HANDLE_RE.search(folded)) or any(
+            getattr(link, "source", "") == "handle"
+            or getattr(link, "host", "") in ("t.me", "telegram.me")
+            for link in message.links
+        )
+        has_link = bool(message.links) or bool(_URLISH_RE.search(folded))
+        found = set()
+        if has_link:
+            found.add(self._ids["@link"])
+        if has_handle:
+            found.add(self._ids["@handle"])
+        if has_link or has_handle:
+            found.add(self._ids["@contact"])
+        return frozenset(found)
+
+    def fired(self, message: Message) -> list[PatternRule]:
+        """The rules that fire on a message, in rule-file order."""
+        if not self.rules:
+            return []
+        scan = self.scan(message)
+        if not scan.occurrences:
+            return []
+        framed = any(
+            self._ids.get(name) in scan.by_concept for name in (ADVICE, DISCUSSION)
+        )
+        negation = self._ids.get(NEGATION)
+        negations = scan.by_concept.get(negation, []) if negation is not None else []
+        out: list[PatternRule] = []
+        for head in (*scan.by_concept, *scan.builtins):
+            for compiled in self._by_head.get(head, ()):
+                if compiled.guarded and framed:
+                    continue
+                if self._rule_holds(compiled, scan, negations if compiled.guarded else []):
+                    out.append(compiled.rule)
+        order = {rule.id: i for i, rule in enumerate(self.rules)}
+        out.sort(key=lambda r: order[r.id])
+        return out
+
+    def _rule_holds(
+        self, rule: _CompiledRule, scan: Scan, negations: Sequence[Occurrence]
+    ) -> bool:
+        by = scan.by_concept
+        for concept in rule.required:
+            if not scan.has(concept):
+                return False
+        if rule.message_scope:
+            if rule.any and not any(scan.has(c) for c in rule.any):
+                return False
+            if any(scan.has(c) for c in rule.not_):
+                return False
+            heads = by.get(rule.head, ())
+            return not heads or any(not _negated(h, negations) for h in heads)
+        # sentence scope: the sentences where every required concept occurs
+        common: set[int] | None = None
+        for concept in rule.required:
+            if concept in scan.builtins and concept not in by:
+                continue
+            sentences = {occ.sentence for occ in by[concept]}
+            common = sentences if common is None else common & sentences
+            if not common:
+                return False
+        if common is None:
+            return False
+        for sentence in sorted(common):
+            if rule.any and not any(
+                c in scan.builtins or any(o.sentence == sentence for o in by.get(c, ()))
+                for c in rule.any
+            ):
+                continue
+            if any(
+                c in scan.builtins or any(o.sentence == sentence for o in by.get(c, ()))
+                for c in rule.not_
+            ):
+                continue
+            heads = [o for o in by.get(rule.head, ()) if o.sentence == sentence]
+            if not heads or any(not _negated(h, negations) for h in heads):
+                return True
+        return False
+
     def check(self, message: Message, context: ChatContext) -> Iterable[Hit]:
-        return ()
+        return [rule.hit for rule in self.fired(message)]
+
+
+def _negated(head: Occurrence, negations: Sequence[Occurrence]) -> bool:
+    return any(
+        n.clause == head.clause and n.start < head.start and head.start - n.end <= NEGATION_REACH
+        for n in negations
+    )
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def _as_list(value: Any, what: str, source: str, line: int) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        raise RuleFileError(source, line, f"{what} must be a list")
+    return value
+
+
+@dataclass
+class _Builder:
+    """Collects lexicons and rules, then compiles them into PatternRules."""
+
+    errors: list[RuleFileError] = field(default_factory=list)
+    phrases: dict[str, list[tuple[str, _Term]]] = field(default_factory=dict)
+    regexes: list[tuple[str, str, str, int]] = field(default_factory=list)
+    concept_langs: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    languages: list[str] = field(default_factory=list)
+    rules: list[PatternRule] = field(default_factory=list)
+    terms: dict[str, list[tuple[str, bool, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def error(self, source: str, line: int, message: str) -> None:
+        self.errors.append(RuleFileError(source, line, message))
+
+    # lexicons ------------------------------------------------------------------------------
+
+    def add_lexicon(self, data: Any, source: str) -> None:
+        if not isinstance(data, dict):
+            self.error(source, line_of(data, 1), "a lexicon must be a mapping with 'lang' and "
+                       "'concepts'")
+            return
+        unknown = set(data) - {"lang", "concepts", "notes"}
+        for key in sorted(unknown):
+            self.error(source, line_of(data), f"unknown key {key!r}")
+        lang = data.get("lang")
+        if not isinstance(lang, str) or not _LANG_RE.match(lang):
+            self.error(source, line_of(lang, line_of(data)), "'lang' must be a language code "
+                       "such as en, vi, zh")
+            return
+        if lang in self.languages:
+            self.error(source, line_of(lang), f"language {lang!r} already has a lexicon")
+            return
+        self.languages.append(lang)
+        concepts = data.get("concepts")
+        if not isinstance(concepts, dict):
+            self.error(source, line_of(data), "'concepts' must be a mapping of concept: "
+                       "[phrases]")
+            return
+        for name, terms in concepts.items():
+            line = line_of(name, line_of(concepts))
+            if not _NAME_RE.match(name):
+                self.error(source, line, f"concept name {name!r}: use lower_snake_case")
+                continue
+            if not isinstance(terms, list) or not terms:
+                self.error(source, line_of(terms, line), f"concept {name!r}: give a list of "
+                           "phrases")
+                continue
+            self.concept_langs[name].add(lang)
+            for term in terms:
+                self._add_term(name, term, source, line_of(term, line))
+
+    def _add_term(self, concept: str, term: Any, source: str, line: int) -> None:
+        if not isinstance(term, str) or not term.strip():
+            self.error(source, line, f"concept {concept!r}: a phrase must be non-empty text")
+            return
+        text = term.strip()
+        if len(text) > 2 and text.startswith("/") and text.endswith("/"):
+            pattern = text[1:-1]
+            try:
+                re2.compile(pattern, _RE2_OPTIONS)
+            except re2.error as exc:
+                reason = exc.args[0].decode() if exc.args and isinstance(
+                    exc.args[0], bytes) else str(exc)
+                self.error(source, line, f"concept {concept!r}: invalid regular expression "
+                           f"/{pattern}/: {reason} (RE2 syntax: no look-around or "
+                           "back-references)")
+                return
+            self.regexes.append((concept, pattern, source, line))
+            return
+        prefix = text.endswith("*")
+        body = skeleton(text.rstrip("*")).strip()
+        if "*" in body:
+            self.error(source, line, f"concept {concept!r}: '*' is only allowed at the end")
+            return
+        if len(body) < 2:
+            self.error(source, line, f"concept {concept!r}: phrase {term!r} is too short to "
+                       "match safely")
+            return
+        bounded = not _spaceless(body)
+        self.terms[concept].append((body, bounded, prefix))
+
+    # rules ---------------------------------------------------------------------------------
+
+    def add_rules(self, data: Any, source: str) -> None:
+        if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+            self.error(source, line_of(data, 1), "a pattern file must have a 'rules:' list")
+            return
+        for key in sorted(set(data) - {"rules", "notes"}):
+            self.error(source, line_of(data), f"unknown key {key!r}")
+        for item in data["rules"]:
+            try:
+                self.rules.append(self._parse_rule(item, source))
+            except RuleFileError as exc:
+                self.errors.append(exc)
+
+    def _parse_rule(self, item: Any, source: str) -> PatternRule:
+        if not isinstance(item, LDict):
+            raise RuleFileError(source, line_of(item), "each rule must be a mapping")
+        line = item.line
+        allowed = {"id", "category", "severity", "reason", "all", "any", "not", "scope",
+                   "guarded", "examples", "notes"}
+        for key in item:
+            if key not in allowed:
+                raise RuleFileError(source, line_of(key, line), f"unknown key {key!r}")
+        rid = item.get("id")
+        if not isinstance(rid, str) or not _ID_RE.match(rid):
+            raise RuleFileError(source, line, "'id' must be lower-case letters, digits, '.', "
+                                "'-' or '_' (e.g. key-request.seed-phrase)")
+        where = f"rule {rid}"
+        category = item.get("category")
+        if not isinstance(category, str) or not _NAME_RE.match(category):
+            raise RuleFileError(source, line_of(category, line), f"{where}: 'category' must be "
+                                "lower_snake_case")
+        try:
+            severity = Severity.parse(str(item.get("severity", "")))
+        except ValueError as exc:
+            raise RuleFileError(source, line_of(item.get("severity"), line),
+                                f"{where}: {exc}") from None
+        reason = item.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise RuleFileError(source, line, f"{where}: 'reason' must say why in plain words")
+        concepts: dict[str, tuple[str, ...]] = {}
+        for key in ("all", "any", "not"):
+            values = _as_list(item.get(key), f"{where}: '{key}'", source, line)
+            if not all(isinstance(v, str) and v for v in values):
+                raise RuleFileError(source, line_of(item.get(key), line),
+                                    f"{where}: '{key}' must list concept names")
+            concepts[key] = tuple(str(v) for v in values)
+        if not concepts["all"]:
+            raise RuleFileError(source, line, f"{where}: 'all' must name at least one concept")
+        scope = item.get("scope", "sentence")
+        if scope not in SCOPES:
+            raise RuleFileError(source, line_of(scope, line),
+                                f"{where}: 'scope' must be one of {', '.join(SCOPES)}")
+        guarded = item.get("guarded", True)
+        if not isinstance(guarded, bool):
+            raise RuleFileError(source, line, f"{where}: 'guarded' must be true or false")
+        match, no_match = self._parse_examples(item.get("examples"), where, source, line)
+        return PatternRule(
+            id=rid, category=category, severity=severity, reason=reason.strip(),
+            all=concepts["all"], any=concepts["any"], not_=concepts["not"], scope=str(scope),
+            guarded=guarded, match=match, no_match=no_match, source=source, line=line,
+        )
+
+    def _parse_examples(
+        self, data: Any, where: str, source: str, line: int
+    ) -> tuple[tuple[Example, ...], tuple[Example, ...]]:
+        if not isinstance(data, dict):
+            raise RuleFileError(source, line, f"{where}: needs 'examples' with 'match' and "
+                                "'no_match' lists")
+        out: dict[str, list[Example]] = {"match": [], "no_match": []}
+        for key in data:
+            if key not in out:
+                raise RuleFileError(source, line_of(key, line),
+                                    f"{where}: examples: unknown key {key!r}")
+        for key in out:
+            items = data.get(key)
+            if not isinstance(items, list) or not items:
+                raise RuleFileError(source, line_of(items, line_of(data, line)),
+                                    f"{where}: needs at least one '{key}' example")
+            for ex in items:
+                if isinstance(ex, str):
+                    out[key].append(Example(str(ex), None, line_of(ex, line)))
+                elif isinstance(ex, dict) and isinstance(ex.get("text"), str):
+                    lang = ex.get("lang")
+                    out[key].append(Example(str(ex["text"]), str(lang) if lang else None,
+                                            line_of(ex, line)))
+                else:
+                    raise RuleFileError(source, line_of(ex, line), f"{where}: an example is "
+                                        "a text or {text: ..., lang: ...}")
+        return tuple(out["match"]), tuple(out["no_match"])
+
+    # compile -------------------------------------------------------------------------------
+
+    def build(self) -> PatternRules:
+        seen: dict[str, PatternRule] = {}
+        for rule in self.rules:
+            if rule.id in seen:
+                self.error(rule.source, rule.line, f"duplicate rule id {rule.id!r} (first at "
+                           f"{seen[rule.id].location})")
+            seen[rule.id] = rule
+        defined = set(self.concept_langs) | BUILTIN_CONCEPTS
+        for rule in self.rules:
+            for name in (*rule.all, *rule.any, *rule.not_):
+                if name not in defined:
+                    self.error(rule.source, rule.line, f"rule {rule.id}: concept {name!r} is "
+                               "not defined in any lexicon")
+        if self.errors:
+            raise RuleSetError(self.errors)
+
+        names = sorted(defined | set(GUARD_CONCEPTS))
+        ids = {name: i for i, name in enumerate(names)}
+        automaton = None
+        entries: dict[str, list[_Term]] = defaultdict(list)
+        for concept, written in self.terms.items():
+            for body, bounded, prefix in written:
+                term = _Term(ids[concept], len(body), bounded, prefix)
+                if term not in entries[body]:
+                    entries[body].append(term)
+        if entries:
+            automaton = ahocorasick.Automaton()
+            for body, terms in entries.items():
+                automaton.add_word(body, tuple(terms))
+            automaton.make_automaton()
+        regex_set = None
+        regexes: list[tuple[int, Any]] = []
+        if self.regexes:
+            regex_set = re2.Set.SearchSet(_RE2_OPTIONS)
+            for concept, pattern, _source, _line in self.regexes:
+                regex_set.Add(pattern)
+                regexes.append((ids[concept], re2.compile(pattern, _RE2_OPTIONS)))
+            regex_set.Compile()
+        by_head: dict[int, list[_CompiledRule]] = defaultdict(list)
+        for rule in self.rules:
+            compiled = _CompiledRule(rule, ids)
+            by_head[compiled.head].append(compiled)
+        return PatternRules(
+            rules=tuple(self.rules),
+            concepts=tuple(names),
+            languages=tuple(sorted(self.languages)),
+            concept_langs={k: frozenset(v) for k, v in self.concept_langs.items()},
+            _automaton=automaton,
+            _regex_set=regex_set,
+            _regexes=tuple(regexes),
+            _by_head={k: tuple(v) for k, v in by_head.items()},
+            _ids=ids,
+        )
+
+
+def compile_pattern_rules(
+    lexicons: Iterable[tuple[Any, str]], pattern_files: Iterable[tuple[Any, str]]
+) -> PatternRules:
+    """Build PatternRules from parsed documents `(data, source)`; pure, for tests and tools."""
+    builder = _Builder()
+    for data, source in lexicons:
+        builder.add_lexicon(data, source)
+    for data, source in pattern_files:
+        builder.add_rules(data, source)
+    return builder.build()
 
 
 def load_pattern_rules(rules_dir: Path) -> PatternRules:
-    return PatternRules()
+    """Read `lexicon/*.yaml` and `patterns/*.yaml` under the rules directory."""
+    errors: list[RuleFileError] = []
+
+    def read_all(folder: str) -> list[tuple[Any, str]]:
+        docs = []
+        for path in sorted((rules_dir / folder).glob("*.yaml")):
+            try:
+                docs.append((read_yaml(path), str(path)))
+            except RuleFileError as exc:
+                errors.append(exc)
+        return docs
+
+    lexicons = read_all("lexicon")
+    patterns = read_all("patterns")
+    try:
+        rules = compile_pattern_rules(lexicons, patterns)
+    except RuleSetError as exc:
+        errors.extend(exc.errors)
+        raise RuleSetError(errors) from None
+    if errors:
+        raise RuleSetError(errors)
+    return rules

@@ -1,0 +1,214 @@
+"""`scamguard check | scan | rules lint | rules test | bench`: the detection core on the command
+line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from bot.core.detector import Detector
+from bot.core.model import CheckRequest, RequestError, Verdict
+from bot.core.ruleset import load_ruleset
+from bot.errors import RuleSetError
+from rules import RULES_DIR
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BAD_LINES = 0, 1, 2, 3
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("check", help="verdict for one message")
+    p.add_argument("text", nargs="+", help="the message text ('-' reads it from stdin)")
+    p.add_argument("--json", action="store_true", help="print the scan-output JSON object")
+    p.add_argument("--rules", type=Path, default=None, help="rules directory")
+    p.add_argument("--lang", default=None, help="language of the message, if known")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("scan", help="JSONL in, JSONL out (one verdict per line)")
+    p.add_argument("file", help="input file, '-' for stdin")
+    p.add_argument("--rules", type=Path, default=None, help="rules directory")
+    p.set_defaults(func=cmd_scan)
+
+    rules = sub.add_parser("rules", help="lint and test rule files")
+    rsub = rules.add_subparsers(dest="rules_command", metavar="ACTION")
+    rules.set_defaults(func=lambda args: (rules.print_help(), EXIT_USAGE)[1])
+    p = rsub.add_parser("lint", help="validate rule files (errors as path:line: message)")
+    p.add_argument("dir", nargs="?", type=Path, default=None)
+    p.set_defaults(func=cmd_rules_lint)
+    p = rsub.add_parser("test", help="run every rule's examples; measure on labelled corpora")
+    p.add_argument("dir", nargs="?", type=Path, default=None)
+    p.add_argument("--corpus", action="append", type=Path, default=[], metavar="FILE",
+                   help="labelled JSONL (text, label, lang, category); repeatable")
+    p.add_argument("--json", action="store_true", help="print the corpus report as JSON")
+    p.add_argument("--show", type=int, default=20, metavar="N",
+                   help="false positives and misses to list (default 20)")
+    p.set_defaults(func=cmd_rules_test)
+
+    p = sub.add_parser("bench", help="throughput and latency of the detection core")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--rules", type=Path, default=None, help="rules directory")
+    p.add_argument("--messages", type=int, default=20_000, help="messages per run")
+    p.add_argument("--scale", type=int, default=10,
+                   help="also measure with this many times the rules and list entries (0: skip)")
+    p.set_defaults(func=cmd_bench)
+
+
+def _detector(rules_dir: Path | None, out: IO[str] = sys.stderr) -> Detector:
+    return Detector(load_ruleset(rules_dir or RULES_DIR))
+
+
+def explain(verdict: Verdict) -> str:
+    """A readable explanation of a verdict for the terminal."""
+    head = {
+        "scam": "SCAM",
+        "suspicious": "SUSPICIOUS",
+        "clean": "CLEAN: no known scam pattern found",
+    }[verdict.verdict]
+    lines = [f"{head} (score {verdict.score:.2f})"]
+    for hit in verdict.hits:
+        lines.append(f"  - [{hit.severity.label}] {hit.category}: {hit.reason}  ({hit.rule})")
+    return "\n".join(lines)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    text = " ".join(args.text)
+    if text == "-":
+        text = sys.stdin.read()
+    detector = _detector(args.rules)
+    request = CheckRequest(text, lang=args.lang)
+    verdict = detector.check(request)
+    if args.json:
+        print(json.dumps({**request.to_dict(), **verdict.to_dict()}, ensure_ascii=False))
+    else:
+        print(explain(verdict))
+    return EXIT_OK
+
+
+def scan_lines(detector: Detector, lines: Iterable[str]) -> Iterator[tuple[dict[str, Any], bool]]:
+    """The scan contract: one output object per input line, in order; bad lines become
+    `{"line": N, "error": ...}` and the scan goes on."""
+    for number, line in enumerate(lines, 1):
+        line = line.rstrip("\r\n")
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield {"line": number, "error": f"invalid JSON: {exc.msg}"}, False
+            continue
+        try:
+            request = CheckRequest.from_dict(obj)
+        except RequestError as exc:
+            yield {"line": number, "error": str(exc)}, False
+            continue
+        yield {**obj, **detector.check(request).to_dict()}, True
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    detector = _detector(args.rules)
+    failed = False
+    if args.file == "-":
+        source: IO[str] = sys.stdin
+    else:
+        try:
+            source = open(args.file, encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError as exc:
+            print(f"scamguard scan: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+    with source:
+        for out, ok in scan_lines(detector, source):
+            failed |= not ok
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return EXIT_BAD_LINES if failed else EXIT_OK
+
+
+def cmd_rules_lint(args: argparse.Namespace) -> int:
+    directory = args.dir or RULES_DIR
+    try:
+        ruleset = load_ruleset(directory)
+    except RuleSetError as exc:
+        for error in exc.errors:
+            print(error)
+        print(f"{len(exc.errors)} problem(s) in {directory}", file=sys.stderr)
+        return EXIT_FAIL
+    n = len(ruleset.patterns.rules)
+    langs = ", ".join(ruleset.patterns.languages) or "none"
+    print(f"{directory}: {n} pattern rules, lexicons: {langs}: OK")
+    return EXIT_OK
+
+
+def _pct(x: float | None) -> str:
+    return "   -  " if x is None else f"{100 * x:5.1f}%"
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    from bot.core.evaluate import LabelledLine, evaluate, read_corpus, run_examples
+
+    directory = args.dir or RULES_DIR
+    try:
+        detector = Detector(load_ruleset(directory))
+    except RuleSetError as exc:
+        for error in exc.errors:
+            print(error)
+        return EXIT_FAIL
+    count, failures = run_examples(detector)
+    for failure in failures:
+        print(failure)
+    print(f"examples: {count - len(failures)} passed, {len(failures)} failed")
+    status = EXIT_FAIL if failures else EXIT_OK
+    if not args.corpus:
+        return status
+    lines: list[LabelledLine] = []
+    for path in args.corpus:
+        try:
+            lines.extend(read_corpus(path))
+        except (OSError, ValueError) as exc:
+            print(f"scamguard rules test: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+    report = evaluate(detector, lines)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return status
+    print()
+    print(f"{'':24} {'scam':>6} {'recall':>7} {'ham':>6} {'FP':>5} {'FP rate':>7} "
+          f"{'precision':>9}")
+    rows = [("all", report.total)]
+    rows += [(f"lang {k}", v) for k, v in sorted(report.by_lang.items())]
+    rows += [(f"file {k}", v) for k, v in sorted(report.by_file.items())]
+    rows += [(f"category {k}", v) for k, v in sorted(report.by_category.items())]
+    for name, t in rows:
+        print(f"{name[:24]:24} {t.scam:6d} {_pct(t.recall):>7} {t.ham:6d} {t.fp:5d} "
+              f"{_pct(t.fp_rate):>7} {_pct(t.precision):>9}")
+    if report.spam:
+        print(f"spam lines (not judged): {report.spam}, flagged {report.spam_flagged}")
+    if report.fp_rules:
+        print("\nrules behind false positives: " + ", ".join(
+            f"{k} ({v})" for k, v in report.fp_rules.most_common(15)))
+    if report.false_positives and args.show:
+        print(f"\nfalse positives ({len(report.false_positives)}):")
+        for line, fired in report.false_positives[: args.show]:
+            print(f"  {line.source} [{line.lang}] {', '.join(fired)}: {line.text[:160]!r}")
+    if report.misses and args.show:
+        print(f"\nmisses ({len(report.misses)}):")
+        for line in report.misses[: args.show]:
+            print(f"  {line.source} [{line.lang}/{line.category}]: {line.text[:160]!r}")
+    return status
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.core.bench import run_bench
+
+    result = run_bench(args.rules or RULES_DIR, messages=args.messages, scale=args.scale)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for name, row in result["runs"].items():
+            print(f"{name:10} rules={row['pattern_rules']:6d} phrases={row['phrases']:7d} "
+                  f"blocklist={row['blocklist']:7d} samples={row['samples']:5d}  "
+                  f"{row['messages_per_second']:9.0f} msg/s  p50 {row['p50_ms']:.3f} ms  "
+                  f"p99 {row['p99_ms']:.3f} ms")
+        if "slowdown" in result:
+            print(f"cost of {args.scale}x rules and list entries: "
+                  f"{result['slowdown']:.2f}x the time per message")
+    return EXIT_OK

@@ -1,0 +1,151 @@
+"""`scamguard bench`: throughput and latency of the detection core on a mixed corpus, with the
+default rule set and with N times more rules and list entries."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.detector import Detector
+from bot.core.model import ChatInfo, CheckRequest, Person
+from bot.core.ruleset import RuleSet, load_ruleset
+
+_CHAT = ChatInfo("supergroup", "Bench", (Person("Alice Admin", "alice_admin", 1),
+                                         Person("Bob", "bob_mod", 2)))
+_FILLER = [
+    "gm everyone, what do you think about the market today?",
+    "I bought some more BTC at 61k, holding long term",
+    "Thanks admin for the update about the new listing",
+    "Hôm nay thị trường đỏ quá anh em ơi",
+    "Ada yang tahu kapan listing token baru?",
+    "今天的行情怎么样，大家觉得会涨吗？",
+    "วันนี้ตลาดเป็นยังไงบ้างครับ",
+    "Hej alla, någon som vet när nästa uppdatering kommer?",
+    "Salamat po sa tulong, naayos na yung account ko",
+    "Boleh share link rasmi untuk dokumentasi?",
+    "Check the official docs at https://docs.python.org/3/ for details",
+    "Meeting moved to 3pm, see you at the office",
+]
+
+
+def corpus(rules: RuleSet, root: Path | None = None) -> list[CheckRequest]:
+    """A mixed corpus: every rule example, the project's own test corpus if present, chat."""
+    texts: list[str] = list(_FILLER)
+    for rule in rules.patterns.rules:
+        texts.extend(ex.text for ex in (*rule.match, *rule.no_match))
+    root = root or Path(__file__).resolve().parents[2] / "tests" / "corpus"
+    if root.is_dir():
+        for path in sorted(root.glob("*.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    texts.append(str(json.loads(line)["text"]))
+    rng = random.Random(7)
+    requests = []
+    for i, text in enumerate(texts):
+        sender = Person(f"User {i}", f"user{i}", 1000 + i) if i % 3 else None
+        requests.append(CheckRequest(text, sender=sender, chat=_CHAT if i % 2 else None))
+    rng.shuffle(requests)
+    return requests
+
+
+def _words(rng: random.Random, n: int) -> str:
+    alphabet = "abcdefghijklmnopqrstuvwxyz"
+    return " ".join("".join(rng.choice(alphabet) for _ in range(rng.randint(4, 9)))
+                    for _ in range(n))
+
+
+def scaled_rules(source: Path, target: Path, factor: int) -> None:
+    """Copy a rules folder and add (factor - 1) times its phrases, rules, blocklist entries
+    and known-scam samples as synthetic data (never matching real text)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    base = load_ruleset(source)
+    rng = random.Random(11)
+    extra = factor - 1
+    n_rules = max(1, len(base.patterns.rules)) * extra
+    phrases_per_concept = 8
+    concepts = {f"bench_c{i}": [_words(rng, rng.randint(1, 3)) for _ in range(phrases_per_concept)]
+                for i in range(max(2, n_rules // 2))}
+    (target / "lexicon" / "zz-bench.yaml").write_text(
+        yaml.safe_dump({"lang": "zz", "concepts": concepts}, allow_unicode=True),
+        encoding="utf-8")
+    names = sorted(concepts)
+    rules = []
+    for i in range(n_rules):
+        a, b = rng.sample(names, 2)
+        rules.append({
+            "id": f"bench.rule-{i}", "category": "bench", "severity": "medium",
+            "reason": "synthetic benchmark rule", "all": [a, b],
+            "examples": {"match": [f"{concepts[a][0]} {concepts[b][0]}"],
+                         "no_match": ["nothing to see here"]},
+        })
+    (target / "patterns" / "zz-bench.yaml").write_text(
+        yaml.safe_dump({"rules": rules}, allow_unicode=True), encoding="utf-8")
+    _scale_lists(base, target, extra, rng)
+
+
+def _scale_lists(base: RuleSet, target: Path, extra: int, rng: random.Random) -> None:
+    """Grow the blocklist and the known-scam samples through their own bench hooks."""
+    links_hook = getattr(base.links, "bench_scale", None)
+    if callable(links_hook):
+        links_hook(target, extra, rng)
+    samples_hook = getattr(base.samples, "bench_scale", None)
+    if callable(samples_hook):
+        samples_hook(target, extra, rng)
+
+
+def _sizes(rules: RuleSet) -> dict[str, int]:
+    sizes = getattr(rules.links, "sizes", None)
+    blocklist = int(sizes().get("blocklist", 0)) if callable(sizes) else 0
+    return {
+        "pattern_rules": len(rules.patterns.rules),
+        "phrases": sum(len(v) for v in getattr(rules.patterns, "concept_langs", {}).values()),
+        "blocklist": blocklist,
+        "samples": len(getattr(rules.samples, "texts", ()) or ()),
+    }
+
+
+def measure(detector: Detector, requests: list[CheckRequest], messages: int) -> dict[str, Any]:
+    for request in requests[:200]:  # warm caches
+        detector.check(request)
+    latencies = []
+    n = len(requests)
+    start = time.perf_counter()
+    for i in range(messages):
+        t0 = time.perf_counter_ns()
+        detector.check(requests[i % n])
+        latencies.append(time.perf_counter_ns() - t0)
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "messages": messages,
+        "seconds": round(elapsed, 3),
+        "messages_per_second": round(messages / elapsed, 1),
+        "mean_ms": round(statistics.fmean(latencies) / 1e6, 4),
+        "p50_ms": round(latencies[len(latencies) // 2] / 1e6, 4),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] / 1e6, 4),
+    }
+
+
+def run_bench(rules_dir: Path, messages: int = 20_000, scale: int = 10) -> dict[str, Any]:
+    base = load_ruleset(rules_dir)
+    requests = corpus(base)
+    runs: dict[str, Any] = {}
+    runs["default"] = {**_sizes(base), **measure(Detector(base), requests, messages)}
+    result: dict[str, Any] = {"corpus_messages": len(requests), "runs": runs}
+    if scale > 1:
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / "rules"
+            scaled_rules(Path(rules_dir), target, scale)
+            big = load_ruleset(target)
+            runs[f"x{scale}"] = {**_sizes(big), **measure(Detector(big), requests, messages)}
+        result["slowdown"] = round(
+            runs[f"x{scale}"]["mean_ms"] / max(runs["default"]["mean_ms"], 1e-9), 3)
+    return result

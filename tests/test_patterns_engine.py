@@ -1,0 +1,205 @@
+"""The phrase-rule engine: matching, scope, guards, and rule-file errors with path:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.detector import Message
+from bot.core.links import extract_links
+from bot.core.model import CheckRequest
+from bot.core.normalize import prepare
+from bot.core.patterns import PatternRules, compile_pattern_rules, load_pattern_rules
+from bot.core.yamlfile import load_yaml
+from bot.errors import RuleFileError, RuleSetError
+
+LEXICON = """
+lang: en
+concepts:
+  ask: [send, share, "give me", "verif*"]
+  seed_phrase: ["seed phrase", "recovery phrase", "/\\\\b(12|24)[ -]?words?\\\\b/"]
+  support_claim: ["i am support", "support team"]
+  negation: [never, "do not", "don't"]
+  advice: ["beware of", "stay safe"]
+  discussion: ["is this a scam", "someone asked me"]
+  clause_break: [but]
+"""
+
+LEXICON_ZH = """
+lang: zh
+concepts:
+  ask: [发给我, 提供]
+  seed_phrase: [助记词]
+"""
+
+RULES = """
+rules:
+  - id: key-request.seed-phrase
+    category: key_request
+    severity: critical
+    reason: asks for a wallet recovery phrase
+    all: [ask, seed_phrase]
+    examples:
+      match: ["send your seed phrase"]
+      no_match: ["never share your seed phrase"]
+  - id: fake-support.contact
+    category: fake_support
+    severity: high
+    reason: claims to be support and points to a contact
+    all: [support_claim]
+    any: ["@contact"]
+    scope: message
+    guarded: false
+    examples:
+      match: ["I am support, write to @helpdesk_real"]
+      no_match: ["I am support"]
+"""
+
+
+def build(lexicons: list[str] = (LEXICON, LEXICON_ZH), rules: str = RULES) -> PatternRules:  # type: ignore[assignment]
+    lex = [(load_yaml(text, f"lexicon/{i}.yaml"), f"lexicon/{i}.yaml")
+           for i, text in enumerate(lexicons)]
+    return compile_pattern_rules(lex, [(load_yaml(rules, "patterns/x.yaml"), "patterns/x.yaml")])
+
+
+def message(text: str) -> Message:
+    return Message(CheckRequest(text), prepare(text), extract_links(text))
+
+
+ENGINE = build()
+
+
+def fired(text: str) -> list[str]:
+    return [r.id for r in ENGINE.fired(message(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Please send me your seed phrase now", ["key-request.seed-phrase"]),
+        ("SEND your Seed Phrase", ["key-request.seed-phrase"]),
+        ("give me the 12 words to verify", ["key-request.seed-phrase"]),
+        ("verification needs your 24-word phrase", ["key-request.seed-phrase"]),
+        ("the sender wrote a seed phrase", []),
+        ("send it. your seed phrase is safe with you", []),
+        ("Never share your seed phrase with anyone", []),
+        ("Do not send the recovery phrase to anybody", []),
+        ("Don't worry about fees, but send your seed phrase", ["key-request.seed-phrase"]),
+        ("Beware of people asking you to send your seed phrase", []),
+        ("Someone asked me to send my seed phrase, is this a scam?", []),
+        ("请把助记词发给我", ["key-request.seed-phrase"]),
+        ("请提供你的助记词", ["key-request.seed-phrase"]),
+        ("send 助记词 please", ["key-request.seed-phrase"]),
+    ],
+    ids=[
+        "plain", "case", "regex-term", "prefix-term", "word-boundary", "other-sentence",
+        "negated", "negated-do-not", "negation-other-clause", "advice-frame",
+        "discussion-frame", "zh", "zh-2", "mixed-language",
+    ],
+)
+def test_seed_phrase_rule(text: str, expected: list[str]) -> None:
+    """Concepts must meet in one sentence; negation, advice and discussion cancel the request."""
+    assert fired(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I am support. Write to @helpdesk_real for help", ["fake-support.contact"]),
+        ("I am support. Open https://example.org/ticket", ["fake-support.contact"]),
+        ("I am support", []),
+        ("Beware of fake accounts: I am support, DM @helpdesk_real", ["fake-support.contact"]),
+    ],
+    ids=["handle-other-sentence", "link", "no-contact", "unguarded-rule-ignores-framing"],
+)
+def test_message_scope_and_builtins(text: str, expected: list[str]) -> None:
+    """Message-scoped rules combine across sentences; @contact comes from handles and links."""
+    assert fired(text) == expected
+
+
+def test_not_concept_blocks_rule() -> None:
+    """A concept listed under `not` in the same sentence stops the rule."""
+    rules = RULES.replace(
+        "all: [ask, seed_phrase]", "all: [ask, seed_phrase]\n    not: [support_claim]"
+    )
+    engine = build(rules=rules)
+    assert [r.id for r in engine.fired(message("send your seed phrase"))] == [
+        "key-request.seed-phrase"]
+    assert engine.fired(message("support team: send your seed phrase")) == []
+
+
+def test_hits_name_rule_category_severity_reason() -> None:
+    """A hit carries the rule's id, category, severity and reason."""
+    hits = list(ENGINE.check(message("send your seed phrase"), None))  # type: ignore[arg-type]
+    assert [h.to_dict() for h in hits] == [{
+        "rule": "key-request.seed-phrase", "category": "key_request",
+        "severity": "critical", "reason": "asks for a wallet recovery phrase"}]
+
+
+def _errors(lexicon: str = LEXICON, rules: str = RULES) -> list[str]:
+    with pytest.raises(RuleSetError) as info:
+        build([lexicon], rules)
+    return [str(e) for e in info.value.errors]
+
+
+@pytest.mark.parametrize(
+    ("lexicon", "rules", "expected"),
+    [
+        (LEXICON, RULES.replace("[ask, seed_phrase]", "[ask, seed_frase]"),
+         "patterns/x.yaml:3: rule key-request.seed-phrase: concept 'seed_frase' is not defined"),
+        (LEXICON, RULES.replace("fake-support.contact", "key-request.seed-phrase"),
+         "patterns/x.yaml:11: duplicate rule id 'key-request.seed-phrase'"),
+        (LEXICON, RULES.replace("severity: critical", "severity: extreme"),
+         "patterns/x.yaml:5: rule key-request.seed-phrase: unknown severity 'extreme'"),
+        (LEXICON, RULES.replace('      no_match: ["never share your seed phrase"]\n', ""),
+         "rule key-request.seed-phrase: needs at least one 'no_match' example"),
+        (LEXICON.replace("[send, share", "[send, '/(?=x)share/'"), RULES,
+         "lexicon/0.yaml:4: concept 'ask': invalid regular expression /(?=x)share/"),
+        (LEXICON.replace("[send, share", "[s, share"), RULES,
+         "lexicon/0.yaml:4: concept 'ask': phrase 's' is too short"),
+        (LEXICON, RULES.replace("    reason: asks", "    reasons: asks"),
+         "patterns/x.yaml:6: unknown key 'reasons'"),
+    ],
+    ids=["unknown-concept", "duplicate-id", "bad-severity", "missing-examples",
+         "lookaround-regex", "too-short", "unknown-key"],
+)
+def test_lint_errors_name_file_and_line(lexicon: str, rules: str, expected: str) -> None:
+    """Every problem is reported as path:line: message."""
+    errors = _errors(lexicon, rules)
+    assert any(expected in e for e in errors), errors
+
+
+def test_yaml_syntax_error_has_line() -> None:
+    """A YAML syntax error is a RuleFileError with its line."""
+    with pytest.raises(RuleFileError) as info:
+        load_yaml("rules:\n  - id: x\n    all: [a, b\n", "patterns/broken.yaml")
+    assert str(info.value).startswith("patterns/broken.yaml:")
+    assert info.value.line and info.value.line >= 3
+
+
+def test_load_collects_errors_from_every_file(tmp_path: Path) -> None:
+    """Loading a folder reports the problems of all files at once, not just the first."""
+    (tmp_path / "lexicon").mkdir()
+    (tmp_path / "patterns").mkdir()
+    (tmp_path / "lexicon" / "en.yaml").write_text(LEXICON, encoding="utf-8")
+    (tmp_path / "patterns" / "a.yaml").write_text("rules: [oops\n", encoding="utf-8")
+    (tmp_path / "patterns" / "b.yaml").write_text(
+        RULES.replace("severity: high", "severity: huge"), encoding="utf-8")
+    with pytest.raises(RuleSetError) as info:
+        load_pattern_rules(tmp_path)
+    text = "\n".join(str(e) for e in info.value.errors)
+    assert f"{tmp_path / 'patterns' / 'a.yaml'}:" in text
+    assert f"{tmp_path / 'patterns' / 'b.yaml'}:13: rule fake-support.contact" in text
+
+
+def test_duplicate_yaml_keys_are_errors() -> None:
+    """A key written twice in one mapping is an error, not a silent overwrite."""
+    with pytest.raises(RuleFileError, match="duplicate key 'id'"):
+        load_yaml("id: a\nid: b\n", "x.yaml")
+
+
+def test_huge_and_odd_input_does_not_break_matching() -> None:
+    """100 KB of emoji, controls and RTL overrides still scans."""
+    text = ("\u202e🔥\x00\x07" * 25_000) + " send your seed phrase"
+    assert isinstance(ENGINE.fired(message(text)), list)
