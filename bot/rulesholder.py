@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core import Detector, load_ruleset
-from bot.errors import RuleSetError
+from bot.errors import RuleFileError, RuleSetError
+from bot.replies import Texts, load_texts
 
 
 @dataclass(frozen=True)
@@ -14,24 +15,62 @@ class ReloadResult:
     changed: bool
     errors: tuple[str, ...] = ()
 
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class ActiveRules:
+    """One consistent generation of the rules: detector and texts from the same folder."""
+
+    detector: Detector
+    texts: Texts
+    digest: str
+
+
+def load_active(directory: Path) -> ActiveRules:
+    """Load detector and texts of a rules folder; RuleSetError lists every problem of both."""
+    errors: list[RuleFileError] = []
+    ruleset = texts = None
+    try:
+        ruleset = load_ruleset(directory)
+    except RuleSetError as exc:
+        errors.extend(exc.errors)
+    try:
+        texts = load_texts(directory)
+    except RuleSetError as exc:
+        errors.extend(exc.errors)
+    if errors or ruleset is None or texts is None:
+        raise RuleSetError(errors)
+    return ActiveRules(Detector(ruleset), texts, ruleset.digest)
+
 
 class RulesHolder:
-    """The one reference to the active rule set; `reload()` replaces it or keeps the old one."""
+    """The one reference to the active rules; `reload()` replaces it or keeps the old one."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        ruleset = load_ruleset(self.directory)
-        self.detector = Detector(ruleset)
+        self.active = load_active(self.directory)
+
+    @property
+    def detector(self) -> Detector:
+        return self.active.detector
+
+    @property
+    def texts(self) -> Texts:
+        return self.active.texts
 
     @property
     def digest(self) -> str:
-        return self.detector.rules.digest
+        return self.active.digest
 
     def reload(self) -> ReloadResult:
+        """Load the folder again; on any error keep the last good rules and texts."""
         try:
-            ruleset = load_ruleset(self.directory)
+            active = load_active(self.directory)
         except RuleSetError as exc:
             return ReloadResult(False, tuple(str(e) for e in exc.errors))
-        changed = ruleset.digest != self.digest
-        self.detector = Detector(ruleset)
+        changed = active.digest != self.digest
+        self.active = active
         return ReloadResult(changed)
