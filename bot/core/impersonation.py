@@ -1,20 +1,396 @@
-"""Impersonation of admins and brands' support (placeholder; to be completed)."""
+"""Impersonation of a chat's admins and of brands' support by a sender or a forward origin.
+
+A name is reduced to a *core*: its skeleton (`bot.core.normalize.skeleton`), diacritics
+removed, split into words, with claim words ("support", "admin", "客服", "kundtjänst"...) and
+surrounding digits taken off. Cores are compared with an edit distance that counts swapped
+letters as one edit (rapidfuzz OSA), so "Аlice Support", "alice_admin", "alcie" and "alice2"
+all reduce to something within reach of the admin "alice". What a name reduces to is cached,
+as are the admins' cores, so a message costs a few dictionary lookups.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from bot.core.links.brands import Brand
-from bot.core.model import ChatContext, Hit
+from bot.core.model import ChatContext, ForwardOrigin, Hit, Person, Severity
+from bot.core.normalize import skeleton
 
 if TYPE_CHECKING:
     from bot.core.detector import Message
 
+ADMIN_RULE = "impersonation.admin"
+BRAND_RULE = "impersonation.brand-support"
+GENERIC_RULE = "impersonation.support-name"
+CATEGORY = "fake_support"
+GROUP_TYPES = frozenset({"group", "supergroup"})
+
+# Words that claim a role. ROLE_WORDS alone make a name pose as support ("Support",
+# "客服"); SIDE_WORDS only decorate ("Alice Team", "Binance Care"). Several words in one entry
+# are a phrase. Written as people type them; they go through the same folding as names.
+ROLE_WORDS: tuple[str, ...] = (
+    # en
+    "support", "supports", "admin", "admins", "administrator", "administration", "official",
+    "officials", "helpdesk", "help desk", "help center", "help centre", "cs",
+    "customer service", "customer support", "customer care", "mod", "mods", "moderator",
+    "moderators", "live chat", "livechat", "support team", "admin team",
+    # vi
+    "hỗ trợ", "hỗ trợ khách hàng", "chăm sóc khách hàng", "cskh", "quản trị", "quản trị viên",
+    "chính thức", "tổng đài",
+    # id
+    "dukungan", "bantuan", "pusat bantuan", "layanan pelanggan", "resmi", "pengurus",
+    # zh
+    "客服", "官方", "管理员", "客户服务", "技术支持", "在线客服", "人工客服", "服务中心",
+    "客服中心", "官方客服",
+    # th
+    "ฝ่ายบริการ", "ฝ่ายบริการลูกค้า", "บริการลูกค้า", "ผู้ดูแล", "ผู้ดูแลระบบ", "แอดมิน",
+    "ทางการ", "ฝ่ายสนับสนุน", "ศูนย์ช่วยเหลือ", "คอลเซ็นเตอร์",
+    # ms
+    "sokongan", "khidmat pelanggan", "perkhidmatan pelanggan", "pentadbir", "rasmi",
+    # tl
+    "suporta", "tagapangasiwa", "opisyal", "serbisyo sa customer",
+    # sv
+    "kundtjänst", "kundservice", "kundsupport", "supporten", "officiell", "officiella",
+    "administratör", "moderatorn",
+)  # fmt: skip
+SIDE_WORDS: tuple[str, ...] = (
+    "team", "help", "desk", "customer", "customers", "service", "services", "care", "staff",
+    "agent", "agents", "center", "centre", "assistant", "assistance", "manager", "verified",
+    "security", "khách hàng", "dịch vụ", "trung tâm", "nhân viên", "đội ngũ", "layanan",
+    "pelanggan", "支持", "管理", "团队", "ช่วยเหลือ", "ทีมงาน", "pasukan", "khidmat", "tulong",
+    "serbisyo", "hjälp", "teamet",
+)  # fmt: skip
+
+_WORD = re.compile(r"[^\W_]+")
+_DIGITS_EDGE = re.compile(r"^\d+|\d+$")
+_LEET = str.maketrans("0134578", "oieastb")
+_NON_SPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# The longest claim phrase in words; the shortest Latin word taken off a token's edge, and
+# the shortest rest it may leave ("steam" is not "s" + "team").
+_MAX_PHRASE = 4
+_MIN_AFFIX = 4
+_MIN_REST = 3
+
+
+def _fold(text: str) -> str:
+    """Skeleton of a name with diacritics and tone marks removed."""
+    decomposed = unicodedata.normalize("NFD", skeleton(text))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare).replace("đ", "d")
+
+
+def _plain(text: str) -> str:
+    """Case-folded letters and digits only, before any look-alike folding."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
+
+
+def _claim_tables() -> tuple[dict[tuple[str, ...], bool], tuple[tuple[str, bool], ...]]:
+    """Claim phrases as word tuples, and the words also taken off the edges of a token or
+    out of a Chinese / Thai run; each with whether it is a role word."""
+    phrases: dict[tuple[str, ...], bool] = {}
+    pieces: dict[str, bool] = {}
+    for entries, role in ((SIDE_WORDS, False), (ROLE_WORDS, True)):
+        for entry in entries:
+            words = tuple(_WORD.findall(_fold(entry)))
+            if not words:
+                continue
+            phrases[words] = role
+            joined = "".join(words)
+            if _NON_SPACED.search(joined) or len(joined) >= _MIN_AFFIX:
+                pieces[joined] = role
+    # Longest first, so that "customerservice" goes before "service".
+    return phrases, tuple(sorted(pieces.items(), key=lambda kv: -len(kv[0])))
+
+
+_PHRASES, _PIECES = _claim_tables()
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A display name or username reduced for comparison: `tokens` are its core words,
+    `claim` says a claim word was taken off, `role` that one of them was a role word."""
+
+    plain: str
+    tokens: tuple[str, ...]
+    claim: bool
+    role: bool
+    digits: bool
+
+    @property
+    def core(self) -> str:
+        return "".join(self.tokens)
+
+
+def _strip_token(token: str) -> tuple[str, bool, bool]:
+    """Takes claim words off the edges of a token ("binancesupport"), and out of a Chinese
+    or Thai run ("币安客服"); returns what is left, whether a claim and a role word went."""
+    claim = role = False
+    changed = True
+    while changed and token:
+        whole = _PHRASES.get((token,))
+        if whole is not None:
+            return "", True, role or whole
+        changed = False
+        for word, is_role in _PIECES:
+            if _NON_SPACED.match(word):
+                if word not in token or len(token) <= len(word):
+                    continue
+                token = token.replace(word, "")
+            elif len(token) < len(word) + _MIN_REST:
+                continue
+            elif token.endswith(word):
+                token = token[: -len(word)]
+            elif token.startswith(word):
+                token = token[len(word) :]
+            else:
+                continue
+            claim, role, changed = True, role or is_role, True
+            break
+    return token, claim, role
+
+
+@lru_cache(maxsize=16_384)
+def parse_name(text: str) -> Name:
+    """Reduces a display name or a username to its core words and what was added to them."""
+    words = _WORD.findall(_fold(text))[:12]
+    claim = role = digits = False
+    kept: list[str] = []
+    i = 0
+    while i < len(words):
+        for size in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
+            is_role = _PHRASES.get(tuple(words[i : i + size]))
+            if is_role is not None:
+                claim, role = True, role or is_role
+                i += size
+                break
+        else:
+            word = words[i]
+            i += 1
+            bare = _DIGITS_EDGE.sub("", word)
+            if bare != word:
+                digits = True
+            if not bare:
+                continue
+            bare, stripped, stripped_role = _strip_token(bare.translate(_LEET))
+            claim, role = claim or stripped, role or stripped_role
+            if bare:
+                kept.append(bare)
+    return Name(_plain(text), tuple(kept), claim, role, digits)
+
+
+def _allowed(length: int, strong: bool) -> int:
+    """Edits tolerated between two cores of this length: more when the name also carries
+    an added claim word or digits, none for short names."""
+    if length < 4:
+        return 0
+    if strong:
+        return 1 if length < 10 else 2
+    if length < 6:
+        return 0
+    return 1 if length < 10 else 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Admin:
+    label: str
+    id: int | None
+    username: str
+    name: Name
+    user: Name
+
+
+def _label(person: Person) -> str:
+    name = person.name.strip() or person.username
+    return f"{name} (@{person.username})" if person.username else name
+
+
+@lru_cache(maxsize=1024)
+def _admins(admins: tuple[Person, ...]) -> tuple[_Admin, ...]:
+    return tuple(
+        _Admin(
+            label=_label(a),
+            id=a.id,
+            username=a.username.casefold(),
+            name=parse_name(a.name),
+            user=parse_name(a.username),
+        )
+        for a in admins
+    )
+
+
+def _close(candidate: str, key: str, strong: bool) -> bool:
+    if len(key) < 3 or not candidate:
+        return False
+    limit = _allowed(len(key), strong)
+    if limit == 0:
+        return candidate == key
+    return OSA.distance(candidate, key, score_cutoff=limit) <= limit
+
+
+def _imitates(cand: Name, cand_is_user: bool, admin: _Admin, distinct: bool) -> bool:
+    """Whether one field of a candidate (display name or username) imitates an admin."""
+    strong = cand.claim or cand.digits
+    own, other = (admin.user, admin.name) if cand_is_user else (admin.name, admin.user)
+    if own.tokens and _close(cand.core, own.core, strong):
+        if strong or cand.core != own.core:
+            return True
+        # Same words: a username differs by construction (usernames are unique); a display
+        # name is a copy when written with look-alike letters, or when a distinct account
+        # copies a name long enough not to be a shared first name.
+        if cand_is_user or cand.plain != own.plain:
+            return True
+        return distinct and (len(own.tokens) > 1 or len(own.core) >= 6)
+    # Crossed fields ("Alice Support" against @alice) only with an added claim word.
+    return cand.claim and bool(other.tokens) and _close(cand.core, other.core, True)
+
 
 class ImpersonationCheck:
+    """`check(message, context)`: hits for a sender or forward origin that imitates one of the
+    chat's admins, a brand's support, or poses as a generic "Support" account."""
+
     def __init__(self, brands: Sequence[Brand]) -> None:
         self.brands = tuple(brands)
+        self._exact: dict[str, Brand] = {}
+        self._fuzzy: dict[str, Brand] = {}
+        self._handles: dict[str, frozenset[str]] = {}
+        for brand in self.brands:
+            self._handles[brand.id] = frozenset(h.lstrip("@").casefold() for h in brand.handles)
+            for text in (brand.name, *brand.aliases):
+                key = parse_name(text).core
+                if len(key) < 2:
+                    continue
+                self._exact.setdefault(key, brand)
+                if brand.policy != "exact" and len(key) >= 5:
+                    self._fuzzy.setdefault(key, brand)
+        self._fuzzy_keys = tuple(self._fuzzy)
+        self._brand_cache: dict[Name, Brand | None] = {}
 
     def __call__(self, message: Message, context: ChatContext) -> Iterable[Hit]:
+        request = message.request
+        chat = request.chat
+        admins = chat.admins if chat else ()
+        in_group = chat is not None and chat.type in GROUP_TYPES
+        hits: list[Hit] = []
+        # In a private chat the sender is the person asking the bot, not a suspect.
+        if request.sender is not None and (chat is None or chat.type != "private"):
+            hits.extend(self.screen(request.sender, admins, context, in_group, ""))
+        origin = request.forward_from
+        if origin is not None and origin.type != "chat":
+            hits.extend(self.screen(origin, admins, context, True, "forwarded from "))
+        return hits
+
+    def screen(
+        self,
+        who: Person | ForwardOrigin,
+        admins: Sequence[Person],
+        context: ChatContext,
+        generic: bool = True,
+        prefix: str = "",
+    ) -> tuple[Hit, ...]:
+        """Hits for one account; `generic` also flags a bare "Support"-like name."""
+        username = who.username.casefold()
+        if (who.id is not None and who.id in context.trusted_user_ids) or (
+            username and username in context.allow_handles
+        ):
+            return ()
+        known = _admins(tuple(admins))
+        for admin in known:
+            if (who.id is not None and who.id == admin.id) or (
+                username and username == admin.username
+            ):
+                return ()
+        name = parse_name(who.name) if who.name else None
+        user = parse_name(who.username) if who.username else None
+        distinct = who.id is not None or bool(who.username)
+        for admin in known:
+            for field, is_user in ((name, False), (user, True)):
+                if field is not None and _imitates(field, is_user, admin, distinct):
+                    shown = f"username @{who.username}" if is_user else f'"{who.name}"'
+                    what = "display name " if not prefix and not is_user else prefix
+                    return (
+                        Hit(
+                            ADMIN_RULE,
+                            CATEGORY,
+                            Severity.HIGH,
+                            f"{what}{shown} imitates admin {admin.label}",
+                        ),
+                    )
+        for field in (name, user):
+            if field is None or not field.claim:
+                continue
+            brand = self._brand(field)
+            if brand is not None and username not in self._handles[brand.id]:
+                return (Hit(BRAND_RULE, CATEGORY, Severity.HIGH, _brand_reason(brand)),)
+        if generic:
+            for field, is_user in ((name, False), (user, True)):
+                if field is not None and field.role and not field.tokens:
+                    shown = f"@{who.username}" if is_user else f'"{who.name}"'
+                    reason = f"{prefix or 'the name '}{shown} poses as support but is not an admin"
+                    return (Hit(GENERIC_RULE, CATEGORY, Severity.MEDIUM, reason),)
         return ()
+
+    def _brand(self, name: Name) -> Brand | None:
+        """The brand whose name or alias is among the name's core words, if any."""
+        if name in self._brand_cache:
+            return self._brand_cache[name]
+        found: Brand | None = None
+        tokens = name.tokens
+        spans = [
+            "".join(tokens[i : i + size])
+            for size in (3, 2, 1)
+            for i in range(len(tokens) - size + 1)
+        ]
+        for span in spans:
+            if span in self._exact:
+                found = self._exact[span]
+                break
+        if found is None and self._fuzzy_keys:
+            for span in spans:
+                if len(span) < 4:
+                    continue
+                limit = 1 if len(span) < 10 else 2
+                best = process.extractOne(
+                    span, self._fuzzy_keys, scorer=OSA.distance, score_cutoff=limit
+                )
+                if best is not None and len(best[0]) >= 5:
+                    found = self._fuzzy[best[0]]
+                    break
+        if len(self._brand_cache) > 8192:
+            self._brand_cache.clear()
+        self._brand_cache[name] = found
+        return found
+
+
+def _brand_reason(brand: Brand) -> str:
+    handles = ", ".join(f"@{h.lstrip('@')}" for h in brand.handles)
+    if handles:
+        return (
+            f"the name claims to be {brand.name} support, but {brand.name}'s official "
+            f"accounts are {handles}"
+        )
+    return f"the name claims to be {brand.name} support, but it is not an official account"
+
+
+@lru_cache(maxsize=8)
+def _checker(brands: tuple[Brand, ...]) -> ImpersonationCheck:
+    return ImpersonationCheck(brands)
+
+
+def screen_person(
+    person: Person,
+    admins: Sequence[Person],
+    brands: Sequence[Brand],
+    trusted_ids: frozenset[int] = frozenset(),
+) -> tuple[Hit, ...]:
+    """Join screening: hits for a person whose name imitates an admin or a brand's support,
+    or is a bare "Support" / "Admin" name (the person is joining a group)."""
+    context = ChatContext(trusted_user_ids=frozenset(trusted_ids))
+    return _checker(tuple(brands)).screen(person, admins, context, generic=True)
