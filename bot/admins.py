@@ -1,0 +1,125 @@
+"""Who administers a group: a cache of `getChatAdministrators` and `getChatMember` answers,
+invalidated when admins change. Anonymous admins post as the chat itself."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberOwner, Message, User
+from telegram.error import TelegramError
+
+from bot.core.model import Person
+from bot.policy import BotRights
+
+log = logging.getLogger(__name__)
+
+ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+
+
+def person_from_user(user: User) -> Person:
+    """The core's Person for a Telegram user."""
+    return Person(name=user.full_name, username=user.username or "", id=user.id)
+
+
+def rights_of(member: ChatMember) -> BotRights:
+    """The moderation rights a chat member holds."""
+    if isinstance(member, ChatMemberOwner):
+        return BotRights.all()
+    if isinstance(member, ChatMemberAdministrator):
+        return BotRights(bool(member.can_delete_messages), bool(member.can_restrict_members))
+    return BotRights()
+
+
+@dataclass
+class _Entry:
+    admins: tuple[Person, ...]
+    ids: frozenset[int]
+    bot_rights: BotRights
+    at: float
+
+
+class AdminCache:
+    """Cached admins and bot rights per chat; `ttl` seconds, or until `invalidate(chat_id)`."""
+
+    def __init__(
+        self, ttl: float = 600.0, error_ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.error_ttl = error_ttl
+        self.clock = clock
+        self._chats: dict[int, _Entry] = {}
+        self._members: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    def invalidate(self, chat_id: int) -> None:
+        """Forget what is known about a chat's admins (they changed)."""
+        self._chats.pop(chat_id, None)
+        for key in [k for k in self._members if k[0] == chat_id]:
+            del self._members[key]
+
+    async def _entry(self, bot: Bot, chat_id: int) -> _Entry:
+        now = self.clock()
+        entry = self._chats.get(chat_id)
+        if entry is not None and now - entry.at < self.ttl:
+            return entry
+        try:
+            members = await bot.get_chat_administrators(chat_id)
+        except TelegramError as exc:
+            log.warning("getChatAdministrators failed for chat %s: %s", chat_id, exc)
+            # Remember the failure briefly so a burst does not repeat the call per message.
+            entry = _Entry((), frozenset(), BotRights(), now - self.ttl + self.error_ttl)
+            self._chats[chat_id] = entry
+            return entry
+        humans = [m.user for m in members if not m.user.is_bot]
+        bot_rights = BotRights()
+        for member in members:
+            if member.user.id == bot.id:
+                bot_rights = rights_of(member)
+        entry = _Entry(
+            tuple(person_from_user(u) for u in humans),
+            frozenset(u.id for u in humans),
+            bot_rights,
+            now,
+        )
+        self._chats[chat_id] = entry
+        return entry
+
+    async def get_admins(self, bot: Bot, chat_id: int) -> tuple[Person, ...]:
+        """The chat's human administrators (cached getChatAdministrators)."""
+        return (await self._entry(bot, chat_id)).admins
+
+    async def admin_ids(self, bot: Bot, chat_id: int) -> frozenset[int]:
+        return (await self._entry(bot, chat_id)).ids
+
+    async def bot_rights(self, bot: Bot, chat_id: int) -> BotRights:
+        """What the bot itself may do in the chat (no rights when it is not an admin)."""
+        return (await self._entry(bot, chat_id)).bot_rights
+
+    async def is_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+        """Whether the user administers the chat (cached getChatMember; False on errors)."""
+        entry = self._chats.get(chat_id)
+        now = self.clock()
+        if entry is not None and now - entry.at < self.ttl and entry.ids:
+            return user_id in entry.ids
+        cached = self._members.get((chat_id, user_id))
+        if cached is not None and now - cached[1] < self.ttl:
+            return cached[0]
+        try:
+            member = await bot.get_chat_member(chat_id, user_id)
+        except TelegramError as exc:
+            log.warning("getChatMember failed for chat %s: %s", chat_id, exc)
+            return False
+        result = member.status in ADMIN_STATUSES
+        self._members[(chat_id, user_id)] = (result, now)
+        return result
+
+    async def is_admin_message(self, bot: Bot, message: Message) -> bool:
+        """Whether a message was sent by an admin of its chat, anonymous admins included."""
+        if message.sender_chat is not None:
+            return message.sender_chat.id == message.chat.id
+        if message.from_user is None:
+            return False
+        return await self.is_admin(bot, message.chat.id, message.from_user.id)

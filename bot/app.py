@@ -1,0 +1,125 @@
+"""Wiring: the python-telegram-bot Application with every handler module registered, and the
+aiohttp web app that receives webhooks. Used by `scamguard run` and by the tests."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot.services import SERVICES_KEY, Services
+from bot.settings import Settings
+from handlers import admin, group, members, operators, private, report
+
+log = logging.getLogger(__name__)
+
+# Commands first, then member events, then the group watcher that sees every other message.
+HANDLER_MODULES = (private, admin, operators, report, members, group)
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.CHAT_MEMBER,
+    Update.MY_CHAT_MEMBER,
+]
+
+# Telegram's flood limits concern messages the bot sends; deletions and member actions are
+# only held back by the overall limit of the rate limiter when they come back with 429.
+_SENDING = ("send", "copy", "forward", "edit")
+
+WEBHOOK_PATH = "/telegram"
+MAX_WEBHOOK_BODY = 1 << 20
+
+
+class ModerationRateLimiter(AIORateLimiter):
+    """AIORateLimiter that applies the per-group message limit to sent messages only, so a
+    burst of deletions in one group is not held to 20 per minute. Retries on RetryAfter."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if not endpoint.lower().startswith(_SENDING):
+            data = {k: v for k, v in data.items() if k != "chat_id"}
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+def default_builder(settings: Settings) -> ApplicationBuilder:
+    """The builder for production: token, API URL, flood-limit aware, concurrent updates."""
+    return (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.api_url)
+        .rate_limiter(ModerationRateLimiter(max_retries=3))
+        .concurrent_updates(64)
+    )
+
+
+async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a handler error with the update it came from; the bot keeps running."""
+    where = ""
+    if isinstance(update, Update):
+        chat = update.effective_chat
+        user = update.effective_user
+        where = (f" (update {update.update_id}, chat {chat.id if chat else '-'}, "
+                 f"user {user.id if user else '-'})")
+    log.error("error while handling an update%s", where, exc_info=context.error)
+
+
+def build_application(
+    settings: Settings, services: Services, *, builder: ApplicationBuilder | None = None
+) -> Application:
+    """The Application with services in `bot_data` and every handler module registered."""
+    application = (builder or default_builder(settings)).build()
+    application.bot_data[SERVICES_KEY] = services
+    for module in HANDLER_MODULES:
+        module.register(application)
+    application.add_error_handler(log_error)
+    return application
+
+
+def webhook_path(settings: Settings) -> str:
+    """The path of the webhook route: the path of SCAMGUARD_WEBHOOK_URL, else /telegram."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(settings.webhook_url or "").path
+    return path if path and path != "/" else WEBHOOK_PATH
+
+
+def build_web_app(application: Application, settings: Settings) -> web.Application:
+    """The aiohttp app of SCAMGUARD_HTTP: the webhook route (in webhook mode). Other routes
+    (/healthz, /metrics, /v1/check) are added to the returned app."""
+    web_app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
+    web_app["application"] = application
+    if settings.mode == "webhook":
+        secret = (settings.webhook_secret or "").encode()
+
+        async def receive_update(request: web.Request) -> web.Response:
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
+            if not secret or not hmac.compare_digest(given, secret):
+                return web.json_response({"error": "forbidden"}, status=403)
+            try:
+                data = await request.json()
+                update = Update.de_json(data, application.bot)
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("webhook: undecodable update: %s", exc)
+                return web.json_response({"error": "bad update"}, status=400)
+            await application.update_queue.put(update)
+            return web.json_response({"ok": True})
+
+        web_app.router.add_post(webhook_path(settings), receive_update)
+    return web_app
+

@@ -1,0 +1,111 @@
+"""Everything the handlers share, built once at start and kept in `bot_data["services"]`."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import CallbackContext
+
+from bot.admins import AdminCache
+from bot.core.model import ChatContext
+from bot.core.similarity import SampleIndex
+from bot.ratelimit import RateLimits
+from bot.rulesholder import RulesHolder
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.linkexpand import LinkExpander
+    from bot.storage.models import ChatSettings
+    from bot.storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "services"
+
+
+class ChatContexts:
+    """The detector's per-chat context: settings turned into a ChatContext, with the chat's
+    known-scam samples indexed once and kept until `invalidate(chat_id)` (a sample was added)."""
+
+    def __init__(self, storage: Repository, max_chats: int = 10_000) -> None:
+        self.storage = storage
+        self.max_chats = max_chats
+        self._samples: OrderedDict[int, SampleIndex | None] = OrderedDict()
+
+    def invalidate(self, chat_id: int) -> None:
+        """Rebuild the chat's sample index on its next message."""
+        self._samples.pop(chat_id, None)
+
+    async def samples(self, chat_id: int) -> SampleIndex | None:
+        if chat_id in self._samples:
+            self._samples.move_to_end(chat_id)
+            return self._samples[chat_id]
+        texts = await self.storage.list_samples(chat_id)
+        index = SampleIndex.from_texts(texts, source=f"chat:{chat_id}") if texts else None
+        self._samples[chat_id] = index
+        if len(self._samples) > self.max_chats:
+            self._samples.popitem(last=False)
+        return index
+
+    async def context_for(self, settings: ChatSettings) -> ChatContext:
+        """The ChatContext of a chat from its stored settings."""
+        return ChatContext(
+            sensitivity=settings.sensitivity,
+            allow_domains=frozenset(settings.allow_domains),
+            allow_handles=frozenset(settings.allow_handles),
+            trusted_user_ids=frozenset(settings.trusted_users),
+            samples=await self.samples(settings.chat_id),
+        )
+
+
+@dataclass
+class Services:
+    """The bot's dependencies. Handlers reach them with `services_of(context)`.
+
+    After adding a chat sample call `contexts.invalidate(chat_id)`; after changing a chat's
+    admins call `admins.invalidate(chat_id)`.
+    """
+
+    settings: Settings
+    rules: RulesHolder
+    storage: Repository
+    admins: AdminCache = field(default_factory=AdminCache)
+    limiter: RateLimits = field(default_factory=RateLimits)
+    expander: LinkExpander | None = None
+    metrics: Any = None
+    warn_interval: float = 60.0
+    contexts: ChatContexts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.contexts = ChatContexts(self.storage)
+
+    async def close(self) -> None:
+        """Release the database and the link expander's connections."""
+        if self.expander is not None:
+            await self.expander.close()
+        await self.storage.close()
+
+
+def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:
+    """The Services of the application that runs this callback."""
+    services = context.application.bot_data.get(SERVICES_KEY)
+    if not isinstance(services, Services):
+        raise RuntimeError("the application was not built with build_application()")
+    return services
+
+
+async def build_services(settings: Settings) -> Services:
+    """Open the database, load the rules and build the link expander the settings ask for."""
+    from bot.storage import open_storage
+
+    rules = RulesHolder(settings.rules_dir)
+    storage = await open_storage(settings.db_path)
+    expander = None
+    if settings.expand_links:
+        from bot.linkexpand import LinkExpander
+
+        expander = LinkExpander(timeout=settings.link_timeout)
+    return Services(settings=settings, rules=rules, storage=storage, expander=expander)
