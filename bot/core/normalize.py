@@ -1,26 +1,213 @@
-"""Text normalisation before matching (placeholder: NFKC + casefold; to be completed)."""
+"""Text normalisation before matching.
+
+`fold` gives the form people read (NFKC, invisible and bidi controls removed, case folded,
+whitespace collapsed, diacritics kept). `skeleton` goes further for matching against evasion:
+Cyrillic/Greek/letterlike look-alikes folded to Latin, diacritics and Thai tone marks removed,
+spaced-out letters joined (`s e e d` -> `seed`) and leetspeak undone inside words
+(`s33d` -> `seed`). Everything is done with precomputed `str.translate` tables and compiled
+regular expressions; plain ASCII takes a shorter path.
+"""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedText:
+    """One message in its three forms: as sent, folded, and as a Latin skeleton."""
+
     raw: str
     folded: str
     skeleton: str
 
 
+# Invisible characters: zero-width, bidi embeddings/overrides/isolates, soft hyphen, word
+# joiners, variation selectors, Hangul fillers, tag characters and other format characters.
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF9, 0xFFFB), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE007F), (0xE0100, 0xE01EF),
+)
+_INVISIBLE = re.compile(
+    "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _INVISIBLE_RANGES) + "]"
+)
+
+# Fullwidth ASCII and the ideographic space, the NFKC mappings seen most often.
+_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+# C0/C1 control characters (tab and newline included) become spaces.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+# Capital letters whose look-alike differs from their lower-case form (Greek capital Nu looks
+# like N, its small form like v); applied before case folding, skeleton only.
+_UPPER_CONFUSABLES = {
+    "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m",
+    "Ν": "n", "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x", "Ϲ": "c", "Ϳ": "j",
+    "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p",
+    "С": "c", "Т": "t", "У": "y", "Х": "x", "Ѕ": "s", "І": "i", "Ј": "j", "Ӏ": "l",
+    "Ԁ": "d", "Ԛ": "q", "Ԝ": "w", "Һ": "h", "Ү": "y", "Ь": "b",
+}
+
+# Lower-case look-alikes of Latin letters that NFKC leaves alone.
+_CONFUSABLES = {
+    # Cyrillic
+    "а": "a", "в": "b", "г": "r", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h",
+    "о": "o", "п": "n", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ь": "b",
+    "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l",
+    "һ": "h", "ү": "y", "ҽ": "e", "ә": "e", "ɡ": "g", "ԍ": "g", "ѵ": "v", "ѡ": "w",
+    "ꙇ": "i", "ꭓ": "x",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "ζ": "z", "η": "n", "ι": "i", "κ": "k",
+    "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "σ": "o", "ς": "c", "τ": "t", "υ": "u",
+    "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j", "ϱ": "p", "ϰ": "k",
+    # Armenian
+    "ա": "w", "գ": "q", "զ": "q", "հ": "h", "ո": "n", "ս": "u", "ց": "g", "օ": "o",
+    "ք": "p",
+    # Latin letters with hooks, IPA and small capitals
+    "ı": "i", "ȷ": "j", "ɑ": "a", "ɓ": "b", "ƈ": "c", "ɗ": "d", "ɛ": "e", "ƒ": "f",
+    "ɠ": "g", "ɦ": "h", "ɩ": "i", "ɪ": "i", "ʝ": "j", "ƙ": "k", "ɭ": "l", "ɱ": "m",
+    "ɲ": "n", "ɵ": "o", "ƥ": "p", "ʠ": "q", "ɽ": "r", "ʂ": "s", "ƭ": "t", "ʋ": "v",
+    "ⱳ": "w", "ƴ": "y", "ʐ": "z", "ɒ": "a", "ɔ": "c", "ǝ": "e", "ɾ": "r", "ʀ": "r",
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ғ": "f", "ɢ": "g", "ʜ": "h",
+    "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ǫ": "q",
+    "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    # Latin letters without a decomposition
+    "đ": "d", "ð": "d", "ø": "o", "ł": "l", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i",
+    "ƶ": "z", "ǥ": "g", "ɇ": "e", "ɍ": "r", "ʉ": "u", "ɏ": "y", "æ": "ae", "œ": "oe",
+    "þ": "th", "ŋ": "n", "ĸ": "k",
+    # Letterlike symbols
+    "℮": "e", "℘": "p", "℧": "u", "ⅎ": "f",
+    # Cherokee capitals (case folding keeps Cherokee upper case)
+    "Ꭺ": "a", "Ᏼ": "b", "Ꮯ": "c", "Ꭰ": "d", "Ꭼ": "e", "Ꮐ": "g", "Ꮋ": "h", "Ꭻ": "j",
+    "Ꮶ": "k", "Ꮮ": "l", "Ꮇ": "m", "Ꮎ": "o", "Ꮲ": "p", "Ꮢ": "r", "Ꮪ": "s", "Ꭲ": "t",
+    "Ꮩ": "v", "Ꮃ": "w", "Ꭹ": "y", "Ꮓ": "z",
+}
+
+# Combining marks removed from the decomposed text: Latin/Greek/Cyrillic diacritics, and the
+# Thai marks people often leave out (tone marks, mai taikhu, thanthakhat, nikhahit, yamakkan).
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+                    "\u0e47-\u0e4e]")
+
+
+def _build_confusables_table() -> dict[int, str]:
+    table = {ord(char): out for char, out in _CONFUSABLES.items()}
+    # Negative circled and squared Latin capitals (🅐, 🅰) have no NFKC mapping.
+    for start in (0x1F150, 0x1F170):
+        for i in range(26):
+            table[start + i] = chr(ord("a") + i)
+    return table
+
+
+_CONFUSABLES_TABLE = _build_confusables_table()
+
+
+def _char_class(codepoints: list[int]) -> re.Pattern[str]:
+    """A one-character regex over `codepoints` written as ranges (fast for astral runs)."""
+    parts: list[str] = []
+    cps = sorted(codepoints)
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        lo, hi = re.escape(chr(cps[i])), re.escape(chr(cps[j]))
+        parts.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    return re.compile("[" + "".join(parts) + "]")
+
+
+_HAS_CONFUSABLE = _char_class(list(_CONFUSABLES_TABLE))
+_HAS_UPPER_CONFUSABLE = _char_class([ord(c) for c in _UPPER_CONFUSABLES])
+_UPPER_TABLE = str.maketrans(_UPPER_CONFUSABLES)
+
+# Three or more single letters or digits with the same single separator between them
+# (`s e e d`, `p.h.r.a.s.e`); two separators in a row end the run. `_SPACED_HINT` starts with
+# a literal character class, so the scan of ordinary text that has no such run is fast.
+_SPACED = re.compile(r"\b[a-z0-9]([ .\-*·])[a-z0-9](?:\1[a-z0-9])+\b")
+_SPACED_HINT = re.compile(r"([ .\-*·])(?<=\b[a-z0-9].)[a-z0-9]\1[a-z0-9]\b")
+_LETTER = re.compile(r"[a-z]")
+
+# Leetspeak between Latin letters only (`s33d`, `b1nance`, `p@ssw0rd`); numbers, `2fa`,
+# `web3`, `$500`, e-mail addresses and digits next to Thai or Chinese letters stay as they are.
+_LEET_RUN = re.compile(r"[013457$@!](?<=[a-z].)[013457$@!]{0,2}(?=[a-z])")
+_EMAIL_DOMAIN = re.compile(r"[a-z0-9\-]+\.[a-z]")
+_LEET_TABLE = str.maketrans({
+    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s", "@": "a", "!": "i",
+})
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if len(_LETTER.findall(run)) < 2:
+        return run
+    return run.replace(match.group(1), "")
+
+
+def _unleet(match: re.Match[str]) -> str:
+    run = match.group(0)
+    at = run.find("@")
+    if at >= 0 and _EMAIL_DOMAIN.match(match.string, match.start() + at + 1):
+        return run
+    return run.translate(_LEET_TABLE)
+
+
+def _halfwidth(match: re.Match[str]) -> str:
+    char = match.group(0)
+    return " " if char == "\u3000" else chr(ord(char) - 0xFEE0)
+
+
+def _clean(text: str) -> str:
+    """NFKC with invisible characters removed and control characters as spaces; not folded."""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+        if not unicodedata.is_normalized("NFKC", text):
+            # Fullwidth ASCII (common in Chinese text) is cheaper to map directly.
+            text = _FULLWIDTH.sub(_halfwidth, text)
+            if not unicodedata.is_normalized("NFKC", text):
+                text = unicodedata.normalize("NFKC", text)
+    return _CONTROLS.sub(" ", text)
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _skeleton_of_clean(clean: str) -> str:
+    """Skeleton of text that went through `_clean` (whitespace not yet collapsed)."""
+    if clean.isascii():
+        text = clean.lower()
+    else:
+        if _HAS_UPPER_CONFUSABLE.search(clean):
+            clean = clean.translate(_UPPER_TABLE)
+        text = unicodedata.normalize("NFD", clean.casefold())
+        text = unicodedata.normalize("NFC", _MARKS.sub("", text)).replace("đ", "d")
+        if not text.isascii() and _HAS_CONFUSABLE.search(text):
+            text = text.translate(_CONFUSABLES_TABLE)
+    if _SPACED_HINT.search(text):
+        text = _SPACED.sub(_join_spaced, text)
+    text = _LEET_RUN.sub(_unleet, text)
+    return _collapse(text)
+
+
 def fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, invisible and bidi controls removed, case folded, whitespace collapsed."""
+    clean = _clean(text)
+    return _collapse(clean.lower() if clean.isascii() else clean.casefold())
 
 
 def skeleton(text: str) -> str:
-    return fold(text)
+    """Latin skeleton for matching: look-alikes, diacritics, Thai tone marks, spaced letters
+    and leetspeak folded away. Accepts raw or folded text."""
+    return _skeleton_of_clean(_clean(text))
 
 
 def prepare(text: str) -> PreparedText:
-    f = fold(text)
-    return PreparedText(text, f, f)
+    """All forms of one message, computed once."""
+    clean = _clean(text)
+    folded = _collapse(clean.lower() if clean.isascii() else clean.casefold())
+    return PreparedText(text, folded, _skeleton_of_clean(clean))
