@@ -1,0 +1,132 @@
+"""Numbered schema migrations. Each runs once, in order, inside one transaction, and is
+recorded in `schema_version`. A released migration is never edited: add the next number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "initial schema",
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE chat_settings (
+            chat_id INTEGER PRIMARY KEY,
+            scam_action TEXT NOT NULL,
+            restrict_hours INTEGER NOT NULL,
+            suspicious_action TEXT NOT NULL,
+            sensitivity TEXT NOT NULL,
+            language TEXT NOT NULL,
+            region TEXT,
+            allow_domains TEXT NOT NULL DEFAULT '[]',
+            allow_handles TEXT NOT NULL DEFAULT '[]',
+            trusted_users TEXT NOT NULL DEFAULT '[]',
+            quiet INTEGER NOT NULL DEFAULT 0,
+            keep_evidence INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER,
+            sender_id INTEGER,
+            verdict TEXT NOT NULL,
+            score REAL NOT NULL,
+            excerpt TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            full_text TEXT,
+            indicators TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX incidents_chat_time ON incidents (chat_id, created_at);
+        CREATE INDEX incidents_time ON incidents (created_at);
+        CREATE TABLE incident_hits (
+            incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            category TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (incident_id, position)
+        );
+        CREATE INDEX incident_hits_category ON incident_hits (category);
+        CREATE TABLE incident_actions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+            action TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            error TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX incident_actions_incident ON incident_actions (incident_id);
+        CREATE TABLE private_checks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL,
+            verdict TEXT NOT NULL,
+            score REAL NOT NULL,
+            hits TEXT NOT NULL DEFAULT '[]',
+            excerpt TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            full_text TEXT,
+            indicators TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX private_checks_user ON private_checks (user_id, id);
+        CREATE INDEX private_checks_time ON private_checks (created_at);
+        CREATE TABLE user_prefs (
+            user_id INTEGER PRIMARY KEY,
+            language TEXT,
+            region TEXT,
+            keep_evidence INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            note TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX feedback_incident ON feedback (incident_id);
+        CREATE TABLE samples (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            category TEXT,
+            added_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (chat_id, text_hash)
+        );
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            actor_id INTEGER,
+            chat_id INTEGER,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX audit_chat ON audit (chat_id, id);
+        """,
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def statements(sql: str) -> list[str]:
+    """Split a migration script into single statements (no `;` inside literals here)."""
+    return [part.strip() for part in sql.split(";") if part.strip()]

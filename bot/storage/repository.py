@@ -1,0 +1,101 @@
+"""The narrow async interface the bot uses to keep its state. SQLite implements it
+(`bot.storage.sqlite`); another backend is another module with the same methods."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.core.model import Hit
+from bot.storage.models import (
+    AuditEntry,
+    ChatSettings,
+    Incident,
+    IndicatorsLike,
+    PrivateCheck,
+    Stats,
+    UserPrefs,
+)
+
+
+class Repository(Protocol):
+    """Everything the bot stores. Every write is committed before the call returns; a database
+    that cannot be used raises `bot.errors.StorageError`, a bad value `StorageValueError`."""
+
+    async def get_chat_settings(self, chat_id: int) -> ChatSettings: ...
+
+    async def update_chat_settings(
+        self, chat_id: int, actor_id: int | None, **changes: Any
+    ) -> ChatSettings: ...
+
+    async def add_incident(
+        self,
+        chat_id: int,
+        message_id: int | None,
+        sender_id: int | None,
+        verdict: str,
+        score: float,
+        hits: Sequence[Hit],
+        text: str,
+        indicators: IndicatorsLike | None = None,
+        keep_full: bool = False,
+    ) -> int: ...
+
+    async def record_action(
+        self, incident_id: int, action: str, ok: bool, error: str | None = None
+    ) -> None: ...
+
+    async def get_incident(self, incident_id: int) -> Incident | None: ...
+
+    async def list_incidents(
+        self,
+        chat_id: int | None = None,
+        since: datetime | None = None,
+        limit: int | None = 100,
+    ) -> list[Incident]: ...
+
+    async def add_private_check(
+        self,
+        user_id: int,
+        verdict: str,
+        score: float,
+        hits: Sequence[Hit],
+        indicators: IndicatorsLike | None,
+        text: str,
+        keep_full: bool = False,
+    ) -> int: ...
+
+    async def last_private_check(self, user_id: int) -> PrivateCheck | None: ...
+
+    async def get_user_prefs(self, user_id: int) -> UserPrefs: ...
+
+    async def set_user_prefs(self, user_id: int, **changes: Any) -> UserPrefs: ...
+
+    async def add_feedback(
+        self,
+        incident_id: int,
+        user_id: int,
+        kind: str = "false_positive",
+        note: str | None = None,
+    ) -> int: ...
+
+    async def add_sample(
+        self, chat_id: int, text: str, added_by: int, category: str | None = None
+    ) -> int: ...
+
+    async def list_samples(self, chat_id: int) -> list[str]: ...
+
+    async def audit(
+        self, actor_id: int | None, chat_id: int | None, action: str, detail: dict[str, Any]
+    ) -> int: ...
+
+    async def list_audit(
+        self, chat_id: int | None = None, limit: int | None = 50
+    ) -> list[AuditEntry]: ...
+
+    async def stats(self, chat_id: int | None = None) -> Stats: ...
+
+    async def purge(self, older_than: datetime) -> int: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,835 @@
+"""The repository on SQLite through aiosqlite: one connection per `SqliteStorage`, WAL mode,
+foreign keys on, synchronous=FULL (a returned write survives a crash), secure_delete on (a
+purged text is overwritten, not left in free pages), and a busy timeout for other writers.
+
+Writes run as `BEGIN IMMEDIATE ... COMMIT` under one asyncio lock per connection, so concurrent
+coroutines never interleave inside a transaction and a second process waits for the write lock
+instead of failing half-way. Every sqlite error becomes a `StorageError` that names the file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import aiosqlite
+
+from bot.core.model import Hit, Severity
+from bot.errors import StorageError
+from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, statements
+from bot.storage.models import (
+    FEEDBACK_KINDS,
+    ActionCount,
+    ActionRecord,
+    AuditEntry,
+    ChatSettings,
+    Incident,
+    IndicatorsLike,
+    PrivateCheck,
+    Stats,
+    StorageValueError,
+    UserPrefs,
+    check_verdict,
+    normalize_language,
+    normalize_region,
+    parse_bool,
+    validate_changes,
+)
+
+EXCERPT_CHARS = 300
+DEFAULT_BUSY_TIMEOUT = 5.0
+_CHUNK = 500
+
+Clock = Callable[[], datetime]
+
+
+def redact(text: str) -> str:
+    """The core's redaction (masks secrets, mnemonics, keys, phones, card and account
+    numbers)."""
+    from bot.core.redact import redact as core_redact
+
+    return str(core_redact(text))
+
+
+def text_hash(text: str) -> str:
+    """The core's hash of a message text."""
+    from bot.core.redact import text_hash as core_hash
+
+    return str(core_hash(text))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_db_time(moment: datetime) -> str:
+    """A fixed-width UTC ISO form, so that text order is time order; naive means UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _from_db_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The redacted start of a message. Redaction runs on the whole text first, so a cut
+    never leaves half a secret unmasked."""
+    masked = redact(text)
+    return masked if len(masked) <= limit else masked[: limit - 1] + "…"
+
+
+def _redact_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {str(k): _redact_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redact_tree(v) for v in value]
+    return value
+
+
+def _indicators_json(indicators: IndicatorsLike | None, keep_full: bool) -> str:
+    if indicators is None:
+        data: Any = {}
+    elif isinstance(indicators, Mapping):
+        data = dict(indicators)
+    else:
+        data = indicators.to_dict()
+    if not keep_full:
+        data = _redact_tree(data)
+    return _dumps(data)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _score(score: float) -> float:
+    value = float(score)
+    if not 0.0 <= value <= 1.0:
+        raise StorageValueError(f"score must be between 0 and 1, not {score!r}")
+    return value
+
+
+def _hit_rows(hits: Sequence[Hit], keep_full: bool) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for hit in hits:
+        reason = hit.reason if keep_full else redact(hit.reason)
+        rows.append((hit.rule, hit.category, hit.severity.label, reason))
+    return rows
+
+
+def _hit(rule: str, category: str, severity: str, reason: str) -> Hit:
+    try:
+        level = Severity.parse(severity)
+    except ValueError:
+        level = Severity.LOW
+    return Hit(rule=rule, category=category, severity=level, reason=reason)
+
+
+def _dir_writable(directory: Path) -> bool:
+    """Tries to create a file: permission bits alone mislead (root, immutable, read-only fs)."""
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
+
+
+def _file_writable(path: Path) -> bool:
+    try:
+        with open(path, "r+b"):
+            return True
+    except OSError:
+        return False
+
+
+def describe_error(path: Path, exc: sqlite3.Error, doing: str, busy_timeout: float) -> str:
+    """A message naming the database file and what is wrong with it."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    where = f"database {path}"
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return (
+            f"{where} is locked by another connection (waited {busy_timeout:g} s while "
+            f"{doing}); is another scamguard or a long transaction holding it?"
+        )
+    if code == sqlite3.SQLITE_READONLY:
+        return (
+            f"{where} is read-only ({exc} while {doing}); make the file and its directory "
+            "writable for the bot's user"
+        )
+    if code == sqlite3.SQLITE_CANTOPEN:
+        directory = path.parent
+        if not directory.is_dir():
+            return f"cannot open {where}: directory {directory} does not exist"
+        if not _dir_writable(directory):
+            return (
+                f"cannot open {where}: directory {directory} is read-only, and SQLite needs "
+                "to create the database and its -wal and -shm files there"
+            )
+        if path.exists() and not _file_writable(path):
+            return f"cannot open {where}: the file is read-only"
+        return f"cannot open {where} ({exc})"
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return (
+            f"{where} is corrupted or not a SQLite database ({exc} while {doing}); "
+            "restore it from a backup or move it away to start a new one"
+        )
+    if code == sqlite3.SQLITE_FULL:
+        return f"{where}: the disk is full ({doing})"
+    if code == sqlite3.SQLITE_IOERR:
+        return f"{where}: input/output error while {doing} ({exc})"
+    return f"{where}: {exc} (while {doing})"
+
+
+class SqliteStorage:
+    """The `Repository` on one SQLite file. Create with `await SqliteStorage.open(path)`."""
+
+    def __init__(
+        self, db: aiosqlite.Connection, path: Path, busy_timeout: float, clock: Clock
+    ) -> None:
+        self._db = db
+        self.path = path
+        self._busy_timeout = busy_timeout
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    # -- opening and closing -------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        clock: Clock = _utcnow,
+    ) -> SqliteStorage:
+        """Open (or create) the database at `path` and bring its schema up to date."""
+        db_path = Path(path)
+        if not db_path.parent.is_dir():
+            raise StorageError(
+                f"cannot open database {db_path}: directory {db_path.parent} does not exist"
+            )
+        try:
+            db = await aiosqlite.connect(
+                str(db_path), timeout=busy_timeout, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(
+                describe_error(db_path, exc, "opening", busy_timeout)
+            ) from exc
+        storage = cls(db, db_path, busy_timeout, clock)
+        try:
+            await storage._prepare()
+        except BaseException:
+            await storage.close()
+            raise
+        return storage
+
+    async def _prepare(self) -> None:
+        self._db.row_factory = sqlite3.Row
+        async with self._guard("opening"):
+            await self._db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            await self._db.execute("PRAGMA foreign_keys = ON")
+            await self._db.execute("PRAGMA secure_delete = ON")
+            rows = await self._db.execute_fetchall("PRAGMA journal_mode = WAL")
+            mode = str(next(iter(rows))[0]).lower()
+            if mode != "wal":
+                raise StorageError(
+                    f"database {self.path}: cannot switch to WAL mode (journal mode is {mode})"
+                )
+            await self._db.execute("PRAGMA synchronous = FULL")
+        async with self._write("applying schema migrations") as db:
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            rows = await db.execute_fetchall("SELECT MAX(version) FROM schema_version")
+            current = next(iter(rows))[0] or 0
+            if current > LATEST_VERSION:
+                raise StorageError(
+                    f"database {self.path} has schema version {current}, newer than this "
+                    f"scamguard understands ({LATEST_VERSION}); upgrade scamguard"
+                )
+            for migration in MIGRATIONS:
+                if migration.version <= current:
+                    continue
+                for statement in statements(migration.sql):
+                    await db.execute(statement)
+                await db.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, self._now()),
+                )
+            # A real write at every start: a read-only file fails here, not at the first
+            # incident.
+            await db.execute(
+                "INSERT INTO meta (key, value) VALUES ('opened_at', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (self._now(),),
+            )
+
+    async def close(self) -> None:
+        """Close the connection; later calls raise StorageError. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        async with self._lock:
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._db.close()
+
+    async def __aenter__(self) -> SqliteStorage:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def schema_version(self) -> int:
+        """The highest migration applied to this file."""
+        rows = await self._fetch("reading the schema version",
+                                 "SELECT MAX(version) FROM schema_version")
+        return int(rows[0][0] or 0)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return to_db_time(self._clock())
+
+    def _error(self, exc: sqlite3.Error, doing: str) -> StorageError:
+        return StorageError(describe_error(self.path, exc, doing, self._busy_timeout))
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError(f"database {self.path} is closed")
+
+    @contextlib.asynccontextmanager
+    async def _guard(self, doing: str) -> AsyncIterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self._error(exc, doing) from exc
+
+    @contextlib.asynccontextmanager
+    async def _write(self, doing: str) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction, committed (durably) when the block ends without error."""
+        async with self._lock:
+            self._check_open()
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error(exc, doing) from exc
+            try:
+                yield self._db
+                await self._db.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error, ValueError):
+                    await self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc, doing) from exc
+                raise
+
+    async def _fetch(
+        self, doing: str, sql: str, params: Sequence[Any] = ()
+    ) -> list[sqlite3.Row]:
+        async with self._lock:
+            self._check_open()
+            try:
+                return list(await self._db.execute_fetchall(sql, params))
+            except sqlite3.Error as exc:
+                raise self._error(exc, doing) from exc
+
+    # -- chat settings -------------------------------------------------------------------
+
+    async def get_chat_settings(self, chat_id: int) -> ChatSettings:
+        """The chat's settings, or the defaults when it never changed any."""
+        rows = await self._fetch(
+            "reading chat settings", "SELECT * FROM chat_settings WHERE chat_id = ?", (chat_id,)
+        )
+        return _settings(rows[0]) if rows else ChatSettings(chat_id=chat_id)
+
+    async def update_chat_settings(
+        self, chat_id: int, actor_id: int | None, **changes: Any
+    ) -> ChatSettings:
+        """Validate and store `changes`; one audit entry per setting whose value changed."""
+        async with self._write("updating chat settings") as db:
+            rows = await db.execute_fetchall(
+                "SELECT * FROM chat_settings WHERE chat_id = ?", (chat_id,)
+            )
+            found = list(rows)
+            current = _settings(found[0]) if found else ChatSettings(chat_id=chat_id)
+            new = validate_changes(current, changes)
+            old_d, new_d = current.to_dict(), new.to_dict()
+            changed = [k for k in changes if old_d[k] != new_d[k]]
+            if not changed:
+                return new
+            now = self._now()
+            await db.execute(
+                "INSERT OR REPLACE INTO chat_settings (chat_id, scam_action, restrict_hours,"
+                " suspicious_action, sensitivity, language, region, allow_domains,"
+                " allow_handles, trusted_users, quiet, keep_evidence, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    chat_id, new.scam_action, new.restrict_hours, new.suspicious_action,
+                    new.sensitivity, new.language, new.region, _dumps(list(new.allow_domains)),
+                    _dumps(list(new.allow_handles)), _dumps(list(new.trusted_users)),
+                    int(new.quiet), int(new.keep_evidence), now,
+                ),
+            )
+            await db.executemany(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (actor_id, chat_id, f"settings.{k}",
+                     _dumps({"old": old_d[k], "new": new_d[k]}), now)
+                    for k in changed
+                ],
+            )
+        return new
+
+    # -- incidents -----------------------------------------------------------------------
+
+    async def add_incident(
+        self,
+        chat_id: int,
+        message_id: int | None,
+        sender_id: int | None,
+        verdict: str,
+        score: float,
+        hits: Sequence[Hit],
+        text: str,
+        indicators: IndicatorsLike | None = None,
+        keep_full: bool = False,
+    ) -> int:
+        """Store an incident and return its id once it is committed to disk. The text is
+        kept as a redacted excerpt and a hash; in full only with `keep_full`."""
+        verdict = check_verdict(verdict)
+        value = _score(score)
+        short, digest = excerpt(text), text_hash(text)
+        hit_rows = _hit_rows(hits, keep_full)
+        indicators_json = _indicators_json(indicators, keep_full)
+        async with self._write("storing an incident") as db:
+            cursor = await db.execute(
+                "INSERT INTO incidents (chat_id, message_id, sender_id, verdict, score,"
+                " excerpt, text_hash, full_text, indicators, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, message_id, sender_id, verdict, value, short, digest,
+                 text if keep_full else None, indicators_json, self._now()),
+            )
+            incident_id = cursor.lastrowid
+            assert incident_id is not None
+            await db.executemany(
+                "INSERT INTO incident_hits (incident_id, position, rule, category, severity,"
+                " reason) VALUES (?, ?, ?, ?, ?, ?)",
+                [(incident_id, i, *row) for i, row in enumerate(hit_rows)],
+            )
+        return incident_id
+
+    async def record_action(
+        self, incident_id: int, action: str, ok: bool, error: str | None = None
+    ) -> None:
+        """Note what was done about an incident (delete, restrict, ban, warn) and whether it
+        worked; also written to the audit log as done by the bot."""
+        if not action or not isinstance(action, str):
+            raise StorageValueError("action must be a non-empty string")
+        async with self._write("recording an action") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT chat_id FROM incidents WHERE id = ?", (incident_id,)
+            ))
+            if not rows:
+                raise StorageValueError(f"no incident {incident_id}")
+            now = self._now()
+            await db.execute(
+                "INSERT INTO incident_actions (incident_id, action, ok, error, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (incident_id, action, int(bool(ok)), error, now),
+            )
+            detail: dict[str, Any] = {"incident": incident_id, "ok": bool(ok)}
+            if error:
+                detail["error"] = error
+            await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (NULL, ?, ?, ?, ?)",
+                (rows[0][0], f"action.{action}", _dumps(detail), now),
+            )
+
+    async def get_incident(self, incident_id: int) -> Incident | None:
+        rows = await self._fetch(
+            "reading an incident", "SELECT * FROM incidents WHERE id = ?", (incident_id,)
+        )
+        found = await self._incidents(rows)
+        return found[0] if found else None
+
+    async def list_incidents(
+        self,
+        chat_id: int | None = None,
+        since: datetime | None = None,
+        limit: int | None = 100,
+    ) -> list[Incident]:
+        """Incidents, newest first, of one chat or all, from `since` on."""
+        where: list[str] = []
+        params: list[Any] = []
+        if chat_id is not None:
+            where.append("chat_id = ?")
+            params.append(chat_id)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(to_db_time(since))
+        sql = "SELECT * FROM incidents"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        rows = await self._fetch("listing incidents", sql, params)
+        return await self._incidents(rows)
+
+    async def _incidents(self, rows: list[sqlite3.Row]) -> list[Incident]:
+        ids = [row["id"] for row in rows]
+        hits: dict[int, list[Hit]] = {i: [] for i in ids}
+        actions: dict[int, list[ActionRecord]] = {i: [] for i in ids}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for h in await self._fetch(
+                "reading incident hits",
+                "SELECT incident_id, rule, category, severity, reason FROM incident_hits"
+                f" WHERE incident_id IN ({marks}) ORDER BY incident_id, position",
+                chunk,
+            ):
+                hits[h[0]].append(_hit(h[1], h[2], h[3], h[4]))
+            for a in await self._fetch(
+                "reading incident actions",
+                "SELECT incident_id, action, ok, error, created_at FROM incident_actions"
+                f" WHERE incident_id IN ({marks}) ORDER BY id",
+                chunk,
+            ):
+                actions[a[0]].append(
+                    ActionRecord(a[1], bool(a[2]), a[3], _from_db_time(a[4]))
+                )
+        return [
+            Incident(
+                id=row["id"],
+                chat_id=row["chat_id"],
+                message_id=row["message_id"],
+                sender_id=row["sender_id"],
+                verdict=row["verdict"],
+                score=row["score"],
+                hits=tuple(hits[row["id"]]),
+                excerpt=row["excerpt"],
+                text_hash=row["text_hash"],
+                full_text=row["full_text"],
+                indicators=json.loads(row["indicators"]),
+                created_at=_from_db_time(row["created_at"]),
+                actions=tuple(actions[row["id"]]),
+            )
+            for row in rows
+        ]
+
+    # -- private checks and user preferences ---------------------------------------------
+
+    async def add_private_check(
+        self,
+        user_id: int,
+        verdict: str,
+        score: float,
+        hits: Sequence[Hit],
+        indicators: IndicatorsLike | None,
+        text: str,
+        keep_full: bool = False,
+    ) -> int:
+        """Store a check a user asked for in private; redacted unless `keep_full`."""
+        verdict = check_verdict(verdict)
+        value = _score(score)
+        hits_json = _dumps([dict(zip(("rule", "category", "severity", "reason"), r,
+                                     strict=True)) for r in _hit_rows(hits, keep_full)])
+        indicators_json = _indicators_json(indicators, keep_full)
+        short, digest = excerpt(text), text_hash(text)
+        async with self._write("storing a private check") as db:
+            cursor = await db.execute(
+                "INSERT INTO private_checks (user_id, verdict, score, hits, excerpt,"
+                " text_hash, full_text, indicators, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (user_id, verdict, value, hits_json, short, digest,
+                 text if keep_full else None, indicators_json, self._now()),
+            )
+            check_id = cursor.lastrowid
+        assert check_id is not None
+        return check_id
+
+    async def last_private_check(self, user_id: int) -> PrivateCheck | None:
+        """The user's most recent check (what `/evidence` summarises), or None."""
+        rows = await self._fetch(
+            "reading a private check",
+            "SELECT * FROM private_checks WHERE user_id = ? ORDER BY id DESC LIMIT 1",
+            (user_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return PrivateCheck(
+            id=row["id"],
+            user_id=row["user_id"],
+            verdict=row["verdict"],
+            score=row["score"],
+            hits=tuple(
+                _hit(h["rule"], h["category"], h["severity"], h["reason"])
+                for h in json.loads(row["hits"])
+            ),
+            excerpt=row["excerpt"],
+            text_hash=row["text_hash"],
+            full_text=row["full_text"],
+            indicators=json.loads(row["indicators"]),
+            created_at=_from_db_time(row["created_at"]),
+        )
+
+    async def get_user_prefs(self, user_id: int) -> UserPrefs:
+        rows = await self._fetch(
+            "reading user preferences",
+            "SELECT language, region, keep_evidence FROM user_prefs WHERE user_id = ?",
+            (user_id,),
+        )
+        if not rows:
+            return UserPrefs(user_id=user_id)
+        return UserPrefs(user_id, rows[0][0], rows[0][1], bool(rows[0][2]))
+
+    async def set_user_prefs(self, user_id: int, **changes: Any) -> UserPrefs:
+        """Change `language`, `region` (None clears either) and `keep_evidence`."""
+        clean: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name == "language":
+                clean[name] = None if value is None else normalize_language(value)
+            elif name == "region":
+                clean[name] = normalize_region(value)
+            elif name == "keep_evidence":
+                clean[name] = parse_bool(name, value)
+            else:
+                raise StorageValueError(
+                    f"unknown user preference {name!r} (one of: language, region, "
+                    "keep_evidence)"
+                )
+        async with self._write("storing user preferences") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT language, region, keep_evidence FROM user_prefs WHERE user_id = ?",
+                (user_id,),
+            ))
+            old = (UserPrefs(user_id, rows[0][0], rows[0][1], bool(rows[0][2]))
+                   if rows else UserPrefs(user_id))
+            new = UserPrefs(
+                user_id,
+                clean.get("language", old.language),
+                clean.get("region", old.region),
+                clean.get("keep_evidence", old.keep_evidence),
+            )
+            await db.execute(
+                "INSERT OR REPLACE INTO user_prefs (user_id, language, region, keep_evidence,"
+                " updated_at) VALUES (?, ?, ?, ?, ?)",
+                (user_id, new.language, new.region, int(new.keep_evidence), self._now()),
+            )
+        return new
+
+    # -- feedback and samples ------------------------------------------------------------
+
+    async def add_feedback(
+        self,
+        incident_id: int,
+        user_id: int,
+        kind: str = "false_positive",
+        note: str | None = None,
+    ) -> int:
+        """Record a user's judgement of an incident (false positive by default)."""
+        if kind not in FEEDBACK_KINDS:
+            raise StorageValueError(
+                f"feedback kind must be one of {', '.join(FEEDBACK_KINDS)}, not {kind!r}"
+            )
+        async with self._write("storing feedback") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT 1 FROM incidents WHERE id = ?", (incident_id,)
+            ))
+            if not rows:
+                raise StorageValueError(f"no incident {incident_id}")
+            cursor = await db.execute(
+                "INSERT INTO feedback (incident_id, user_id, kind, note, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (incident_id, user_id, kind, note and redact(note)[:1000], self._now()),
+            )
+            feedback_id = cursor.lastrowid
+        assert feedback_id is not None
+        return feedback_id
+
+    async def add_sample(
+        self, chat_id: int, text: str, added_by: int, category: str | None = None
+    ) -> int:
+        """Keep a known-scam message an admin chose for this chat (stored as given, since it
+        is matched against later messages). Adding the same text again returns the same id."""
+        if not text.strip():
+            raise StorageValueError("a sample needs some text")
+        digest = text_hash(text)
+        async with self._write("storing a sample") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT id FROM samples WHERE chat_id = ? AND text_hash = ?", (chat_id, digest)
+            ))
+            if rows:
+                return int(rows[0][0])
+            now = self._now()
+            cursor = await db.execute(
+                "INSERT INTO samples (chat_id, text, text_hash, category, added_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (chat_id, text, digest, category, added_by, now),
+            )
+            sample_id = cursor.lastrowid
+            assert sample_id is not None
+            await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, 'sample.add', ?, ?)",
+                (added_by, chat_id, _dumps({"sample": sample_id, "category": category}), now),
+            )
+        return sample_id
+
+    async def list_samples(self, chat_id: int) -> list[str]:
+        rows = await self._fetch(
+            "reading samples", "SELECT text FROM samples WHERE chat_id = ? ORDER BY id",
+            (chat_id,),
+        )
+        return [row[0] for row in rows]
+
+    # -- audit ---------------------------------------------------------------------------
+
+    async def audit(
+        self, actor_id: int | None, chat_id: int | None, action: str, detail: dict[str, Any]
+    ) -> int:
+        """Append to the audit log: who (None = the bot) did what, in which chat."""
+        if not action:
+            raise StorageValueError("an audit entry needs an action")
+        async with self._write("writing the audit log") as db:
+            cursor = await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (actor_id, chat_id, action, _dumps(detail), self._now()),
+            )
+            entry_id = cursor.lastrowid
+        assert entry_id is not None
+        return entry_id
+
+    async def list_audit(
+        self, chat_id: int | None = None, limit: int | None = 50
+    ) -> list[AuditEntry]:
+        """Audit entries, newest first."""
+        sql, params = "SELECT * FROM audit", []
+        if chat_id is not None:
+            sql += " WHERE chat_id = ?"
+            params.append(chat_id)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        rows = await self._fetch("reading the audit log", sql, params)
+        return [
+            AuditEntry(row["id"], row["actor_id"], row["chat_id"], row["action"],
+                       json.loads(row["detail"]), _from_db_time(row["created_at"]))
+            for row in rows
+        ]
+
+    # -- statistics and retention --------------------------------------------------------
+
+    async def stats(self, chat_id: int | None = None) -> Stats:
+        """Counts by verdict, category, action (with success) and feedback kind."""
+        join, where, params = "", "", []
+        if chat_id is not None:
+            join = " JOIN incidents i ON i.id = t.incident_id"
+            where = " WHERE i.chat_id = ?"
+            params = [chat_id]
+        doing = "computing statistics"
+        verdicts = await self._fetch(
+            doing,
+            "SELECT verdict, COUNT(*) FROM incidents"
+            + (" WHERE chat_id = ?" if chat_id is not None else "")
+            + " GROUP BY verdict ORDER BY verdict",
+            params,
+        )
+        categories = await self._fetch(
+            doing,
+            f"SELECT t.category, COUNT(DISTINCT t.incident_id) FROM incident_hits t{join}"
+            f"{where} GROUP BY t.category ORDER BY 2 DESC, 1",
+            params,
+        )
+        actions = await self._fetch(
+            doing,
+            "SELECT t.action, SUM(t.ok), SUM(1 - t.ok) FROM incident_actions t"
+            f"{join}{where} GROUP BY t.action ORDER BY t.action",
+            params,
+        )
+        feedback = await self._fetch(
+            doing,
+            f"SELECT t.kind, COUNT(*) FROM feedback t{join}{where} GROUP BY t.kind"
+            " ORDER BY t.kind",
+            params,
+        )
+        checks = 0
+        if chat_id is None:
+            checks = (await self._fetch(doing, "SELECT COUNT(*) FROM private_checks"))[0][0]
+        by_verdict = {row[0]: row[1] for row in verdicts}
+        return Stats(
+            incidents=sum(by_verdict.values()),
+            by_verdict=by_verdict,
+            by_category={row[0]: row[1] for row in categories},
+            by_action={row[0]: ActionCount(row[1], row[2]) for row in actions},
+            feedback={row[0]: row[1] for row in feedback},
+            private_checks=checks,
+        )
+
+    async def purge(self, older_than: datetime) -> int:
+        """Delete incidents (with their hits, actions and feedback) and private checks made
+        before `older_than`; returns how many incidents and checks went. Their text is
+        overwritten in the file (secure_delete) and the write-ahead log is emptied."""
+        cutoff = to_db_time(older_than)
+        async with self._write("purging old records") as db:
+            gone = await db.execute("DELETE FROM incidents WHERE created_at < ?", (cutoff,))
+            removed = gone.rowcount
+            gone = await db.execute("DELETE FROM private_checks WHERE created_at < ?", (cutoff,))
+            removed += gone.rowcount
+        if removed:
+            await self.checkpoint()
+        return removed
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the main file and truncate it (best effort while
+        other connections read)."""
+        async with self._lock:
+            self._check_open()
+            try:
+                await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                raise self._error(exc, "checkpointing the write-ahead log") from exc
+
+
+def _settings(row: sqlite3.Row) -> ChatSettings:
+    return ChatSettings(
+        chat_id=row["chat_id"],
+        scam_action=row["scam_action"],
+        restrict_hours=row["restrict_hours"],
+        suspicious_action=row["suspicious_action"],
+        sensitivity=row["sensitivity"],
+        language=row["language"],
+        region=row["region"],
+        allow_domains=tuple(json.loads(row["allow_domains"])),
+        allow_handles=tuple(json.loads(row["allow_handles"])),
+        trusted_users=tuple(json.loads(row["trusted_users"])),
+        quiet=bool(row["quiet"]),
+        keep_evidence=bool(row["keep_evidence"]),
+    )
