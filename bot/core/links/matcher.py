@@ -1,0 +1,407 @@
+"""Look-alike heuristics: which brand a domain or a Telegram handle imitates, and why.
+
+Everything brand-dependent is precomputed once per registry (label and skeleton indexes, one
+Aho-Corasick automaton of brand labels); a host is judged in microseconds and the answer is
+cached, so a message never loops over the brands doing heavy work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import ahocorasick
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extract as fuzzy_extract
+
+from bot.core.links.brands import Brand, BrandRegistry
+from bot.core.links.extract import Link
+from bot.core.links.hosts import is_mixed_script, parents, scripts, skeleton
+
+# Suffixes open to anyone worldwide: a typo of a short brand there is most likely someone else.
+GENERIC_SUFFIXES = frozenset({"com", "net", "org", "io", "co", "info", "app", "biz", "me"})
+_TOKEN_SPLIT = re.compile(r"[-_0-9]+")
+_CACHE_LIMIT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Lookalike:
+    """A verdict on one host or handle: the rule id, the brand imitated (if any) and why."""
+
+    rule: str
+    brand: Brand | None
+    why: str
+
+
+# QWERTY, QWERTZ and AZERTY rows (with the digit row): neighbouring keys are typical typos.
+_KEYBOARDS = (
+    ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"),
+    ("1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm"),
+    ("1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn"),
+)
+_NEIGHBOURS: dict[str, set[str]] = {}
+for _rows in _KEYBOARDS:
+    for _r, _row in enumerate(_rows):
+        for _c, _ch in enumerate(_row):
+            _near = _NEIGHBOURS.setdefault(_ch, set())
+            for _dr in (-1, 0, 1):
+                if 0 <= _r + _dr < len(_rows):
+                    _other = _rows[_r + _dr]
+                    for _dc in (-1, 0, 1):
+                        if 0 <= _c + _dc < len(_other) and (_dr or _dc):
+                            _near.add(_other[_c + _dc])
+_VOWELS = frozenset("aeiouy")
+
+
+def plausible_typo(word: str, brand: str) -> bool:
+    """False for a single substitution no typist or squatter makes (metatask for metamask):
+    a substituted letter must be a keyboard neighbour, a one-bit flip, a vowel for a vowel,
+    a digit or a look-alike of the original."""
+    if len(word) != len(brand):
+        return True
+    diffs = [(a, b) for a, b in zip(word, brand, strict=True) if a != b]
+    if len(diffs) != 1:
+        return True
+    a, b = diffs[0]
+    return (
+        a in _NEIGHBOURS.get(b, ())
+        or bin(ord(a) ^ ord(b)).count("1") == 1
+        or (a in _VOWELS and b in _VOWELS)
+        or a.isdigit()
+        or b.isdigit()
+        or skeleton(a) == skeleton(b)
+    )
+
+
+def max_distance(label: str) -> int:
+    """Edits allowed between a brand label and a look-alike, scaled to the label's length."""
+    n = len(label)
+    if n < 5:
+        return 0
+    if n < 12:
+        return 1
+    return 2
+
+
+class BrandMatcher:
+    """Precomputed indexes over one brand registry."""
+
+    def __init__(self, registry: BrandRegistry) -> None:
+        self.registry = registry
+        self.brands = registry.brands
+        self.scam_words = registry.scam_words
+        self._max_word = max((len(w) for w in self.scam_words), default=1)
+        self.official: dict[str, Brand] = {}
+        self.official_handles: dict[str, Brand] = {}
+        self.official_suffixes: dict[str, frozenset[str]] = {}
+        self.labels: dict[str, Brand] = {}
+        self.skeletons: dict[str, Brand] = {}
+        self.handle_skeletons: dict[str, tuple[str, Brand]] = {}
+        self._automaton = ahocorasick.Automaton()
+        for brand in self.brands:
+            suffixes = set()
+            for host in brand.domains:
+                self.official.setdefault(host, brand)
+                suffixes.add(host.split(".", 1)[1] if "." in host else host)
+                suffixes.add(host.rsplit(".", 1)[-1])
+            self.official_suffixes[brand.id] = frozenset(suffixes)
+            for handle in brand.handles:
+                self.official_handles.setdefault(handle, brand)
+                self.handle_skeletons.setdefault(skeleton(handle), (handle, brand))
+            for label in brand.labels:
+                self.labels.setdefault(label, brand)
+                self.skeletons.setdefault(skeleton(label), brand)
+                if len(label) >= 3:
+                    self._automaton.add_word(label, (label, brand))
+        if len(self._automaton):
+            self._automaton.make_automaton()
+        self._fuzzy_choices = list(self.labels)
+        self._host_cache: dict[str, Lookalike | None] = {}
+        self._handle_cache: dict[str, Lookalike | None] = {}
+
+    # --- official domains ------------------------------------------------------------------
+
+    def official_brand(self, link: Link) -> Brand | None:
+        """The brand whose official domain (or a subdomain of one) this host is."""
+        if not link.domain:
+            return None
+        for host in parents(link.host):
+            brand = self.official.get(host)
+            if brand is not None:
+                return brand
+            if host == link.domain:
+                break
+        return None
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _scam_words_only(self, text: str) -> bool:
+        """True when `text` (letters only) is a run of scam words, e.g. 'supportcenter'."""
+        if not text:
+            return True
+        n = len(text)
+        ok = [False] * (n + 1)
+        ok[0] = True
+        for i in range(n):
+            if not ok[i]:
+                continue
+            for j in range(i + 1, min(n, i + self._max_word) + 1):
+                if text[i:j] in self.scam_words:
+                    ok[j] = True
+        return ok[n]
+
+    def _rest_is_scam_words(self, rest: str) -> bool:
+        parts = [p for p in _TOKEN_SPLIT.split(rest) if p]
+        return bool(parts) and all(self._scam_words_only(p) for p in parts)
+
+    def _suffix_ok(self, brand: Brand, suffix: str) -> bool:
+        return (
+            suffix in self.official_suffixes[brand.id]
+            or suffix.rsplit(".", 1)[-1] in self.registry.risky_suffixes
+            or suffix in self.registry.risky_suffixes
+        )
+
+    def _official_name(self, brand: Brand) -> str:
+        return brand.domains[0] if brand.domains else brand.name
+
+    def _brand_in_label(self, label: str, allow_glued: bool) -> Lookalike | None:
+        """A brand label inside a domain label or handle, next to scam words only (or anywhere
+        for brands with the 'contains' policy)."""
+        if not len(self._automaton):
+            return None
+        best: Lookalike | None = None
+        for end, (lab, brand) in self._automaton.iter(label):
+            start = end - len(lab) + 1
+            before, after = label[:start], label[end + 1 :]
+            if not before and not after:
+                continue
+            bounded = (not before or before[-1] in "-_0123456789") and (
+                not after or after[0] in "-_0123456789"
+            )
+            glued_ok = allow_glued and brand.policy != "word"
+            if (bounded or glued_ok) and self._rest_is_scam_words(before + "-" + after):
+                words = " ".join(p for p in _TOKEN_SPLIT.split(before + "-" + after) if p)
+                return Lookalike(
+                    "link.brand-keyword",
+                    brand,
+                    f"puts the {brand.name} name next to scam words ({words})",
+                )
+            if brand.policy == "contains" and len(lab) >= 5 and best is None:
+                best = Lookalike(
+                    "link.brand-keyword", brand, f"contains the {brand.name} name ({lab})"
+                )
+        return best
+
+    def _fuzzy(self, word: str, suffix: str | None) -> tuple[Brand, str, int] | None:
+        """The closest brand label within its allowed distance (None when the suffix rule
+        does not allow typos there)."""
+        if len(word) < 3:
+            return None
+        for choice, dist, _ in fuzzy_extract(
+            word, self._fuzzy_choices, scorer=OSA.distance, score_cutoff=2, limit=5
+        ):
+            brand = self.labels[choice]
+            limit = max_distance(choice)
+            if brand.policy in ("word", "exact"):
+                limit = 0
+                if (
+                    len(choice) >= 3
+                    and suffix is not None
+                    and suffix in self.official_suffixes[brand.id]
+                    and suffix not in GENERIC_SUFFIXES
+                ):
+                    limit = 1  # a typo of a short bank name inside its own country namespace
+            if dist == 0 or dist > limit or not plausible_typo(word, choice):
+                continue
+            if suffix is not None and not self._suffix_ok(brand, suffix):
+                continue
+            return brand, choice, int(dist)
+        return None
+
+    # --- hosts -----------------------------------------------------------------------------
+
+    def lookalike(self, link: Link) -> Lookalike | None:
+        """Which brand this (non-official) host imitates, if any; cached per host."""
+        key = link.host
+        if key in self._host_cache:
+            return self._host_cache[key]
+        result = self._judge_host(link)
+        if len(self._host_cache) > _CACHE_LIMIT:
+            self._host_cache.clear()
+        self._host_cache[key] = result
+        return result
+
+    def _judge_host(self, link: Link) -> Lookalike | None:
+        label, suffix = link.label, link.suffix
+        if not label:
+            return None
+        shown = link.host_unicode or link.host
+        uni = link.label_unicode or label
+        sk = skeleton(uni)
+        non_ascii = not uni.isascii()
+        # 1. look-alike letters
+        if non_ascii:
+            brand = self.skeletons.get(sk)
+            if brand is not None and brand.labels and label not in brand.labels:
+                return Lookalike(
+                    "link.lookalike",
+                    brand,
+                    f"{shown} imitates {self._official_name(brand)} with look-alike letters",
+                )
+            near = self._fuzzy(sk, None)
+            if near is None or near[0].policy not in ("fuzzy", "contains"):
+                near = self._fuzzy(sk, suffix)
+            if near is not None:
+                return Lookalike(
+                    "link.lookalike",
+                    near[0],
+                    f"{shown} imitates {self._official_name(near[0])} with look-alike letters",
+                )
+            hit = self._brand_in_label(sk, allow_glued=True)
+            if hit is not None and hit.brand is not None:
+                return Lookalike(
+                    "link.lookalike",
+                    hit.brand,
+                    f"{shown} imitates {self._official_name(hit.brand)} with look-alike letters",
+                )
+            found_scripts = scripts(uni)
+            if is_mixed_script(uni):
+                names = ", ".join(sorted(s.lower() for s in found_scripts))
+                return Lookalike(
+                    "link.lookalike", None, f"{shown} mixes scripts ({names}) in one name"
+                )
+            top = suffix.rsplit(".", 1)[-1]
+            if found_scripts == {"LATIN"} and (len(top) > 2 or top in ("io", "co", "me", "cc")):
+                odd = "".join(sorted({ch for ch in uni if not ch.isascii()}))
+                return Lookalike(
+                    "link.idn",
+                    None,
+                    f"{shown} writes a Latin name with accented look-alike letters ({odd})",
+                )
+        # 2. the brand's exact label on another domain
+        brand = self.labels.get(label)
+        if brand is not None and brand.policy != "word" and link.domain not in brand.domains:
+            return Lookalike(
+                "link.lookalike",
+                brand,
+                f"{shown} uses the {brand.name} name on another domain "
+                f"(official: {self._official_name(brand)})",
+            )
+        # 3. brand plus scam words, or inside the label
+        hit = self._brand_in_label(label, allow_glued=True)
+        if hit is not None:
+            return Lookalike(hit.rule, hit.brand, f"{shown} {hit.why}")
+        # 4. the brand in front of another domain: binance.com.verify-x.xyz, binance.evil.xyz
+        sub = [p for p in link.subdomain.split(".") if p and p != "www"]
+        if sub:
+            subtext = ".".join(sub)
+            for part in sub:
+                brand = self.labels.get(part) or self.skeletons.get(skeleton(part))
+                in_sub = brand is not None and (
+                    brand.policy != "word"
+                    or any(d in subtext + "." for d in (f"{x}." for x in brand.domains))
+                )
+                if brand is not None and in_sub:
+                    return Lookalike(
+                        "link.brand-subdomain",
+                        brand,
+                        f"{shown} puts the {brand.name} name in front of another domain "
+                        f"({link.domain})",
+                    )
+                part_hit = self._brand_in_label(part, allow_glued=False)
+                if part_hit and part_hit.brand and "scam words" in part_hit.why:
+                    return Lookalike(
+                        "link.brand-subdomain",
+                        part_hit.brand,
+                        f"{shown} puts the {part_hit.brand.name} name in front of another "
+                        f"domain ({link.domain})",
+                    )
+            joined = "".join(sub) + label
+            brand = self.labels.get(joined) or self.skeletons.get(skeleton(joined))
+            if brand is not None and brand.policy != "word":
+                return Lookalike(
+                    "link.lookalike",
+                    brand,
+                    f"{shown} spells {self._official_name(brand)} across dots",
+                )
+        # 5. typos and ASCII look-alikes (rn for m, 0 for o) on the brand's suffix or a cheap one
+        brand = self.skeletons.get(sk)
+        if brand is not None and label not in brand.labels and self._suffix_ok(brand, suffix):
+            return Lookalike(
+                "link.lookalike",
+                brand,
+                f"{shown} imitates {self._official_name(brand)} with look-alike characters",
+            )
+        plain = label.replace("-", "")
+        near = self._fuzzy(plain, suffix)
+        if near is None and sk != plain:
+            near = self._fuzzy(sk, suffix)
+        if near is not None:
+            brand, _choice, dist = near
+            return Lookalike(
+                "link.lookalike",
+                brand,
+                f"{shown} is a misspelling of {self._official_name(brand)} "
+                f"({dist} letter{'s' if dist > 1 else ''} changed)",
+            )
+        # 6. a misspelt brand next to scam words: binnance-support.com
+        tokens = [t for t in _TOKEN_SPLIT.split(label) if t]
+        if len(tokens) > 1:
+            for i, token in enumerate(tokens):
+                rest = "-".join(tokens[:i] + tokens[i + 1 :])
+                if not self._rest_is_scam_words(rest):
+                    continue
+                near = self._fuzzy(token, None)
+                if near is not None and near[0].policy in ("fuzzy", "contains"):
+                    return Lookalike(
+                        "link.brand-keyword",
+                        near[0],
+                        f"{shown} puts a misspelt {near[0].name} name next to scam words",
+                    )
+        return None
+
+    # --- handles ---------------------------------------------------------------------------
+
+    def handle_lookalike(self, handle: str) -> Lookalike | None:
+        """Which brand's official account this Telegram username imitates, if any."""
+        if handle in self._handle_cache:
+            return self._handle_cache[handle]
+        result = self._judge_handle(handle)
+        if len(self._handle_cache) > _CACHE_LIMIT:
+            self._handle_cache.clear()
+        self._handle_cache[handle] = result
+        return result
+
+    def _judge_handle(self, handle: str) -> Lookalike | None:
+        if handle in self.official_handles:
+            return None
+        sk = skeleton(handle)
+        official = self.handle_skeletons.get(sk)
+        if official is not None:
+            name, brand = official
+            return Lookalike(
+                "handle.lookalike",
+                brand,
+                f"@{handle} imitates the official {brand.name} account @{name}",
+            )
+        plain = handle.replace("_", "")
+        if len(plain) >= 6:
+            for name, brand in self.official_handles.items():
+                if (
+                    len(name) >= 6
+                    and abs(len(name) - len(plain)) <= 1
+                    and OSA.distance(plain, name.replace("_", ""), score_cutoff=1) <= 1
+                ):
+                    return Lookalike(
+                        "handle.lookalike",
+                        brand,
+                        f"@{handle} imitates the official {brand.name} account @{name}",
+                    )
+        hit = self._brand_in_label(handle, allow_glued=True)
+        if hit is not None and hit.brand is not None and "scam words" in hit.why:
+            return Lookalike(
+                "handle.lookalike",
+                hit.brand,
+                f"@{handle} {hit.why} but is not an official {hit.brand.name} account",
+            )
+        return None
