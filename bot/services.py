@@ -97,11 +97,12 @@ def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:
     return services
 
 
-async def build_services(settings: Settings) -> Services:
-    """Open the database, load the rules and build the link expander the settings ask for."""
+async def build_services(settings: Settings, *, rules: RulesHolder | None = None) -> Services:
+    """Open the database, load the rules (unless given) and build the link expander the
+    settings ask for."""
     from bot.storage import open_storage
 
-    rules = RulesHolder(settings.rules_dir)
+    rules = rules or RulesHolder(settings.rules_dir)
     storage = await open_storage(settings.db_path)
     expander = None
     if settings.expand_links:

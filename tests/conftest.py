@@ -4,6 +4,7 @@ test when any handler raised."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +20,12 @@ from tests.fakes import TOKEN, FakeBotApi, FakeBotServer, FakeRequest
 from tests.fakes.updates import GROUP_ID, person
 
 if TYPE_CHECKING:
+    from bot.rulesholder import RulesHolder
     from bot.services import Services
+
+# Opt in to PTB 22's timedelta durations (RetryAfter.retry_after), as the Docker image does,
+# so the deprecation warning about the old int form does not fail tests.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 @pytest.fixture
@@ -53,12 +59,20 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def rules_holder() -> RulesHolder:
+    """The bundled rules, loaded once per test session (tests never modify them)."""
+    from bot.rulesholder import RulesHolder
+
+    return RulesHolder(RULES_DIR)
+
+
 @pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    """The real services: rules loaded, SQLite opened."""
+async def services(settings: Settings, rules_holder: RulesHolder) -> AsyncIterator[Services]:
+    """The real services: the bundled rules, a fresh SQLite file."""
     from bot.services import build_services
 
-    built = await build_services(settings)
+    built = await build_services(settings, rules=rules_holder)
     try:
         yield built
     finally:
@@ -97,7 +111,7 @@ def collect_errors(errors: list[BaseException]) -> Any:
     return collect
 
 
-def test_builder(api: FakeBotApi) -> ApplicationBuilder:  # type: ignore[type-arg]
+def fake_builder(api: FakeBotApi) -> ApplicationBuilder:  # type: ignore[type-arg]
     """An ApplicationBuilder on the in-process fake (no rate limiter: handler tests)."""
     return (
         ApplicationBuilder()
@@ -115,7 +129,7 @@ async def harness(
     in-process fake; asserts at the end that no handler raised."""
     from bot.app import build_application
 
-    app = build_application(settings, services, builder=test_builder(fake_api))
+    app = build_application(settings, services, builder=fake_builder(fake_api))
     h = Harness(app, fake_api, services)
     app.add_error_handler(collect_errors(h.errors))
     await app.initialize()

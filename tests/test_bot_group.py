@@ -1,0 +1,306 @@
+"""Group flows end to end: raw updates through the real PTB parser and the real application,
+real rules and SQLite; the fake Bot API records what the bot did."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ALICE, CAROL, Harness, fake_builder
+from tests.fakes import BOT_ID
+from tests.fakes.updates import (
+    GROUP_ID,
+    callback_update,
+    channel,
+    edited_update,
+    group,
+    message,
+    message_update,
+    origin_channel,
+    person,
+    text_link,
+    url_button,
+)
+
+SCAM = "Hello, I am from Binance support. To unlock your account send me your 12-word recovery phrase"
+OTP = "Send me the 6-digit code you just received"
+CLEAN = "hi all, the meetup is at 5pm on Friday"
+LINK_TEXT = "Log in at binance.com to claim"
+SUSPICIOUS = "Earn 500 USDT daily, guaranteed profit, message me"
+
+
+def scam_update(text: str = SCAM, sender: dict | None = None, **kwargs) -> dict:
+    return message_update(message(group(), sender or CAROL, text, **kwargs))
+
+
+async def incidents(h: Harness) -> list:
+    return await h.services.storage.list_incidents(GROUP_ID)
+
+
+def actions_of(incident) -> dict[str, bool]:
+    return {a.action: a.ok for a in incident.actions}
+
+
+async def test_scam_is_deleted_and_warned_with_escaped_html_and_no_preview(harness: Harness):
+    """Default policy: the scam is deleted; one HTML warning without link preview, with the
+    admin-only "Not a scam" button; the incident records both actions."""
+    await harness.feed(scam_update(sender=person(2050, "<b>Eve</b>", "eve")))
+    deletes = harness.api.calls("deleteMessage")
+    assert len(deletes) == 1 and deletes[0].params["chat_id"] == GROUP_ID
+    sent = harness.api.calls("sendMessage")
+    assert len(sent) == 1
+    params = sent[0].params
+    assert params["parse_mode"] == "HTML"
+    assert params["link_preview_options"] == {"is_disabled": True}
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in params["text"] and "<b>Eve</b>" not in params["text"]
+    [incident] = await incidents(harness)
+    button = params["reply_markup"]["inline_keyboard"][0][0]
+    assert button["callback_data"] == f"fp:{incident.id}"
+    assert incident.verdict == "scam"
+    assert actions_of(incident) == {"delete": True, "warn": True}
+
+
+@pytest.mark.parametrize(
+    ("action", "methods", "absent"),
+    [
+        ("warn", ["sendMessage"], ["deleteMessage", "restrictChatMember", "banChatMember"]),
+        ("delete", ["deleteMessage", "sendMessage"], ["restrictChatMember", "banChatMember"]),
+        ("restrict", ["deleteMessage", "restrictChatMember", "sendMessage"], ["banChatMember"]),
+        ("ban", ["deleteMessage", "banChatMember", "sendMessage"], ["restrictChatMember"]),
+    ],
+    ids=["warn", "delete", "restrict", "ban"],
+)
+async def test_scam_action_per_chat_policy(harness: Harness, action, methods, absent):
+    """Each scam action of the chat's settings makes exactly its Telegram calls."""
+    await harness.services.storage.update_chat_settings(GROUP_ID, ALICE["id"],
+                                                        scam_action=action, restrict_hours=3)
+    await harness.feed(scam_update(OTP))
+    for method in methods:
+        assert len(harness.api.calls(method)) == 1, method
+    for method in absent:
+        assert harness.api.calls(method) == [], method
+    if action == "restrict":
+        call = harness.api.calls("restrictChatMember")[0]
+        assert call.params["user_id"] == CAROL["id"]
+        assert call.params["permissions"]["can_send_messages"] is False
+    if action == "warn":
+        reply = harness.api.calls("sendMessage")[0].params["reply_parameters"]
+        assert reply["message_id"] > 0
+
+
+async def test_clean_message_is_left_alone(harness: Harness):
+    """An ordinary message makes no call and no incident."""
+    await harness.feed(scam_update(CLEAN))
+    assert harness.api.calls("sendMessage") == [] and harness.api.calls("deleteMessage") == []
+    assert await incidents(harness) == []
+
+
+@pytest.mark.parametrize(
+    ("suspicious_action", "warned"), [("warn", 1), ("none", 0)], ids=["warn", "none"]
+)
+async def test_suspicious_warns_or_not(harness: Harness, suspicious_action, warned):
+    """A suspicious message gets a reply warning only when the chat asks for it."""
+    await harness.services.storage.update_chat_settings(
+        GROUP_ID, None, suspicious_action=suspicious_action)
+    await harness.feed(scam_update(SUSPICIOUS))
+    assert len(harness.api.calls("sendMessage")) == warned
+    assert harness.api.calls("deleteMessage") == []
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [ALICE, None],
+    ids=["admin-user", "anonymous-admin"],
+)
+async def test_admins_are_not_acted_on(harness: Harness, sender):
+    """A scam-like text from an admin (or an anonymous admin posting as the group) is left."""
+    extra = {"sender_chat": group()} if sender is None else {}
+    raw = message_update(message(group(), sender or person(1087968824, "Group", "GroupAnonymousBot",
+                                                          is_bot=True), SCAM, **extra))
+    await harness.feed(raw)
+    assert harness.api.calls("deleteMessage") == [] and harness.api.calls("sendMessage") == []
+
+
+async def test_admin_impersonator_is_named_not_an_admin(harness: Harness):
+    """A member named like an admin is warned about: "... is not an admin of this group"."""
+    await harness.feed(scam_update("Hi everyone, welcome!", sender=person(3001, "Alice Admin",
+                                                                           "alice_adm1n")))
+    [sent] = harness.api.calls("sendMessage")
+    assert "not an admin" in sent.params["text"] and "Alice Admin" in sent.params["text"]
+
+
+async def test_missing_delete_right_warns_and_names_the_right(harness: Harness):
+    """Without the delete right the bot replies with a warning naming the missing right."""
+    harness.api.set_bot_rights(GROUP_ID, can_delete_messages=False)
+    await harness.feed(scam_update(OTP))
+    assert harness.api.calls("deleteMessage") == []
+    [sent] = harness.api.calls("sendMessage")
+    assert "can_delete_messages" in sent.params["text"]
+    assert "reply_parameters" in sent.params
+
+
+async def test_rights_lost_after_caching_fall_back_to_warning(harness: Harness):
+    """When Telegram refuses a deletion for lack of rights, the warning names the right."""
+    await harness.feed(scam_update(CLEAN))  # caches the admins and the bot's full rights
+    harness.api.make_bot_member(GROUP_ID)
+    await harness.feed(scam_update(OTP))
+    [incident] = await incidents(harness)
+    assert actions_of(incident)["delete"] is False
+    [sent] = harness.api.calls("sendMessage")
+    assert "can_delete_messages" in sent.params["text"]
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "description", "failed_action"),
+    [
+        ("deleteMessage", 400, "Bad Request: message to delete not found", "delete"),
+        ("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat", "warn"),
+        ("sendMessage", 500, "Internal Server Error", "warn"),
+        ("restrictChatMember", 400, "Bad Request: user is an administrator of the chat",
+         "restrict"),
+    ],
+    ids=["message-gone", "kicked", "server-error", "restrict-refused"],
+)
+async def test_telegram_errors_never_crash_or_drop_the_incident(
+    harness: Harness, method, status, description, failed_action
+):
+    """A failing call is recorded as failed on the stored incident; nothing raises."""
+    await harness.services.storage.update_chat_settings(GROUP_ID, None, scam_action="restrict")
+    harness.api.fail(method, status, description)
+    await harness.feed(scam_update(OTP))
+    [incident] = await incidents(harness)
+    recorded = {a.action: a for a in incident.actions}
+    assert recorded[failed_action].ok is False
+    assert description.split(": ")[-1].lower() in (recorded[failed_action].error or "").lower()
+
+
+async def test_timeout_is_recorded_as_failed_action(settings, services, fake_api):
+    """A call that times out is recorded as failed and the bot goes on."""
+    from bot.app import build_application
+    from tests.fakes import FakeRequest
+
+    builder = fake_builder(fake_api).request(FakeRequest(fake_api, read_timeout=0.2))
+    app = build_application(settings, services, builder=builder)
+    fake_api.delay("deleteMessage", 1.0)
+    h = Harness(app, fake_api, services)
+    async with app:
+        await h.feed(scam_update(OTP))
+        await h.flush()
+    [incident] = await services.storage.list_incidents(GROUP_ID)
+    assert actions_of(incident)["delete"] is False
+    assert actions_of(incident)["warn"] is True
+
+
+async def test_burst_gets_one_aggregated_warning(harness: Harness):
+    """Five scams in a burst: five deletions, one warning at once and one aggregated
+    warning for the other four when the interval is over."""
+    for _ in range(5):
+        await harness.feed(scam_update(OTP))
+    assert len(harness.api.calls("deleteMessage")) == 5
+    assert len(harness.api.calls("sendMessage")) == 1
+    await harness.flush()
+    sent = harness.api.calls("sendMessage")
+    assert len(sent) == 2
+    assert "4 scam messages" in sent[1].params["text"]
+    for incident in await incidents(harness):
+        assert actions_of(incident) == {"delete": True, "warn": True}
+
+
+async def test_bursts_in_two_chats_warn_each_chat(harness: Harness):
+    """The one-warning limit is per chat."""
+    other = group(-1009, "Other")
+    await harness.feed(scam_update(OTP))
+    await harness.feed(message_update(message(other, CAROL, OTP)))
+    chats = [c.params["chat_id"] for c in harness.api.calls("sendMessage")]
+    assert sorted(chats) == sorted([GROUP_ID, -1009])
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        message_update(message(group(), CAROL, caption=OTP, photo=True)),
+        message_update(message(group(), CAROL, LINK_TEXT,
+                               entities=[text_link(LINK_TEXT, "binance.com",
+                                                   "https://blnance.com/claim")],
+                               reply_markup=url_button("Claim", "https://bit.ly/x"))),
+        edited_update(message(group(), CAROL, OTP)),
+        message_update(message(group(), person(777000, "Telegram"), OTP,
+                               sender_chat=channel(-100777, "News"), is_automatic_forward=True,
+                               forward_origin=origin_channel(channel(-100777, "News")))),
+    ],
+    ids=["caption", "hidden-link-and-button", "edited", "channel-post-in-discussion"],
+)
+async def test_watched_message_kinds(harness: Harness, raw):
+    """Captions, hidden links and buttons, edits and channel posts forwarded into the
+    discussion group are all checked and acted on."""
+    await harness.feed(raw)
+    assert len(harness.api.calls("deleteMessage")) == 1
+    assert harness.api.calls("restrictChatMember") == []
+    assert harness.api.calls("banChatMember") == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        message_update(message(group(), CAROL, sticker=True)),
+        message_update(message(group(), CAROL, caption=None, photo=True)),
+        message_update(message(group(), CAROL, "x" * 50_000)),
+        message_update(message(group(), person(BOT_ID, "Scamguard", is_bot=True), OTP)),
+    ],
+    ids=["sticker", "photo-without-caption", "huge-text", "own-message"],
+)
+async def test_nothing_to_check_is_quietly_ignored(harness: Harness, raw):
+    """Stickers, bare media, huge texts and the bot's own messages cause no action."""
+    await harness.feed(raw)
+    assert harness.api.calls("deleteMessage") == []
+    assert harness.api.calls("sendMessage") == []
+
+
+async def _restricted_incident(harness: Harness) -> tuple[int, dict]:
+    await harness.services.storage.update_chat_settings(GROUP_ID, None, scam_action="restrict")
+    await harness.feed(scam_update(OTP))
+    warning = harness.api.calls("sendMessage")[0]
+    button = warning.params["reply_markup"]["inline_keyboard"][0][0]
+    shown = message(group(), person(BOT_ID, "Scamguard", is_bot=True), "warning")
+    return int(button["callback_data"].split(":")[1]), callback_update(
+        ALICE, shown, button["callback_data"])
+
+
+async def test_not_a_scam_by_admin_lifts_restriction_and_records_feedback(harness: Harness):
+    """An admin pressing "Not a scam" records a false positive and lifts the restriction."""
+    incident_id, press = await _restricted_incident(harness)
+    await harness.feed(press)
+    lift = harness.api.calls("restrictChatMember")[-1]
+    assert lift.params["user_id"] == CAROL["id"]
+    assert lift.params["permissions"]["can_send_messages"] is True
+    assert harness.api.calls("editMessageText")
+    stats = await harness.services.storage.stats(GROUP_ID)
+    assert stats.feedback.get("false_positive") == 1
+    incident = await harness.services.storage.get_incident(incident_id)
+    assert actions_of(incident)["unrestrict"] is True
+
+
+async def test_not_a_scam_by_member_is_refused(harness: Harness):
+    """A non-admin pressing the button gets an alert and nothing changes."""
+    _, press = await _restricted_incident(harness)
+    press["callback_query"]["from"] = CAROL
+    await harness.feed(press)
+    assert len(harness.api.calls("restrictChatMember")) == 1
+    [answer] = harness.api.calls("answerCallbackQuery")
+    assert answer.params.get("show_alert") is True
+    stats = await harness.services.storage.stats(GROUP_ID)
+    assert stats.feedback.get("false_positive") is None
+
+
+async def test_429_is_retried_by_the_rate_limiter(settings, services, fake_api):
+    """With the production rate limiter a 429 answer is retried after retry_after."""
+    from bot.app import ModerationRateLimiter, build_application
+
+    builder = fake_builder(fake_api).rate_limiter(ModerationRateLimiter(max_retries=2))
+    app = build_application(settings, services, builder=builder)
+    fake_api.fail("sendMessage", 429, retry_after=1)
+    h = Harness(app, fake_api, services)
+    async with app:
+        await h.feed(scam_update(OTP))
+    assert len(fake_api.calls("sendMessage")) == 2
+    [incident] = await services.storage.list_incidents(GROUP_ID)
+    assert actions_of(incident)["warn"] is True
