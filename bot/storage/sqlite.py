@@ -333,6 +333,11 @@ class SqliteStorage:
                 await self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise self._error(exc, doing) from exc
+            except BaseException:
+                # Cancelled while BEGIN was queued: it still runs, so end what it opens.
+                with contextlib.suppress(sqlite3.Error, ValueError):
+                    await self._db.execute("ROLLBACK")
+                raise
             try:
                 yield self._db
                 await self._db.execute("COMMIT")
