@@ -1,0 +1,75 @@
+"""Member events: join screening for fake support accounts and admin-cache refresh."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ALICE, BOB, CAROL, Harness
+from tests.fakes.updates import GROUP_ID, chat_member_update, group, person
+
+
+@pytest.mark.parametrize(
+    ("joiner", "action", "expected_call"),
+    [
+        (person(3001, "Alice Admin", "alice_adm1n"), "restrict", "restrictChatMember"),
+        (person(3002, "Binance Support", "bnb_help_desk"), "ban", "banChatMember"),
+    ],
+    ids=["admin-lookalike-restricted", "brand-support-banned"],
+)
+async def test_impersonator_joining_is_announced_and_punished(
+    harness: Harness, joiner, action, expected_call
+):
+    """A joining fake support account is named "not an admin" and restricted or banned."""
+    await harness.services.storage.update_chat_settings(GROUP_ID, None, scam_action=action)
+    await harness.feed(chat_member_update(group(), joiner))
+    [call] = harness.api.calls(expected_call)
+    assert call.params["user_id"] == joiner["id"]
+    [sent] = harness.api.calls("sendMessage")
+    assert "not an admin" in sent.params["text"]
+    assert sent.params["link_preview_options"] == {"is_disabled": True}
+    [incident] = await harness.services.storage.list_incidents(GROUP_ID)
+    assert incident.sender_id == joiner["id"] and incident.message_id is None
+
+
+async def test_ordinary_member_joining_is_left_alone(harness: Harness):
+    """A member with an ordinary name joins silently."""
+    await harness.feed(chat_member_update(group(), CAROL))
+    assert harness.api.calls("sendMessage") == []
+    assert harness.api.calls("restrictChatMember") == []
+
+
+async def test_trusted_user_is_not_screened(harness: Harness):
+    """A user the admins trust is not screened even with a support-like name."""
+    joiner = person(3001, "Alice Admin", "alice_adm1n")
+    await harness.services.storage.update_chat_settings(GROUP_ID, None, trusted_users=[3001])
+    await harness.feed(chat_member_update(group(), joiner))
+    assert harness.api.calls("sendMessage") == []
+
+
+async def test_admin_change_refreshes_the_admin_cache(harness: Harness):
+    """After an admin is promoted, the next check asks Telegram for the admins again."""
+    bot = harness.app.bot
+    assert [p.id for p in await harness.services.admins.get_admins(bot, GROUP_ID)] == [
+        ALICE["id"], BOB["id"]]
+    harness.api.set_admins(GROUP_ID, [ALICE, BOB, CAROL], owner=ALICE["id"])
+    assert len(await harness.services.admins.get_admins(bot, GROUP_ID)) == 2  # cached
+    await harness.feed(chat_member_update(group(), CAROL, "member", "administrator",
+                                          actor=ALICE))
+    admins = await harness.services.admins.get_admins(bot, GROUP_ID)
+    assert CAROL["id"] in {p.id for p in admins}
+    assert len(harness.api.calls("getChatAdministrators")) == 2
+
+
+async def test_is_admin_handles_anonymous_admins(harness: Harness):
+    """is_admin uses getChatMember; a message posted as the group itself is an admin's."""
+    from telegram import Message
+
+    from tests.fakes.updates import message
+
+    bot = harness.app.bot
+    assert await harness.services.admins.is_admin(bot, GROUP_ID, BOB["id"]) is True
+    assert await harness.services.admins.is_admin(bot, GROUP_ID, CAROL["id"]) is False
+    anonymous = Message.de_json(
+        message(group(), person(1087968824, "Group", "GroupAnonymousBot", is_bot=True), "hi",
+                sender_chat=group()), bot)
+    assert await harness.services.admins.is_admin_message(bot, anonymous) is True
