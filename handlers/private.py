@@ -1,9 +1,302 @@
-"""Placeholder: handlers for this concern are being written."""
+"""Private chat: `/start`, `/help`, `/region`, `/language`, a forwarded or pasted message
+checked with the verdict, reasons, tips and contacts, and `/evidence` for the last check."""
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
+from telegram import LinkPreviewOptions, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
-def register(application: Any) -> None:
-    """Add this module's handlers to the application."""
+from bot.core.model import CheckRequest, Verdict
+from bot.replies import (
+    GLOBAL_REGION,
+    Texts,
+    render_evidence,
+    render_private_verdict,
+)
+from bot.services import Services, services_of
+from handlers.adapter import to_check_request
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+RECENT_KEY = "private_recent_checks"
+EVIDENCE_TTL = 3600.0
+MAX_RECENT = 10_000
+LIMIT_NOTICE_EVERY = 60.0
+MAX_EVIDENCE_TEXT = 4096
+
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+|\bt\.me/[A-Za-z0-9_/+-]+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a private answer: the language and region to answer with."""
+
+    lang: str
+    region: str
+
+
+@dataclass(frozen=True)
+class RecentCheck:
+    """The last check of a user, kept in memory for `/evidence` (with full indicators)."""
+
+    at: float
+    checked_at: str
+    verdict: Verdict
+    indicators: dict[str, Any]
+    text: str
+
+
+class RecentChecks:
+    """Each user's last check for an hour; oldest users forgotten first."""
+
+    def __init__(self, ttl: float = EVIDENCE_TTL, max_users: int = MAX_RECENT) -> None:
+        self.ttl = ttl
+        self.max_users = max_users
+        self._checks: OrderedDict[int, RecentCheck] = OrderedDict()
+        self._limit_told: dict[int, float] = {}
+
+    def put(self, user_id: int, check: RecentCheck) -> None:
+        self._checks[user_id] = check
+        self._checks.move_to_end(user_id)
+        while len(self._checks) > self.max_users:
+            self._checks.popitem(last=False)
+
+    def get(self, user_id: int) -> RecentCheck | None:
+        check = self._checks.get(user_id)
+        if check is None or time.monotonic() - check.at > self.ttl:
+            return None
+        return check
+
+    def should_tell_limit(self, user_id: int) -> bool:
+        """Whether to tell a rate-limited user (at most once a minute)."""
+        now = time.monotonic()
+        if now - self._limit_told.get(user_id, -LIMIT_NOTICE_EVERY) < LIMIT_NOTICE_EVERY:
+            return False
+        if len(self._limit_told) > self.max_users:
+            self._limit_told.clear()
+        self._limit_told[user_id] = now
+        return True
+
+
+def recent_of(application: Application) -> RecentChecks:
+    recent = application.bot_data.get(RECENT_KEY)
+    if not isinstance(recent, RecentChecks):
+        recent = application.bot_data[RECENT_KEY] = RecentChecks()
+    return recent
+
+
+async def reader_of(services: Services, user: User) -> Reader:
+    """The user's chosen language and region, else those of their Telegram language."""
+    texts = services.rules.texts
+    prefs = await services.storage.get_user_prefs(user.id)
+    lang = texts.language(prefs.language or user.language_code)
+    region = texts.region(prefs.region) or texts.region_of(user.language_code)
+    return Reader(lang, region)
+
+
+async def _answer(message: Message, text: str) -> None:
+    await message.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+
+
+def _region_label(region: str) -> str:
+    return "global" if region == GLOBAL_REGION else region
+
+
+def _choices(texts: Texts) -> dict[str, str]:
+    return {
+        "languages": ", ".join(f"{code} ({texts.names.get(code, code)})"
+                               for code in texts.languages),
+        "regions": ", ".join([*texts.regions, "global"]),
+    }
+
+
+async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: what the bot does and how to use it."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    reader = await reader_of(services, user)
+    await _answer(message, services.rules.texts.text(reader.lang, "private.start"))
+
+
+async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: the commands, the current language and region, and the choices."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    texts = services.rules.texts
+    reader = await reader_of(services, user)
+    await _answer(message, texts.text(
+        reader.lang, "private.help", region=_region_label(reader.region),
+        language=reader.lang, **_choices(texts)))
+
+
+async def set_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/region XX: the region whose reporting contacts the user gets."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    texts = services.rules.texts
+    reader = await reader_of(services, user)
+    wanted = (context.args or [""])[0].strip()
+    region = texts.region(wanted)
+    if region is None:
+        await _answer(message, texts.text(reader.lang, "private.region_unknown",
+                                          region=wanted or "?", **_choices(texts)))
+        return
+    await services.storage.set_user_prefs(user.id, region=region)
+    await _answer(message, texts.text(reader.lang, "private.region_set",
+                                      region=_region_label(region)))
+
+
+async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/language xx: the language of the bot's answers to this user."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    texts = services.rules.texts
+    reader = await reader_of(services, user)
+    wanted = (context.args or [""])[0].strip().lower()
+    lang = texts.language(wanted) if wanted else None
+    if lang is None or (lang == "en" and not wanted.startswith("en")):
+        await _answer(message, texts.text(reader.lang, "private.language_unknown",
+                                          language=wanted or "?", **_choices(texts)))
+        return
+    await services.storage.set_user_prefs(user.id, language=lang)
+    await _answer(message, texts.text(lang, "private.language_set"))
+
+
+def indicators_of(request: CheckRequest) -> dict[str, Any]:
+    """The evidence indicators of a request (the core's extraction when available)."""
+    try:
+        from bot.core.indicators import extract_indicators
+    except ImportError:
+        return basic_indicators(request)
+    found: Any = extract_indicators(request)
+    data = found.to_dict() if hasattr(found, "to_dict") else found
+    return dict(data) if isinstance(data, Mapping) else basic_indicators(request)
+
+
+def basic_indicators(request: CheckRequest) -> dict[str, Any]:
+    """Sender, origin, links and handles found directly in the request."""
+    links = list(dict.fromkeys([*_URL.findall(request.text), *request.urls]))
+    handles = list(dict.fromkeys(_HANDLE.findall(request.text)))
+    out: dict[str, Any] = {"links": links, "handles": handles}
+    if request.sender is not None:
+        out["sender"] = request.sender.to_dict()
+    if request.forward_from is not None:
+        out["origin"] = request.forward_from.to_dict()
+    return out
+
+
+async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A forwarded or pasted message: answer with the verdict, reasons, tips and contacts."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    texts = services.rules.texts
+    recent = recent_of(context.application)
+    if not services.limiter.allow("check", user.id):
+        if recent.should_tell_limit(user.id):
+            reader = await reader_of(services, user)
+            await _answer(message, texts.text(reader.lang, "private.rate_limited"))
+        return
+    reader = await reader_of(services, user)
+    # The user forwarding the message is not its author: the origin is what is checked.
+    request = replace(to_check_request(message, lang=reader.lang), sender=None)
+    if not request.text.strip() and not request.urls and request.forward_from is None:
+        await _answer(message, texts.text(reader.lang, "private.nothing_to_check"))
+        return
+    verdict = services.rules.detector.check(request)
+    if services.expander is not None and not verdict.is_scam:
+        expanded = await services.expander.expand_all(request)
+        if expanded:
+            request = replace(request, urls=tuple(dict.fromkeys([*request.urls, *expanded])))
+            verdict = services.rules.detector.check(request)
+    indicators = indicators_of(request)
+    prefs = await services.storage.get_user_prefs(user.id)
+    await services.storage.add_private_check(
+        user.id, verdict.verdict, verdict.score, verdict.hits, indicators, request.text,
+        keep_full=prefs.keep_evidence,
+    )
+    checked_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    recent.put(user.id, RecentCheck(time.monotonic(), checked_at, verdict, indicators,
+                                    request.text[:MAX_EVIDENCE_TEXT]))
+    await _answer(message, render_private_verdict(
+        verdict, texts=texts, lang=reader.lang, region=reader.region,
+        origin=request.forward_from))
+
+
+def evidence_json(check: RecentCheck, texts: Texts, region: str) -> dict[str, Any]:
+    """The evidence file's content: verdict, hits, indicators, text, agency to send it to."""
+    agency = texts.report_agency(region)
+    return {
+        "checked_at": check.checked_at,
+        "verdict": check.verdict.verdict,
+        "score": round(check.verdict.score, 4),
+        "hits": [h.to_dict() for h in check.verdict.hits],
+        "indicators": check.indicators,
+        "text": check.text,
+        "report_to": agency.to_dict() if agency is not None else None,
+    }
+
+
+async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/evidence: the indicators of the last check as text and as a JSON file."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    texts = services.rules.texts
+    reader = await reader_of(services, user)
+    check = recent_of(context.application).get(user.id)
+    if check is None:
+        stored = await services.storage.last_private_check(user.id)
+        if stored is None:
+            await _answer(message, texts.text(reader.lang, "private.evidence_none"))
+            return
+        check = RecentCheck(
+            0.0, stored.created_at.replace(microsecond=0).isoformat(),
+            Verdict(stored.verdict, stored.score, stored.hits), dict(stored.indicators),
+            stored.full_text or stored.excerpt,
+        )
+    await _answer(message, render_evidence(
+        check.indicators, texts=texts, lang=reader.lang, region=reader.region,
+        verdict=check.verdict.verdict, checked_at=check.checked_at))
+    data = json.dumps(evidence_json(check, texts, reader.region), ensure_ascii=False, indent=2)
+    stamp = check.checked_at[:19].replace(":", "").replace("-", "")
+    await message.reply_document(
+        document=data.encode("utf-8"), filename=f"evidence-{stamp}.json",
+        caption=texts.text(reader.lang, "evidence.file_caption"), parse_mode=ParseMode.HTML,
+    )
+
+
+def register(application: Application) -> None:
+    """Private-chat commands, then the checker for every other private message."""
+    recent_of(application)
+    application.add_handler(CommandHandler("start", greet, PRIVATE))
+    application.add_handler(CommandHandler("help", show_help, PRIVATE))
+    application.add_handler(CommandHandler("region", set_region, PRIVATE))
+    application.add_handler(CommandHandler("language", set_language, PRIVATE))
+    application.add_handler(CommandHandler("evidence", send_evidence, PRIVATE))
+    application.add_handler(MessageHandler(
+        PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, check_private_message))
