@@ -59,6 +59,11 @@ class LinkData:
     shared_hosting: frozenset[str] = frozenset()
     matcher: BrandMatcher | None = field(default=None, compare=False, repr=False)
 
+    @property
+    def official_domains(self) -> frozenset[str]:
+        """Every official host of the brand registry (their subdomains are official too)."""
+        return frozenset(self.matcher.official) if self.matcher else frozenset()
+
     def official_brand(self, link: Link) -> Brand | None:
         return self.matcher.official_brand(link) if self.matcher else None
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 import ahocorasick
+import idna
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract as fuzzy_extract
 
@@ -71,6 +72,15 @@ def plausible_typo(word: str, brand: str) -> bool:
         or b.isdigit()
         or skeleton(a) == skeleton(b)
     )
+
+
+def _unicode(label: str) -> str:
+    if not label.startswith("xn--"):
+        return label
+    try:
+        return idna.decode(label)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return label
 
 
 def max_distance(label: str) -> int:
@@ -296,7 +306,7 @@ class BrandMatcher:
         if sub:
             subtext = ".".join(sub)
             for part in sub:
-                brand = self.labels.get(part) or self.skeletons.get(skeleton(part))
+                brand = self.labels.get(part) or self.skeletons.get(skeleton(_unicode(part)))
                 in_sub = brand is not None and (
                     brand.policy != "word"
                     or any(d in subtext + "." for d in (f"{x}." for x in brand.domains))
