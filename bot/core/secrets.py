@@ -1,15 +1,409 @@
-"""Secrets posted in the open: mnemonics and private keys (placeholder; to be completed)."""
+"""Secrets posted in the open: wallet recovery phrases and private keys.
+
+A message that itself contains a secret is dangerous whoever sent it: a victim pasting a phrase
+into a group, or a scammer's "honeypot" wallet. `find_secrets` locates them in the raw text;
+`check_secrets` turns them into hits. The BIP39 list and checksum come from `mnemonic`.
+
+Decisions:
+- A recovery phrase is 12 to 24 consecutive BIP39 words (numbered, comma- or line-separated
+  lists count). A 12/15/18/21/24-word window with a valid checksum is a phrase wherever it
+  stands. Without a valid checksum (a typo, a word left out, a TON or Electrum phrase) the run
+  must also look like a posted phrase: numbered, one word per line or comma-separated, or the
+  bulk of the message in one case. Sentences written with list words ("you can also...") are
+  told apart by the everyday words they hold, which random phrases almost never do.
+- 64 hex digits are a private key unless the text around them says transaction, hash, block,
+  address or similar, or they sit inside a URL (block explorers).
+- WIF keys need a valid base58check checksum; extended private keys (`xprv`...) are
+  recognised by their prefix and length; a Solana secret key (64 bytes, base58 or a JSON
+  byte array) only when its second half is the public key of its first half.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.core.model import ChatContext, Hit
+from mnemonic import Mnemonic
+
+from bot.core.model import ChatContext, Hit, Severity
 
 if TYPE_CHECKING:
     from bot.core.detector import Message
 
+MNEMONIC = "mnemonic"
+HEX_KEY = "hex_key"
+WIF = "wif"
+EXTENDED_KEY = "extended_key"
+SOLANA_KEY = "solana_key"
+PRIVATE_KEY_KINDS = frozenset({HEX_KEY, WIF, EXTENDED_KEY, SOLANA_KEY})
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A secret found in a text: its kind, its span in the raw text, and whether a checksum
+    (or key derivation) confirmed it."""
+
+    kind: str
+    start: int
+    end: int
+    verified: bool = True
+
+    @property
+    def is_private_key(self) -> bool:
+        return self.kind in PRIVATE_KEY_KINDS
+
+
+# --- BIP39 ---------------------------------------------------------------------------------
+
+_BIP39 = Mnemonic("english")
+_WORDS = frozenset(_BIP39.wordlist)
+# BIP39 English words are unique in their first four letters; wallets accept the prefix.
+_PREFIX4 = {w[:4]: w for w in _BIP39.wordlist if len(w) >= 4}
+PHRASE_LENGTHS = (24, 21, 18, 15, 12)
+
+# Everyday function words that happen to be on the list. A random phrase rarely holds three of
+# them (about 0.2% of 12-word phrases); a sentence written with list words almost always does.
+_FUNCTION_WORDS = _WORDS & {
+    "about", "again", "all", "also", "any", "because", "before", "can", "have", "just",
+    "like", "more", "now", "one", "only", "other", "over", "own", "real", "right", "same",
+    "still", "such", "sure", "that", "then", "there", "they", "this", "two", "very", "what",
+    "when", "where", "will", "you",
+}
+_PROSE_MIN = 3
+
+_WORD = re.compile(r"[A-Za-z]+")
+_SEP = r"[\s,;|/*•·\-–—:]"
+_GAP = re.compile(rf"{_SEP}*(?:\(?#?\d{{1,2}}\s*[.):\-]?\)?{_SEP}*)?")
+_NUMBERED = re.compile(r"\d")
+_LISTED = re.compile(r"[,;\n|]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    start: int
+    end: int
+    word: str  # the BIP39 word it stands for, "" when unknown
+    exact: bool
+
+
+def _resolve(token: str) -> tuple[str, bool]:
+    """The BIP39 word a token stands for and whether it is spelled exactly."""
+    low = token.lower()
+    if low in _WORDS:
+        return low, True
+    if 4 <= len(low) <= 10:
+        word = _PREFIX4.get(low[:4], "")
+        return word, False
+    return "", False
+
+
+def _runs(text: str) -> Iterator[list[_Token]]:
+    """Maximal runs of list words joined by list-like gaps; one unknown word may sit inside."""
+    run: list[_Token] = []
+    unknown = 0
+    prev_end = -1
+    for match in _WORD.finditer(text):
+        word, exact = _resolve(match.group(0))
+        token = _Token(match.start(), match.end(), word, exact)
+        joined = bool(run) and _GAP.fullmatch(text, prev_end, match.start()) is not None
+        prev_end = match.end()
+        if joined and (word or (unknown == 0 and len(match.group(0)) <= 10)):
+            run.append(token)
+            unknown += not word
+            continue
+        if run:
+            yield _trim(run)
+        run = [token] if word else []
+        unknown = 0
+    if run:
+        yield _trim(run)
+
+
+def _trim(run: list[_Token]) -> list[_Token]:
+    while run and not run[-1].word:
+        run = run[:-1]
+    return run
+
+
+def _is_prose(words: list[str]) -> bool:
+    return sum(1 for w in words if w in _FUNCTION_WORDS) >= _PROSE_MIN
+
+
+def _valid_windows(run: list[_Token], structured: bool) -> list[tuple[int, int]]:
+    """Non-overlapping windows of `run` (index ranges) whose words pass the BIP39 checksum;
+    unless the run is a numbered or separated list, windows that read like prose are left."""
+    found: list[tuple[int, int]] = []
+    i = 0
+    while i + PHRASE_LENGTHS[-1] <= len(run):
+        for size in PHRASE_LENGTHS:
+            words = [t.word for t in run[i:i + size]]
+            if (
+                len(words) == size
+                and all(words)
+                and (structured or not _is_prose(words))
+                and _BIP39.check(" ".join(words))
+            ):
+                found.append((i, i + size))
+                i += size
+                break
+        else:
+            i += 1
+    return found
+
+
+def _structured(text: str, run: list[_Token]) -> bool:
+    """Whether the run is written as a list: numbered, or one word per line or comma."""
+    gaps = [text[a.end:b.start] for a, b in itertools.pairwise(run)]
+    half = len(gaps) // 2
+    return (
+        sum(1 for g in gaps if _NUMBERED.search(g)) >= half
+        or sum(1 for g in gaps if _LISTED.search(g)) >= half
+    )
+
+
+def _looks_posted(text: str, run: list[_Token], structured: bool) -> bool:
+    """A run without a valid checksum that still reads like a posted phrase, not prose."""
+    n = len(run)
+    if not PHRASE_LENGTHS[-1] <= n <= PHRASE_LENGTHS[0] + 1:
+        return False
+    inexact = sum(1 for t in run if not t.exact)
+    repeated = n - len({t.word for t in run})
+    if inexact > 1 or repeated > 1:
+        return False
+    if structured:
+        return True
+    # Otherwise the run must be most of the message, in one case (a pasted phrase, not a
+    # capitalised sentence), and not read like prose.
+    words = text[run[0].start:run[-1].end]
+    one_case = words.islower() or words.isupper()
+    letters = sum(1 for c in text if not c.isspace())
+    return (
+        one_case
+        and len(words) >= 0.75 * letters
+        and not _is_prose([t.word for t in run])
+    )
+
+
+def _may_hold_phrase(text: str) -> bool:
+    """Cheap filter: twelve or more list words in a row (one unknown allowed), gaps ignored."""
+    words = _WORD.findall(text.lower())
+    if len(words) < PHRASE_LENGTHS[-1]:
+        return False
+    before = current = 0
+    for low in words:
+        if low in _WORDS or low[:4] in _PREFIX4:
+            current += 1
+            if before + current >= PHRASE_LENGTHS[-1]:
+                return True
+        else:
+            before, current = current + 1, 0
+    return False
+
+
+def _find_mnemonics(text: str) -> list[Secret]:
+    found: list[Secret] = []
+    if not _may_hold_phrase(text):
+        return found
+    for run in _runs(text):
+        if len(run) < PHRASE_LENGTHS[-1]:
+            continue
+        structured = _structured(text, run)
+        windows = _valid_windows(run, structured)
+        if windows:
+            found.extend(Secret(MNEMONIC, run[a].start, run[b - 1].end) for a, b in windows)
+        elif _looks_posted(text, run, structured):
+            found.append(Secret(MNEMONIC, run[0].start, run[-1].end, verified=False))
+    return found
+
+
+# --- base58 --------------------------------------------------------------------------------
+
+B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(B58_ALPHABET)}
+B58_CHARS = "1-9A-HJ-NP-Za-km-z"
+
+
+def base58_decode(value: str) -> bytes | None:
+    """Bytes of a base58 string, or None when a character is outside the alphabet."""
+    num = 0
+    for char in value:
+        digit = _B58_INDEX.get(char)
+        if digit is None:
+            return None
+        num = num * 58 + digit
+    pad = len(value) - len(value.lstrip("1"))
+    body = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
+    return b"\x00" * pad + body
+
+
+def base58check_decode(value: str) -> bytes | None:
+    """Payload of a base58check string (checksum removed), or None when the checksum fails."""
+    raw = base58_decode(value)
+    if raw is None or len(raw) < 5:
+        return None
+    payload, check = raw[:-4], raw[-4:]
+    if hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] != check:
+        return None
+    return payload
+
+
+# --- ed25519 public key of a seed (RFC 8032), to confirm a 64-byte Solana secret key --------
+
+_P = 2**255 - 19
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_BX = 15112221349535400772501151409588531511454012693041857206046113283949847762202
+_BY = 46316835694926478169428394003475163141307993866256225615783033603165251855960
+_Point = tuple[int, int, int, int]
+
+
+def _add(p: _Point, q: _Point) -> _Point:
+    a = (p[1] - p[0]) * (q[1] - q[0]) % _P
+    b = (p[1] + p[0]) * (q[1] + q[0]) % _P
+    c = 2 * _D * p[3] * q[3] % _P
+    d = 2 * p[2] * q[2] % _P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def ed25519_public_key(seed: bytes) -> bytes:
+    """The 32-byte ed25519 public key of a 32-byte seed."""
+    digest = hashlib.sha512(seed).digest()
+    scalar = int.from_bytes(digest[:32], "little")
+    scalar = (scalar & ((1 << 254) - 8)) | (1 << 254)
+    result: _Point = (0, 1, 1, 0)
+    addend: _Point = (_BX, _BY, 1, _BX * _BY % _P)
+    while scalar:
+        if scalar & 1:
+            result = _add(result, addend)
+        addend = _add(addend, addend)
+        scalar >>= 1
+    z_inv = pow(result[2], _P - 2, _P)
+    x, y = result[0] * z_inv % _P, result[1] * z_inv % _P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+def _is_ed25519_keypair(raw: bytes) -> bool:
+    return len(raw) == 64 and ed25519_public_key(raw[:32]) == raw[32:]
+
+
+# --- private keys --------------------------------------------------------------------------
+
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+_HEX64 = re.compile(r"(?<![0-9A-Za-z])(?:0[xX])?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
+_WIF = re.compile(rf"(?<![{B58_CHARS}])(?:5[{B58_CHARS}]{{50}}|[KL][{B58_CHARS}]{{51}})"
+                  rf"(?![{B58_CHARS}])")
+_XPRV = re.compile(rf"(?<![{B58_CHARS}])[xyztuvYZUV]prv[{B58_CHARS}]{{100,112}}"
+                   rf"(?![{B58_CHARS}])")
+_B58_64 = re.compile(rf"(?<![{B58_CHARS}])[{B58_CHARS}]{{85,88}}(?![{B58_CHARS}])")
+_LONG_TOKEN = re.compile(r"[0-9A-Za-z]{51}|\[\s*\d")
+_BYTE_ARRAY = re.compile(r"\[\s*\d{1,3}(?:\s*,\s*\d{1,3}){63}\s*\]")
+
+# Words before a 64-hex value that make it something other than a key. The nearer of a
+# "not a key" and an "is a key" word decides.
+_NOT_KEY = re.compile(
+    r"\b(?:txid|txn|txhash|tx|hash|transaction|transfer|block|blockhash|address|addr|"
+    r"contract|ca|deposit|withdrawal|sha-?256|sha|checksum|commit|digest|order|id|"
+    r"giao dịch|địa chỉ|transaksi|alamat|transaktion|adress|transaksyon)\b|"
+    r"交易|哈希|地址|区块|ธุรกรรม|ที่อยู่|แฮช",
+    re.IGNORECASE,
+)
+_IS_KEY = re.compile(
+    r"\b(?:private|priv|privkey|secret|pk|key|keys|seed|khóa|khoá|kunci|nyckel|"
+    r"nyckeln|susi|pribadi|peribadi)\b|私钥|密钥|秘钥|คีย์|กุญแจ",
+    re.IGNORECASE,
+)
+_CONTEXT = 48
+
+
+def _in_url(text: str, start: int, end: int) -> bool:
+    """Whether the span sits inside a whitespace-delimited token that looks like a URL."""
+    left = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start), text.rfind("\t", 0, start))
+    token_start = left + 1
+    token_end = len(text)
+    for sep in (" ", "\n", "\t"):
+        pos = text.find(sep, end)
+        if pos >= 0:
+            token_end = min(token_end, pos)
+    token = text[token_start:token_end]
+    return "/" in token.replace(text[start:end], "") or "=" in token[: start - token_start]
+
+
+def _hex_is_key(text: str, start: int, end: int, digits: str) -> bool:
+    value = int(digits, 16)
+    if not 0 < value < _SECP256K1_N or len(set(digits.lower())) < 8:
+        return False
+    if _in_url(text, start, end):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[max(line_start, start - _CONTEXT):start]
+    not_key = [m.end() for m in _NOT_KEY.finditer(before)]
+    is_key = [m.end() for m in _IS_KEY.finditer(before)]
+    return not (not_key and (not is_key or not_key[-1] > is_key[-1]))
+
+
+def _find_keys(text: str) -> list[Secret]:
+    found: list[Secret] = []
+    if not _LONG_TOKEN.search(text):
+        return found
+    for m in _HEX64.finditer(text):
+        if _hex_is_key(text, m.start(), m.end(), m.group(1)):
+            found.append(Secret(HEX_KEY, m.start(), m.end()))
+    for m in _WIF.finditer(text):
+        payload = base58check_decode(m.group(0))
+        if payload and payload[0] == 0x80 and (
+            len(payload) == 33 or (len(payload) == 34 and payload[-1] == 0x01)
+        ):
+            found.append(Secret(WIF, m.start(), m.end()))
+    for m in _XPRV.finditer(text):
+        payload = base58check_decode(m.group(0))
+        verified = payload is not None and len(payload) == 78
+        if verified or len(m.group(0)) == 111:
+            found.append(Secret(EXTENDED_KEY, m.start(), m.end(), verified=verified))
+    for m in _B58_64.finditer(text):
+        raw = base58_decode(m.group(0))
+        if raw is not None and _is_ed25519_keypair(raw):
+            found.append(Secret(SOLANA_KEY, m.start(), m.end()))
+    for m in _BYTE_ARRAY.finditer(text):
+        numbers = json.loads(m.group(0))
+        if all(n < 256 for n in numbers) and _is_ed25519_keypair(bytes(numbers)):
+            found.append(Secret(SOLANA_KEY, m.start(), m.end()))
+    return found
+
+
+def find_secrets(text: str) -> list[Secret]:
+    """Every recovery phrase and private key in `text`, ordered by position, not overlapping."""
+    found = _find_keys(text) + _find_mnemonics(text)
+    found.sort(key=lambda s: (s.start, -s.end))
+    merged: list[Secret] = []
+    for secret in found:
+        if merged and secret.start < merged[-1].end:
+            continue
+        merged.append(secret)
+    return merged
+
+
+MNEMONIC_REASON = (
+    "contains what looks like a wallet recovery phrase; anyone who sees it can empty the wallet"
+)
+PRIVATE_KEY_REASON = (
+    "contains what looks like a wallet private key; anyone who sees it can empty the wallet"
+)
+
 
 def check_secrets(message: Message, context: ChatContext) -> Iterable[Hit]:
-    return ()
+    """Hits for a message that itself contains a recovery phrase or a private key."""
+    secrets = find_secrets(message.text.raw)
+    hits: list[Hit] = []
+    if any(s.kind == MNEMONIC for s in secrets):
+        hits.append(Hit("secret-leak.mnemonic", "secret_leak", Severity.CRITICAL,
+                        MNEMONIC_REASON))
+    if any(s.is_private_key for s in secrets):
+        hits.append(Hit("secret-leak.private-key", "secret_leak", Severity.CRITICAL,
+                        PRIVATE_KEY_REASON))
+    return hits
