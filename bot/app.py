@@ -34,6 +34,8 @@ ALLOWED_UPDATES = [
 _SENDING = ("send", "copy", "forward", "edit")
 
 WEBHOOK_PATH = "/telegram"
+# The Application the web app serves, for routes that ops adds (health, check API).
+APPLICATION_KEY: web.AppKey[Application] = web.AppKey("application", Application)
 MAX_WEBHOOK_BODY = 1 << 20
 
 
@@ -103,7 +105,7 @@ def build_web_app(application: Application, settings: Settings) -> web.Applicati
     """The aiohttp app of SCAMGUARD_HTTP: the webhook route (in webhook mode). Other routes
     (/healthz, /metrics, /v1/check) are added to the returned app."""
     web_app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
-    web_app["application"] = application
+    web_app[APPLICATION_KEY] = application
     if settings.mode == "webhook":
         secret = (settings.webhook_secret or "").encode()
 

@@ -83,9 +83,7 @@ class Services:
         self.contexts = ChatContexts(self.storage)
 
     async def close(self) -> None:
-        """Release the database and the link expander's connections."""
-        if self.expander is not None:
-            await self.expander.close()
+        """Close the database."""
         await self.storage.close()
 
 

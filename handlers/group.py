@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.core.detector import combine, label
 from bot.core.impersonation import screen_person
-from bot.core.model import Hit, Person, Verdict
+from bot.core.model import CheckRequest, Hit, Person, Verdict
 from bot.errors import ScamguardError
 from bot.policy import DELETE_RIGHT, RESTRICT_RIGHT, Decision, decide
 from bot.replies import Html, Texts, escape, person_name, render_group_warning
@@ -40,6 +41,9 @@ from handlers.adapter import sender_of, to_check_request
 log = logging.getLogger(__name__)
 
 FP_PREFIX = "fp:"
+SHORTENER_RULE = "link.shortener"
+MAX_EXPANDED = 3
+_URL_RE = re.compile(r"https?://[^\s<>\"']+")
 BATCHER_KEY = "group_warnings"
 TELEGRAM_SERVICE_USER = 777000  # posts channel messages forwarded into discussion groups
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
@@ -265,6 +269,16 @@ def _impersonator(services: Services, verdict: Verdict, sender: Person | None,
     return person_name(sender) if hits else None
 
 
+async def expand_links(services: Services, request: CheckRequest, verdict: Verdict) -> list[str]:
+    """Where the message's shortened links lead (when it has any), for a second check."""
+    if services.expander is None or not any(h.rule.startswith(SHORTENER_RULE)
+                                            for h in verdict.hits):
+        return []
+    urls = list(dict.fromkeys([*request.urls, *_URL_RE.findall(request.text)]))[:MAX_EXPANDED]
+    results = await asyncio.gather(*(services.expander.expand(url) for url in urls))
+    return [r.final_url for r in results if r.ok and r.final_url not in urls]
+
+
 async def check_message(
     bot: Bot,
     services: Services,
@@ -287,7 +301,7 @@ async def check_message(
     request = to_check_request(message, admins=admins, lang=settings.language)
     verdict = services.rules.detector.check(request, context)
     if services.expander is not None and not verdict.is_scam:
-        expanded = await services.expander.expand_all(request)
+        expanded = await expand_links(services, request, verdict)
         if expanded:
             request = to_check_request(message, admins=admins, lang=settings.language,
                                        extra_urls=expanded)

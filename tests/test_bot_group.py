@@ -21,7 +21,8 @@ from tests.fakes.updates import (
     url_button,
 )
 
-SCAM = "Hello, I am from Binance support. To unlock your account send me your 12-word recovery phrase"
+SCAM = ("Hello, I am from Binance support. To unlock your account send me your 12-word "
+        "recovery phrase")
 OTP = "Send me the 6-digit code you just received"
 CLEAN = "hi all, the meetup is at 5pm on Friday"
 LINK_TEXT = "Log in at binance.com to claim"
@@ -114,8 +115,8 @@ async def test_suspicious_warns_or_not(harness: Harness, suspicious_action, warn
 async def test_admins_are_not_acted_on(harness: Harness, sender):
     """A scam-like text from an admin (or an anonymous admin posting as the group) is left."""
     extra = {"sender_chat": group()} if sender is None else {}
-    raw = message_update(message(group(), sender or person(1087968824, "Group", "GroupAnonymousBot",
-                                                          is_bot=True), SCAM, **extra))
+    anonymous = person(1087968824, "Group", "GroupAnonymousBot", is_bot=True)
+    raw = message_update(message(group(), sender or anonymous, SCAM, **extra))
     await harness.feed(raw)
     assert harness.api.calls("deleteMessage") == [] and harness.api.calls("sendMessage") == []
 

@@ -1,0 +1,105 @@
+"""`scamguard run` end to end over real HTTP on 127.0.0.1: long polling against the fake Bot
+API server, webhook mode with the secret-token header, and clear settings errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import replace
+
+import aiohttp
+import pytest
+
+from bot.cli import main
+from bot.commands.run import serve
+from bot.settings import HttpAddress
+from tests.fakes import FakeBotApi, FakeBotServer
+from tests.fakes.updates import GROUP_ID, group, message, message_update, person
+
+OTP = "Send me the 6-digit code you just received"
+CAROL = person(2001, "Carol", "carol")
+
+
+@contextlib.asynccontextmanager
+async def running(settings, services):
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop, services=services))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.mark.e2e
+async def test_polling_processes_queued_updates(settings, services, fake_server: FakeBotServer,
+                                                fake_api: FakeBotApi):
+    """The bot long-polls the fake server, acts on a scam and confirms the update."""
+    settings = replace(settings, api_url=fake_server.base_url)
+    fake_api.add_update(message_update(message(group(), CAROL, OTP)))
+    async with running(settings, services):
+        await fake_api.wait_for("deleteMessage")
+        await fake_api.wait_for("sendMessage")
+    polls = fake_api.calls("getUpdates")
+    assert set(polls[0].params["allowed_updates"]) >= {"message", "chat_member",
+                                                       "callback_query"}
+    assert fake_api.pending_updates == []
+    assert len(await services.storage.list_incidents(GROUP_ID)) == 1
+
+
+async def _post(url: str, body: dict, secret: str | None) -> int:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+    async with aiohttp.ClientSession() as session, session.post(
+        url, json=body, headers=headers
+    ) as response:
+        return response.status
+
+
+@pytest.mark.e2e
+async def test_webhook_checks_the_secret_and_processes_updates(
+    settings, services, fake_server: FakeBotServer, fake_api: FakeBotApi, unused_tcp_port
+):
+    """Webhook mode registers the webhook with its secret, refuses calls without the right
+    header and processes an update that carries it."""
+    settings = replace(
+        settings, api_url=fake_server.base_url, mode="webhook",
+        webhook_url="https://bot.example/telegram", webhook_secret="s3cret-token",
+        http=HttpAddress("127.0.0.1", unused_tcp_port),
+    )
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    update = {"update_id": 1, **message_update(message(group(), CAROL, OTP))}
+    async with running(settings, services):
+        await fake_api.wait_for("setWebhook")
+        for _ in range(50):
+            with contextlib.suppress(aiohttp.ClientConnectionError):
+                assert await _post(url, update, "wrong") == 403
+                break
+            await asyncio.sleep(0.05)
+        assert await _post(url, update, None) == 403
+        assert fake_api.calls("deleteMessage") == []
+        assert await _post(url, update, "s3cret-token") == 200
+        await fake_api.wait_for("deleteMessage")
+    hook = fake_api.calls("setWebhook")[0].params
+    assert hook["url"] == "https://bot.example/telegram"
+    assert hook["secret_token"] == "s3cret-token"
+    assert fake_api.calls("getUpdates") == []
+
+
+@pytest.mark.parametrize(
+    ("env", "message_part"),
+    [
+        ({}, "SCAMGUARD_TOKEN is not set"),
+        ({"SCAMGUARD_TOKEN": "not-a-token"}, "does not look like a bot token"),
+        ({"SCAMGUARD_TOKEN": "123456789:TESTtokenTESTtokenTESTtokenTESTtoken00",
+          "SCAMGUARD_MODE": "webhook"}, "SCAMGUARD_WEBHOOK_URL"),
+    ],
+    ids=["missing", "malformed", "webhook-without-url"],
+)
+def test_run_reports_bad_settings_clearly(monkeypatch, capsys, env, message_part):
+    """A missing or malformed token or webhook setting exits 1 with a clear message."""
+    for name in ("SCAMGUARD_TOKEN", "SCAMGUARD_MODE", "SCAMGUARD_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["run"]) == 1
+    assert message_part in capsys.readouterr().err
