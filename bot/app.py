@@ -102,10 +102,20 @@ def webhook_path(settings: Settings) -> str:
 
 
 def build_web_app(application: Application, settings: Settings) -> web.Application:
-    """The aiohttp app of SCAMGUARD_HTTP: the webhook route (in webhook mode). Other routes
-    (/healthz, /metrics, /v1/check) are added to the returned app."""
+    """The aiohttp app of SCAMGUARD_HTTP: a liveness `/healthz` and, in webhook mode, the
+    webhook route. Operations routes (/metrics, /v1/check) are added to the returned app."""
     web_app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
     web_app[APPLICATION_KEY] = application
+
+    async def healthz(request: web.Request) -> web.Response:
+        services: Services = application.bot_data[SERVICES_KEY]
+        return web.json_response(
+            {"status": "ok" if application.running else "starting",
+             "rules": services.rules.digest},
+            status=200 if application.running else 503,
+        )
+
+    web_app.router.add_get("/healthz", healthz)
     if settings.mode == "webhook":
         secret = (settings.webhook_secret or "").encode()
 

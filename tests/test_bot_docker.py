@@ -1,0 +1,65 @@
+"""The Dockerfile: multi-stage, non-root, volumes for rules and data, env-only configuration,
+a health check; and hadolint finds nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
+def instructions(name: str) -> list[str]:
+    """Arguments of every instruction `name` (continuation lines joined)."""
+    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    return [m.group(1).strip() for m in re.finditer(rf"(?m)^{name}\s+(.*)$", joined)]
+
+
+def test_multi_stage_build_copies_only_the_installed_app():
+    """Two stages; the runtime stage takes the virtualenv from the build stage."""
+    stages = instructions("FROM")
+    assert len(stages) == 2 and stages[0].endswith("AS build")
+    assert any(c.startswith("--from=build /opt/scamguard") for c in instructions("COPY"))
+
+
+def test_runs_as_a_numeric_non_root_user():
+    """The last USER is a numeric, non-zero uid."""
+    uid = instructions("USER")[-1].split(":")[0]
+    assert uid.isdigit() and int(uid) != 0
+
+
+def test_rules_and_database_are_volumes_configured_by_environment():
+    """rules/ and the database directory are volumes and the settings point at them."""
+    assert instructions("VOLUME") == ['["/data", "/rules"]']
+    env = " ".join(instructions("ENV"))
+    assert "SCAMGUARD_DB=/data/scamguard.db" in env and "SCAMGUARD_RULES=/rules" in env
+    assert "SCAMGUARD_TOKEN" not in DOCKERFILE
+
+
+def test_health_check_probes_healthz():
+    """The health check asks the bot's /healthz."""
+    [check] = instructions("HEALTHCHECK")
+    assert "/healthz" in check
+
+
+def test_dockerignore_keeps_secrets_and_state_out():
+    """Databases, env files, the venv and git never reach the build context."""
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for entry in (".git", ".venv", "*.db", ".env", "tests"):
+        assert entry in ignored
+
+
+def test_hadolint_is_clean():
+    """hadolint (installed with the test extras) reports nothing."""
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not Path(hadolint).exists():
+        pytest.fail("hadolint is not installed: pip install -e '.[test]'")
+    result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
