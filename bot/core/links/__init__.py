@@ -103,10 +103,12 @@ class LinkData:
         if _allowed(link, context.allow_domains):
             return self._check_anchor(link, context)
         hits = self._check_anchor(link, context)
-        brand = self.official_brand(link)
-        if brand is not None:
-            if link.handle and link.host in TELEGRAM_LINK_HOSTS:
+        if link.host in TELEGRAM_LINK_HOSTS:
+            # Telegram's own link domain: what matters is the account it opens
+            if link.handle:
                 hits.extend(self._check_handle(link.handle, context))
+            return hits
+        if self.official_brand(link) is not None:
             return hits
         found = self.matcher.lookalike(link) if self.matcher else None
         if self.is_blocked(link):
@@ -224,7 +226,9 @@ def parse_link_data(
     deny -= shared
     deny = {d for d in deny if d not in protected and not _under(d, official)}
     short_clean = frozenset(
-        d for d in short if d not in official and not any(h in official for h in parents(d))
+        d
+        for d in short
+        if d not in TELEGRAM_LINK_HOSTS and not any(h in official for h in parents(d))
     )
     return LinkData(
         brands=registry.brands,

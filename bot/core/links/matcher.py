@@ -397,10 +397,11 @@ class BrandMatcher:
         plain = handle.replace("_", "")
         if len(plain) >= 6:
             for name, brand in self.official_handles.items():
+                bare = name.replace("_", "")
                 if (
-                    len(name) >= 6
-                    and abs(len(name) - len(plain)) <= 1
-                    and OSA.distance(plain, name.replace("_", ""), score_cutoff=1) <= 1
+                    len(bare) >= 6
+                    and abs(len(bare) - len(plain)) <= 1
+                    and OSA.distance(plain, bare, score_cutoff=1) <= 1
                 ):
                     return Lookalike(
                         "handle.lookalike",

@@ -1,0 +1,280 @@
+"""Judging links and handles: decision order, look-alike heuristics, reasons, rule files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.core.detector import Message
+from bot.core.links import LinkData, extract_links, load_link_data, parse_link_data
+from bot.core.links.brands import parse_brands
+from bot.core.model import DEFAULT_CONTEXT, Anchor, ChatContext, CheckRequest, Severity
+from bot.core.normalize import prepare
+from bot.errors import RuleSetError
+from rules import RULES_DIR
+
+SMALL_BRANDS = """\
+scam_words: [support, verify, claim, help, login, wallet, airdrop]
+risky_suffixes: [xyz, top]
+shared_hosting: [github.io, pages.dev]
+brands:
+  - id: binance
+    name: Binance
+    policy: contains
+    domains: [binance.com]
+    handles: [binance]
+  - id: okx
+    name: OKX
+    policy: exact
+    domains: [okx.com]
+  - id: gate
+    name: Gate.io
+    policy: word
+    domains: [gate.io]
+  - id: metamask
+    name: MetaMask
+    policy: fuzzy
+    domains: [metamask.io, metamask.github.io]
+    handles: [metamask_official]
+"""
+
+
+def polkadot(deny: list[str], allow: list[str] = (), sub: list[str] = ()) -> str:
+    return json.dumps({"allow": list(allow), "deny": deny, "denySub": list(sub)})
+
+
+@pytest.fixture(scope="module")
+def small() -> LinkData:
+    blocklist = polkadot(
+        ["evil-drainer.com", "github.io", "scam.pages.dev", "binance.com", "bad.example.org"],
+        allow=["pages.dev"],
+        sub=["twitter.com/FakeBinance"],
+    )
+    return parse_link_data(
+        SMALL_BRANDS,
+        [(blocklist, "lists/polkadot-phishing.json")],
+        ("my-own-bad.net\n", "lists/blocklist.txt"),
+        ("bit.ly\nt.me\n", "lists/url-shorteners.txt"),
+    )
+
+
+@pytest.fixture(scope="module")
+def shipped() -> LinkData:
+    return load_link_data(RULES_DIR)
+
+
+def rules_of(data: LinkData, text: str, context: ChatContext = DEFAULT_CONTEXT, **kw) -> list[str]:
+    request = CheckRequest(text, **kw)
+    message = Message(request, prepare(text), extract_links(text, request.urls, request.anchors))
+    return [hit.rule for hit in data.check(message, context)]
+
+
+ORDER_CASES = [
+    ("official domain", "https://binance.com/en", []),
+    ("official subdomain", "https://accounts.binance.com/login", []),
+    ("official on shared hosting", "https://metamask.github.io/test-dapp", []),
+    ("blocklisted host", "https://evil-drainer.com/x", ["link.blocklisted"]),
+    ("blocklisted parent", "https://a.b.evil-drainer.com/x", ["link.blocklisted"]),
+    ("moderators' list", "my-own-bad.net", ["link.blocklisted"]),
+    ("shared hosting never blocked whole", "https://someone.github.io/page", []),
+    ("shared hosting subdomain blocked", "https://scam.pages.dev/", ["link.blocklisted"]),
+    ("blocked URL prefix", "https://twitter.com/FakeBinance/status/1", ["link.blocklisted"]),
+    ("same site other path", "https://twitter.com/someone", []),
+    ("look-alike", "https://binance-verify.xyz", ["link.brand-keyword"]),
+    ("shortener", "https://bit.ly/3xYz", ["link.shortener"]),
+    ("t.me is not a shortener", "https://t.me/some_group", []),
+    ("unknown domain", "https://example.org/page", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in ORDER_CASES],
+                         ids=[c[0] for c in ORDER_CASES])
+def test_decision_order(small, text, expected):
+    """Official domains win, then the blocklist, then look-alikes, then shorteners."""
+    assert rules_of(small, text) == expected
+
+
+def test_official_domain_on_blocklist_is_never_blocked(small):
+    """An official domain that a list names is dropped from the blocklist at load."""
+    assert "binance.com" not in small.deny
+    assert "github.io" not in small.deny
+
+
+def test_chat_allowlist_wins(small):
+    """A chat's own allowed domains (and their subdomains) are never flagged."""
+    context = ChatContext(allow_domains=frozenset({"evil-drainer.com", "binance-verify.xyz"}))
+    assert rules_of(small, "x.evil-drainer.com and binance-verify.xyz", context) == []
+
+
+def test_chat_allowlist_of_handles(small):
+    """A chat's allowed handles are not reported as look-alikes."""
+    assert rules_of(small, "ask @binance_support") == ["handle.lookalike"]
+    context = ChatContext(allow_handles=frozenset({"binance_support"}))
+    assert rules_of(small, "ask @binance_support", context) == []
+
+
+def test_blocklisted_reason_names_imitated_brand(small):
+    """A blocklist hit says it is a known phishing site and which brand it imitates."""
+    (link,) = extract_links("https://binance-claim.evil-drainer.com")
+    (hit,) = small.check_link(link)
+    assert hit.rule == "link.blocklisted"
+    assert hit.severity is Severity.CRITICAL and hit.category == "malicious_link"
+
+
+LOOKALIKES = [
+    ("brand plus scam words", "binance-support-center.com", "link.brand-keyword", "Binance"),
+    ("glued scam word", "okxverify.net", "link.brand-keyword", "OKX"),
+    ("hyphen and scam word", "okx-verify.net", "link.brand-keyword", "OKX"),
+    ("brand in a subdomain", "binance.com.verify-x.xyz", "link.brand-subdomain", "Binance"),
+    ("brand label on another tld", "binance.cc", "link.lookalike", "Binance"),
+    ("typo on the same suffix", "binannce.com", "link.lookalike", "Binance"),
+    ("transposed letters", "metmaask.io", "link.lookalike", "MetaMask"),
+    ("cyrillic letter", "ьinance.com", "link.lookalike", "Binance"),
+    ("whole-script cyrillic", "метамаѕк.io", "link.lookalike", "MetaMask"),
+    ("greek letter", "bιnance.com", "link.lookalike", "Binance"),
+    ("rn for m", "rnetarnask.io", "link.lookalike", "MetaMask"),
+    ("zero for o", "0kx.com", "link.lookalike", "OKX"),
+    ("spelled across dots", "bi.nance.com", "link.lookalike", "Binance"),
+    ("brand inside a label", "xbinancex-drop.top", "link.brand-keyword", "Binance"),
+    ("misspelt brand plus scam word", "binnance-airdrop.com", "link.brand-keyword", "Binance"),
+    ("dictionary brand with scam word", "gate-support.com", "link.brand-keyword", "Gate.io"),
+    ("brand on shared hosting", "metamask-wallet.github.io", "link.brand-keyword", "MetaMask"),
+]
+
+
+@pytest.mark.parametrize(("host", "rule", "brand"), [c[1:] for c in LOOKALIKES],
+                         ids=[c[0] for c in LOOKALIKES])
+def test_lookalikes_name_brand_and_reason(small, host, rule, brand):
+    """Each look-alike heuristic fires with its rule id and names the brand in the reason."""
+    (link,) = extract_links(f"visit {host} now")
+    (hit,) = small.check_link(link)
+    assert hit.rule == rule
+    assert hit.severity is Severity.HIGH and hit.category == "lookalike_link"
+    imitated = next(b for b in small.brands if b.name == brand)
+    assert imitated.name in hit.reason or imitated.domains[0] in hit.reason
+
+
+NOT_LOOKALIKES = [
+    ("dictionary word alone on other tld", "gate.com"),
+    ("dictionary word inside a word", "gateway-support.com"),
+    ("unrelated typo on other tld", "metamusk.eu"),
+    ("implausible substitution", "metatask.io"),
+    ("short brand typo on generic tld", "okc.com"),
+    ("brand-like word without scam words", "okxygen.com"),
+]
+
+
+@pytest.mark.parametrize("host", [c[1] for c in NOT_LOOKALIKES],
+                         ids=[c[0] for c in NOT_LOOKALIKES])
+def test_policies_keep_legitimate_neighbours_clean(small, host):
+    """Per-brand policies keep near misses clean: no contains for words, no fuzz for short."""
+    (link,) = extract_links(f"visit {host} now")
+    assert small.check_link(link) == []
+
+
+def test_anchor_text_naming_another_domain(small):
+    """A visible text showing one domain over a link to another is a mismatch."""
+    rules = rules_of(
+        small, "click", anchors=(Anchor("binance.com", "https://example.org/login"),)
+    )
+    assert rules == ["link.mismatch"]
+
+
+def test_anchor_text_on_same_brand_is_fine(small):
+    """Visible text and target on the same brand's official domains are no mismatch."""
+    assert rules_of(
+        small, "click", anchors=(Anchor("www.binance.com", "https://accounts.binance.com/"),)
+    ) == []
+
+
+HANDLES = [
+    ("official handle", "@binance", []),
+    ("brand plus support", "@binance_support", ["handle.lookalike"]),
+    ("glued help desk", "@BinanceHelp", ["handle.lookalike"]),
+    ("look-alike of official", "@metamask_officiaI", ["handle.lookalike"]),
+    ("one letter off an official", "@metamask_oficial", ["handle.lookalike"]),
+    ("t.me link of impostor", "t.me/okx_verify", ["handle.lookalike"]),
+    ("unrelated handle", "@cryptofan2024", []),
+    ("brand fan club", "@binance_fans_vietnam", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in HANDLES],
+                         ids=[c[0] for c in HANDLES])
+def test_handles(small, text, expected):
+    """Handles imitating a brand's official account are fake support; others are fine."""
+    assert rules_of(small, f"contact {text}") == expected
+
+
+def test_handle_hit_is_fake_support(small):
+    """A look-alike handle hit is high severity in the fake_support category."""
+    (link,) = extract_links("@binance_support")
+    (hit,) = small.check(Message(CheckRequest(""), prepare(""), (link,)), DEFAULT_CONTEXT)
+    assert (hit.category, hit.severity) == ("fake_support", Severity.HIGH)
+    assert "Binance" in hit.reason
+
+
+BAD_BRANDS = [
+    ("duplicate id", "brands:\n  - {id: a, name: A, domains: [a.com]}\n"
+     "  - {id: a, name: B, domains: [b.com]}\n", 3, "duplicate brand id"),
+    ("bad policy", "brands:\n  - id: a\n    name: A\n    policy: loose\n    domains: [a.com]\n",
+     2, "policy must be one of"),
+    ("no domain", "brands:\n  - id: a\n    name: A\n", 2, "at least one domain"),
+    ("not a domain", "brands:\n  - id: a\n    name: A\n    domains: [not_a_domain]\n", 2,
+     "is not a domain"),
+    ("bad handle", "brands:\n  - id: a\n    name: A\n    domains: [a.com]\n    handles: [x]\n",
+     2, "not a Telegram username"),
+    ("domain of two brands", "brands:\n  - {id: a, name: A, domains: [a.com]}\n"
+     "  - {id: b, name: B, domains: [a.com]}\n", 3, "already belongs to"),
+    ("yaml syntax", "brands:\n  - id: [a\n", 3, "YAML"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [c[1:] for c in BAD_BRANDS],
+                         ids=[c[0] for c in BAD_BRANDS])
+def test_brand_file_errors_have_line_numbers(text, line, message):
+    """Every problem in brands.yaml is reported as path:line: message."""
+    with pytest.raises(RuleSetError) as info:
+        parse_link_data(text, brands_source="rules/brands.yaml")
+    found = [(e.path, e.line) for e in info.value.errors if message in e.message]
+    assert found == [("rules/brands.yaml", line)]
+
+
+def test_bad_blocklist_and_list_lines_are_reported(tmp_path: Path):
+    """Broken list files fail the load with their path and line, all errors at once."""
+    rules = tmp_path / "rules"
+    (rules / "lists").mkdir(parents=True)
+    (rules / "brands.yaml").write_text(SMALL_BRANDS, encoding="utf-8")
+    (rules / "lists" / "polkadot-phishing.json").write_text('{"deny": [', encoding="utf-8")
+    (rules / "lists" / "blocklist.txt").write_text("ok.com\nnot a domain\n", encoding="utf-8")
+    with pytest.raises(RuleSetError) as info:
+        load_link_data(rules)
+    where = sorted((Path(e.path).name, e.line) for e in info.value.errors)
+    assert where == [("blocklist.txt", 2), ("polkadot-phishing.json", 1)]
+
+
+def test_shipped_registry_loads_with_the_full_blocklist(shipped):
+    """The bundled rules load: brands of every region and the 54k-domain blocklist."""
+    assert len(shipped.deny) > 50_000
+    assert len(shipped.brands) > 150
+    regions = {r for b in shipped.brands for r in b.regions}
+    assert {"VN", "ID", "HK", "SE", "TH", "MY", "PH", "CN", "TW"} <= regions
+    assert "t.me" not in shipped.shorteners and "bit.ly" in shipped.shorteners
+
+
+def test_shipped_registry_matches_schema():
+    """rules/brands.yaml validates against rules/schema/brands.schema.json."""
+    import jsonschema
+    import yaml
+
+    schema = json.loads((RULES_DIR / "schema" / "brands.schema.json").read_text("utf-8"))
+    jsonschema.validate(yaml.safe_load((RULES_DIR / "brands.yaml").read_text("utf-8")), schema)
+
+
+def test_shipped_registry_parses_pure():
+    """parse_brands works on text alone and keeps each brand's line."""
+    registry = parse_brands((RULES_DIR / "brands.yaml").read_text("utf-8"), "brands.yaml")
+    binance = next(b for b in registry.brands if b.id == "binance")
+    assert binance.line > 0 and "binance.com" in binance.domains and binance.labels
