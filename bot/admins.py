@@ -3,6 +3,7 @@ invalidated when admins change. Anonymous admins post as the chat itself."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -53,6 +54,7 @@ class AdminCache:
         self.clock = clock
         self._chats: dict[int, _Entry] = {}
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
 
     def invalidate(self, chat_id: int) -> None:
         """Forget what is known about a chat's admins (they changed)."""
@@ -61,16 +63,29 @@ class AdminCache:
             del self._members[key]
 
     async def _entry(self, bot: Bot, chat_id: int) -> _Entry:
-        now = self.clock()
         entry = self._chats.get(chat_id)
-        if entry is not None and now - entry.at < self.ttl:
+        if entry is not None and self.clock() - entry.at < self.ttl:
             return entry
+        # One getChatAdministrators per chat at a time: a burst waits for the first answer.
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            entry = self._chats.get(chat_id)
+            if entry is not None and self.clock() - entry.at < self.ttl:
+                return entry
+            entry = await self._fetch(bot, chat_id)
+        if not lock.locked():
+            self._locks.pop(chat_id, None)
+        return entry
+
+    async def _fetch(self, bot: Bot, chat_id: int) -> _Entry:
+        now = self.clock()
         try:
             members = await bot.get_chat_administrators(chat_id)
         except TelegramError as exc:
             log.warning("getChatAdministrators failed for chat %s: %s", chat_id, exc)
-            # Remember the failure briefly so a burst does not repeat the call per message.
-            entry = _Entry((), frozenset(), BotRights(), now - self.ttl + self.error_ttl)
+            # Remember the failure briefly so a burst does not repeat the call per message;
+            # rights are unknown, so actions are tried and a refusal is handled where it comes.
+            entry = _Entry((), frozenset(), BotRights.all(), now - self.ttl + self.error_ttl)
             self._chats[chat_id] = entry
             return entry
         humans = [m.user for m in members if not m.user.is_bot]

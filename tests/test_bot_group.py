@@ -305,3 +305,83 @@ async def test_429_is_retried_by_the_rate_limiter(settings, services, fake_api):
     assert len(fake_api.calls("sendMessage")) == 2
     [incident] = await services.storage.list_incidents(GROUP_ID)
     assert actions_of(incident)["warn"] is True
+
+
+PHRASE = " ".join(["abandon"] * 11 + ["about"])
+LEAK = f"help, my wallet is empty, these are my words: {PHRASE}"
+
+
+async def test_secret_leak_is_deleted_and_the_poster_told_privately(harness: Harness):
+    """A posted recovery phrase is deleted; the poster is told in private without the
+    secret; nobody is restricted or banned, whatever the scam action."""
+    await harness.services.storage.update_chat_settings(GROUP_ID, None, scam_action="ban")
+    await harness.feed(scam_update(LEAK))
+    assert len(harness.api.calls("deleteMessage")) == 1
+    assert harness.api.calls("banChatMember") == []
+    [private_note] = harness.api.calls("sendMessage")
+    assert private_note.params["chat_id"] == CAROL["id"]
+    assert "abandon" not in private_note.params["text"]
+    [incident] = await incidents(harness)
+    assert actions_of(incident) == {"delete": True, "notify_poster": True}
+
+
+async def test_secret_leak_poster_who_never_started_the_bot(harness: Harness):
+    """When the poster has not started the bot (403) the failure is recorded, no crash."""
+    harness.api.block(CAROL["id"], "bot can't initiate conversation with a user")
+    await harness.feed(scam_update(LEAK))
+    [incident] = await incidents(harness)
+    assert actions_of(incident) == {"delete": True, "notify_poster": False}
+
+
+async def test_secret_leak_without_delete_right_warns_without_the_secret(harness: Harness):
+    """Without the delete right the group is warned, and the warning never repeats it."""
+    harness.api.set_bot_rights(GROUP_ID, can_delete_messages=False)
+    await harness.feed(scam_update(LEAK))
+    [sent] = harness.api.calls("sendMessage")
+    assert sent.params["chat_id"] == GROUP_ID
+    assert "abandon" not in sent.params["text"]
+    assert "can_delete_messages" in sent.params["text"]
+
+
+@pytest.fixture
+async def redirector(unused_tcp_port):
+    """A loopback web server: /abc redirects to a look-alike host's /claim on the same port."""
+    from aiohttp import web
+
+    async def short(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently(f"http://blnance.com:{unused_tcp_port}/claim")
+
+    async def landing(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_route("*", "/abc", short)
+    app.router.add_route("*", "/claim", landing)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    try:
+        yield unused_tcp_port
+    finally:
+        await runner.cleanup()
+
+
+async def test_shortened_link_is_expanded_and_checked_again(harness: Harness, redirector):
+    """With link expansion on, a shortener is followed (on loopback only) and the look-alike
+    it leads to turns a clean verdict into a warned one."""
+    from bot.linkexpand import LinkExpander
+
+    async def loopback(host: str) -> list[str]:
+        return ["127.0.0.1"]
+
+    text = f"Claim your reward http://bit.ly:{redirector}/abc"
+    await harness.feed(scam_update(text))
+    assert harness.api.calls("sendMessage") == [] and await incidents(harness) == []
+    harness.services.expander = LinkExpander(
+        timeout=2.0, address_allowed=lambda ip: ip.is_loopback, resolve=loopback,
+        allowed_ports=None,
+    )
+    await harness.feed(scam_update(text))
+    assert len(harness.api.calls("sendMessage")) == 1
+    [incident] = await incidents(harness)
+    assert "link.lookalike" in {h.rule for h in incident.hits}

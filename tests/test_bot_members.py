@@ -73,3 +73,25 @@ async def test_is_admin_handles_anonymous_admins(harness: Harness):
         message(group(), person(1087968824, "Group", "GroupAnonymousBot", is_bot=True), "hi",
                 sender_chat=group()), bot)
     assert await harness.services.admins.is_admin_message(bot, anonymous) is True
+
+
+async def test_a_burst_in_a_new_chat_asks_for_admins_once(harness: Harness):
+    """Concurrent first messages of a chat share one getChatAdministrators call."""
+    import asyncio
+
+    from tests.fakes.updates import message, message_update
+
+    harness.api.delay("getChatAdministrators", 0.1)
+    raws = [message_update(message(group(), CAROL, f"hello {i}")) for i in range(5)]
+    await asyncio.gather(*(harness.feed(raw) for raw in raws))
+    assert len(harness.api.calls("getChatAdministrators")) == 1
+
+
+async def test_admin_lookup_failure_still_acts_on_scams(harness: Harness):
+    """When getChatAdministrators fails the scam is still deleted (rights are tried)."""
+    from tests.fakes.updates import message, message_update
+
+    harness.api.fail("getChatAdministrators", 502, "Bad Gateway")
+    await harness.feed(message_update(message(group(), CAROL,
+                                              "Send me the 6-digit code you just received")))
+    assert len(harness.api.calls("deleteMessage")) == 1
