@@ -1,29 +1,321 @@
-"""Near-duplicates of known scam messages (placeholder; to be completed)."""
+"""Near-duplicates of known scam messages.
+
+Samples and messages are compared in a *canonical* form: the normalised skeleton with links,
+@handles, wallet addresses and numbers replaced by placeholders and punctuation and emoji
+dropped, so that a template with another handle, amount, link or a few emoji is the same
+text. Similarity is rapidfuzz's normalised Indel ratio (0-100). Only samples whose length
+could reach the cutoff are scored (a length window found by bisection), and messages too short
+to be told apart from ordinary chat are never compared.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.core.model import ChatContext, Hit
+from rapidfuzz import fuzz
+
+from bot.core.model import ChatContext, Hit, Severity
+from bot.core.normalize import prepare
+from bot.core.yamlfile import LDict, line_of, read_yaml
+from bot.errors import RuleFileError, RuleSetError
 
 if TYPE_CHECKING:
     from bot.core.detector import Message
 
+RULE = "similar.known-scam"
+RUNTIME_CATEGORY = "known_scam"
+# Score (0-100) from which a message counts as the same text as a sample: Indel ratio of
+# the whole texts, or, when one is much longer, of the shorter against its best-matching part
+# of the longer (then the shorter needs PARTIAL_MIN_WEIGHT and PARTIAL_SHARE of the longer).
+CUTOFF = 75.0
+PARTIAL_CUTOFF = 88.0
+PARTIAL_MIN_WEIGHT = 72
+PARTIAL_SHARE = 0.35
+# Prefilter: a sample is scored only when the message has SHARED_SHARE of its distinctive
+# words (at least MIN_SHARED); words in more than COMMON_SHARE of the samples (and more
+# than COMMON_MIN) are not distinctive.
+SHARED_SHARE = 0.4
+MIN_SHARED = 3
+COMMON_SHARE = 0.1
+COMMON_MIN = 8
+# A text is comparable from this weight: one per character of the canonical form, three per
+# Chinese / Japanese / Korean character (one of them carries about a word).
+MIN_WEIGHT = 48
+# Messages longer than this (canonical characters) are compared by their head only.
+MAX_CHARS = 2_000
+
+# Links: with a scheme or www., or a dotted name ending in letters (t.me/x, site.io/path);
+# possessive groups keep the scan linear.
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b(?:[\w-]++\.)++[a-z]{2,12}\b(?:/\S*)?")
+_HANDLE = re.compile(r"@\w+")
+# Wallet addresses, keys, order numbers: 16+ word characters mixing digits and letters.
+_ADDRESS = re.compile(r"\b(?=\w{16})(?=[a-z_]*+\d)(?=\d*+[a-z_])\w++")
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+_DROP = re.compile(r"[^\w\ue000-\ue003]+|_+")
+_SPACES = re.compile(r"\s+")
+_CJK_RANGES = r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK = re.compile(f"[{_CJK_RANGES}]")
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer and CJK.
+_UNSPACED = re.compile(f"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff{_CJK_RANGES}]")
+_CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,60}$")
+_LANG = re.compile(r"^[a-z]{2,3}$")
+_KEYS = frozenset({"text", "category", "lang", "note"})
+
+
+def canonical(skeleton: str) -> str:
+    """The comparable form of a skeleton: placeholders for links, handles, addresses and
+    numbers; letters, digits and single spaces only."""
+    text = _URL.sub(" \ue000 ", skeleton[: MAX_CHARS * 2])
+    text = _HANDLE.sub(" \ue001 ", text)
+    text = _ADDRESS.sub(" \ue002 ", text)
+    text = _NUMBER.sub(" \ue003 ", text)
+    text = _DROP.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()[:MAX_CHARS]
+
+
+def weight(canon: str) -> int:
+    """How much text a canonical form holds (CJK characters count three)."""
+    return len(canon) + 2 * len(_CJK.findall(canon))
+
+
+def comparable(text: str) -> bool:
+    """Whether a raw text is long enough to be a sample or to be compared with one."""
+    return weight(canonical(prepare(text).skeleton)) >= MIN_WEIGHT
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One known scam message: its text, category and where it was written."""
+
+    text: str
+    category: str
+    source: str = ""
+    line: int = 0
+    lang: str = ""
+    note: str = ""
+
+
+def features(canon: str) -> frozenset[str]:
+    """Words of a canonical text, and character pairs (Chinese, Japanese, Korean) or
+    triples (Thai, Lao, Khmer, Myanmar) of scripts written without spaces."""
+    out: set[str] = set()
+    for word in canon.split():
+        if _UNSPACED.search(word):
+            size = 2 if _CJK.search(word) else 3
+            out.update(word[i : i + size] for i in range(max(1, len(word) - size + 1)))
+        elif len(word) > 1:
+            out.add(word)
+    return frozenset(out)
+
 
 @dataclass(frozen=True)
 class SampleIndex:
-    texts: tuple[str, ...] = ()
+    """Known scam messages ready for matching; immutable, shared by every check.
+
+    An inverted index from distinctive words to samples picks the few samples that share
+    most of their words with a message; only those are scored with rapidfuzz."""
+
+    samples: tuple[Sample, ...] = ()
+    source: str = ""
+    _canon: tuple[str, ...] = field(default=(), repr=False)
+    _weights: tuple[int, ...] = field(default=(), repr=False)
+    _needed: tuple[int, ...] = field(default=(), repr=False)
+    _postings: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_texts(cls, texts: Sequence[str], source: str = "runtime") -> SampleIndex:
-        return cls(tuple(texts))
+    def build(cls, samples: Iterable[Sample], source: str = "") -> SampleIndex:
+        """Index the comparable samples."""
+        kept: list[Sample] = []
+        canons: list[str] = []
+        feats: list[frozenset[str]] = []
+        for sample in samples:
+            canon = canonical(prepare(sample.text).skeleton)
+            if weight(canon) >= MIN_WEIGHT:
+                kept.append(sample)
+                canons.append(canon)
+                feats.append(features(canon))
+        postings: dict[str, list[int]] = {}
+        for i, fs in enumerate(feats):
+            for f in fs:
+                postings.setdefault(f, []).append(i)
+        # Words found in many samples ("your", "please") say nothing about which one it is.
+        common = max(COMMON_MIN, int(len(kept) * COMMON_SHARE))
+        index = {f: tuple(ids) for f, ids in postings.items() if len(ids) <= common}
+        counts = [0] * len(kept)
+        for ids in index.values():
+            for i in ids:
+                counts[i] += 1
+        return cls(
+            samples=tuple(kept),
+            source=source,
+            _canon=tuple(canons),
+            _weights=tuple(weight(c) for c in canons),
+            _needed=tuple(max(min(MIN_SHARED, n), int(n * SHARED_SHARE)) for n in counts),
+            _postings=index,
+        )
+
+    @classmethod
+    def from_texts(
+        cls, texts: Sequence[str], source: str = "chat", category: str = RUNTIME_CATEGORY
+    ) -> SampleIndex:
+        """An index of samples added at run time (e.g. by a chat's admins); texts too short
+        to compare are left out (see `comparable`)."""
+        return cls.build((Sample(t, category, source) for t in texts if t.strip()), source)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(s.text for s in self.samples)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def best(self, canon: str, feats: frozenset[str]) -> tuple[Sample, float] | None:
+        """The sample most like a canonical message (with its `features`), if any reaches
+        the cutoffs."""
+        counts: dict[int, int] = {}
+        postings = self._postings
+        for f in feats:
+            for i in postings.get(f, ()):
+                counts[i] = counts.get(i, 0) + 1
+        needed = self._needed
+        found: tuple[int, float] | None = None
+        size, heft = len(canon), weight(canon)
+        for i, n in counts.items():
+            if n < needed[i]:
+                continue
+            other = self._canon[i]
+            short, long_ = sorted((size, len(other)))
+            score = fuzz.ratio(canon, other, score_cutoff=CUTOFF)
+            if (
+                not score
+                and min(heft, self._weights[i]) >= PARTIAL_MIN_WEIGHT
+                and short >= PARTIAL_SHARE * long_
+            ):
+                # One text holds most of the other: a template inside a longer message, or
+                # a long enough part of a template.
+                score = fuzz.partial_ratio(canon, other, score_cutoff=PARTIAL_CUTOFF)
+            if score and (found is None or score > found[1]):
+                found = (i, score)
+        if found is None:
+            return None
+        return self.samples[found[0]], float(found[1])
+
+    def match(self, text: str) -> tuple[Sample, float] | None:
+        """The sample a raw text nearly repeats, if any (for tools and tests)."""
+        canon = canonical(prepare(text).skeleton)
+        if weight(canon) < MIN_WEIGHT:
+            return None
+        return self.best(canon, features(canon))
 
     def check(self, message: Message, context: ChatContext) -> Iterable[Hit]:
-        return ()
+        """A hit when the message nearly repeats a bundled sample or one of the chat's."""
+        extra = context.samples if isinstance(context.samples, SampleIndex) else None
+        if not self._canon and (extra is None or not extra._canon):
+            return ()
+        skeleton = message.text.skeleton
+        # The canonical form is never much longer than the skeleton: short messages without
+        # CJK characters cannot reach MIN_WEIGHT.
+        if len(skeleton) < MIN_WEIGHT and not (
+            len(skeleton) >= MIN_WEIGHT // 3 and _CJK.search(skeleton)
+        ):
+            return ()
+        canon = canonical(skeleton)
+        if weight(canon) < MIN_WEIGHT:
+            return ()
+        feats = features(canon)
+        found = self.best(canon, feats)
+        if extra is not None:
+            other = extra.best(canon, feats)
+            if other is not None and (found is None or other[1] > found[1]):
+                found = other
+        if found is None:
+            return ()
+        sample, score = found
+        return (Hit(RULE, sample.category, Severity.HIGH, _reason(sample.category, score)),)
+
+
+def _reason(category: str, score: float) -> str:
+    what = "" if category == RUNTIME_CATEGORY else category.replace("_", " ") + " "
+    return f"nearly the same text as a known {what}scam ({score:.0f}% alike)"
+
+
+def parse_samples(data: Any, source: str) -> list[Sample]:
+    """Samples from one parsed samples file; raises RuleSetError listing every problem."""
+    errors: list[RuleFileError] = []
+    if not isinstance(data, dict) or "samples" not in data:
+        raise RuleSetError([RuleFileError(source, line_of(data, 1), "needs a 'samples' list")])
+    for key in data:
+        if key not in ("samples", "notes"):
+            where = line_of(key, line_of(data))
+            errors.append(RuleFileError(source, where, f"unknown key {key!r}"))
+    items = data["samples"]
+    if not isinstance(items, list):
+        raise RuleSetError([RuleFileError(source, line_of(items, 1), "'samples' must be a list")])
+    out: list[Sample] = []
+    for item in items:
+        line = line_of(item, line_of(items))
+        if not isinstance(item, LDict | dict):
+            errors.append(RuleFileError(source, line, "each sample must be a mapping"))
+            continue
+        unknown = [k for k in item if k not in _KEYS]
+        for key in unknown:
+            errors.append(RuleFileError(source, line_of(key, line), f"unknown key {key!r}"))
+        text, category = item.get("text"), item.get("category")
+        lang, note = item.get("lang", ""), item.get("note", "")
+        problem = None
+        if not isinstance(text, str) or not text.strip():
+            problem = "'text' must be the scam message"
+        elif not isinstance(category, str) or not _CATEGORY.match(category):
+            problem = "'category' must be lower-case letters, digits and '_' (e.g. fake_support)"
+        elif not isinstance(lang, str) or (lang and not _LANG.match(lang)):
+            problem = "'lang' must be a language code such as en or vi"
+        elif not isinstance(note, str):
+            problem = "'note' must be text"
+        elif not comparable(text):
+            problem = (
+                "'text' is too short to be matched safely: write the whole message "
+                f"(at least {MIN_WEIGHT} letters without links, handles and numbers)"
+            )
+        if problem is not None:
+            errors.append(RuleFileError(source, line, problem))
+        elif not unknown:
+            out.append(Sample(str(text), str(category), source, line, str(lang), str(note)))
+    if errors:
+        raise RuleSetError(errors)
+    return out
 
 
 def load_samples(rules_dir: Path) -> SampleIndex:
-    return SampleIndex()
+    """Read `samples/*.yaml` under the rules directory (none is an empty index)."""
+    errors: list[RuleFileError] = []
+    samples: list[Sample] = []
+    seen: dict[str, Sample] = {}
+    for path in sorted((Path(rules_dir) / "samples").glob("*.yaml")):
+        try:
+            found = parse_samples(read_yaml(path), str(path))
+        except RuleFileError as exc:
+            errors.append(exc)
+            continue
+        except RuleSetError as exc:
+            errors.extend(exc.errors)
+            continue
+        for sample in found:
+            key = canonical(prepare(sample.text).skeleton)
+            first = seen.setdefault(key, sample)
+            if first is not sample:
+                errors.append(
+                    RuleFileError(
+                        sample.source,
+                        sample.line,
+                        f"same text as the sample at {first.source}:{first.line}",
+                    )
+                )
+            else:
+                samples.append(sample)
+    if errors:
+        raise RuleSetError(errors)
+    return SampleIndex.build(samples, str(Path(rules_dir) / "samples"))
