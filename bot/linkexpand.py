@@ -258,6 +258,8 @@ class LinkExpander:
                     status, location = await self._request(session, target)
                 except ExpansionRefused as exc:
                     return Expansion(str(current), tuple(hops), f"refused: {exc}")
+                except TimeoutError:
+                    return Expansion(str(current), tuple(hops), "timed out")
                 except (aiohttp.ClientError, OSError, ValueError) as exc:
                     return Expansion(
                         str(current), tuple(hops), f"failed: {exc.__class__.__name__}"
