@@ -49,9 +49,10 @@ def load_active(directory: Path) -> ActiveRules:
 class RulesHolder:
     """The one reference to the active rules; `reload()` replaces it or keeps the old one."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, active: ActiveRules | None = None) -> None:
+        """Load the folder, or start from `active` already loaded from identical files."""
         self.directory = Path(directory)
-        self.active = load_active(self.directory)
+        self.active = active or load_active(self.directory)
 
     @property
     def detector(self) -> Detector:
