@@ -237,3 +237,11 @@ def test_large_input_is_handled():
     """A 100 KB message of list words and hex is scanned without error."""
     text = ("about above absent " * 2000) + (KEY_HEX[:60] + " ") * 500
     assert find_secrets(text) == []
+
+
+def test_numbered_span_includes_first_number():
+    """A numbered phrase's span starts at its first list number, so no stray "1." is left."""
+    text = "Seed:\n" + _numbered(PHRASE12, ".")
+    (secret,) = find_secrets(text)
+    assert text[secret.start:secret.end].startswith("1. ")
+    assert secret.end == len(text)

@@ -80,6 +80,7 @@ _WORD = re.compile(r"[A-Za-z]+")
 _SEP = r"[\s,;|/*•·\-–—:]"
 _GAP = re.compile(rf"{_SEP}*(?:\(?#?\d{{1,2}}\s*[.):\-]?\)?{_SEP}*)?")
 _NUMBERED = re.compile(r"\d")
+_LEAD_NUMBER = re.compile(r"(?<![\w.])\(?#?1\s*[.):\-]?\)?[ \t]*$")
 _LISTED = re.compile(r"[,;\n|]")
 
 
@@ -205,6 +206,12 @@ def _may_hold_phrase(text: str) -> bool:
     return False
 
 
+def _lead(text: str, start: int) -> int:
+    """Start of the list number written before a phrase's first word ("1. abandon")."""
+    m = _LEAD_NUMBER.search(text, max(0, start - 8), start)
+    return m.start() if m else start
+
+
 def _find_mnemonics(text: str) -> list[Secret]:
     found: list[Secret] = []
     if not _may_hold_phrase(text):
@@ -215,9 +222,11 @@ def _find_mnemonics(text: str) -> list[Secret]:
         structured = _structured(text, run)
         windows = _valid_windows(run, structured)
         if windows:
-            found.extend(Secret(MNEMONIC, run[a].start, run[b - 1].end) for a, b in windows)
+            found.extend(
+                Secret(MNEMONIC, _lead(text, run[a].start), run[b - 1].end) for a, b in windows
+            )
         elif _looks_posted(text, run, structured):
-            found.append(Secret(MNEMONIC, run[0].start, run[-1].end, verified=False))
+            found.append(Secret(MNEMONIC, _lead(text, run[0].start), run[-1].end, False))
     return found
 
 
