@@ -29,16 +29,14 @@ _NO_SPACE_SCRIPT = re.compile(
 )
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
-# A host: labels of letters (any script), digits and hyphens separated by dots.
-_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
-_HOST = rf"{_LABEL}(?:\.{_LABEL})+\.?"
-_URL_RE = re.compile(
-    rf"(?P<scheme>[a-z][a-z0-9+.-]{{1,15}}://)(?P<rest>[^\s<>\"'`]+)"
-    rf"|(?P<mail>[\w.+-]+@)(?P<mhost>{_HOST})"
-    rf"|(?<![\w@./-])(?P<host>{_HOST})(?P<port>:\d{{1,5}})?(?P<path>[/?#][^\s<>\"'`]*)?"
-    rf"|(?<![\w@./])@(?P<handle>[a-z][a-z0-9_]{{3,31}})\b",
-    re.I,
-)
+# Links are looked for token by token (linear time whatever the text): a token is a run of
+# characters that cannot end a link; inside it, a host is dot-separated labels of letters (any
+# script), digits and hyphens, then an optional port and path.
+_TOKEN_RE = re.compile(r"[^\s<>\"'`,;|()\[\]{}]+")
+_HOST_PART = re.compile(r"([\w-]+(?:\.[\w-]+)+)\.?(:\d{1,5})?([/?#].*)?")
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
+_MAIL_LOCAL = re.compile(r"[\w.+-]")
+_AT_HANDLE = re.compile(r"([a-z][a-z0-9_]{3,31})(?![\w])", re.I)
 _TRAILING = ".,;:!?)]}>'\"»”’…"
 _HANDLE_RE = re.compile(r"^[a-z][a-z0-9_]{3,31}$")
 _TG_RESERVED = frozenset(
@@ -152,28 +150,56 @@ def _from_url(url: str, source: str, anchor: str = "") -> Link | None:
     return _make(url, host, path, source, anchor)
 
 
+def _scan_url(token: str, source: str) -> Link | None:
+    at = token.find("://")
+    begin = at
+    while begin > 0 and token[begin - 1].lower() in _SCHEME_CHARS:
+        begin -= 1
+    if begin == at:
+        return None
+    return _from_url(_trim(token[begin:]), source)
+
+
+def _scan_at(token: str, source: str) -> Link | None:
+    at = token.find("@")
+    before, after = token[:at], token[at + 1 :]
+    if before and _MAIL_LOCAL.match(before[-1]):
+        host = _trim(after)
+        if _HOST_PART.fullmatch(host) and "/" not in host:
+            return _make(host, host, "", "email")
+        return None
+    m = _AT_HANDLE.match(after)
+    if m is None or (before and before[-1] in "/."):
+        return None
+    handle = m.group(1).lower()
+    return Link(url="@" + handle, host="", source=source, handle=handle)
+
+
+def _scan_host(token: str, source: str) -> Link | None:
+    token = _trim(token.lstrip(".-_:/\\"))
+    m = _HOST_PART.fullmatch(token)
+    if m is None:
+        return None
+    host, port, path = m.group(1), m.group(2) or "", _trim(m.group(3) or "")
+    info = normalize_host(host)
+    if info is None or not info.domain:
+        return None
+    if not path and not port and not info.subdomain and info.suffix in FILE_SUFFIXES:
+        return None  # "main.py", "README.md": a file name
+    return _make(host + port + path, host, path, source)
+
+
 def _scan(text: str, source: str, out: list[Link]) -> None:
-    for m in _URL_RE.finditer(text):
-        if m.group("scheme"):
-            link = _from_url(m.group("scheme") + _trim(m.group("rest")), source)
-        elif m.group("mhost"):
-            host = _trim(m.group("mhost"))
-            link = _make(host, host, "", "email")
-        elif m.group("host"):
-            host = m.group("host").rstrip(".")
-            path = _trim(m.group("path") or "")
-            if not path and host.endswith("."):
-                host = host.rstrip(".")
-            info = normalize_host(host)
-            if info is None or not info.domain:
-                continue
-            bare = not path and not m.group("port") and not info.subdomain
-            if bare and info.suffix in FILE_SUFFIXES:
-                continue  # "main.py", "README.md": a file name
-            link = _make(host + (m.group("port") or "") + path, host, path, source)
+    for m in _TOKEN_RE.finditer(text):
+        token = m.group(0)
+        if "://" in token:
+            link = _scan_url(token, source)
+        elif "@" in token:
+            link = _scan_at(token, source)
+        elif "." in token:
+            link = _scan_host(token, source)
         else:
-            handle = m.group("handle").lower()
-            link = Link(url="@" + handle, host="", source=source, handle=handle)
+            continue
         if link is not None:
             out.append(link)
 
