@@ -146,6 +146,7 @@ NOT_NUMBERS = [
     ("digits-in-word", "abc0912345678"),
     ("short-intl", "+84 12"),
     ("iban-bad-check", "SE45 5000 0000 0583 9825 7467"),
+    ("binary", "00100000 01100001 01101101"),
 ]
 
 

@@ -41,6 +41,8 @@ CASES = [
     ("otp-th", "รหัส OTP คือ 998877", f"รหัส OTP คือ {CODE_REMOVED}"),
     ("otp-sv", "Din säkerhetskod: 5521", f"Din säkerhetskod: {CODE_REMOVED}"),
     ("otp-spaced", "code 123 456", f"code {CODE_REMOVED}"),
+    ("otp-zh-before", "654321是您的验证码", f"{CODE_REMOVED}是您的验证码"),
+    ("otp-pin", "Masukkan PIN: 1111 jika diminta", f"Masukkan PIN: {CODE_REMOVED} jika diminta"),
     ("email", "write to John.Doe@example.com", "write to J***@example.com"),
 ]
 
@@ -96,6 +98,9 @@ UNCHANGED = [
     ("vietnamese", "Ví của bạn an toàn, đừng gửi cụm từ khôi phục cho ai."),
     ("chinese", "请不要把助记词发给任何人。"),
     ("tx-hash", f"txid {KEY_HEX}"),
+    ("year-sentence", "2026 is the year we take back control"),
+    ("word-starting-with-code-word", "Kodim 0318/Natuna, Pinang 1234"),
+    ("binary", "01001001 00100000 01100001 01101101"),
     ("empty", ""),
 ]
 

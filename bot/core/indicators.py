@@ -220,6 +220,8 @@ def _classify_number(text: str, start: int, raw: str) -> str | None:
     line_start = text.rfind("\n", 0, start) + 1
     if 6 <= len(digits) <= 20 and _BANK_CONTEXT.search(text, max(line_start, start - 48), start):
         return BANK_ACCOUNT
+    if set(digits) <= {"0", "1"}:
+        return None  # binary, not a number anyone dials
     if international and 8 <= len(digits) - (2 if raw.startswith("00") else 0) <= 15:
         return PHONE
     if _LOCAL_PHONE.fullmatch(digits) or _US_PHONE.fullmatch(raw):

@@ -28,13 +28,13 @@ _CODE_WORDS = (
     r"engångskod|säkerhetskod|bankid|tac|验证码|校验码|动态码|密码|รหัส(?: ?otp)?"
 )
 _CODE_AFTER = re.compile(
-    rf"(?<![A-Za-z])(?:{_CODE_WORDS})[^\d\n]{{0,20}}?"
+    rf"(?<![A-Za-z])(?:{_CODE_WORDS})(?![A-Za-z])[^\d\n]{{0,20}}?"
     r"(?<![A-Za-z\d])(\d(?:[ -]?\d){3,7})(?![A-Za-z\d])",
     re.IGNORECASE,
 )
 _CODE_BEFORE = re.compile(
-    r"(?<![A-Za-z\d])(\d{4,8})(?![A-Za-z\d])\s*(?:is your|is the|là mã|adalah kode|是您的|"
-    r"är din|คือรหัส)",
+    r"(?<![A-Za-z\d])(\d{4,8})(?![A-Za-z\d])\s*(?:is your|là|adalah|是您的|是你的|är din|คือ)"
+    rf"[^\n\d]{{0,24}}?(?<![A-Za-z])(?:{_CODE_WORDS})(?![A-Za-z])",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
