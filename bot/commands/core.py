@@ -40,7 +40,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_rules_lint)
     p = rsub.add_parser("test", help="run every rule's examples; measure on labelled corpora")
     p.add_argument("dir", nargs="?", type=Path, default=None)
-    p.add_argument("--corpus", action="append", type=Path, default=[], metavar="FILE",
+    p.add_argument("--corpus", action="extend", nargs="+", type=Path, default=[],
+                   metavar="FILE",
                    help="labelled JSONL (text, label, lang, category); repeatable")
     p.add_argument("--json", action="store_true", help="print the corpus report as JSON")
     p.add_argument("--show", type=int, default=20, metavar="N",
