@@ -554,7 +554,22 @@ def render_private_verdict(
     return Html("\n".join(lines))
 
 
-EVIDENCE_FIELDS = ("links", "addresses", "phones", "handles", "emails", "amounts", "times")
+EVIDENCE_FIELDS = ("links", "addresses", "phones", "handles", "emails", "accounts", "amounts",
+                   "times")
+OPTIONAL_FIELDS = frozenset({"amounts"})
+# Where each shown field comes from in the indicators' JSON form (first keys first).
+EVIDENCE_SOURCES = {
+    "links": ("links", "urls", "telegram_links"),
+    "accounts": ("accounts", "bank_accounts", "cards"),
+}
+
+
+def evidence_items(indicators: Mapping[str, Any], field: str) -> list[str]:
+    """The values of one evidence field, deduplicated, as text."""
+    items: list[str] = []
+    for key in EVIDENCE_SOURCES.get(field, (field,)):
+        items += _as_list(indicators.get(key))
+    return list(dict.fromkeys(items))
 
 
 def _as_list(value: Any) -> list[str]:
@@ -615,8 +630,10 @@ def render_evidence(
         shown = escape(_as_text(value), 200) if value else none
         lines.append(f"{t.text(lang, f'evidence.{key}')}: {shown}")
     for key in EVIDENCE_FIELDS:
-        items = _as_list(indicators.get(key))
+        items = evidence_items(indicators, key)
         label = t.text(lang, f"evidence.{key}")
+        if not items and key in OPTIONAL_FIELDS:
+            continue
         if not items:
             lines.append(f"{label}: {none}")
             continue

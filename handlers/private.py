@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +15,7 @@ from telegram import LinkPreviewOptions, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot.core.indicators import extract_indicators
 from bot.core.model import CheckRequest, Verdict
 from bot.replies import (
     GLOBAL_REGION,
@@ -37,8 +36,6 @@ MAX_RECENT = 10_000
 LIMIT_NOTICE_EVERY = 60.0
 MAX_EVIDENCE_TEXT = 4096
 
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+|\bt\.me/[A-Za-z0-9_/+-]+", re.IGNORECASE)
-_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 
 
 @dataclass(frozen=True)
@@ -184,27 +181,15 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await _answer(message, texts.text(lang, "private.language_set"))
 
 
-def indicators_of(request: CheckRequest) -> dict[str, Any]:
-    """The evidence indicators of a request (the core's extraction when available)."""
-    try:
-        from bot.core.indicators import extract_indicators
-    except ImportError:
-        return basic_indicators(request)
-    found: Any = extract_indicators(request)
-    data = found.to_dict() if hasattr(found, "to_dict") else found
-    return dict(data) if isinstance(data, Mapping) else basic_indicators(request)
-
-
-def basic_indicators(request: CheckRequest) -> dict[str, Any]:
-    """Sender, origin, links and handles found directly in the request."""
-    links = list(dict.fromkeys([*_URL.findall(request.text), *request.urls]))
-    handles = list(dict.fromkeys(_HANDLE.findall(request.text)))
-    out: dict[str, Any] = {"links": links, "handles": handles}
-    if request.sender is not None:
-        out["sender"] = request.sender.to_dict()
-    if request.forward_from is not None:
-        out["origin"] = request.forward_from.to_dict()
-    return out
+def indicators_of(request: CheckRequest, message: Message) -> dict[str, Any]:
+    """The evidence indicators of a checked message, with the times it was sent."""
+    found = extract_indicators(request).to_dict()
+    times = []
+    if message.forward_origin is not None:
+        times.append(message.forward_origin.date)
+    times.append(message.date)
+    found["times"] = [t.astimezone(UTC).isoformat() for t in dict.fromkeys(times)]
+    return found
 
 
 async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -232,7 +217,7 @@ async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TY
         if expanded:
             request = replace(request, urls=tuple(dict.fromkeys([*request.urls, *expanded])))
             verdict = services.rules.detector.check(request)
-    indicators = indicators_of(request)
+    indicators = indicators_of(request, message)
     prefs = await services.storage.get_user_prefs(user.id)
     await services.storage.add_private_check(
         user.id, verdict.verdict, verdict.score, verdict.hits, indicators, request.text,
