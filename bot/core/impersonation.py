@@ -32,6 +32,9 @@ BRAND_RULE = "impersonation.brand-support"
 GENERIC_RULE = "impersonation.support-name"
 CATEGORY = "fake_support"
 GROUP_TYPES = frozenset({"group", "supergroup"})
+# Brand policies (see bot.core.links.brands) under which a name may also be a typo of the
+# brand; under the others ("word", "exact") only the exact name or alias counts.
+FUZZY_POLICIES = frozenset({"fuzzy", "contains"})
 
 # Words that claim a role. ROLE_WORDS alone make a name pose as support ("Support",
 # "客服"); SIDE_WORDS only decorate ("Alice Team", "Binance Care"). Several words in one entry
@@ -83,7 +86,7 @@ _MIN_REST = 3
 def _fold(text: str) -> str:
     """Skeleton of a name with diacritics and tone marks removed."""
     decomposed = unicodedata.normalize("NFD", skeleton(text))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
     return unicodedata.normalize("NFC", bare).replace("đ", "d")
 
 
@@ -92,11 +95,15 @@ def _plain(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
 
 
-def _claim_tables() -> tuple[dict[tuple[str, ...], bool], tuple[tuple[str, bool], ...]]:
-    """Claim phrases as word tuples, and the words also taken off the edges of a token or
-    out of a Chinese / Thai run; each with whether it is a role word."""
+def _claim_tables() -> tuple[
+    dict[tuple[str, ...], bool], dict[str, bool], tuple[tuple[str, bool], ...]
+]:
+    """Claim phrases as word tuples; words taken off the edges of a Latin token; words
+    taken out of a Chinese / Thai run. Each with whether it is a
+    role word."""
     phrases: dict[tuple[str, ...], bool] = {}
-    pieces: dict[str, bool] = {}
+    edges: dict[str, bool] = {}
+    inner: dict[str, bool] = {}
     for entries, role in ((SIDE_WORDS, False), (ROLE_WORDS, True)):
         for entry in entries:
             words = tuple(_WORD.findall(_fold(entry)))
@@ -104,56 +111,59 @@ def _claim_tables() -> tuple[dict[tuple[str, ...], bool], tuple[tuple[str, bool]
                 continue
             phrases[words] = role
             joined = "".join(words)
-            if _NON_SPACED.search(joined) or len(joined) >= _MIN_AFFIX:
-                pieces[joined] = role
-    # Longest first, so that "customerservice" goes before "service".
-    return phrases, tuple(sorted(pieces.items(), key=lambda kv: -len(kv[0])))
+            if _NON_SPACED.search(joined):
+                inner[joined] = role
+            elif len(joined) >= _MIN_AFFIX:
+                edges[joined] = role
+    return phrases, edges, tuple(sorted(inner.items(), key=lambda kv: -len(kv[0])))
 
 
-_PHRASES, _PIECES = _claim_tables()
+_PHRASES, _EDGES, _INNER = _claim_tables()
+# A claim word at the start of a token, and (on the reversed token) at its end; longest first.
+_HEAD = re.compile("|".join(re.escape(w) for w in sorted(_EDGES, key=len, reverse=True)))
+_TAIL = re.compile("|".join(re.escape(w[::-1]) for w in sorted(_EDGES, key=len, reverse=True)))
 
 
 @dataclass(frozen=True, slots=True)
 class Name:
-    """A display name or username reduced for comparison: `tokens` are its core words,
-    `claim` says a claim word was taken off, `role` that one of them was a role word."""
+    """A display name or username reduced for comparison: `tokens` are its core words and
+    `core` them joined; `claim` says a claim word was taken off, `role` that one of them was
+    a role word, `digits` that digits were."""
 
     plain: str
     tokens: tuple[str, ...]
     claim: bool
     role: bool
     digits: bool
-
-    @property
-    def core(self) -> str:
-        return "".join(self.tokens)
+    core: str = ""
 
 
 def _strip_token(token: str) -> tuple[str, bool, bool]:
     """Takes claim words off the edges of a token ("binancesupport"), and out of a Chinese
     or Thai run ("币安客服"); returns what is left, whether a claim and a role word went."""
     claim = role = False
+    if _NON_SPACED.search(token):
+        for word, is_role in _INNER:
+            if word in token and len(token) > len(word):
+                token = token.replace(word, "")
+                claim, role = True, role or is_role
     changed = True
     while changed and token:
         whole = _PHRASES.get((token,))
         if whole is not None:
             return "", True, role or whole
         changed = False
-        for word, is_role in _PIECES:
-            if _NON_SPACED.match(word):
-                if word not in token or len(token) <= len(word):
-                    continue
-                token = token.replace(word, "")
-            elif len(token) < len(word) + _MIN_REST:
+        tail = _TAIL.match(token[::-1])
+        if tail is not None and len(token) >= tail.end() + _MIN_REST:
+            word = token[-tail.end() :]
+            token = token[: -tail.end()]
+        else:
+            head = _HEAD.match(token)
+            if head is None or len(token) < head.end() + _MIN_REST:
                 continue
-            elif token.endswith(word):
-                token = token[: -len(word)]
-            elif token.startswith(word):
-                token = token[len(word) :]
-            else:
-                continue
-            claim, role, changed = True, role or is_role, True
-            break
+            word = token[: head.end()]
+            token = token[head.end() :]
+        claim, role, changed = True, role or _EDGES[word], True
     return token, claim, role
 
 
@@ -183,7 +193,7 @@ def parse_name(text: str) -> Name:
             claim, role = claim or stripped, role or stripped_role
             if bare:
                 kept.append(bare)
-    return Name(_plain(text), tuple(kept), claim, role, digits)
+    return Name(_plain(text), tuple(kept), claim, role, digits, "".join(kept))
 
 
 def _allowed(length: int, strong: bool) -> int:
@@ -212,9 +222,34 @@ def _label(person: Person) -> str:
     return f"{name} (@{person.username})" if person.username else name
 
 
+@dataclass(frozen=True, slots=True)
+class _AdminSet:
+    """A chat's admins prepared for lookups: exclusions and the cores of their names and
+    usernames, in the admins' order."""
+
+    admins: tuple[_Admin, ...]
+    ids: frozenset[int]
+    usernames: frozenset[str]
+    by_length: dict[int, tuple[tuple[str, int], ...]]
+
+    def near(self, core: str) -> list[_Admin]:
+        """Admins whose name or username core is within two edits of `core`, in order
+        (`_imitates` then decides)."""
+        size = len(core)
+        if size < 3:
+            return []
+        found: set[int] = set()
+        by_length = self.by_length
+        for length in range(size - 2, size + 3):
+            for key, i in by_length.get(length, ()):
+                if OSA.distance(core, key, score_cutoff=2) <= 2:
+                    found.add(i)
+        return [self.admins[i] for i in sorted(found)] if found else []
+
+
 @lru_cache(maxsize=1024)
-def _admins(admins: tuple[Person, ...]) -> tuple[_Admin, ...]:
-    return tuple(
+def _admin_set(admins: tuple[Person, ...]) -> _AdminSet:
+    prepared = tuple(
         _Admin(
             label=_label(a),
             id=a.id,
@@ -223,6 +258,17 @@ def _admins(admins: tuple[Person, ...]) -> tuple[_Admin, ...]:
             user=parse_name(a.username),
         )
         for a in admins
+    )
+    by_length: dict[int, list[tuple[str, int]]] = {}
+    for i, admin in enumerate(prepared):
+        for key in {admin.name.core, admin.user.core}:
+            if len(key) >= 3:
+                by_length.setdefault(len(key), []).append((key, i))
+    return _AdminSet(
+        admins=prepared,
+        ids=frozenset(a.id for a in admins if a.id is not None),
+        usernames=frozenset(a.username for a in prepared if a.username),
+        by_length={k: tuple(v) for k, v in by_length.items()},
     )
 
 
@@ -268,10 +314,11 @@ class ImpersonationCheck:
                 if len(key) < 2:
                     continue
                 self._exact.setdefault(key, brand)
-                if brand.policy != "exact" and len(key) >= 5:
+                if brand.policy in FUZZY_POLICIES and len(key) >= 5:
                     self._fuzzy.setdefault(key, brand)
         self._fuzzy_keys = tuple(self._fuzzy)
         self._brand_cache: dict[Name, Brand | None] = {}
+        self._admin_sets: dict[int, tuple[Sequence[Person], _AdminSet]] = {}
 
     def __call__(self, message: Message, context: ChatContext) -> Iterable[Hit]:
         request = message.request
@@ -301,28 +348,23 @@ class ImpersonationCheck:
             username and username in context.allow_handles
         ):
             return ()
-        known = _admins(tuple(admins))
-        for admin in known:
-            if (who.id is not None and who.id == admin.id) or (
-                username and username == admin.username
-            ):
-                return ()
+        known = self._admin_set(admins)
+        if (who.id is not None and who.id in known.ids) or (
+            username and username in known.usernames
+        ):
+            return ()
         name = parse_name(who.name) if who.name else None
         user = parse_name(who.username) if who.username else None
         distinct = who.id is not None or bool(who.username)
-        for admin in known:
-            for field, is_user in ((name, False), (user, True)):
-                if field is not None and _imitates(field, is_user, admin, distinct):
+        for field, is_user in ((name, False), (user, True)):
+            if field is None:
+                continue
+            for admin in known.near(field.core):
+                if _imitates(field, is_user, admin, distinct):
                     shown = f"username @{who.username}" if is_user else f'"{who.name}"'
                     what = "display name " if not prefix and not is_user else prefix
-                    return (
-                        Hit(
-                            ADMIN_RULE,
-                            CATEGORY,
-                            Severity.HIGH,
-                            f"{what}{shown} imitates admin {admin.label}",
-                        ),
-                    )
+                    reason = f"{what}{shown} imitates admin {admin.label}"
+                    return (Hit(ADMIN_RULE, CATEGORY, Severity.HIGH, reason),)
         for field in (name, user):
             if field is None or not field.claim:
                 continue
@@ -336,6 +378,18 @@ class ImpersonationCheck:
                     reason = f"{prefix or 'the name '}{shown} poses as support but is not an admin"
                     return (Hit(GENERIC_RULE, CATEGORY, Severity.MEDIUM, reason),)
         return ()
+
+    def _admin_set(self, admins: Sequence[Person]) -> _AdminSet:
+        """The prepared admins; the same admins object (a chat's cached list) is found by
+        identity, without hashing every admin again."""
+        entry = self._admin_sets.get(id(admins))
+        if entry is not None and entry[0] is admins:
+            return entry[1]
+        prepared = _admin_set(tuple(admins))
+        if len(self._admin_sets) >= 256:
+            self._admin_sets.clear()
+        self._admin_sets[id(admins)] = (admins, prepared)
+        return prepared
 
     def _brand(self, name: Name) -> Brand | None:
         """The brand whose name or alias is among the name's core words, if any."""
