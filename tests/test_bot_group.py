@@ -385,3 +385,26 @@ async def test_shortened_link_is_expanded_and_checked_again(harness: Harness, re
     assert len(harness.api.calls("sendMessage")) == 1
     [incident] = await incidents(harness)
     assert "link.lookalike" in {h.rule for h in incident.hits}
+
+
+MINT_SAMPLE = ("Hey folks, the new Pepe Gold mint opens tonight, only forty spots left, reserve "
+               "yours at pepegold dot fun before midnight")
+MINT_COPY = ("Hey guys, the new Pepe Gold mint opens tonight, only thirty spots left, reserve "
+             "yours at pepegold dot fun before midnight")
+
+
+async def test_chat_samples_flag_near_duplicates_after_invalidation(harness: Harness):
+    """A chat's known-scam sample flags near-copies once the chat's context is rebuilt; the
+    cached index is reused until then."""
+    await harness.feed(scam_update(MINT_COPY))
+    assert harness.api.calls("sendMessage") == []
+    await harness.services.storage.add_sample(GROUP_ID, MINT_SAMPLE, ALICE["id"])
+    await harness.feed(scam_update(MINT_COPY))
+    assert harness.api.calls("sendMessage") == []  # the chat's index is cached
+    harness.services.contexts.invalidate(GROUP_ID)
+    await harness.feed(scam_update(MINT_COPY))
+    [incident] = await incidents(harness)
+    assert "similar.known-scam" in {h.rule for h in incident.hits}
+    other = group(-1009, "Other")
+    await harness.feed(message_update(message(other, CAROL, MINT_COPY)))
+    assert await harness.services.storage.list_incidents(-1009) == []

@@ -60,7 +60,7 @@ async def test_webhook_checks_the_secret_and_processes_updates(
     settings, services, fake_server: FakeBotServer, fake_api: FakeBotApi, unused_tcp_port
 ):
     """Webhook mode registers the webhook with its secret, refuses calls without the right
-    header and processes an update that carries it."""
+    header or with a broken body, processes an update that carries it, and answers /healthz."""
     settings = replace(
         settings, api_url=fake_server.base_url, mode="webhook",
         webhook_url="https://bot.example/telegram", webhook_secret="s3cret-token",
@@ -79,6 +79,14 @@ async def test_webhook_checks_the_secret_and_processes_updates(
         assert fake_api.calls("deleteMessage") == []
         assert await _post(url, update, "s3cret-token") == 200
         await fake_api.wait_for("deleteMessage")
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, data=b"{not json",
+                                    headers={"X-Telegram-Bot-Api-Secret-Token":
+                                             "s3cret-token"}) as response:
+                assert response.status == 400
+            async with session.get(f"http://127.0.0.1:{unused_tcp_port}/healthz") as response:
+                assert response.status == 200
+                assert (await response.json())["rules"] == services.rules.digest
     hook = fake_api.calls("setWebhook")[0].params
     assert hook["url"] == "https://bot.example/telegram"
     assert hook["secret_token"] == "s3cret-token"
