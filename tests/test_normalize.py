@@ -14,6 +14,7 @@ FOLD_CASES = [
     ("bidi-override", "\u202edrowssap\u202c ok", "drowssap ok"),
     ("bidi-isolate", "\u2066admin\u2069 here", "admin here"),
     ("control-chars", "send\x00your\x07seed", "send your seed"),
+    ("line-breaks", "send\r\n\nyour\u2029seed", "send your seed"),
     ("keeps-diacritics", "Cụm Từ Khôi Phục", "cụm từ khôi phục"),
     ("keeps-thai-tones", "ส่งรหัสผ่าน", "ส่งรหัสผ่าน"),
     ("keeps-leet", "S33D phr4se", "s33d phr4se"),
@@ -84,6 +85,11 @@ SKELETON_CASES = [
     ("emoji-flood", "🚀🚀🚀 send 🔥🔥 seed 💰💰💰", "🚀🚀🚀 send 🔥🔥 seed 💰💰💰"),
     ("zero-width-inside", "se\u200bed ph\u200dra\u2063se", "seed phrase"),
     ("rtl-override", "\u202eesarhp\u202c deed", "esarhp deed"),
+    # whitespace: collapsed, but a line break stays one newline (a sentence end to the rules)
+    ("line-breaks-kept", "Binance  support \n\n  never share\r\nyour seed", None),
+    ("line-separator", "one\u2028two", "one\ntwo"),
+    ("blank-lines-dropped", "\n\n  top \n \n bottom \n", "top\nbottom"),
+    ("control-not-a-break", "send\x00your\x1bseed", "send your seed"),
 ]
 
 
@@ -92,7 +98,7 @@ SKELETON_CASES = [
 def test_skeleton(text, expected):
     """skeleton() folds look-alikes, diacritics, Thai marks, spacing and leetspeak."""
     if expected is None:
-        expected = fold(text)
+        expected = "\n".join(fold(line) for line in text.splitlines() if line.strip())
     assert skeleton(text) == expected
 
 

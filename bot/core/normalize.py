@@ -4,8 +4,9 @@
 whitespace collapsed, diacritics kept). `skeleton` goes further for matching against evasion:
 Cyrillic/Greek/letterlike look-alikes folded to Latin, diacritics and Thai tone marks removed,
 spaced-out letters joined (`s e e d` -> `seed`) and leetspeak undone inside words
-(`s33d` -> `seed`). Everything is done with precomputed `str.translate` tables and compiled
-regular expressions; plain ASCII takes a shorter path.
+(`s33d` -> `seed`). The skeleton keeps one newline where the text broke a line, because line
+ends are sentence ends to the phrase rules. The work is done with precomputed tables, compiled
+regular expressions and cheap prechecks; plain ASCII takes a shorter path.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ _INVISIBLE = re.compile(
 # Fullwidth ASCII and the ideographic space, the NFKC mappings seen most often.
 _FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
 
-# C0/C1 control characters (tab and newline included) become spaces.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0/C1 control characters become spaces; tab and line breaks are whitespace already.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_LINE_BREAKS = re.compile(r"[\n\r\v\f\x85\u2028\u2029]+")
 
 # Capital letters whose look-alike differs from their lower-case form (Greek capital Nu looks
 # like N, its small form like v); applied before case folding, skeleton only.
@@ -177,6 +179,14 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+def _collapse_lines(text: str) -> str:
+    """Whitespace runs to one space, or to one newline where the run breaks a line."""
+    if not _LINE_BREAKS.search(text):
+        return " ".join(text.split())
+    lines = (" ".join(line.split()) for line in _LINE_BREAKS.split(text))
+    return "\n".join(line for line in lines if line)
+
+
 def _skeleton_of_clean(clean: str) -> str:
     """Skeleton of text that went through `_clean` (whitespace not yet collapsed)."""
     if clean.isascii():
@@ -191,7 +201,7 @@ def _skeleton_of_clean(clean: str) -> str:
     if _SPACED_HINT.search(text):
         text = _SPACED.sub(_join_spaced, text)
     text = _LEET_RUN.sub(_unleet, text)
-    return _collapse(text)
+    return _collapse_lines(text)
 
 
 def fold(text: str) -> str:
@@ -202,7 +212,7 @@ def fold(text: str) -> str:
 
 def skeleton(text: str) -> str:
     """Latin skeleton for matching: look-alikes, diacritics, Thai tone marks, spaced letters
-    and leetspeak folded away. Accepts raw or folded text."""
+    and leetspeak folded away; whitespace collapsed, line breaks kept as one newline."""
     return _skeleton_of_clean(_clean(text))
 
 
