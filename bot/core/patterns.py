@@ -115,10 +115,11 @@ class _Term:
 class _CompiledRule:
     """A rule with its concepts resolved to integer ids for the hot path."""
 
-    __slots__ = ("any", "guarded", "head", "message_scope", "not_", "required", "rule")
+    __slots__ = ("any", "guarded", "head", "index", "message_scope", "not_", "required", "rule")
 
-    def __init__(self, rule: PatternRule, ids: dict[str, int]) -> None:
+    def __init__(self, rule: PatternRule, ids: dict[str, int], index: int) -> None:
         self.rule = rule
+        self.index = index
         self.required = tuple(ids[c] for c in rule.all)
         self.head = self.required[0]
         self.any = tuple(ids[c] for c in rule.any)
@@ -152,6 +153,7 @@ class PatternRules:
     concepts: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     concept_langs: dict[str, frozenset[str]] = field(default_factory=dict)
+    phrase_count: int = 0
     _automaton: Any = field(default=None, repr=False, compare=False)
     _regex_set: Any = field(default=None, repr=False, compare=False)
     _regexes: tuple[tuple[int, Any], ...] = field(default=(), repr=False, compare=False)
@@ -225,16 +227,15 @@ class PatternRules:
         )
         negation = self._ids.get(NEGATION)
         negations = scan.by_concept.get(negation, []) if negation is not None else []
-        out: list[PatternRule] = []
+        out: list[_CompiledRule] = []
         for head in (*scan.by_concept, *scan.builtins):
             for compiled in self._by_head.get(head, ()):
                 if compiled.guarded and framed:
                     continue
                 if self._rule_holds(compiled, scan, negations if compiled.guarded else []):
-                    out.append(compiled.rule)
-        order = {rule.id: i for i, rule in enumerate(self.rules)}
-        out.sort(key=lambda r: order[r.id])
-        return out
+                    out.append(compiled)
+        out.sort(key=lambda c: c.index)
+        return [c.rule for c in out]
 
     def _rule_holds(
         self, rule: _CompiledRule, scan: Scan, negations: Sequence[Occurrence]
@@ -517,14 +518,15 @@ class _Builder:
                 regexes.append((ids[concept], re2.compile(pattern, _RE2_OPTIONS)))
             regex_set.Compile()
         by_head: dict[int, list[_CompiledRule]] = defaultdict(list)
-        for rule in self.rules:
-            compiled = _CompiledRule(rule, ids)
+        for index, rule in enumerate(self.rules):
+            compiled = _CompiledRule(rule, ids, index)
             by_head[compiled.head].append(compiled)
         return PatternRules(
             rules=tuple(self.rules),
             concepts=tuple(names),
             languages=tuple(sorted(self.languages)),
             concept_langs={k: frozenset(v) for k, v in self.concept_langs.items()},
+            phrase_count=sum(map(len, self.terms.values())) + len(self.regexes),
             _automaton=automaton,
             _regex_set=regex_set,
             _regexes=tuple(regexes),
