@@ -9,6 +9,7 @@ flagged on its own.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,28 @@ class LinkData:
                 if link.host == host and path.startswith(prefix):
                     return True
         return False
+
+    def sizes(self) -> dict[str, int]:
+        """Entry counts, for `scamguard bench` and the logs."""
+        return {
+            "blocklist": len(self.deny),
+            "brands": len(self.brands),
+            "shorteners": len(self.shorteners),
+        }
+
+    def bench_scale(self, target: Path, extra: int, rng: random.Random) -> None:
+        """Benchmark hook: add `extra` times the blocklist's size of synthetic domains to the
+        moderators' list of a copied rules folder (never real text)."""
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+        count = max(1, len(self.deny)) * extra
+        lines = (
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(8, 16))) + ".bench-invalid"
+            for _ in range(count)
+        )
+        path = target / "lists" / LOCAL_BLOCKLIST
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
 
     def is_shortener(self, link: Link) -> bool:
         return bool(link.domain) and link.domain in self.shorteners

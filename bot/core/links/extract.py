@@ -92,9 +92,11 @@ class Link:
 
 def clean_text(text: str) -> str:
     """Undo defanging and fold look-alike dots so that links can be found."""
-    text = text.translate(_ZERO_WIDTH).translate(_DOTS)
-    for pattern, repl in _DEFANG:
-        text = pattern.sub(repl, text)
+    if not text.isascii():
+        text = text.translate(_ZERO_WIDTH).translate(_DOTS)
+    if "[" in text or "(" in text or "{" in text or "xx" in text or "XX" in text or "**" in text:
+        for pattern, repl in _DEFANG:
+            text = pattern.sub(repl, text)
     return text
 
 
@@ -190,18 +192,24 @@ def _scan_host(token: str, source: str) -> Link | None:
 
 
 def _scan(text: str, source: str, out: list[Link]) -> None:
-    for m in _TOKEN_RE.finditer(text):
-        token = m.group(0)
-        if "://" in token:
-            link = _scan_url(token, source)
-        elif "@" in token:
-            link = _scan_at(token, source)
-        elif "." in token:
-            link = _scan_host(token, source)
-        else:
-            continue
-        if link is not None:
-            out.append(link)
+    for word in text.split():
+        if "." not in word and "@" not in word:
+            continue  # most words: no link can be inside
+        for m in _TOKEN_RE.finditer(word):
+            _scan_token(m.group(0), source, out)
+
+
+def _scan_token(token: str, source: str, out: list[Link]) -> None:
+    if "://" in token:
+        link = _scan_url(token, source)
+    elif "@" in token:
+        link = _scan_at(token, source)
+    elif "." in token:
+        link = _scan_host(token, source)
+    else:
+        return
+    if link is not None:
+        out.append(link)
 
 
 def extract_links(
@@ -210,8 +218,10 @@ def extract_links(
     """Every link of a message, each once: text links, hidden URLs, anchors and handles."""
     found: list[Link] = []
     if text:
-        cleaned = clean_text(unicodedata.normalize("NFKC", text))
-        _scan(_NO_SPACE_SCRIPT.sub(r" \1 ", cleaned), "text", found)
+        cleaned = clean_text(text if text.isascii() else unicodedata.normalize("NFKC", text))
+        if not cleaned.isascii():
+            cleaned = _NO_SPACE_SCRIPT.sub(r" \1 ", cleaned)
+        _scan(cleaned, "text", found)
     for anchor in anchors:
         link = _from_url(anchor.url, "anchor", anchor.text)
         if link is not None:
