@@ -89,12 +89,12 @@ async def record(services: Services, incident_id: int | None, action: str, ok: b
         log.error("could not record %s of incident %s: %s", action, incident_id, exc)
 
 
-def _is_rights_error(exc: TelegramError) -> bool:
+def is_rights_error(exc: TelegramError) -> bool:
     text = str(exc).lower()
     return any(part in text for part in _RIGHTS_ERRORS)
 
 
-async def _attempt(services: Services, incident_id: int | None, action: str,
+async def attempt(services: Services, incident_id: int | None, action: str,
                    call: asyncio.Future[object] | object) -> TelegramError | None:
     """Await one Telegram call, record its result, return the error (None when it worked)."""
     try:
@@ -339,9 +339,9 @@ async def moderate(application: Application, message: Message) -> Outcome:
     missing = list(decision.missing)
     deleted = False
     if decision.delete:
-        error = await _attempt(services, incident, "delete", message.delete())
+        error = await attempt(services, incident, "delete", message.delete())
         deleted = error is None or "not found" in str(error).lower()
-        if error is not None and _is_rights_error(error):
+        if error is not None and is_rights_error(error):
             services.admins.invalidate(chat_id)
             missing.append(DELETE_RIGHT)
         outcome.done["delete"] = deleted
@@ -355,9 +355,9 @@ async def moderate(application: Application, message: Message) -> Outcome:
                 until_date=datetime.now(UTC) + timedelta(hours=decision.restrict_hours),
             )
             action = "restrict"
-        error = await _attempt(services, incident, action, call)
+        error = await attempt(services, incident, action, call)
         outcome.done[action] = error is None
-        if error is not None and _is_rights_error(error):
+        if error is not None and is_rights_error(error):
             services.admins.invalidate(chat_id)
             missing.append(RESTRICT_RIGHT)
     if decision.tell_poster and user is not None:
@@ -393,7 +393,7 @@ async def _tell_poster(bot: Bot, services: Services, incident: int | None, user_
                                              if message.from_user else None)
                           or settings.language)
     text = texts.text(lang, "group.secret_leak_private", chat=message.chat.title or "")
-    await _attempt(services, incident, "notify_poster",
+    await attempt(services, incident, "notify_poster",
                    bot.send_message(user_id, text, parse_mode=ParseMode.HTML))
 
 
@@ -436,11 +436,11 @@ async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await services.storage.add_feedback(incident_id, query.from_user.id, "false_positive")
     done = {a.action for a in incident.actions if a.ok}
     if incident.sender_id is not None and "ban" in done:
-        await _attempt(services, incident_id, "unban",
+        await attempt(services, incident_id, "unban",
                        context.bot.unban_chat_member(chat_id, incident.sender_id,
                                                      only_if_banned=True))
     elif incident.sender_id is not None and "restrict" in done:
-        await _attempt(services, incident_id, "unrestrict",
+        await attempt(services, incident_id, "unrestrict",
                        context.bot.restrict_chat_member(
                            chat_id, incident.sender_id, ChatPermissions.all_permissions()))
     await services.storage.audit(query.from_user.id, chat_id, "not_scam",

@@ -15,7 +15,7 @@ from bot.core.model import Severity
 from bot.errors import ScamguardError
 from bot.policy import RESTRICT_RIGHT, impersonation_decision
 from bot.services import services_of
-from handlers.group import Warning, _attempt, batcher_of, screen_hits_verdict
+from handlers.group import Warning, attempt, batcher_of, is_rights_error, screen_hits_verdict
 
 log = logging.getLogger(__name__)
 
@@ -71,24 +71,23 @@ async def screen_new_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         )
     except ScamguardError as exc:
         log.error("join incident in chat %s not stored: %s", chat_id, exc)
-    action, hours = "warn", 0
-    if serious and decision.ban:
-        error = await _attempt(services, incident, "ban",
-                               context.bot.ban_chat_member(chat_id, user.id))
-        action = "ban" if error is None else "warn"
-    elif serious and decision.restrict_hours:
-        error = await _attempt(services, incident, "restrict", context.bot.restrict_chat_member(
-            chat_id, user.id, ChatPermissions.no_permissions(),
-            until_date=datetime.now(UTC) + timedelta(hours=decision.restrict_hours)))
-        action, hours = ("restrict", decision.restrict_hours) if error is None else ("warn", 0)
     missing = decision.missing if serious else ()
-    if action == "warn" and serious and not missing and decision.kind == "impersonation" and (
-        decision.ban or decision.restrict_hours
-    ):
-        missing = (RESTRICT_RIGHT,)
+    if serious and (decision.ban or decision.restrict_hours):
+        if decision.ban:
+            call = context.bot.ban_chat_member(chat_id, user.id)
+        else:
+            call = context.bot.restrict_chat_member(
+                chat_id, user.id, ChatPermissions.no_permissions(),
+                until_date=datetime.now(UTC) + timedelta(hours=decision.restrict_hours))
+        wanted = "ban" if decision.ban else "restrict"
+        error = await attempt(services, incident, wanted, call)
+        if error is not None and is_rights_error(error):
+            services.admins.invalidate(chat_id)
+            missing = (RESTRICT_RIGHT,)
     await batcher_of(context.application).submit(
-        Warning(chat_id, verdict, person, action if action != "warn" else "none", hours,
-                None, incident, missing, person.name or f"@{person.username}")
+        # No message was posted, so the warning names the account and states no action.
+        Warning(chat_id, verdict, person, "none", 0, None, incident, missing,
+                person.name or f"@{person.username}")
     )
 
 

@@ -95,3 +95,14 @@ async def test_admin_lookup_failure_still_acts_on_scams(harness: Harness):
     await harness.feed(message_update(message(group(), CAROL,
                                               "Send me the 6-digit code you just received")))
     assert len(harness.api.calls("deleteMessage")) == 1
+
+
+async def test_impersonator_joining_without_restrict_right_names_the_right(harness: Harness):
+    """Without the right to restrict, the join warning says which right is missing."""
+    await harness.services.storage.update_chat_settings(GROUP_ID, None, scam_action="ban")
+    harness.api.set_bot_rights(GROUP_ID, can_restrict_members=False)
+    await harness.feed(chat_member_update(group(), person(3001, "Alice Admin", "alice_adm1n")))
+    assert harness.api.calls("banChatMember") == []
+    [sent] = harness.api.calls("sendMessage")
+    assert "can_restrict_members" in sent.params["text"]
+    assert "not an admin" in sent.params["text"]
