@@ -150,9 +150,12 @@ class WarningBatcher:
             state.pending.append(warning)
             if state.task is None:
                 delay = max(0.0, state.last + self.interval - now)
-                state.task = self.application.create_task(
-                    self._flush_later(warning.chat_id, delay)
-                )
+                flush = self._flush_later(warning.chat_id, delay)
+                # A running application awaits its tasks on stop; otherwise keep a reference.
+                if self.application.running:
+                    state.task = self.application.create_task(flush)
+                else:
+                    state.task = asyncio.create_task(flush)
         self._forget_idle(now)
 
     def _forget_idle(self, now: float) -> None:

@@ -408,3 +408,18 @@ async def test_chat_samples_flag_near_duplicates_after_invalidation(harness: Har
     other = group(-1009, "Other")
     await harness.feed(message_update(message(other, CAROL, MINT_COPY)))
     assert await harness.services.storage.list_incidents(-1009) == []
+
+
+async def test_burst_on_an_application_that_is_not_started(settings, services, fake_api):
+    """Processing updates without start() (as a load script may) still aggregates and
+    flushes warnings, without PTB warning about unawaited tasks."""
+    from bot.app import build_application
+
+    app = build_application(settings, services, builder=fake_builder(fake_api))
+    h = Harness(app, fake_api, services)
+    async with app:
+        for _ in range(3):
+            await h.feed(scam_update(OTP))
+        await h.flush()
+    texts = fake_api.sent_texts(GROUP_ID)
+    assert len(texts) == 2 and "2 scam messages" in texts[1]
