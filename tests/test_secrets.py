@@ -41,6 +41,12 @@ def _broken(phrase: str) -> str:
 
 
 BROKEN12 = _broken(PHRASE12)
+ZH = Mnemonic("chinese_simplified")
+ZH_PHRASE = ZH.to_mnemonic(bytes(range(16)))
+ZH_TRAD_PHRASE = Mnemonic("chinese_traditional").to_mnemonic(bytes(range(50, 66)))
+ZH_BROKEN = next(
+    f"{ZH_PHRASE[:-1]}{w}" for w in ZH.wordlist if not ZH.check(f"{ZH_PHRASE[:-1]}{w}")
+)
 
 
 def _b58encode(data: bytes) -> str:
@@ -110,6 +116,12 @@ LEAKS = [
     ("solana-base58", f"phantom key {SOL_B58}", [(SOLANA_KEY, True)]),
     ("solana-json", json.dumps(list(SOL_KEYPAIR)), [(SOLANA_KEY, True)]),
     ("phrase-and-key", f"{PHRASE12}\nkey {KEY_HEX}", [(MNEMONIC, True), (HEX_KEY, True)]),
+    ("phrase-zh", f"我的助记词：{ZH_PHRASE} 帮我看看", [(MNEMONIC, True)]),
+    ("phrase-zh-numbered", _numbered(ZH_PHRASE, "."), [(MNEMONIC, True)]),
+    ("phrase-zh-commas", ZH_PHRASE.replace(" ", "，"), [(MNEMONIC, True)]),
+    ("phrase-zh-traditional", ZH_TRAD_PHRASE, [(MNEMONIC, True)]),
+    ("phrase-zh-bad-checksum", ZH_BROKEN, [(MNEMONIC, False)]),
+    ("hex-key-after-wallet-word", f"wallet private key {KEY_HEX}", [(HEX_KEY, True)]),
 ]
 
 
@@ -149,6 +161,10 @@ NOT_LEAKS = [
     ("solana-signature", f"sig {NOT_KEYPAIR_B58}"),
     ("byte-array-not-keypair", json.dumps(list(range(64)))),
     ("evm-address", "0x52908400098527886E0F7030069857D2E4169EE7"),
+    ("sui-address", f"my Sui wallet 0x{KEY_HEX}"),
+    ("zh-prose", "我的钱包被盗了，请问怎么办？客服说需要助记词，这是骗局吗？" * 3),
+    ("zh-spaced-eleven", " ".join(ZH_PHRASE.split()[:11])),
+    ("zh-spaced-not-list", " ".join("魑魅魍魉饕餮龘靐齉麤爩鱻"[:12])),
     ("empty", ""),
 ]
 

@@ -11,8 +11,11 @@ Decisions:
   must also look like a posted phrase: numbered, one word per line or comma-separated, or the
   bulk of the message in one case. Sentences written with list words ("you can also...") are
   told apart by the everyday words they hold, which random phrases almost never do.
-- 64 hex digits are a private key unless the text around them says transaction, hash, block,
-  address or similar, or they sit inside a URL (block explorers).
+- 64 hex digits are a private key unless the words before them say transaction, hash, block,
+  address, wallet (Sui and Aptos addresses are 64 hex too) or similar, or they sit inside a
+  URL (block explorers); a nearer "private key" / "私钥" wins over those words.
+- Chinese phrases (simplified or traditional list) are single characters written with spaces,
+  commas or numbers between them; ordinary Chinese text has no such runs.
 - WIF keys need a valid base58check checksum; extended private keys (`xprv`...) are
   recognised by their prefix and length; a Solana secret key (64 bytes, base58 or a JSON
   byte array) only when its second half is the public key of its first half.
@@ -318,8 +321,9 @@ _BYTE_ARRAY = re.compile(r"\[\s*\d{1,3}(?:\s*,\s*\d{1,3}){63}\s*\]")
 _NOT_KEY = re.compile(
     r"\b(?:txid|txn|txhash|tx|hash|transaction|transfer|block|blockhash|address|addr|"
     r"contract|ca|deposit|withdrawal|sha-?256|sha|checksum|commit|digest|order|id|"
+    r"wallet|sui|aptos|ví|dompet|plånbok|pitaka|"
     r"giao dịch|địa chỉ|transaksi|alamat|transaktion|adress|transaksyon)\b|"
-    r"交易|哈希|地址|区块|ธุรกรรม|ที่อยู่|แฮช",
+    r"交易|哈希|地址|区块|钱包|錢包|ธุรกรรม|ที่อยู่|แฮช|กระเป๋า",
     re.IGNORECASE,
 )
 _IS_KEY = re.compile(
@@ -385,9 +389,51 @@ def _find_keys(text: str) -> list[Secret]:
     return found
 
 
+# Chinese BIP39 phrases: single characters from the simplified or traditional list, written
+# with spaces, commas or list numbers between them (ordinary Chinese text has none).
+_CJK = "\u4e00-\u9fff"
+_CJK_GAP = r"(?:[\s,，、;；|/]+(?:\d{1,2}\s*[.)、:：]?\s*)?|\d{1,2}\s*[.)、:：]?\s*)"
+_CJK_RUN = re.compile(
+    rf"(?<![{_CJK}])[{_CJK}](?:{_CJK_GAP}[{_CJK}](?![{_CJK}])){{11,29}}"
+)
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_CJK_LISTS = tuple(Mnemonic(lang) for lang in ("chinese_simplified", "chinese_traditional"))
+_CJK_WORDS = tuple(frozenset(m.wordlist) for m in _CJK_LISTS)
+
+
+def _find_cjk_mnemonics(text: str) -> list[Secret]:
+    found: list[Secret] = []
+    for run in _CJK_RUN.finditer(text):
+        chars = list(_CJK_CHAR.finditer(text, run.start(), run.end()))
+        words = [c.group(0) for c in chars]
+        for bip39, wordset in zip(_CJK_LISTS, _CJK_WORDS, strict=True):
+            if not all(w in wordset for w in words):
+                continue
+            spans = []
+            i = 0
+            while i + PHRASE_LENGTHS[-1] <= len(words):
+                size = next(
+                    (n for n in PHRASE_LENGTHS
+                     if i + n <= len(words) and bip39.check(" ".join(words[i:i + n]))),
+                    0,
+                )
+                if size:
+                    spans.append(Secret(MNEMONIC, chars[i].start(), chars[i + size - 1].end()))
+                    i += size
+                else:
+                    i += 1
+            if not spans and len(words) in PHRASE_LENGTHS:
+                spans.append(Secret(MNEMONIC, chars[0].start(), chars[-1].end(), False))
+            found.extend(spans)
+            break
+    return found
+
+
 def find_secrets(text: str) -> list[Secret]:
     """Every recovery phrase and private key in `text`, ordered by position, not overlapping."""
     found = _find_keys(text) + _find_mnemonics(text)
+    if not text.isascii():
+        found.extend(_find_cjk_mnemonics(text))
     found.sort(key=lambda s: (s.start, -s.end))
     merged: list[Secret] = []
     for secret in found:
