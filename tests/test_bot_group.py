@@ -423,3 +423,23 @@ async def test_burst_on_an_application_that_is_not_started(settings, services, f
         await h.flush()
     texts = fake_api.sent_texts(GROUP_ID)
     assert len(texts) == 2 and "2 scam messages" in texts[1]
+
+
+async def test_group_flood_limit_paces_messages_not_deletions(settings, services, fake_api):
+    """The per-group send limit never holds back deletions: three scams in a quiet group are
+    deleted at once even when the group may receive only one message a minute."""
+    import asyncio
+
+    from bot.app import ModerationRateLimiter, build_application
+
+    await services.storage.update_chat_settings(GROUP_ID, None, quiet=True)
+    limiter = ModerationRateLimiter(group_max_rate=1, group_time_period=60, max_retries=0)
+    app = build_application(settings, services,
+                            builder=fake_builder(fake_api).rate_limiter(limiter))
+    h = Harness(app, fake_api, services)
+    async with app:
+        async with asyncio.timeout(5):
+            for _ in range(3):
+                await h.feed(scam_update(OTP))
+        assert len(fake_api.calls("deleteMessage")) == 3
+        assert fake_api.calls("sendMessage") == []
