@@ -42,7 +42,7 @@ SEVERITY_WEIGHT = {
 }
 THRESHOLDS = {
     "low": (0.75, 0.95),
-    "normal": (0.40, 0.90),
+    "normal": (0.40, 0.85),
     "high": (0.30, 0.78),
 }
 
