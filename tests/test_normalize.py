@@ -65,6 +65,7 @@ SKELETON_CASES = [
     ("leet-binance", "b1nance cl@im fr3e", "binance claim free"),
     ("leet-trust", "tru5t w4ll3t", "trust wallet"),
     ("leet-dollar-in-word", "ca$h", "cash"),
+    ("leet-double-one-is-ll", "wa11et bi11ion", "wallet billion"),
     ("numbers-stay", "12 words 24 words 100 000", "12 words 24 words 100 000"),
     ("money-stays", "$500 500$ 1,000.50", "$500 500$ 1,000.50"),
     ("2fa-stays", "2FA 2fa", "2fa 2fa"),

@@ -155,7 +155,8 @@ def _unleet(match: re.Match[str]) -> str:
     at = run.find("@")
     if at >= 0 and _EMAIL_DOMAIN.match(match.string, match.start() + at + 1):
         return run
-    return run.translate(_LEET_TABLE)
+    # A doubled 1 stands for "ll" (wa11et, bi11ion); a single one for "i" (b1nance).
+    return run.replace("11", "ll").translate(_LEET_TABLE)
 
 
 def _halfwidth(match: re.Match[str]) -> str:
