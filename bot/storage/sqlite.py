@@ -23,6 +23,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.model import Hit, Severity
+from bot.core.redact import redact, text_hash
 from bot.errors import StorageError
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, statements
 from bot.storage.models import (
@@ -49,21 +50,6 @@ DEFAULT_BUSY_TIMEOUT = 5.0
 _CHUNK = 500
 
 Clock = Callable[[], datetime]
-
-
-def redact(text: str) -> str:
-    """The core's redaction (masks secrets, mnemonics, keys, phones, card and account
-    numbers)."""
-    from bot.core.redact import redact as core_redact
-
-    return str(core_redact(text))
-
-
-def text_hash(text: str) -> str:
-    """The core's hash of a message text."""
-    from bot.core.redact import text_hash as core_hash
-
-    return str(core_hash(text))
 
 
 def _utcnow() -> datetime:
