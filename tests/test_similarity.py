@@ -294,3 +294,14 @@ def test_missing_samples_folder_is_an_empty_index(tmp_path: Path) -> None:
     index = load_samples(tmp_path)
     assert len(index) == 0
     assert hits(TEMPLATE_EN, index) == []
+
+
+def test_bench_scale_adds_loadable_synthetic_samples(tmp_path: Path) -> None:
+    """The benchmark hook writes synthetic samples that load and match no real message."""
+    import random
+
+    BUNDLED.bench_scale(tmp_path, 2, random.Random(5))
+    index = load_samples(tmp_path)
+    assert len(index) == 2 * len(BUNDLED)
+    assert {s.category for s in index.samples} == {"bench"}
+    assert all(index.match(s.text) is None for s in BUNDLED.samples)

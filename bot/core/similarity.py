@@ -10,12 +10,16 @@ to be told apart from ordinary chat are never compared.
 
 from __future__ import annotations
 
+import random
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from rapidfuzz import fuzz
 
 from bot.core.model import ChatContext, Hit, Severity
@@ -55,8 +59,12 @@ _HANDLE = re.compile(r"@\w+")
 # Wallet addresses, keys, order numbers: 16+ word characters mixing digits and letters.
 _ADDRESS = re.compile(r"\b(?=\w{16})(?=[a-z_]*+\d)(?=\d*+[a-z_])\w++")
 _NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
-_DROP = re.compile(r"[^\w\ue000-\ue003]+|_+")
-_SPACES = re.compile(r"\s+")
+# A word: letters and digits with their combining marks (Thai and Lao vowels), or one
+# placeholder. Everything else (punctuation, emoji, symbols) separates words.
+_TOKEN = re.compile(
+    r"(?:[^\W_]|[\u0300-\u036f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd])+"
+    r"|[\ue000-\ue003]"
+)
 _CJK_RANGES = r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CJK = re.compile(f"[{_CJK_RANGES}]")
 # Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer and CJK.
@@ -66,15 +74,17 @@ _LANG = re.compile(r"^[a-z]{2,3}$")
 _KEYS = frozenset({"text", "category", "lang", "note"})
 
 
+def _words(skeleton: str) -> list[str]:
+    text = _URL.sub("\ue000", skeleton[: MAX_CHARS * 2])
+    text = _HANDLE.sub("\ue001", text)
+    text = _ADDRESS.sub("\ue002", text)
+    return _TOKEN.findall(_NUMBER.sub("\ue003", text))
+
+
 def canonical(skeleton: str) -> str:
     """The comparable form of a skeleton: placeholders for links, handles, addresses and
-    numbers; letters, digits and single spaces only."""
-    text = _URL.sub(" \ue000 ", skeleton[: MAX_CHARS * 2])
-    text = _HANDLE.sub(" \ue001 ", text)
-    text = _ADDRESS.sub(" \ue002 ", text)
-    text = _NUMBER.sub(" \ue003 ", text)
-    text = _DROP.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()[:MAX_CHARS]
+    numbers; words of letters and digits separated by single spaces."""
+    return " ".join(_words(skeleton))[:MAX_CHARS]
 
 
 def weight(canon: str) -> int:
@@ -102,8 +112,14 @@ class Sample:
 def features(canon: str) -> frozenset[str]:
     """Words of a canonical text, and character pairs (Chinese, Japanese, Korean) or
     triples (Thai, Lao, Khmer, Myanmar) of scripts written without spaces."""
+    return _features(canon.split(), bool(_UNSPACED.search(canon)))
+
+
+def _features(words: list[str], unspaced: bool) -> frozenset[str]:
+    if not unspaced:
+        return frozenset(w for w in words if len(w) > 1)
     out: set[str] = set()
-    for word in canon.split():
+    for word in words:
         if _UNSPACED.search(word):
             size = 2 if _CJK.search(word) else 3
             out.update(word[i : i + size] for i in range(max(1, len(word) - size + 1)))
@@ -173,14 +189,31 @@ class SampleIndex:
     def __len__(self) -> int:
         return len(self.samples)
 
+    def bench_scale(self, target: Path, extra: int, rng: random.Random) -> None:
+        """Benchmark hook: add `extra` times as many synthetic samples (random words that
+        never match real text) to the copied rules folder `target`."""
+        alphabet = "abcdefghijklmnopqrstuvwxyz"
+        samples = [
+            {
+                "category": "bench",
+                "text": " ".join(
+                    "".join(rng.choice(alphabet) for _ in range(rng.randint(3, 9)))
+                    for _ in range(rng.randint(15, 40))
+                ),
+            }
+            for _ in range(max(1, len(self.samples)) * extra)
+        ]
+        folder = target / "samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "zz-bench.yaml").write_text(
+            yaml.safe_dump({"samples": samples}, allow_unicode=True), encoding="utf-8"
+        )
+
     def best(self, canon: str, feats: frozenset[str]) -> tuple[Sample, float] | None:
         """The sample most like a canonical message (with its `features`), if any reaches
         the cutoffs."""
-        counts: dict[int, int] = {}
         postings = self._postings
-        for f in feats:
-            for i in postings.get(f, ()):
-                counts[i] = counts.get(i, 0) + 1
+        counts = Counter(chain.from_iterable(postings[f] for f in feats & postings.keys()))
         needed = self._needed
         found: tuple[int, float] | None = None
         size, heft = len(canon), weight(canon)
@@ -223,10 +256,11 @@ class SampleIndex:
             len(skeleton) >= MIN_WEIGHT // 3 and _CJK.search(skeleton)
         ):
             return ()
-        canon = canonical(skeleton)
+        words = _words(skeleton)
+        canon = " ".join(words)[:MAX_CHARS]
         if weight(canon) < MIN_WEIGHT:
             return ()
-        feats = features(canon)
+        feats = _features(words, bool(_UNSPACED.search(canon)))
         found = self.best(canon, feats)
         if extra is not None:
             other = extra.best(canon, feats)
@@ -278,7 +312,8 @@ def parse_samples(data: Any, source: str) -> list[Sample]:
         elif not comparable(text):
             problem = (
                 "'text' is too short to be matched safely: write the whole message "
-                f"(at least {MIN_WEIGHT} letters without links, handles and numbers)"
+                f"(at least {MIN_WEIGHT} characters, or {MIN_WEIGHT // 3} Chinese characters, "
+                "not counting links, handles and numbers)"
             )
         if problem is not None:
             errors.append(RuleFileError(source, line, problem))
