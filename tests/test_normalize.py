@@ -165,3 +165,27 @@ def test_skeleton_is_idempotent(text):
     """A skeleton passed through skeleton() again does not change."""
     once = skeleton(text)
     assert skeleton(once) == once
+
+
+def _random_texts(seed: int, count: int) -> list[str]:
+    """Deterministic random strings mixing every script and trick the normaliser handles."""
+    import random
+
+    rng = random.Random(seed)
+    pool = (
+        "abcdefghijklmnopqrstuvwxyz0134579 .-*@$!\n\t\r"
+        "ВІNАNСЕтмквьнрсухѕіјԁονιαρτκΒΙΝ" "cụm từ khôi phục đ" "ส่งรหัสผ่าน" "请发送助记词，"
+        "\u200b\u202e\u2066\u00ad\ufeff\x00\x07\u2028" "🚀💰👨‍👩‍👧" "ｓｅｅｄ１" "𝐬🅱ℯ"
+    )
+    return ["".join(rng.choice(pool) for _ in range(rng.randint(0, 120))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("text", _random_texts(20261124, 300), ids=lambda t: f"len{len(t)}")
+def test_random_text_invariants(text):
+    """On any text: folded has single spaces, no invisibles; skeleton is stable and lower."""
+    prepared = prepare(text)
+    assert "  " not in prepared.folded and prepared.folded == prepared.folded.strip()
+    assert not any(c in prepared.folded for c in "\u200b\u202e\u2066\u00ad\ufeff\x00\n")
+    assert "  " not in prepared.skeleton and "\n\n" not in prepared.skeleton
+    assert prepared.skeleton == prepared.skeleton.lower()
+    assert skeleton(prepared.skeleton) == prepared.skeleton

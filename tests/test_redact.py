@@ -144,3 +144,19 @@ def test_large_input():
     out = redact(text)
     assert "912 345" not in out and "a.b@" not in out
     assert out.count("+84 *** *** 678") == 2000
+
+
+def _random_texts(seed: int, count: int) -> list[str]:
+    """Deterministic random strings full of digits, separators and code words."""
+    import random
+
+    rng = random.Random(seed)
+    pool = "0123456789 +-.()abc code OTP STK: @x.com\n"
+    return ["".join(rng.choice(pool) for _ in range(rng.randint(0, 80))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("text", _random_texts(20261124, 300), ids=lambda t: f"len{len(t)}")
+def test_redact_is_idempotent(text):
+    """Redacting redacted text changes nothing: masks are never mistaken for new secrets."""
+    once = redact(text)
+    assert redact(once) == once
