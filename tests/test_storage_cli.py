@@ -125,7 +125,7 @@ def test_export_csv(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert [r["id"] for r in rows] == ["1", "2", "3"]
     assert rows[2]["categories"] == "key_request;lookalike_link"
     assert rows[2]["actions"] == "ban:failed"
-    assert rows[2]["excerpt"].startswith("validate your wallet,\nsend")
+    assert rows[2]["excerpt"].startswith("validate your wallet, send")
     assert json.loads(rows[1]["indicators"]) == {"domains": ["x"]}
 
 

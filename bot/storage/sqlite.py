@@ -23,7 +23,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.model import Hit, Severity
-from bot.core.redact import redact, text_hash
+from bot.core.redact import excerpt, redact, text_hash
 from bot.errors import StorageError
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, statements
 from bot.storage.models import (
@@ -45,7 +45,6 @@ from bot.storage.models import (
     validate_changes,
 )
 
-EXCERPT_CHARS = 300
 DEFAULT_BUSY_TIMEOUT = 5.0
 _CHUNK = 500
 
@@ -65,13 +64,6 @@ def to_db_time(moment: datetime) -> str:
 
 def _from_db_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """The redacted start of a message. Redaction runs on the whole text first, so a cut
-    never leaves half a secret unmasked."""
-    masked = redact(text)
-    return masked if len(masked) <= limit else masked[: limit - 1] + "…"
 
 
 def _redact_tree(value: Any) -> Any:
