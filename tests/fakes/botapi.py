@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -136,6 +137,8 @@ class FakeBotApi:
         self.banned: set[tuple[int, int]] = set()
         self.webhook: dict[str, Any] = {}
         self.poll_wait = 0.5
+        self._chaos: tuple[float, random.Random, float, frozenset[str]] | None = None
+        self.injected: list[tuple[str, str]] = []
 
     # ---- what tests set up ----------------------------------------------------------------
 
@@ -193,6 +196,18 @@ class FakeBotApi:
             description = f"Too Many Requests: retry after {retry_after}"
         self._faults.append(Fault(method, status, description, retry_after, times, when))
 
+    def chaos(
+        self,
+        rate: float,
+        *,
+        seed: int = 0,
+        timeout_delay: float = 2.0,
+        spare: frozenset[str] = frozenset({"getMe", "getUpdates", "setWebhook"}),
+    ) -> None:
+        """Answer a share `rate` of calls (except `spare` methods) with a random fault: 502,
+        429 (retry_after 1) or an answer slower than `timeout_delay` seconds."""
+        self._chaos = (rate, random.Random(seed), timeout_delay, spare)
+
     def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Answer the next `times` calls of `method` only after `seconds`."""
         self._faults.append(Fault(method, 200, "", None, times, None, seconds))
@@ -240,7 +255,7 @@ class FakeBotApi:
         """Answer one call: (HTTP status, JSON body)."""
         self._calls.append(Call(method, params, files or {}, time.monotonic()))
         self._changed.set()
-        fault = self._take_fault(method, params)
+        fault = self._take_fault(method, params) or self._chaos_fault(method)
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
@@ -255,6 +270,20 @@ class FakeBotApi:
         if method in ACKNOWLEDGED:
             return _ok(True)
         return _error(404, "Not Found: method not found")
+
+    def _chaos_fault(self, method: str) -> Fault | None:
+        if self._chaos is None:
+            return None
+        rate, rng, slow, spare = self._chaos
+        if method in spare or rng.random() >= rate:
+            return None
+        kind = rng.choice(("5xx", "429", "timeout"))
+        self.injected.append((method, kind))
+        if kind == "5xx":
+            return Fault(method, 502, "Bad Gateway")
+        if kind == "429":
+            return Fault(method, 429, "Too Many Requests: retry after 1", retry_after=1)
+        return Fault(method, 200, "", delay=slow)
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self._faults:
