@@ -111,6 +111,9 @@ NUMBERS = [
     ("phone-se", "ring 070-123 45 67", [(PHONE, "0701234567")]),
     ("phone-us", "call (555) 123-4567 today", [(PHONE, "5551234567")]),
     ("phone-00-prefix", "0046 70 123 45 67", [(PHONE, "+46701234567")]),
+    ("phone-sg-after-word", "WhatsApp me at 9123 4567", [(PHONE, "91234567")]),
+    ("phone-landline-after-word", "điện thoại: 028 3822 1234", [(PHONE, "02838221234")]),
+    ("phone-hk-zh", "请致电 2345 6789", [(PHONE, "23456789")]),
     ("card-visa", "card 4111 1111 1111 1111", [(CARD, "4111111111111111")]),
     ("card-dashes", "5555-5555-5555-4444", [(CARD, "5555555555554444")]),
     ("card-amex", "378282246310005", [(CARD, "378282246310005")]),
@@ -147,6 +150,8 @@ NOT_NUMBERS = [
     ("short-intl", "+84 12"),
     ("iban-bad-check", "SE45 5000 0000 0583 9825 7467"),
     ("binary", "00100000 01100001 01101101"),
+    ("eight-digits-no-context", "ref 9123 4567"),
+    ("phone-word-far-away", "call me later, the invoice total was 12345678"),
 ]
 
 

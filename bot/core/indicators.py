@@ -189,6 +189,12 @@ _BANK_CONTEXT = re.compile(
     r"plusgiro|routing|bsb)\b|บัญชี|账号|账户|帐号|卡号|银行卡|收款)[^\n\d]{0,24}$",
     re.IGNORECASE,
 )
+_PHONE_CONTEXT = re.compile(
+    r"(?:\b(?:tel|phone|mobile|call|whatsapp|wa|zalo|viber|line|sms|text|hotline|hp|sđt|sdt|"
+    r"đt|điện thoại|gọi|nomor|telepon|hubungi|nombor|telefon|ring|mobil)\b|"
+    r"电话|手机|致电|热线|โทร|เบอร์)[^\n\d]{0,16}$",
+    re.IGNORECASE,
+)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 
 
@@ -226,6 +232,10 @@ def _classify_number(text: str, start: int, raw: str) -> str | None:
         return PHONE
     if _LOCAL_PHONE.fullmatch(digits) or _US_PHONE.fullmatch(raw):
         return PHONE
+    # Any other 7 to 13 digits right after a word for phone or a messenger (landlines,
+    # Singapore and Hong Kong 8-digit numbers).
+    if 7 <= len(digits) <= 13 and _PHONE_CONTEXT.search(text, max(line_start, start - 40), start):
+        return PHONE
     return None
 
 
@@ -240,7 +250,8 @@ def _normalise_number(kind: str, raw: str) -> str:
 
 def find_numbers(text: str) -> list[Found]:
     """Payment cards (Luhn-valid), bank accounts (IBAN, or digits after an account word) and
-    phone numbers (international, or a local format of the supported regions)."""
+    phone numbers (international, a local format of the supported regions, or any number
+    right after a word for phone)."""
     found: list[Found] = []
     for m in _NUMBER.finditer(text):
         raw = m.group(0).rstrip(" \u00a0.-(")
