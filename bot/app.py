@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.errors import ScamguardError, SettingsError
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from handlers import admin, group, members, operators, private, report
@@ -91,6 +94,22 @@ def build_application(
         module.register(application)
     application.add_error_handler(log_error)
     return application
+
+
+@asynccontextmanager
+async def initialized(application: Application, settings: Settings) -> AsyncIterator[None]:
+    """Initialize the application (Telegram's getMe) for the duration of the block; a token
+    Telegram refuses or an unreachable Bot API is a ScamguardError with a clear message."""
+    try:
+        await application.initialize()
+    except InvalidToken as exc:
+        raise SettingsError(f"Telegram refused SCAMGUARD_TOKEN ({exc})") from exc
+    except NetworkError as exc:
+        raise ScamguardError(f"cannot reach the Bot API at {settings.api_url} ({exc})") from exc
+    try:
+        yield
+    finally:
+        await application.shutdown()
 
 
 def webhook_path(settings: Settings) -> str:

@@ -111,3 +111,22 @@ def test_run_reports_bad_settings_clearly(monkeypatch, capsys, env, message_part
         monkeypatch.setenv(name, value)
     assert main(["run"]) == 1
     assert message_part in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("token", "api_url", "error"),
+    [
+        ("987654321:WRONGtokenWRONGtokenWRONGtokenWRONG00", None, "Telegram refused"),
+        (None, "http://127.0.0.1:9/bot", "cannot reach the Bot API"),
+    ],
+    ids=["token-refused", "api-unreachable"],
+)
+async def test_startup_failures_are_clear_errors(settings, services, fake_server, token,
+                                                 api_url, error):
+    """A token Telegram refuses (401) or an unreachable API stops `run` with a clear error."""
+    from bot.errors import ScamguardError
+
+    settings = replace(settings, token=token or settings.token,
+                       api_url=api_url or fake_server.base_url)
+    with pytest.raises(ScamguardError, match=error):
+        await serve(settings, asyncio.Event(), services=services)

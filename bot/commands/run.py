@@ -80,7 +80,7 @@ async def serve(
 ) -> None:
     """Run the bot until `stop` is set: open the services, start polling or the webhook
     server, and on stop post pending warnings and shut everything down in order."""
-    from bot.app import ALLOWED_UPDATES, build_application, build_web_app
+    from bot.app import ALLOWED_UPDATES, build_application, build_web_app, initialized
     from bot.services import build_services
     from handlers.group import flush_warnings
 
@@ -93,7 +93,7 @@ async def serve(
     runner: web.AppRunner | None = None
     try:
         application = build_application(settings, services, builder=builder)
-        async with application:
+        async with initialized(application, settings):
             web_app = build_web_app(application, settings)
             if extend_web_app is not None:
                 result = extend_web_app(web_app)
