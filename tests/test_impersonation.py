@@ -33,6 +33,8 @@ BRANDS = (
     Brand("okx", "OKX", handles=("okx",)),
     Brand("trustwallet", "Trust Wallet", handles=("trustwallet",)),
     Brand("kucoin", "KuCoin", policy="exact"),
+    Brand("curve", "Curve", policy="word"),
+    Brand("mbbank", "MB Bank", aliases=("MB",)),
 )
 CHECK = ImpersonationCheck(BRANDS)
 GROUP = ChatInfo("supergroup", "Crypto VN", ADMINS)
@@ -134,6 +136,8 @@ NOT_IMPERSONATION = [
         ChatContext(),
     ),
     ("exact-policy-brand-typo", Person("KuKoin Support", "", 68), ChatContext()),
+    ("word-policy-brand-typo", Person("Curvee Support", "", 69), ChatContext()),
+    ("two-letter-alias", Person("MB Support", "", 69), ChatContext()),
 ]
 
 
@@ -157,6 +161,8 @@ BRAND_SUPPORT = [
     ("indonesian", Person("Dukungan OKX", "", 76)),
     ("malay", Person("Sokongan Pelanggan Binance", "", 77)),
     ("exact-policy", Person("KuCoin Support", "", 78)),
+    ("word-policy", Person("Curve Support", "", 79)),
+    ("full-name-of-short-alias", Person("MB Bank Support", "", 79)),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -298,8 +299,6 @@ def test_missing_samples_folder_is_an_empty_index(tmp_path: Path) -> None:
 
 def test_bench_scale_adds_loadable_synthetic_samples(tmp_path: Path) -> None:
     """The benchmark hook writes synthetic samples that load and match no real message."""
-    import random
-
     BUNDLED.bench_scale(tmp_path, 2, random.Random(5))
     index = load_samples(tmp_path)
     assert len(index) == 2 * len(BUNDLED)

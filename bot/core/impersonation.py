@@ -311,7 +311,7 @@ class ImpersonationCheck:
             self._handles[brand.id] = frozenset(h.lstrip("@").casefold() for h in brand.handles)
             for text in (brand.name, *brand.aliases):
                 key = parse_name(text).core
-                if len(key) < 2:
+                if len(key) < 3 and not _NON_SPACED.search(key):
                     continue
                 self._exact.setdefault(key, brand)
                 if brand.policy in FUZZY_POLICIES and len(key) >= 5:
