@@ -166,6 +166,7 @@ NOT_LEAKS = [
     ("zh-spaced-eleven", " ".join(ZH_PHRASE.split()[:11])),
     ("zh-spaced-not-list", " ".join("魑魅魍魉饕餮龘靐齉麤爩鱻"[:12])),
     ("empty", ""),
+    ("bad-checksum-wrong-length", _numbered(BROKEN12 + " zoo", ".")),
 ]
 
 

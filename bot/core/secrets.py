@@ -8,9 +8,10 @@ Decisions:
 - A recovery phrase is 12 to 24 consecutive BIP39 words (numbered, comma- or line-separated
   lists count). A 12/15/18/21/24-word window with a valid checksum is a phrase wherever it
   stands. Without a valid checksum (a typo, a word left out, a TON or Electrum phrase) the run
-  must also look like a posted phrase: numbered, one word per line or comma-separated, or the
-  bulk of the message in one case. Sentences written with list words ("you can also...") are
-  told apart by the everyday words they hold, which random phrases almost never do.
+  must have a phrase length (12, 15, 18, 21 or 24 words) and look like a posted phrase:
+  numbered, one word per line or comma-separated, or the bulk of the message in one case.
+  Sentences written with list words ("you can also...") are told apart by the everyday words
+  they hold, which random phrases almost never do.
 - 64 hex digits are a private key unless the words before them say transaction, hash, block,
   address, wallet (Sui and Aptos addresses are 64 hex too) or similar, or they sit inside a
   URL (block explorers); a nearer "private key" / "私钥" wins over those words.
@@ -173,7 +174,7 @@ def _structured(text: str, run: list[_Token]) -> bool:
 def _looks_posted(text: str, run: list[_Token], structured: bool) -> bool:
     """A run without a valid checksum that still reads like a posted phrase, not prose."""
     n = len(run)
-    if not PHRASE_LENGTHS[-1] <= n <= PHRASE_LENGTHS[0] + 1:
+    if n not in PHRASE_LENGTHS:
         return False
     inexact = sum(1 for t in run if not t.exact)
     repeated = n - len({t.word for t in run})
