@@ -119,10 +119,18 @@ async def test_newer_schema_than_known_is_refused(tmp_path: Path) -> None:
         await open_storage(path)
 
 
-async def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
-    """A path in a directory that does not exist names that directory."""
-    with pytest.raises(StorageError, match=r"directory .*nowhere does not exist"):
-        await open_storage(tmp_path / "nowhere" / "db.sqlite")
+@pytest.mark.parametrize(
+    ("relative", "message"),
+    [("nowhere/db.sqlite", r"directory .*nowhere does not exist"),
+     ("a-folder", r"a-folder: it is a directory")],
+    ids=["missing-directory", "path-is-a-directory"],
+)
+async def test_unusable_path_is_a_clear_error(tmp_path: Path, relative: str,
+                                              message: str) -> None:
+    """A path in a missing directory, or naming a directory, says so."""
+    (tmp_path / "a-folder").mkdir()
+    with pytest.raises(StorageError, match=message):
+        await open_storage(tmp_path / relative)
 
 
 async def test_sqlite_storage_implements_every_repository_method() -> None:

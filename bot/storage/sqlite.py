@@ -132,6 +132,16 @@ def _file_writable(path: Path) -> bool:
         return False
 
 
+def _check_path(path: Path) -> None:
+    """Problems SQLite would only call "unable to open database file"."""
+    if not path.parent.is_dir():
+        raise StorageError(
+            f"cannot open database {path}: directory {path.parent} does not exist"
+        )
+    if path.is_dir():
+        raise StorageError(f"cannot open database {path}: it is a directory")
+
+
 def describe_error(path: Path, exc: sqlite3.Error, doing: str, busy_timeout: float) -> str:
     """A message naming the database file and what is wrong with it."""
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
@@ -195,10 +205,7 @@ class SqliteStorage:
     ) -> SqliteStorage:
         """Open (or create) the database at `path` and bring its schema up to date."""
         db_path = Path(path)
-        if not db_path.parent.is_dir():
-            raise StorageError(
-                f"cannot open database {db_path}: directory {db_path.parent} does not exist"
-            )
+        _check_path(db_path)
         try:
             db = await aiosqlite.connect(
                 str(db_path), timeout=busy_timeout, isolation_level=None
