@@ -122,6 +122,10 @@ LEAKS = [
     ("phrase-zh-traditional", ZH_TRAD_PHRASE, [(MNEMONIC, True)]),
     ("phrase-zh-bad-checksum", ZH_BROKEN, [(MNEMONIC, False)]),
     ("hex-key-after-wallet-word", f"wallet private key {KEY_HEX}", [(HEX_KEY, True)]),
+    ("hex-key-env-file", f"RPC_URL=http://localhost:8545\nPRIVATE_KEY={KEY_HEX}",
+     [(HEX_KEY, True)]),
+    ("hex-key-env-after-address", f"WALLET_ADDRESS=0x12\nPRIVATE_KEY=0x{KEY_HEX}",
+     [(HEX_KEY, True)]),
 ]
 
 
@@ -148,6 +152,7 @@ NOT_LEAKS = [
     ("tx-short", f"tx 0x{KEY_HEX} still pending"),
     ("etherscan-url", f"https://etherscan.io/tx/0x{KEY_HEX}"),
     ("explorer-url-bare", f"see bscscan.com/tx/0x{KEY_HEX} thanks"),
+    ("url-query", f"https://explorer.example/search?q={KEY_HEX}"),
     ("sha256", f"sha256: {KEY_HEX}"),
     ("block-hash", f"block hash {KEY_HEX}"),
     ("vi-transaction", f"mã giao dịch {KEY_HEX}"),

@@ -328,7 +328,8 @@ _NOT_KEY = re.compile(
     re.IGNORECASE,
 )
 _IS_KEY = re.compile(
-    r"\b(?:private|priv|privkey|secret|pk|key|keys|seed|khóa|khoá|kunci|nyckel|"
+    r"\b(?:private|priv|privkey|secret|pk|key|keys|seed|private_key|privatekey|secret_key|"
+    r"priv_key|khóa|khoá|kunci|nyckel|"
     r"nyckeln|susi|pribadi|peribadi)\b|私钥|密钥|秘钥|คีย์|กุญแจ",
     re.IGNORECASE,
 )
@@ -345,7 +346,8 @@ def _in_url(text: str, start: int, end: int) -> bool:
         if pos >= 0:
             token_end = min(token_end, pos)
     token = text[token_start:token_end]
-    return "/" in token.replace(text[start:end], "") or "=" in token[: start - token_start]
+    rest = token.replace(text[start:end], " ")
+    return "/" in rest or "?" in rest or rest.lower().startswith("www.")
 
 
 def _hex_is_key(text: str, start: int, end: int, digits: str) -> bool:
