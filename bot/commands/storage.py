@@ -143,7 +143,7 @@ def stats_text(stats: Stats, chat_id: int | None) -> str:
             lines.append(f"{title}:")
             lines.extend(f"  {name:<24} {count:>8}" for name, count in counts.items())
     if stats.by_action:
-        lines.append(f"by action:{'':<16}{'ok':>8} {'failed':>8}")
+        lines.append(f"{'by action:':<26} {'ok':>8} {'failed':>8}")
         lines.extend(f"  {name:<24} {c.ok:>8} {c.failed:>8}"
                      for name, c in stats.by_action.items())
     return "\n".join(lines)
