@@ -17,13 +17,16 @@ import socket
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
 import idna
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
+
+from bot.core.links import LinkData, extract_links
+from bot.core.model import CheckRequest
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolve = Callable[[str], Awaitable[Sequence[str]]]
@@ -281,3 +284,21 @@ class LinkExpander:
                 status, location = resp.status, resp.headers.get("Location", "")
                 resp.close()
         return status, location
+
+
+async def expand_shortened(
+    request: CheckRequest, expander: LinkExpander, links: LinkData, limit: int = 3
+) -> CheckRequest:
+    """The request with the redirect targets of its shortened links added to `urls`, so that
+    the link checks judge where they really go. At most `limit` links are expanded."""
+    found = extract_links(request.text, request.urls, request.anchors)
+    short = [link.url for link in found if link.host and links.is_shortener(link)][:limit]
+    if not short:
+        return request
+    results = await asyncio.gather(*(expander.expand(url) for url in short))
+    extra: list[str] = []
+    for result in results:
+        for hop in result.hops[1:]:
+            if hop not in extra and hop not in request.urls:
+                extra.append(hop)
+    return replace(request, urls=request.urls + tuple(extra)) if extra else request

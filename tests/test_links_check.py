@@ -141,6 +141,9 @@ LOOKALIKES = [
     ("misspelt brand plus scam word", "binnance-airdrop.com", "link.brand-keyword", "Binance"),
     ("dictionary brand with scam word", "gate-support.com", "link.brand-keyword", "Gate.io"),
     ("brand on shared hosting", "metamask-wallet.github.io", "link.brand-keyword", "MetaMask"),
+    ("short official domain in front", "okx.com.example.org", "link.brand-subdomain", "OKX"),
+    ("dictionary official domain in front", "gate.io.claim.xyz", "link.brand-subdomain",
+     "Gate.io"),
 ]
 
 
@@ -163,6 +166,8 @@ NOT_LOOKALIKES = [
     ("implausible substitution", "metatask.io"),
     ("short brand typo on generic tld", "okc.com"),
     ("brand-like word without scam words", "okxygen.com"),
+    ("short name alone in front", "okx.example.org"),
+    ("dictionary name in front", "gate.example.org"),
 ]
 
 
@@ -278,3 +283,60 @@ def test_shipped_registry_parses_pure():
     registry = parse_brands((RULES_DIR / "brands.yaml").read_text("utf-8"), "brands.yaml")
     binance = next(b for b in registry.brands if b.id == "binance")
     assert binance.line > 0 and "binance.com" in binance.domains and binance.labels
+
+
+def test_lookalike_reason_shows_the_real_form(small):
+    """A Unicode look-alike's reason also shows its xn-- form, which a reader can tell apart."""
+    (link,) = extract_links("bіnance.com")
+    (hit,) = small.check_link(link)
+    assert "bіnance.com (xn--" in hit.reason and "binance.com" in hit.reason
+
+
+def test_mixed_script_without_brand_is_flagged(small):
+    """Latin and Cyrillic letters in one label are flagged even when no brand is near."""
+    (link,) = extract_links("exаmple-shop.com")  # Cyrillic а
+    (hit,) = small.check_link(link)
+    assert hit.rule == "link.lookalike" and "mixes scripts" in hit.reason
+
+
+def test_accented_latin_name_is_a_weaker_signal(small):
+    """An accented Latin name on a generic suffix is medium; on a local ccTLD it is nothing."""
+    (link,) = extract_links("exämple-shop.com")
+    (hit,) = small.check_link(link)
+    assert (hit.rule, hit.severity) == ("link.idn", Severity.MEDIUM)
+    (local,) = extract_links("räksmörgås.se")
+    assert small.check_link(local) == []
+
+
+SHIPPED_HANDLES = [
+    ("official wallet bot", "@wallet", []),
+    ("wallet support impostor", "@wallet_support", ["handle.lookalike"]),
+    ("botfather helper impostor", "t.me/BotFather_help", ["handle.lookalike"]),
+    ("hidden tg link impostor", "tg://resolve?domain=durov_official", ["handle.lookalike"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in SHIPPED_HANDLES],
+                         ids=[c[0] for c in SHIPPED_HANDLES])
+def test_official_handles_of_shipped_registry(shipped, text, expected):
+    """Handles built around a brand's official account name are impostors."""
+    if text.startswith("tg://"):
+        assert rules_of(shipped, "open", urls=(text,)) == expected
+    else:
+        assert rules_of(shipped, f"ask {text}") == expected
+
+
+def test_detector_reports_link_hits():
+    """Through the real detector and rule set: a blocklisted link makes a message a scam and a
+    shortener alone does not."""
+    from bot.core.detector import Detector
+    from bot.core.ruleset import load_ruleset
+
+    detector = Detector(load_ruleset(RULES_DIR))
+    blocked = sorted(load_link_data(RULES_DIR).deny)[0]
+    verdict = detector.check(CheckRequest(f"hello, see https://{blocked}/"))
+    assert verdict.verdict == "scam"
+    assert "link.blocklisted" in [h.rule for h in verdict.hits]
+    verdict = detector.check(CheckRequest("photos from the trip: https://bit.ly/3abcd"))
+    assert [h.rule for h in verdict.hits] == ["link.shortener"]
+    assert verdict.verdict == "clean"

@@ -13,9 +13,12 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
+from bot.core.links import extract_links, parse_link_data
+from bot.core.model import CheckRequest
 from bot.linkexpand import (
     ExpansionRefused,
     LinkExpander,
+    expand_shortened,
     is_public_address,
     parse_ip_host,
 )
@@ -28,7 +31,8 @@ LOOPBACK = ipaddress.ip_address("127.0.0.1")
 async def no_dns(name: str) -> Sequence[str]:
     """A resolver for tests: a few fixed names, never the network."""
     table = {"127.0.0.1.nip.io": ["127.0.0.1"], "public.test": ["93.184.216.34"],
-             "short.test": ["127.0.0.1"], "mixed.test": ["93.184.216.34", "10.0.0.7"]}
+             "short.test": ["127.0.0.1"], "mixed.test": ["93.184.216.34", "10.0.0.7"],
+             "bit.ly": ["127.0.0.1"], "binance-verify.xyz": ["127.0.0.1"]}
     if name not in table:
         raise OSError(f"{name} unknown")
     return table[name]
@@ -126,6 +130,9 @@ class Server:
                 raise web.HTTPFound(self.url.replace("127.0.0.1", "2130706433") + "/final")
             if name == "to-other-port":
                 raise web.HTTPFound(self.url.replace("127.0.0.1", "127.0.0.2") + "/final")
+            if name == "to-lookalike":
+                port = URL(self.url).port
+                raise web.HTTPFound(f"http://binance-verify.xyz:{port}/final")
             if name == "relative":
                 raise web.HTTPFound("final")
             if name == "no-head":
@@ -247,4 +254,29 @@ async def test_production_policy_refuses_loopback(server):
     """With the default policy the loopback server is never contacted."""
     result = await LinkExpander(allowed_ports=None).expand(server.url + "/hop1")
     assert result.error.startswith("refused: 127.0.0.1")
+    assert server.requests == []
+
+
+async def test_expanded_targets_are_judged(server):
+    """A shortened link's redirect target joins the request's URLs, where the link checks
+    see the look-alike it hides."""
+    data = parse_link_data(
+        "scam_words: [verify]\nbrands:\n  - {id: binance, name: Binance, policy: contains,"
+        " domains: [binance.com]}\n",
+        shorteners=("bit.ly\n", "url-shorteners.txt"),
+    )
+    port = URL(server.url).port
+    request = CheckRequest(f"free gift at http://bit.ly:{port}/to-lookalike")
+    expanded = await expand_shortened(request, loopback_expander(), data)
+    assert expanded.urls == (f"http://binance-verify.xyz:{port}/final",)
+    links = extract_links(expanded.text, expanded.urls)
+    rules = [hit.rule for link in links for hit in data.check_link(link)]
+    assert rules == ["link.shortener", "link.brand-keyword"]
+
+
+async def test_requests_without_shorteners_are_unchanged(server):
+    """Nothing is fetched when no shortened link is present."""
+    data = parse_link_data("brands:\n  - {id: a, name: A, domains: [a.com]}\n")
+    request = CheckRequest("see https://example.org/page")
+    assert await expand_shortened(request, loopback_expander(), data) is request
     assert server.requests == []

@@ -141,7 +141,7 @@ class LinkData:
                     "link.blocklisted",
                     "malicious_link",
                     Severity.CRITICAL,
-                    f"{link.host_unicode or link.host} is a known phishing site{about}",
+                    f"{link.display} is a known phishing site{about}",
                 )
             )
         elif found is not None:
@@ -180,8 +180,7 @@ class LinkData:
                     "link.mismatch",
                     "lookalike_link",
                     Severity.HIGH,
-                    f"the link text shows {shown.host_unicode}{named} but opens "
-                    f"{link.host_unicode or link.host}",
+                    f"the link text shows {shown.host_unicode}{named} but opens {link.display}",
                 )
             ]
         return []

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from bot.core.links.hosts import HostInfo, normalize_host
 from bot.core.model import Anchor
@@ -85,6 +85,13 @@ class Link:
     is_private_suffix: bool = False
 
     @property
+    def display(self) -> str:
+        """The host as a reader sees it, with the real (xn--) form when they differ."""
+        if self.host_unicode and self.host_unicode != self.host:
+            return f"{self.host_unicode} ({self.host})"
+        return self.host
+
+    @property
     def is_telegram(self) -> bool:
         """A t.me link or an @handle."""
         return bool(self.handle) or self.host in TELEGRAM_LINK_HOSTS
@@ -147,7 +154,11 @@ def _from_url(url: str, source: str, anchor: str = "") -> Link | None:
     if parts.scheme.lower() not in ("http", "https", "ftp", "tg"):
         return None
     if parts.scheme.lower() == "tg":
-        return None
+        # tg://resolve?domain=name opens a Telegram account like t.me/name
+        name = parse_qs(parts.query).get("domain", [""])[0].lower()
+        if host != "resolve" or not _HANDLE_RE.match(name):
+            return None
+        return Link(url="@" + name, host="", source=source, handle=name, anchor_text=anchor)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     return _make(url, host, path, source, anchor)
 

@@ -125,6 +125,14 @@ class BrandMatcher:
                     self._automaton.add_word(label, (label, brand))
         if len(self._automaton):
             self._automaton.make_automaton()
+        # official handles inside other handles: @wallet_support_bot next to Telegram's @wallet
+        self._handles_automaton = ahocorasick.Automaton()
+        for handle, brand in self.official_handles.items():
+            bare = handle.replace("_", "")
+            if len(bare) >= 5:
+                self._handles_automaton.add_word(bare, (handle, brand))
+        if len(self._handles_automaton):
+            self._handles_automaton.make_automaton()
         self._fuzzy_choices = list(self.labels)
         self._host_cache: dict[str, Lookalike | None] = {}
         self._handle_cache: dict[str, Lookalike | None] = {}
@@ -245,10 +253,11 @@ class BrandMatcher:
         label, suffix = link.label, link.suffix
         if not label:
             return None
-        shown = link.host_unicode or link.host
+        shown = link.display
         uni = link.label_unicode or label
         sk = skeleton(uni)
         non_ascii = not uni.isascii()
+        generic: Lookalike | None = None
         # 1. look-alike letters
         if non_ascii:
             brand = self.skeletons.get(sk)
@@ -274,20 +283,7 @@ class BrandMatcher:
                     hit.brand,
                     f"{shown} imitates {self._official_name(hit.brand)} with look-alike letters",
                 )
-            found_scripts = scripts(uni)
-            if is_mixed_script(uni):
-                names = ", ".join(sorted(s.lower() for s in found_scripts))
-                return Lookalike(
-                    "link.lookalike", None, f"{shown} mixes scripts ({names}) in one name"
-                )
-            top = suffix.rsplit(".", 1)[-1]
-            if found_scripts == {"LATIN"} and (len(top) > 2 or top in ("io", "co", "me", "cc")):
-                odd = "".join(sorted({ch for ch in uni if not ch.isascii()}))
-                return Lookalike(
-                    "link.idn",
-                    None,
-                    f"{shown} writes a Latin name with accented look-alike letters ({odd})",
-                )
+            generic = self._odd_letters(uni, suffix, shown)
         # 2. the brand's exact label on another domain
         brand = self.labels.get(label)
         if brand is not None and brand.policy != "word" and link.domain not in brand.domains:
@@ -304,14 +300,19 @@ class BrandMatcher:
         # 4. the brand in front of another domain: binance.com.verify-x.xyz, binance.evil.xyz
         sub = [p for p in link.subdomain.split(".") if p and p != "www"]
         if sub:
-            subtext = ".".join(sub)
+            around = "." + ".".join(sub) + "."
             for part in sub:
-                brand = self.labels.get(part) or self.skeletons.get(skeleton(_unicode(part)))
-                in_sub = brand is not None and (
-                    brand.policy != "word"
-                    or any(d in subtext + "." for d in (f"{x}." for x in brand.domains))
-                )
-                if brand is not None and in_sub:
+                brand = self.labels.get(part)
+                if brand is None:
+                    near_part = self.skeletons.get(skeleton(_unicode(part)))
+                    if near_part is not None and near_part.policy in ("fuzzy", "contains"):
+                        brand = near_part
+                # a short or dictionary name alone in front proves little ("lido.example.com");
+                # its whole official domain does ("okx.com.verify.xyz")
+                if brand is not None and (
+                    any(f".{d}." in around for d in brand.domains)
+                    or (brand.policy in ("fuzzy", "contains") and len(part) >= 5)
+                ):
                     return Lookalike(
                         "link.brand-subdomain",
                         brand,
@@ -368,6 +369,24 @@ class BrandMatcher:
                         near[0],
                         f"{shown} puts a misspelt {near[0].name} name next to scam words",
                     )
+        return generic
+
+    @staticmethod
+    def _odd_letters(uni: str, suffix: str, shown: str) -> Lookalike | None:
+        """No brand found, but the letters themselves deceive: scripts mixed in one label, or
+        a Latin name with accented letters on a suffix where they are not the local script."""
+        found_scripts = scripts(uni)
+        if is_mixed_script(uni):
+            names = ", ".join(sorted(s.lower() for s in found_scripts))
+            return Lookalike(
+                "link.lookalike", None, f"{shown} mixes scripts ({names}) in one name"
+            )
+        top = suffix.rsplit(".", 1)[-1]
+        if found_scripts == {"LATIN"} and (len(top) > 2 or top in ("io", "co", "me", "cc")):
+            odd = "".join(sorted({ch for ch in uni if not ch.isascii()}))
+            return Lookalike(
+                "link.idn", None, f"{shown} writes a Latin name with accented letters ({odd})"
+            )
         return None
 
     # --- handles ---------------------------------------------------------------------------
@@ -403,6 +422,16 @@ class BrandMatcher:
                     and abs(len(bare) - len(plain)) <= 1
                     and OSA.distance(plain, bare, score_cutoff=1) <= 1
                 ):
+                    return Lookalike(
+                        "handle.lookalike",
+                        brand,
+                        f"@{handle} imitates the official {brand.name} account @{name}",
+                    )
+        if len(self._handles_automaton):
+            for end, (name, brand) in self._handles_automaton.iter(plain):
+                start = end - len(name.replace("_", "")) + 1
+                rest = plain[:start] + "-" + plain[end + 1 :]
+                if self._rest_is_scam_words(rest):
                     return Lookalike(
                         "handle.lookalike",
                         brand,
