@@ -74,6 +74,9 @@ ADMIN_IMITATIONS = [
     ("cyrillic-a-and-role", Person("Аlice Support", "", 24)),
     ("cyrillic-copy", Person("Јоhn Ѕmith", "", 25)),
     ("greek-copy", Person("Jοhn Smιth", "", 26)),
+    ("filler-words", Person("The real John Smith", "", 27)),
+    ("from-support", Person("Alice from Support", "", 28)),
+    ("emoji-badge", Person("John Smith ✅", "", 29)),
 ]
 
 

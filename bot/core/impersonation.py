@@ -67,11 +67,14 @@ ROLE_WORDS: tuple[str, ...] = (
 SIDE_WORDS: tuple[str, ...] = (
     "team", "help", "desk", "customer", "customers", "service", "services", "care", "staff",
     "agent", "agents", "center", "centre", "assistant", "assistance", "manager", "verified",
+    "real", "original", "genuine", "bot",
     "security", "khách hàng", "dịch vụ", "trung tâm", "nhân viên", "đội ngũ", "layanan",
     "pelanggan", "支持", "管理", "团队", "ช่วยเหลือ", "ทีมงาน", "pasukan", "khidmat", "tulong",
     "serbisyo", "hjälp", "teamet",
 )  # fmt: skip
 
+# Small words left out of a name's core without being a claim ("Alice from Support").
+FILLER_WORDS = ("the", "from", "of", "at", "by", "dari", "từ", "của", "från", "ng", "sa", "mula")
 _WORD = re.compile(r"[^\W_]+")
 _DIGITS_EDGE = re.compile(r"^\d+|\d+$")
 _LEET = str.maketrans("0134578", "oieastb")
@@ -119,6 +122,7 @@ def _claim_tables() -> tuple[
 
 
 _PHRASES, _EDGES, _INNER = _claim_tables()
+_FILLERS = frozenset(_fold(w) for w in FILLER_WORDS)
 # A claim word at the start of a token, and (on the reversed token) at its end; longest first.
 _HEAD = re.compile("|".join(re.escape(w) for w in sorted(_EDGES, key=len, reverse=True)))
 _TAIL = re.compile("|".join(re.escape(w[::-1]) for w in sorted(_EDGES, key=len, reverse=True)))
@@ -184,6 +188,8 @@ def parse_name(text: str) -> Name:
         else:
             word = words[i]
             i += 1
+            if word in _FILLERS:
+                continue
             bare = _DIGITS_EDGE.sub("", word)
             if bare != word:
                 digits = True

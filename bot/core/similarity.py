@@ -128,7 +128,7 @@ def _features(words: list[str], unspaced: bool) -> frozenset[str]:
     return frozenset(out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SampleIndex:
     """Known scam messages ready for matching; immutable, shared by every check.
 
