@@ -189,6 +189,7 @@ async def test_chat_settings_defaults(storage: SqliteStorage, name: str, default
         ("suspicious_action", "none", "none"),
         ("sensitivity", "high", "high"),
         ("language", "vi", "vi"),
+        ("language", "KO", "ko"),
         ("region", "vn", "VN"),
         ("region", None, None),
         ("allow_domains", ["https://WWW.Binance.com/en/support", "*.okx.com"],
@@ -220,7 +221,7 @@ async def test_update_chat_settings_normalises_values(
         ("restrict_hours", "forever", "whole number"),
         ("suspicious_action", "delete", "suspicious_action must be one of"),
         ("sensitivity", "paranoid", "sensitivity must be one of"),
-        ("language", "fr", "language must be one of"),
+        ("language", "French!", "language must be a language code"),
         ("region", "Vietnam", "two-letter"),
         ("allow_domains", ["not a domain"], "not a domain"),
         ("allow_domains", ["localhost"], "not a domain"),
@@ -364,7 +365,7 @@ async def test_user_prefs_default_set_and_clear(storage: SqliteStorage) -> None:
 
 @pytest.mark.parametrize(
     "changes",
-    [{"language": "xx"}, {"region": "Thailand"}, {"timezone": "UTC"}],
+    [{"language": "thai language"}, {"region": "Thailand"}, {"timezone": "UTC"}],
     ids=["language", "region", "unknown"],
 )
 async def test_user_prefs_reject_bad_values(storage: SqliteStorage,

@@ -14,12 +14,12 @@ from bot.errors import ScamguardError
 SCAM_ACTIONS = ("warn", "delete", "restrict", "ban")
 SUSPICIOUS_ACTIONS = ("warn", "none")
 SENSITIVITIES = ("low", "normal", "high")
-LANGUAGES = ("en", "vi", "id", "zh", "th", "ms", "tl", "sv")
 FEEDBACK_KINDS = ("false_positive", "missed_scam", "confirmed")
 MAX_RESTRICT_HOURS = 8760
 MAX_LIST_ITEMS = 500
 
 _REGION_RE = re.compile(r"^[A-Z]{2}$")
+_LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _HANDLE_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -144,7 +144,11 @@ def normalize_region(value: Any) -> str | None:
 
 
 def normalize_language(value: Any) -> str:
-    return _choice("language", value, LANGUAGES)
+    """A language code such as `vi` or `zh-hant`. Which languages have texts is the rules'
+    business (a language is added as data), so only the form is checked here."""
+    if isinstance(value, str) and _LANGUAGE_RE.match(value.strip().lower()):
+        return value.strip().lower()
+    raise StorageValueError(f"language must be a language code such as en or vi, not {value!r}")
 
 
 def validate_changes(current: ChatSettings, changes: Mapping[str, Any]) -> ChatSettings:
