@@ -27,7 +27,8 @@ from bot.core.normalize import prepare
 ALICE = Person("Alice", "alice", 1)
 JOHN = Person("John Smith", "jsmith", 2)
 MINH = Person("Nguyễn Văn Minh", "minhnv", 3)
-ADMINS = (ALICE, JOHN, MINH)
+WANG = Person("王伟", "", 4)
+ADMINS = (ALICE, JOHN, MINH, WANG)
 BRANDS = (
     Brand("binance", "Binance", aliases=("币安",), handles=("binance", "BinanceHelpDesk")),
     Brand("okx", "OKX", handles=("okx",)),
@@ -77,6 +78,8 @@ ADMIN_IMITATIONS = [
     ("filler-words", Person("The real John Smith", "", 27)),
     ("from-support", Person("Alice from Support", "", 28)),
     ("emoji-badge", Person("John Smith ✅", "", 29)),
+    ("chinese-name-role", Person("王伟客服", "", 30)),
+    ("chinese-name-official", Person("王伟 官方", "", 31)),
 ]
 
 
@@ -129,6 +132,7 @@ NOT_IMPERSONATION = [
     ("vi-name", Person("Trần Thị Hoa", "hoatran", 60), ChatContext()),
     ("id-name", Person("Budi Santoso", "budis", 61), ChatContext()),
     ("zh-name", Person("王小明", "", 62), ChatContext()),
+    ("zh-namesake", Person("王伟", "wangwei88", 62), ChatContext()),
     ("th-name", Person("สมชาย ใจดี", "", 63), ChatContext()),
     ("ms-name", Person("Siti Aminah", "", 64), ChatContext()),
     ("tl-name", Person("Juan dela Cruz", "", 65), ChatContext()),

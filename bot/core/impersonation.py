@@ -202,6 +202,11 @@ def parse_name(text: str) -> Name:
     return Name(_plain(text), tuple(kept), claim, role, digits, "".join(kept))
 
 
+def _keyable(core: str) -> bool:
+    """Whether a core says enough to compare: three letters, or two Chinese characters."""
+    return len(core) >= 3 or (len(core) == 2 and bool(_NON_SPACED.search(core)))
+
+
 def _allowed(length: int, strong: bool) -> int:
     """Edits tolerated between two cores of this length: more when the name also carries
     an added claim word or digits, none for short names."""
@@ -242,7 +247,7 @@ class _AdminSet:
         """Admins whose name or username core is within two edits of `core`, in order
         (`_imitates` then decides)."""
         size = len(core)
-        if size < 3:
+        if not _keyable(core):
             return []
         found: set[int] = set()
         by_length = self.by_length
@@ -268,7 +273,7 @@ def _admin_set(admins: tuple[Person, ...]) -> _AdminSet:
     by_length: dict[int, list[tuple[str, int]]] = {}
     for i, admin in enumerate(prepared):
         for key in {admin.name.core, admin.user.core}:
-            if len(key) >= 3:
+            if _keyable(key):
                 by_length.setdefault(len(key), []).append((key, i))
     return _AdminSet(
         admins=prepared,
@@ -279,7 +284,7 @@ def _admin_set(admins: tuple[Person, ...]) -> _AdminSet:
 
 
 def _close(candidate: str, key: str, strong: bool) -> bool:
-    if len(key) < 3 or not candidate:
+    if not candidate or not _keyable(key):
         return False
     limit = _allowed(len(key), strong)
     if limit == 0:
@@ -317,7 +322,7 @@ class ImpersonationCheck:
             self._handles[brand.id] = frozenset(h.lstrip("@").casefold() for h in brand.handles)
             for text in (brand.name, *brand.aliases):
                 key = parse_name(text).core
-                if len(key) < 3 and not _NON_SPACED.search(key):
+                if not _keyable(key):
                     continue
                 self._exact.setdefault(key, brand)
                 if brand.policy in FUZZY_POLICIES and len(key) >= 5:
