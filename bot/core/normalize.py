@@ -213,7 +213,10 @@ def fold(text: str) -> str:
 
 def skeleton(text: str) -> str:
     """Latin skeleton for matching: look-alikes, diacritics, Thai tone marks, spaced letters
-    and leetspeak folded away; whitespace collapsed, line breaks kept as one newline."""
+    and leetspeak folded away; whitespace collapsed, line breaks kept as one newline.
+
+    Give it the raw text rather than `fold(text)`: capital look-alikes (Greek `Ν` is N, its
+    small form `ν` is v) and line breaks are read before folding loses them."""
     return _skeleton_of_clean(_clean(text))
 
 
