@@ -17,6 +17,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from bot.core.indicators import extract_indicators
 from bot.core.model import CheckRequest, Verdict
+from bot.linkexpand import expand_shortened
 from bot.replies import (
     GLOBAL_REGION,
     Texts,
@@ -213,9 +214,10 @@ async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TY
         return
     verdict = services.rules.detector.check(request)
     if services.expander is not None and not verdict.is_scam:
-        expanded = await services.expander.expand_all(request)
-        if expanded:
-            request = replace(request, urls=tuple(dict.fromkeys([*request.urls, *expanded])))
+        links = services.rules.detector.rules.links
+        expanded = await expand_shortened(request, services.expander, links)
+        if expanded is not request:
+            request = expanded
             verdict = services.rules.detector.check(request)
     indicators = indicators_of(request, message)
     prefs = await services.storage.get_user_prefs(user.id)

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
+from aiohttp import web
 
+from bot.linkexpand import LinkExpander
 from bot.replies import escape
 from tests.conftest import Harness
 from tests.fakes.updates import (
@@ -280,3 +284,47 @@ async def test_blocked_user_does_not_break_the_bot(harness: Harness) -> None:
     await harness.feed(say(u, SCAM_TEXT))
     assert [e.__class__.__name__ for e in harness.errors] == ["Forbidden"]
     harness.errors.clear()
+
+
+@pytest.fixture
+async def redirector() -> AsyncIterator[str]:
+    """A loopback server whose /go redirects to a look-alike host (resolved to loopback)."""
+    async def go(request: web.Request) -> web.StreamResponse:
+        port = request.url.port
+        raise web.HTTPFound(f"http://binance-verify.xyz:{port}/final")
+
+    async def final(request: web.Request) -> web.StreamResponse:
+        return web.Response(text="end")
+
+    app = web.Application()
+    app.router.add_get("/go", go)
+    app.router.add_get("/final", final)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield str(port)
+    finally:
+        await runner.cleanup()
+
+
+async def loopback_only(name: str) -> Sequence[str]:
+    """Test resolver: the two test hosts are on loopback, nothing else resolves."""
+    if name in ("bit.ly", "binance-verify.xyz"):
+        return ["127.0.0.1"]
+    raise OSError(f"{name} unknown")
+
+
+async def test_shortened_link_is_expanded_and_judged(harness: Harness, redirector: str) -> None:
+    """A shortened link is followed (loopback only here) and its look-alike target judged."""
+    harness.services.expander = LinkExpander(
+        address_allowed=lambda ip: ip == ipaddress.ip_address("127.0.0.1"),
+        resolve=loopback_only, allowed_ports=None)
+    u = user()
+    await harness.feed(say(u, f"Free gift for you at http://bit.ly:{redirector}/go"))
+    await harness.feed(command(u, "/evidence"))
+    verdict, evidence = replies(harness, u["id"])
+    assert "a link uses a company's name on a site that is not theirs" in verdict
+    assert f"http://binance-verify.xyz:{redirector}/final" in evidence
