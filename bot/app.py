@@ -103,8 +103,13 @@ async def initialized(application: Application, settings: Settings) -> AsyncIter
     try:
         await application.initialize()
     except InvalidToken as exc:
-        raise SettingsError(f"Telegram refused SCAMGUARD_TOKEN ({exc})") from exc
+        await application.bot.shutdown()
+        # PTB's own message repeats the token: never show it.
+        raise SettingsError(
+            "Telegram refused SCAMGUARD_TOKEN: check it with @BotFather"
+        ) from exc
     except NetworkError as exc:
+        await application.bot.shutdown()
         raise ScamguardError(f"cannot reach the Bot API at {settings.api_url} ({exc})") from exc
     try:
         yield

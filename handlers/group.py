@@ -10,7 +10,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -95,10 +95,10 @@ def is_rights_error(exc: TelegramError) -> bool:
 
 
 async def attempt(services: Services, incident_id: int | None, action: str,
-                   call: asyncio.Future[object] | object) -> TelegramError | None:
+                  call: Awaitable[object]) -> TelegramError | None:
     """Await one Telegram call, record its result, return the error (None when it worked)."""
     try:
-        await call  # type: ignore[misc]
+        await call
     except TelegramError as exc:
         log.warning("%s failed (incident %s): %s", action, incident_id, exc)
         await record(services, incident_id, action, False, str(exc)[:300])
@@ -363,7 +363,7 @@ async def moderate(application: Application, message: Message) -> Outcome:
         if error is not None and is_rights_error(error):
             services.admins.invalidate(chat_id)
             missing.append(RESTRICT_RIGHT)
-    if decision.tell_poster and user is not None:
+    if decision.tell_poster and deleted and user is not None:
         await _tell_poster(bot, services, incident, user.id, message, settings)
     impersonator = _impersonator(services, verdict, sender_of(message), admins, settings)
     if decision.warn or missing or (decision.delete and not deleted):
@@ -397,7 +397,7 @@ async def _tell_poster(bot: Bot, services: Services, incident: int | None, user_
                           or settings.language)
     text = texts.text(lang, "group.secret_leak_private", chat=message.chat.title or "")
     await attempt(services, incident, "notify_poster",
-                   bot.send_message(user_id, text, parse_mode=ParseMode.HTML))
+                  bot.send_message(user_id, text, parse_mode=ParseMode.HTML))
 
 
 # ---- handlers -------------------------------------------------------------------------------
@@ -440,12 +440,12 @@ async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     done = {a.action for a in incident.actions if a.ok}
     if incident.sender_id is not None and "ban" in done:
         await attempt(services, incident_id, "unban",
-                       context.bot.unban_chat_member(chat_id, incident.sender_id,
-                                                     only_if_banned=True))
+                      context.bot.unban_chat_member(chat_id, incident.sender_id,
+                                                    only_if_banned=True))
     elif incident.sender_id is not None and "restrict" in done:
         await attempt(services, incident_id, "unrestrict",
-                       context.bot.restrict_chat_member(
-                           chat_id, incident.sender_id, ChatPermissions.all_permissions()))
+                      context.bot.restrict_chat_member(
+                          chat_id, incident.sender_id, ChatPermissions.all_permissions()))
     await services.storage.audit(query.from_user.id, chat_id, "not_scam",
                                  {"incident": incident_id})
     name = query.from_user.full_name

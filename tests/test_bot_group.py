@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ALICE, CAROL, Harness, fake_builder
+from tests.conftest import ALICE, BOB, CAROL, Harness, fake_builder
 from tests.fakes import BOT_ID
 from tests.fakes.updates import (
     GROUP_ID,
@@ -443,3 +443,23 @@ async def test_group_flood_limit_paces_messages_not_deletions(settings, services
                 await h.feed(scam_update(OTP))
         assert len(fake_api.calls("deleteMessage")) == 3
         assert fake_api.calls("sendMessage") == []
+
+
+async def test_secret_leak_poster_not_told_when_deletion_failed(harness: Harness):
+    """The private note says "I deleted it", so it is sent only when the deletion worked."""
+    harness.api.fail("deleteMessage", 500, "Internal Server Error")
+    await harness.feed(scam_update(LEAK))
+    assert all(c.params["chat_id"] != CAROL["id"] for c in harness.api.calls("sendMessage"))
+    [incident] = await incidents(harness)
+    assert actions_of(incident)["delete"] is False and "notify_poster" not in actions_of(incident)
+
+
+async def test_not_a_scam_after_a_ban_unbans(harness: Harness):
+    """Undoing a ban calls unbanChatMember (only if still banned)."""
+    await harness.services.storage.update_chat_settings(GROUP_ID, None, scam_action="ban")
+    await harness.feed(scam_update(OTP))
+    button = harness.api.calls("sendMessage")[0].params["reply_markup"]["inline_keyboard"][0][0]
+    shown = message(group(), person(BOT_ID, "Scamguard", is_bot=True), "warning")
+    await harness.feed(callback_update(BOB, shown, button["callback_data"]))
+    [unban] = harness.api.calls("unbanChatMember")
+    assert unban.params["user_id"] == CAROL["id"] and unban.params["only_if_banned"] is True

@@ -128,5 +128,6 @@ async def test_startup_failures_are_clear_errors(settings, services, fake_server
 
     settings = replace(settings, token=token or settings.token,
                        api_url=api_url or fake_server.base_url)
-    with pytest.raises(ScamguardError, match=error):
+    with pytest.raises(ScamguardError, match=error) as raised:
         await serve(settings, asyncio.Event(), services=services)
+    assert settings.token not in str(raised.value)
