@@ -444,9 +444,19 @@ def _brand_reason(brand: Brand) -> str:
     return f"the name claims to be {brand.name} support, but it is not an official account"
 
 
-@lru_cache(maxsize=8)
-def _checker(brands: tuple[Brand, ...]) -> ImpersonationCheck:
-    return ImpersonationCheck(brands)
+_CHECKERS: dict[int, tuple[Sequence[Brand], ImpersonationCheck]] = {}
+
+
+def _checker(brands: Sequence[Brand]) -> ImpersonationCheck:
+    """One prepared check per brand registry, found by identity (a rule set's tuple)."""
+    entry = _CHECKERS.get(id(brands))
+    if entry is not None and entry[0] is brands:
+        return entry[1]
+    check = ImpersonationCheck(brands)
+    if len(_CHECKERS) >= 4:
+        _CHECKERS.clear()
+    _CHECKERS[id(brands)] = (brands, check)
+    return check
 
 
 def screen_person(
@@ -458,4 +468,4 @@ def screen_person(
     """Join screening: hits for a person whose name imitates an admin or a brand's support,
     or is a bare "Support" / "Admin" name (the person is joining a group)."""
     context = ChatContext(trusted_user_ids=frozenset(trusted_ids))
-    return _checker(tuple(brands)).screen(person, admins, context, generic=True)
+    return _checker(brands).screen(person, admins, context, generic=True)
