@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.commands import storage as storage_commands
 from bot.commands.storage import parse_since
 from bot.core.model import Hit, Severity
 from bot.storage import SqliteStorage
@@ -118,25 +119,32 @@ def test_stats_text_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert json.loads(capsys.readouterr().out)["incidents"] == 1
 
 
-def test_export_csv(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """CSV export: a header and every incident, oldest first, lists joined with ';'."""
+@pytest.mark.parametrize("page", [1000, 2, 1], ids=["one-page", "pages-of-2", "pages-of-1"])
+def test_export_csv(db: Path, capsys: pytest.CaptureFixture[str],
+                    monkeypatch: pytest.MonkeyPatch, page: int) -> None:
+    """CSV export: a header and every incident once, newest first, whatever the page size."""
+    monkeypatch.setattr(storage_commands, "EXPORT_PAGE", page)
     assert main(["export", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert [r["id"] for r in rows] == ["1", "2", "3"]
-    assert rows[2]["categories"] == "key_request;lookalike_link"
-    assert rows[2]["actions"] == "ban:failed"
-    assert rows[2]["excerpt"].startswith("validate your wallet, send")
+    assert [r["id"] for r in rows] == ["3", "2", "1"]
+    assert rows[0]["categories"] == "key_request;lookalike_link"
+    assert rows[0]["actions"] == "ban:failed"
+    assert rows[0]["excerpt"].startswith("validate your wallet, send")
     assert json.loads(rows[1]["indicators"]) == {"domains": ["x"]}
 
 
-def test_export_json_to_file(db: Path, tmp_path: Path,
+def test_export_json_to_file(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              capsys: pytest.CaptureFixture[str]) -> None:
     """JSON export to --output writes the file and says how many went there."""
     out = tmp_path / "incidents.json"
+    monkeypatch.setattr(storage_commands, "EXPORT_PAGE", 1)
     assert main(["export", "--format", "json", "--chat", "-1", "--output", str(out)]) == 0
     assert "exported 2 incidents" in capsys.readouterr().err
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert [item["id"] for item in data] == [1, 2]
+    assert [item["id"] for item in data] == [2, 1]
+    assert data[0]["hits"] == [LINK.to_dict()]
+    assert main(["export", "--format", "json", "--chat", "-5", "--output", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == []
 
 
 def test_missing_database_is_an_error_not_a_new_file(
@@ -153,12 +161,16 @@ def test_missing_database_is_an_error_not_a_new_file(
 def test_corrupted_database_exits_with_a_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A corrupted file exits 1 naming the file."""
+    """A corrupted file exits 1 naming the file, and an export leaves no partial file."""
     path = tmp_path / "broken.db"
     path.write_bytes(b"this is not a database at all" * 200)
     monkeypatch.setenv("SCAMGUARD_DB", str(path))
     assert main(["stats"]) == 1
     assert f"{path} is corrupted" in capsys.readouterr().err
+    out = tmp_path / "export.csv"
+    assert main(["export", "--format", "csv", "-o", str(out)]) == 1
+    assert f"{path} is corrupted" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_bad_since_is_a_usage_error(db: Path, capsys: pytest.CaptureFixture[str]) -> None:

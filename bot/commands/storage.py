@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ CSV_FIELDS = (
     "id", "created_at", "chat_id", "message_id", "sender_id", "verdict", "score",
     "categories", "rules", "actions", "text_hash", "excerpt", "full_text", "indicators",
 )
+EXPORT_PAGE = 1000
 _RELATIVE_RE = re.compile(r"^(\d{1,6})\s*([dhm])$")
 
 
@@ -193,25 +195,48 @@ def _csv_row(i: Incident) -> dict[str, Any]:
 
 def cmd_export(args: argparse.Namespace) -> int:
     path = _db_path(args)
-    found = _with_storage(path, lambda s: s.list_incidents(args.chat, args.since, None))
-    found.reverse()  # oldest first, as a log reads
     if args.output is None:
-        _write_export(found, args.format, sys.stdout)
+        asyncio.run(_export(path, args, sys.stdout))
         return 0
     try:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
-            _write_export(found, args.format, out)
+            count = asyncio.run(_export(path, args, out))
     except OSError as exc:
         raise StorageError(f"cannot write {args.output}: {exc.strerror}") from exc
-    print(f"exported {len(found)} incidents to {args.output}", file=sys.stderr)
+    except StorageError:
+        args.output.unlink(missing_ok=True)
+        raise
+    print(f"exported {count} incidents to {args.output}", file=sys.stderr)
     return 0
 
 
-def _write_export(found: list[Incident], fmt: str, out: IO[str]) -> None:
-    if fmt == "json":
-        json.dump([i.to_dict() for i in found], out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    else:
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(_csv_row(i) for i in found)
+async def _export(path: Path, args: argparse.Namespace, out: IO[str]) -> int:
+    """Write every matching incident, newest first, a page at a time; returns the count."""
+    storage = await SqliteStorage.open(path)
+    count = 0
+    try:
+        writer = None
+        if args.format == "json":
+            out.write("[")
+        else:
+            writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+            writer.writeheader()
+        before: int | None = None
+        while True:
+            page = await storage.list_incidents(args.chat, args.since, EXPORT_PAGE,
+                                                before_id=before)
+            for incident in page:
+                if writer is not None:
+                    writer.writerow(_csv_row(incident))
+                else:
+                    item = json.dumps(incident.to_dict(), ensure_ascii=False, indent=2)
+                    out.write(("," if count else "") + "\n" + textwrap.indent(item, "  "))
+                count += 1
+            if len(page) < EXPORT_PAGE:
+                break
+            before = page[-1].id
+        if writer is None:
+            out.write("\n]\n" if count else "]\n")
+    finally:
+        await storage.close()
+    return count

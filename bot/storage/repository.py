@@ -53,6 +53,7 @@ class Repository(Protocol):
         chat_id: int | None = None,
         since: datetime | None = None,
         limit: int | None = 100,
+        before_id: int | None = None,
     ) -> list[Incident]: ...
 
     async def add_private_check(

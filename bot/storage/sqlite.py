@@ -469,13 +469,18 @@ class SqliteStorage:
         chat_id: int | None = None,
         since: datetime | None = None,
         limit: int | None = 100,
+        before_id: int | None = None,
     ) -> list[Incident]:
-        """Incidents, newest first, of one chat or all, from `since` on."""
+        """Incidents, newest first, of one chat or all, from `since` on; `before_id` pages
+        on from the last id of the previous page."""
         where: list[str] = []
         params: list[Any] = []
         if chat_id is not None:
             where.append("chat_id = ?")
             params.append(chat_id)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
         if since is not None:
             where.append("created_at >= ?")
             params.append(to_db_time(since))
