@@ -38,6 +38,7 @@ __all__ = [
 BLOCKLIST_FILES = ("polkadot-phishing.json",)  # polkadot-js/phishing all.json format
 LOCAL_BLOCKLIST = "blocklist.txt"  # moderators' own additions, one domain a line
 SHORTENERS_FILE = "url-shorteners.txt"
+NOT_SHORTENERS_FILE = "not-shorteners.txt"  # first-party short domains with a known target
 
 
 # Look-alike rules below HIGH: accented Latin letters alone are a weaker signal.
@@ -203,6 +204,7 @@ def parse_link_data(
     local_blocklist: tuple[str, str] | None = None,
     shorteners: tuple[str, str] | None = None,
     brands_source: str = "brands.yaml",
+    not_shorteners: tuple[str, str] | None = None,
 ) -> LinkData:
     """Build LinkData from file texts ((text, source) pairs); pure, raises RuleSetError."""
     errors: list[RuleFileError] = []
@@ -226,7 +228,12 @@ def parse_link_data(
         allow |= parsed.allow
         deny_urls.extend(parsed.deny_urls)
     short: frozenset[str] = frozenset()
-    for pair, target in ((local_blocklist, "deny"), (shorteners, "short")):
+    known: frozenset[str] = frozenset()
+    for pair, target in (
+        (local_blocklist, "deny"),
+        (shorteners, "short"),
+        (not_shorteners, "known"),
+    ):
         if pair is None:
             continue
         try:
@@ -236,8 +243,10 @@ def parse_link_data(
             continue
         if target == "deny":
             deny |= domains
-        else:
+        elif target == "short":
             short = domains
+        else:
+            known = domains
     if errors or registry is None:
         raise RuleSetError(errors)
     shared = frozenset(registry.shared_hosting | {a.removeprefix("*.") for a in allow})
@@ -250,7 +259,9 @@ def parse_link_data(
     short_clean = frozenset(
         d
         for d in short
-        if d not in TELEGRAM_LINK_HOSTS and not any(h in official for h in parents(d))
+        if d not in TELEGRAM_LINK_HOSTS
+        and d not in known
+        and not any(h in official for h in parents(d))
     )
     return LinkData(
         brands=registry.brands,
@@ -282,15 +293,23 @@ def load_link_data(rules_dir: Path) -> LinkData:
         path = lists / name
         if path.is_file():
             texts.append((_read(path), str(path)))
-    local = lists / LOCAL_BLOCKLIST
-    short = lists / SHORTENERS_FILE
+    local, short, known = (
+        lists / LOCAL_BLOCKLIST,
+        lists / SHORTENERS_FILE,
+        lists / NOT_SHORTENERS_FILE,
+    )
     return parse_link_data(
         brands_text,
         texts,
-        (_read(local), str(local)) if local.is_file() else None,
-        (_read(short), str(short)) if short.is_file() else None,
+        _optional(local),
+        _optional(short),
         brands_source=str(brands_path),
+        not_shorteners=_optional(known),
     )
+
+
+def _optional(path: Path) -> tuple[str, str] | None:
+    return (_read(path), str(path)) if path.is_file() else None
 
 
 def _read(path: Path) -> str:

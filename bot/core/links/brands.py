@@ -50,6 +50,7 @@ class BrandRegistry:
 
     brands: tuple[Brand, ...]
     scam_words: frozenset[str]
+    handle_words: frozenset[str]
     risky_suffixes: frozenset[str]
     shared_hosting: frozenset[str]
 
@@ -219,6 +220,7 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
             )
         )
     scam_words = _strings(data.get("scam_words"), "scam_words", source, top_line, errors)
+    handle_words = _strings(data.get("handle_words"), "handle_words", source, top_line, errors)
     risky = _strings(data.get("risky_suffixes"), "risky_suffixes", source, top_line, errors)
     shared = _strings(data.get("shared_hosting"), "shared_hosting", source, top_line, errors)
     if errors:
@@ -226,6 +228,7 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
     return BrandRegistry(
         brands=tuple(brands),
         scam_words=frozenset(w.lower() for w in scam_words),
+        handle_words=frozenset(w.lower() for w in handle_words),
         risky_suffixes=frozenset(s.lower().lstrip(".") for s in risky),
         shared_hosting=frozenset(s.lower().lstrip("*.") for s in shared),
     )

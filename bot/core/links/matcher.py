@@ -100,7 +100,8 @@ class BrandMatcher:
         self.registry = registry
         self.brands = registry.brands
         self.scam_words = registry.scam_words
-        self._max_word = max((len(w) for w in self.scam_words), default=1)
+        self.handle_words = registry.handle_words or registry.scam_words
+        self._max_word = max((len(w) for w in self.scam_words | self.handle_words), default=1)
         self.official: dict[str, Brand] = {}
         self.official_handles: dict[str, Brand] = {}
         self.official_suffixes: dict[str, frozenset[str]] = {}
@@ -153,7 +154,7 @@ class BrandMatcher:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _scam_words_only(self, text: str) -> bool:
+    def _scam_words_only(self, text: str, words: frozenset[str]) -> bool:
         """True when `text` (letters only) is a run of scam words, e.g. 'supportcenter'."""
         if not text:
             return True
@@ -164,13 +165,14 @@ class BrandMatcher:
             if not ok[i]:
                 continue
             for j in range(i + 1, min(n, i + self._max_word) + 1):
-                if text[i:j] in self.scam_words:
+                if text[i:j] in words:
                     ok[j] = True
         return ok[n]
 
-    def _rest_is_scam_words(self, rest: str) -> bool:
+    def _rest_is_scam_words(self, rest: str, words: frozenset[str] | None = None) -> bool:
+        vocabulary = self.scam_words if words is None else words
         parts = [p for p in _TOKEN_SPLIT.split(rest) if p]
-        return bool(parts) and all(self._scam_words_only(p) for p in parts)
+        return bool(parts) and all(self._scam_words_only(p, vocabulary) for p in parts)
 
     def _suffix_ok(self, brand: Brand, suffix: str) -> bool:
         return (
@@ -182,7 +184,9 @@ class BrandMatcher:
     def _official_name(self, brand: Brand) -> str:
         return brand.domains[0] if brand.domains else brand.name
 
-    def _brand_in_label(self, label: str, allow_glued: bool) -> Lookalike | None:
+    def _brand_in_label(
+        self, label: str, allow_glued: bool, words: frozenset[str] | None = None
+    ) -> Lookalike | None:
         """A brand label inside a domain label or handle, next to scam words only (or anywhere
         for brands with the 'contains' policy)."""
         if not len(self._automaton):
@@ -197,12 +201,12 @@ class BrandMatcher:
                 not after or after[0] in "-_0123456789"
             )
             glued_ok = allow_glued and brand.policy != "word"
-            if (bounded or glued_ok) and self._rest_is_scam_words(before + "-" + after):
-                words = " ".join(p for p in _TOKEN_SPLIT.split(before + "-" + after) if p)
+            if (bounded or glued_ok) and self._rest_is_scam_words(before + "-" + after, words):
+                extra = " ".join(p for p in _TOKEN_SPLIT.split(before + "-" + after) if p)
                 return Lookalike(
                     "link.brand-keyword",
                     brand,
-                    f"puts the {brand.name} name next to scam words ({words})",
+                    f"puts the {brand.name} name next to scam words ({extra})",
                 )
             if brand.policy == "contains" and len(lab) >= 5 and best is None:
                 best = Lookalike(
@@ -431,13 +435,13 @@ class BrandMatcher:
             for end, (name, brand) in self._handles_automaton.iter(plain):
                 start = end - len(name.replace("_", "")) + 1
                 rest = plain[:start] + "-" + plain[end + 1 :]
-                if self._rest_is_scam_words(rest):
+                if self._rest_is_scam_words(rest, self.handle_words):
                     return Lookalike(
                         "handle.lookalike",
                         brand,
                         f"@{handle} imitates the official {brand.name} account @{name}",
                     )
-        hit = self._brand_in_label(handle, allow_glued=True)
+        hit = self._brand_in_label(handle, allow_glued=True, words=self.handle_words)
         if hit is not None and hit.brand is not None and "scam words" in hit.why:
             return Lookalike(
                 "handle.lookalike",
