@@ -304,3 +304,16 @@ def test_bench_scale_adds_loadable_synthetic_samples(tmp_path: Path) -> None:
     assert len(index) == 2 * len(BUNDLED)
     assert {s.category for s in index.samples} == {"bench"}
     assert all(index.match(s.text) is None for s in BUNDLED.samples)
+
+
+PROJECT_CORPUS = Path(__file__).parent / "corpus"
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_project_corpus_ham_matches_no_sample(lang: str) -> None:
+    """No ordinary line of the project's own corpus (hard negatives included) is a sample."""
+    lines = (PROJECT_CORPUS / f"{lang}.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
+    ham = [row["text"] for row in rows if row["label"] == "ham"]
+    assert ham
+    assert [t for t in ham if BUNDLED.match(t) is not None] == []
