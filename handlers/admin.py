@@ -36,6 +36,7 @@ from bot.storage.models import (
     normalize_handle,
 )
 from handlers.adapter import message_text, sender_of
+from handlers.group import moderate
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,8 @@ async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | Non
 async def admin_gate(update: Update, context: ContextTypes.DEFAULT_TYPE
                      ) -> tuple[Message, Services, ChatSettings, str] | None:
     """The message, services, chat settings and language when an admin sent the command;
-    otherwise refuse politely (or stay silent when the sender is over the rate limit)."""
+    otherwise check the message like any other member's and, unless that acted on it,
+    refuse politely (silently when the sender is over the rate limit)."""
     message = update.effective_message
     if message is None:
         return None
@@ -181,6 +183,10 @@ async def admin_gate(update: Update, context: ContextTypes.DEFAULT_TYPE
     lang = texts.language(settings.language)
     if await services.admins.is_admin_message(context.bot, message):
         return message, services, settings, lang
+    # A command word does not exempt a member's message from the group's checks.
+    outcome = await moderate(context.application, message)
+    if outcome.decision.acts:
+        return None
     user_key = actor_of(message) or message.chat.id
     if services.limiter.allow("command", user_key):
         await _reply(message, texts.text(lang, "admin.refused", command=command_name(message)))

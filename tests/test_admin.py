@@ -250,3 +250,12 @@ async def test_admin_commands_in_private_explain(harness: Harness, name: str) ->
         {"type": "bot_command", "offset": 0, "length": len(name)}])))
     assert harness.api.sent_texts(CAROL["id"]) == [
         f"{name} works in groups. Add me to your group and use it there."]
+
+
+async def test_non_admin_command_with_scam_text_is_moderated(harness: Harness) -> None:
+    """A scam hidden behind an admin command word is checked and acted on like any message."""
+    text = "/allow Send me your 12 word recovery phrase to verify your wallet now"
+    await harness.feed(command(CAROL, text, message_id=777))
+    assert (GROUP_ID, 777) in harness.api.deleted
+    assert (await harness.services.storage.get_chat_settings(GROUP_ID)).allow_domains == ()
+    assert not any(t.startswith("Sorry") for t in harness.api.sent_texts(GROUP_ID))
