@@ -63,6 +63,8 @@ SECRET_TEXTS = [
     ("account", "số tài khoản 19036543210011", ["1903654321"]),
     ("otp", "verification code: 839201", ["839201", "839"]),
     ("email", "send to alice.secret@mail.example", ["alice.secret"]),
+    ("partial-phrase", "\n".join(f"{i}) {w}" for i, w in enumerate(PHRASE.split()[:10], 1)),
+     PHRASE.split()[:10]),
 ]
 
 

@@ -267,3 +267,32 @@ def test_numbered_span_includes_first_number():
     (secret,) = find_secrets(text)
     assert text[secret.start:secret.end].startswith("1. ")
     assert secret.end == len(text)
+
+
+THOROUGH = [
+    ("partial-numbered", _numbered(" ".join(PHRASE12.split()[:9]), "."), True),
+    ("partial-lines", "\n".join(PHRASE12.split()[:8]), True),
+    ("prose-of-list-words",
+     "You can also build real fun when this project will always have great", True),
+    ("two-typos-in-a-phrase",
+     _numbered(PHRASE12.replace("liar", "lisr").replace("cage", "cxge"), "."), True),
+    ("numbered-three-typos",
+     _numbered(PHRASE12.replace("liar", "lisr").replace("cage", "cxge").replace("drum", "drun"),
+               ")"), True),
+    ("seven-list-words", "\n".join(PHRASE12.split()[:7]), False),
+    ("numbered-ordinary-list",
+     "1. Open the app 2. Tap Settings 3. Choose Security 4. Enable 2FA 5. Done 6. Log out "
+     "7. Restart 8. Log in again", False),
+    ("advice", "Never share your 12 words or seed phrase with anyone", False),
+]
+
+
+@pytest.mark.parametrize(("text", "masked"), [c[1:] for c in THOROUGH],
+                         ids=[c[0] for c in THOROUGH])
+def test_thorough_mode_for_redaction(text, masked):
+    """thorough=True also finds partial or prose-shaped phrases; the default does not."""
+    thorough = find_secrets(text, thorough=True)
+    assert bool(thorough) is masked
+    assert all(s.kind == MNEMONIC and not s.verified for s in thorough)
+    if masked:
+        assert find_secrets(text) == []

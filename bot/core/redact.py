@@ -76,7 +76,7 @@ def _mask_number(kind: str, raw: str) -> str:
 def redact(text: str) -> str:
     """The text with secrets removed and personal numbers, codes and e-mails masked."""
     spans: list[tuple[int, int, str]] = []
-    for secret in find_secrets(text):
+    for secret in find_secrets(text, thorough=True):
         label = PHRASE_REMOVED if secret.kind == MNEMONIC else KEY_REMOVED
         spans.append((secret.start, secret.end, label))
     for found in find_numbers(text):

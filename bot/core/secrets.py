@@ -194,16 +194,17 @@ def _looks_posted(text: str, run: list[_Token], structured: bool) -> bool:
     )
 
 
-def _may_hold_phrase(text: str) -> bool:
-    """Cheap filter: twelve or more list words in a row (one unknown allowed), gaps ignored."""
+def _may_hold_phrase(text: str, minimum: int) -> bool:
+    """Cheap filter: `minimum` or more list words in a row (one unknown allowed), gaps
+    ignored."""
     words = _WORD.findall(text.lower())
-    if len(words) < PHRASE_LENGTHS[-1]:
+    if len(words) < minimum:
         return False
     before = current = 0
     for low in words:
         if low in _WORDS or low[:4] in _PREFIX4:
             current += 1
-            if before + current >= PHRASE_LENGTHS[-1]:
+            if before + current >= minimum:
                 return True
         else:
             before, current = current + 1, 0
@@ -216,20 +217,53 @@ def _lead(text: str, start: int) -> int:
     return m.start() if m else start
 
 
-def _find_mnemonics(text: str) -> list[Secret]:
+# With `thorough`, for redaction: also part of a phrase (eight or more words written as a
+# list leave only a few words to guess) and any twelve list words in a row, prose or not.
+_THOROUGH_LIST_MIN = 8
+
+
+_LIST_ITEM = re.compile(r"(?<![\w.])(\d{1,2})\s*[.):\-]?\s*([A-Za-z]+)")
+
+
+def _numbered_lists(text: str) -> list[Secret]:
+    """Numbered lists ("1. word 2. word ...") of eight or more items, mostly list words,
+    whatever the typos: for redaction only."""
     found: list[Secret] = []
-    if not _may_hold_phrase(text):
+    items: list[re.Match[str]] = []
+
+    def close() -> None:
+        known = sum(1 for m in items if _resolve(m.group(2))[0])
+        if len(items) >= _THOROUGH_LIST_MIN and known >= 0.75 * len(items):
+            found.append(Secret(MNEMONIC, items[0].start(), items[-1].end(), False))
+
+    for m in _LIST_ITEM.finditer(text):
+        number = int(m.group(1))
+        if items and number == int(items[-1].group(1)) + 1:
+            items.append(m)
+            continue
+        close()
+        items = [m] if number == 1 else []
+    close()
+    return found
+
+
+def _find_mnemonics(text: str, thorough: bool = False) -> list[Secret]:
+    found: list[Secret] = []
+    minimum = _THOROUGH_LIST_MIN if thorough else PHRASE_LENGTHS[-1]
+    if not _may_hold_phrase(text, minimum):
         return found
     for run in _runs(text):
-        if len(run) < PHRASE_LENGTHS[-1]:
+        if len(run) < minimum:
             continue
         structured = _structured(text, run)
-        windows = _valid_windows(run, structured)
+        windows = _valid_windows(run, structured) if len(run) >= PHRASE_LENGTHS[-1] else []
         if windows:
             found.extend(
                 Secret(MNEMONIC, _lead(text, run[a].start), run[b - 1].end) for a, b in windows
             )
-        elif _looks_posted(text, run, structured):
+        elif _looks_posted(text, run, structured) or (
+            thorough and (structured or len(run) >= PHRASE_LENGTHS[-1])
+        ):
             found.append(Secret(MNEMONIC, _lead(text, run[0].start), run[-1].end, False))
     return found
 
@@ -432,9 +466,14 @@ def _find_cjk_mnemonics(text: str) -> list[Secret]:
     return found
 
 
-def find_secrets(text: str) -> list[Secret]:
-    """Every recovery phrase and private key in `text`, ordered by position, not overlapping."""
-    found = _find_keys(text) + _find_mnemonics(text)
+def find_secrets(text: str, *, thorough: bool = False) -> list[Secret]:
+    """Every recovery phrase and private key in `text`, ordered by position, not overlapping.
+
+    `thorough` (for redaction, where masking too much costs little) also returns partial
+    phrases written as a list (8+ words) and any 12+ list words in a row, as unverified."""
+    found = _find_keys(text) + _find_mnemonics(text, thorough)
+    if thorough:
+        found.extend(_numbered_lists(text))
     if not text.isascii():
         found.extend(_find_cjk_mnemonics(text))
     found.sort(key=lambda s: (s.start, -s.end))
