@@ -3,9 +3,11 @@
 Samples and messages are compared in a *canonical* form: the normalised skeleton with links,
 @handles, wallet addresses and numbers replaced by placeholders and punctuation and emoji
 dropped, so that a template with another handle, amount, link or a few emoji is the same
-text. Similarity is rapidfuzz's normalised Indel ratio (0-100). Only samples whose length
-could reach the cutoff are scored (a length window found by bisection), and messages too short
-to be told apart from ordinary chat are never compared.
+text. Similarity is rapidfuzz's normalised Indel ratio (0-100), over the whole texts or, when
+one is much longer, over the best-matching part of the longer. Only samples that share most
+of their distinctive words with the message (an inverted index) are scored, and messages too
+short to be told apart from ordinary chat are never compared. The thresholds below were
+chosen on the dev corpora: no ham line comes near them (see rules/samples/README.md).
 """
 
 from __future__ import annotations
