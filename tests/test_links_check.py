@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -313,6 +314,9 @@ SHIPPED_HANDLES = [
     ("wallet support impostor", "@wallet_support", ["handle.lookalike"]),
     ("botfather helper impostor", "t.me/BotFather_help", ["handle.lookalike"]),
     ("hidden tg link impostor", "tg://resolve?domain=durov_official", ["handle.lookalike"]),
+    ("brand plus help", "@trustwallethelp", ["handle.lookalike"]),
+    ("brand's own product account", "@BinanceWallet", []),
+    ("brand's regional account", "@ShopeeID", []),
 ]
 
 
@@ -340,3 +344,35 @@ def test_detector_reports_link_hits():
     verdict = detector.check(CheckRequest("photos from the trip: https://bit.ly/3abcd"))
     assert [h.rule for h in verdict.hits] == ["link.shortener"]
     assert verdict.verdict == "clean"
+
+
+SHORT = [
+    ("generic shortener", "https://bit.ly/3abc", ["link.shortener"]),
+    ("first-party short domain", "https://youtu.be/dQw4w9WgXcQ", []),
+    ("telegram links", "https://t.me/durov", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in SHORT],
+                         ids=[c[0] for c in SHORT])
+def test_shipped_shortener_list(shipped, text, expected):
+    """Shorteners hide their target; first-party short domains and t.me do not."""
+    assert rules_of(shipped, text) == expected
+
+
+def test_broken_brand_file_fails_the_whole_rule_set(tmp_path: Path):
+    """A mistake in brands.yaml makes load_ruleset fail with path:line, not half-apply."""
+    from bot.core.ruleset import load_ruleset
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (rules / "brands.yaml").read_text("utf-8")
+    (rules / "brands.yaml").write_text(
+        text.replace("    policy: contains\n    domains: [binance.com", "    policy: loose\n"
+                     "    domains: [binance.com", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleSetError) as info:
+        load_ruleset(rules)
+    assert any(e.path.endswith("brands.yaml") and e.line and "policy" in e.message
+               for e in info.value.errors)
