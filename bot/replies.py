@@ -33,7 +33,8 @@ MAX_REASONS = 4
 
 # Bidi controls and marks: they can reverse how a warning reads, so user text loses them.
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_TAG = re.compile(r"<(/?)([a-zA-Z]+)[^>]*>")
+_TAG = re.compile(r"<(/?)([a-zA-Z]+)[^<>]*>")
+_BARE_AMP = re.compile(r"&(?!(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);)")
 _REGION = re.compile(r"^[A-Z]{2}$")
 _LANG_OF_REGION = {"VN": "vi", "ID": "id", "CN": "zh", "HK": "zh", "TW": "zh", "TH": "th",
                    "MY": "ms", "PH": "tl", "SE": "sv"}
@@ -215,6 +216,11 @@ def _check_html(text: str) -> str | None:
             return f"</{tag}> does not close an open <{tag}>"
     if stack:
         return f"<{stack[-1]}> is not closed"
+    rest = _TAG.sub("", text)
+    if "<" in rest or ">" in rest:
+        return "a < or > outside a tag must be written &lt; or &gt;"
+    if _BARE_AMP.search(rest):
+        return "a bare & must be written &amp;"
     return None
 
 

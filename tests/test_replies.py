@@ -273,9 +273,11 @@ verdict:
         ("lang: xx\nname: T\na: x\na: y\n", 4, "duplicate key 'a'"),
         ("lang: xx\nname: T\nverdict:\n  scam: \"\"\n", 4, "empty text"),
         ("name: T\nverdict: x\n", 1, "'lang'"),
+        ("lang: xx\nname: T\nverdict:\n  scam: \"I <3 you\"\n", 4, "&lt;"),
+        ("lang: xx\nname: T\nverdict:\n  scam: \"Tom & Jerry\"\n", 4, "&amp;"),
     ],
     ids=["unclosed-tag", "tag-not-allowed", "conversion", "bad-yaml", "duplicate", "empty",
-         "no-lang"],
+         "no-lang", "bare-lt", "bare-amp"],
 )
 def test_parse_messages_reports_path_and_line(text: str, line: int, reason: str) -> None:
     """A broken messages file is reported as path:line: reason."""
@@ -343,3 +345,10 @@ def test_long_verdict_stays_within_telegram_limit(texts: Texts) -> None:
     out = render_private_verdict(Verdict("scam", 1.0, hits), texts=texts, lang="en",
                                  origin=ForwardOrigin("user", "n" * 5000, "u", 1))
     assert len(out) < 4096
+
+
+def test_entities_and_allowed_tags_parse() -> None:
+    """Escaped characters and the allowed tags are accepted."""
+    parsed = parse_messages(
+        'lang: xx\nname: T\nverdict:\n  scam: "<b>Tom &amp; Jerry</b> &lt;3 &#128512;"\n')
+    assert parsed.texts["verdict.scam"] == "<b>Tom &amp; Jerry</b> &lt;3 &#128512;"
