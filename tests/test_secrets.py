@@ -272,8 +272,13 @@ def test_numbered_span_includes_first_number():
 THOROUGH = [
     ("partial-numbered", _numbered(" ".join(PHRASE12.split()[:9]), "."), True),
     ("partial-lines", "\n".join(PHRASE12.split()[:8]), True),
+    ("run-of-list-words-in-text", "Notes from today, in no order: pumpkin tired fossil "
+     "enroll frozen neck sample debris kite quiz mirror zone. Please keep these notes for the "
+     "workshop next Monday morning at our office.", True),
     ("prose-of-list-words",
-     "You can also build real fun when this project will always have great", True),
+     "You can also build real fun when this project will always have great", False),
+    ("comma-list-prose", "shaders, procedural graph generation, multiple formations, color "
+     "themes, bloom, film grain, and smooth orbit controls", False),
     ("two-typos-in-a-phrase",
      _numbered(PHRASE12.replace("liar", "lisr").replace("cage", "cxge"), "."), True),
     ("numbered-three-typos",

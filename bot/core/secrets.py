@@ -217,9 +217,18 @@ def _lead(text: str, start: int) -> int:
     return m.start() if m else start
 
 
-# With `thorough`, for redaction: also part of a phrase (eight or more words written as a
-# list leave only a few words to guess) and any twelve list words in a row, prose or not.
+# With `thorough`, for redaction: also part of a phrase (eight or more words written one per
+# line or numbered leave only a few words to guess) and twelve list words in a row that do not
+# read like prose.
 _THOROUGH_LIST_MIN = 8
+_LINE_OR_NUMBER = re.compile(r"[\n\d]")
+
+
+def _partial(text: str, run: list[_Token]) -> bool:
+    gaps = [text[a.end:b.start] for a, b in itertools.pairwise(run)]
+    if sum(1 for g in gaps if _LINE_OR_NUMBER.search(g)) >= len(gaps) // 2:
+        return True
+    return len(run) >= PHRASE_LENGTHS[-1] and not _is_prose([t.word for t in run])
 
 
 _LIST_ITEM = re.compile(r"(?<![\w.])(\d{1,2})\s*[.):\-]?\s*([A-Za-z]+)")
@@ -261,9 +270,7 @@ def _find_mnemonics(text: str, thorough: bool = False) -> list[Secret]:
             found.extend(
                 Secret(MNEMONIC, _lead(text, run[a].start), run[b - 1].end) for a, b in windows
             )
-        elif _looks_posted(text, run, structured) or (
-            thorough and (structured or len(run) >= PHRASE_LENGTHS[-1])
-        ):
+        elif _looks_posted(text, run, structured) or (thorough and _partial(text, run)):
             found.append(Secret(MNEMONIC, _lead(text, run[0].start), run[-1].end, False))
     return found
 
@@ -469,8 +476,8 @@ def _find_cjk_mnemonics(text: str) -> list[Secret]:
 def find_secrets(text: str, *, thorough: bool = False) -> list[Secret]:
     """Every recovery phrase and private key in `text`, ordered by position, not overlapping.
 
-    `thorough` (for redaction, where masking too much costs little) also returns partial
-    phrases written as a list (8+ words) and any 12+ list words in a row, as unverified."""
+    `thorough` (for redaction) also returns, as unverified, partial phrases written one word
+    per line or numbered (8+ words) and 12+ list words in a row that do not read like prose."""
     found = _find_keys(text) + _find_mnemonics(text, thorough)
     if thorough:
         found.extend(_numbered_lists(text))
