@@ -154,7 +154,7 @@ class Texts:
     def report_agency(self, region: str | None) -> Contact | None:
         """Where to send an evidence summary: the region's first report or hotline contact."""
         code = (region or GLOBAL_REGION).upper()
-        for use in ("report", "hotline"):
+        for use in ("report", "hotline") if code != GLOBAL_REGION else ():
             for contact in self.contacts:
                 if contact.region == code and contact.use == use and not contact.everyone:
                     return contact

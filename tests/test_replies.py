@@ -352,3 +352,16 @@ def test_entities_and_allowed_tags_parse() -> None:
     parsed = parse_messages(
         'lang: xx\nname: T\nverdict:\n  scam: "<b>Tom &amp; Jerry</b> &lt;3 &#128512;"\n')
     assert parsed.texts["verdict.scam"] == "<b>Tom &amp; Jerry</b> &lt;3 &#128512;"
+
+
+@pytest.mark.parametrize(
+    ("region", "agency"),
+    [("SG", "Singapore Police Force - online police report"),
+     ("CN", "国家反诈中心 APP（仅从官方应用商店下载）"),
+     ("ZZ", "Telegram @NoToScam"), ("US", "Telegram @NoToScam"), (None, "Telegram @NoToScam")],
+    ids=["sg-report", "cn-report", "global", "unknown", "none"],
+)
+def test_report_agency(texts: Texts, region: str | None, agency: str) -> None:
+    """Evidence goes to the region's first reporting channel, else to Telegram's."""
+    found = texts.report_agency(region)
+    assert found is not None and found.agency == agency
