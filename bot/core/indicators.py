@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,12 +215,16 @@ def _iban_valid(value: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
+def _ascii_digits(raw: str) -> str:
+    """The digits of `raw` as ASCII (fullwidth and Thai digits included)."""
+    return "".join(str(unicodedata.digit(d)) for d in _DIGITS.findall(raw))
+
+
 def _classify_number(text: str, start: int, raw: str) -> str | None:
-    digits = "".join(_DIGITS.findall(raw))
-    ascii_digits = digits.isascii()
-    international = raw.startswith("+") or (raw.startswith("00") and raw[2:3] != "0")
+    digits = _ascii_digits(raw)
+    international = raw.startswith("+") or (digits.startswith("00") and digits[2:3] != "0")
     if (
-        ascii_digits and 13 <= len(digits) <= 19 and not international
+        13 <= len(digits) <= 19 and not international
         and _CARD_PREFIX.match(digits) and _luhn(digits)
     ):
         return CARD
@@ -240,10 +245,10 @@ def _classify_number(text: str, start: int, raw: str) -> str | None:
 
 
 def _normalise_number(kind: str, raw: str) -> str:
-    digits = "".join(str(int(d)) for d in _DIGITS.findall(raw))
+    digits = _ascii_digits(raw)
     if kind == PHONE and raw.startswith("+"):
         return "+" + digits
-    if kind == PHONE and raw.startswith("00"):
+    if kind == PHONE and digits.startswith("00"):
         return "+" + digits[2:]
     return digits
 
