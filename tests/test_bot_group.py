@@ -26,7 +26,9 @@ SCAM = ("Hello, I am from Binance support. To unlock your account send me your 1
 OTP = "Send me the 6-digit code you just received"
 CLEAN = "hi all, the meetup is at 5pm on Friday"
 LINK_TEXT = "Log in at binance.com to claim"
-SUSPICIOUS = "Earn 500 USDT daily, guaranteed profit, message me"
+# A harmless text from a member whose name imitates the admin Alice: suspicious on its own.
+IMPERSONATOR = person(3001, "Alice Admin", "alice_adm1n")
+GREETING = "Hi everyone, welcome!"
 
 
 def scam_update(text: str = SCAM, sender: dict | None = None, **kwargs) -> dict:
@@ -102,7 +104,9 @@ async def test_suspicious_warns_or_not(harness: Harness, suspicious_action, warn
     """A suspicious message gets a reply warning only when the chat asks for it."""
     await harness.services.storage.update_chat_settings(
         GROUP_ID, None, suspicious_action=suspicious_action)
-    await harness.feed(scam_update(SUSPICIOUS))
+    await harness.feed(scam_update(GREETING, sender=IMPERSONATOR))
+    [incident] = await incidents(harness) or [None]
+    assert suspicious_action == "none" or incident.verdict == "suspicious"
     assert len(harness.api.calls("sendMessage")) == warned
     assert harness.api.calls("deleteMessage") == []
 
@@ -123,8 +127,7 @@ async def test_admins_are_not_acted_on(harness: Harness, sender):
 
 async def test_admin_impersonator_is_named_not_an_admin(harness: Harness):
     """A member named like an admin is warned about: "... is not an admin of this group"."""
-    await harness.feed(scam_update("Hi everyone, welcome!", sender=person(3001, "Alice Admin",
-                                                                           "alice_adm1n")))
+    await harness.feed(scam_update(GREETING, sender=IMPERSONATOR))
     [sent] = harness.api.calls("sendMessage")
     assert "not an admin" in sent.params["text"] and "Alice Admin" in sent.params["text"]
 
