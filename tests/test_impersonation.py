@@ -25,10 +25,11 @@ from bot.core.model import (
 from bot.core.normalize import prepare
 
 ALICE = Person("Alice", "alice", 1)
-JOHN = Person("John Smith", "jsmith", 2)
+JOHN = Person("John Smith", "johnsmith", 2)
 MINH = Person("Nguyễn Văn Minh", "minhnv", 3)
 WANG = Person("王伟", "", 4)
-ADMINS = (ALICE, JOHN, MINH, WANG)
+SOMCHAI = Person("Somchai", "somchai", 5)
+ADMINS = (ALICE, JOHN, MINH, WANG, SOMCHAI)
 BRANDS = (
     Brand("binance", "Binance", aliases=("币安",), handles=("binance", "BinanceHelpDesk")),
     Brand("okx", "OKX", handles=("okx",)),
@@ -60,13 +61,13 @@ def rules(**kwargs: object) -> list[str]:
 ADMIN_IMITATIONS = [
     ("support-word", Person("Alice Support", "ali_help_desk", 10)),
     ("username-support", Person("A.", "alice_support", 11)),
-    ("username-digits", Person("Al", "alice2024", 12)),
+    ("username-digits", Person("Jo", "johnsmith88", 12)),
     ("username-underscore", Person("Ally", "a_lice", 13)),
     ("username-leet", Person("Ally", "al1ce_admin", 14)),
     ("swapped-letters", Person("Jonh Smith", "", 15)),
     ("copied-full-name", Person("John Smith", "johnny_s", 16)),
     ("name-plus-role", Person("John Smith | Admin", "", 17)),
-    ("crossed-username", Person("Jsmith Moderator", "", 18)),
+    ("crossed-username", Person("Minhnv Moderator", "", 18)),
     ("vietnamese-role", Person("Nguyen Van Minh Hỗ Trợ", "", 19)),
     ("without-diacritics", Person("Nguyen Van Mihn", "", 20)),
     ("chinese-role", Person("Alice 客服", "", 21)),
@@ -124,6 +125,9 @@ NOT_IMPERSONATION = [
     ("same-first-name", Person("John Doe", "jdoe", 52), ChatContext()),
     ("first-name-and-more", Person("Alice Chen", "alicechen", 53), ChatContext()),
     ("same-short-first-name", Person("Alice", "ali_c", 54), ChatContext()),
+    ("first-name-and-digits", Person("Alice", "alice2024", 54), ChatContext()),
+    ("one-letter-substituted", Person("Joan Smith", "joan_s", 54), ChatContext()),
+    ("common-first-name-copy", Person("Somchai", "somchai_t", 54), ChatContext()),
     ("other-minh", Person("Minh Trần", "minh_tran", 55), ChatContext()),
     ("word-with-team-inside", Person("Steam Deals", "steamdeals", 56), ChatContext()),
     ("indonesian-name-tim", Person("Tim", "tim_hartono", 57), ChatContext()),
@@ -132,6 +136,7 @@ NOT_IMPERSONATION = [
     ("vi-name", Person("Trần Thị Hoa", "hoatran", 60), ChatContext()),
     ("id-name", Person("Budi Santoso", "budis", 61), ChatContext()),
     ("zh-name", Person("王小明", "", 62), ChatContext()),
+    ("th-admin-first-name", Person("Somchai", "", 62), ChatContext()),
     ("zh-namesake", Person("王伟", "wangwei88", 62), ChatContext()),
     ("th-name", Person("สมชาย ใจดี", "", 63), ChatContext()),
     ("ms-name", Person("Siti Aminah", "", 64), ChatContext()),

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from bot.core.links.brands import Brand
 from bot.core.model import ChatContext, ForwardOrigin, Hit, Person, Severity
@@ -207,16 +207,32 @@ def _keyable(core: str) -> bool:
     return len(core) >= 3 or (len(core) == 2 and bool(_NON_SPACED.search(core)))
 
 
-def _allowed(length: int, strong: bool) -> int:
-    """Edits tolerated between two cores of this length: more when the name also carries
-    an added claim word or digits, none for short names."""
+def _limit(length: int) -> int:
+    """Edits tolerated between a decorated name's core and an admin's of this length."""
     if length < 4:
         return 0
-    if strong:
-        return 1 if length < 10 else 2
-    if length < 6:
-        return 0
     return 1 if length < 10 else 2
+
+
+def _slip(cand: str, key: str) -> bool:
+    """One slip that keeps a name's look: two neighbouring letters swapped, or one letter
+    added or dropped, never the first ("Jonh", "Allice"; not "Tuan" for "Juan")."""
+    if not cand or cand[0] != key[0] or abs(len(cand) - len(key)) > 1:
+        return False
+    if len(cand) != len(key):
+        return Indel.distance(cand, key, score_cutoff=1) <= 1
+    diff = [i for i, (a, b) in enumerate(zip(cand, key, strict=True)) if a != b]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and cand[diff[0]] == key[diff[1]]
+        and cand[diff[1]] == key[diff[0]]
+    )
+
+
+def _distinctive(name: Name) -> bool:
+    """A full name or a long nickname, not something many people share ("Linh", "Somchai")."""
+    return len(name.tokens) > 1 or len(name.core) >= 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,30 +299,39 @@ def _admin_set(admins: tuple[Person, ...]) -> _AdminSet:
     )
 
 
-def _close(candidate: str, key: str, strong: bool) -> bool:
-    if not candidate or not _keyable(key):
-        return False
-    limit = _allowed(len(key), strong)
-    if limit == 0:
-        return candidate == key
-    return OSA.distance(candidate, key, score_cutoff=limit) <= limit
+def _near_key(cand: str, key: str) -> bool:
+    limit = _limit(len(key))
+    return cand == key or (limit > 0 and OSA.distance(cand, key, score_cutoff=limit) <= limit)
 
 
 def _imitates(cand: Name, cand_is_user: bool, admin: _Admin, distinct: bool) -> bool:
     """Whether one field of a candidate (display name or username) imitates an admin."""
-    strong = cand.claim or cand.digits
     own, other = (admin.user, admin.name) if cand_is_user else (admin.name, admin.user)
-    if own.tokens and _close(cand.core, own.core, strong):
-        if strong or cand.core != own.core:
+    core, key = cand.core, own.core
+    if core and own.tokens and _keyable(key):
+        if core == key:
+            if cand.claim:
+                return True
+            if cand.digits:
+                # "linh24" next to @linh is a first name with digits, not an imitation.
+                return _distinctive(own)
+            # Same letters: another username (usernames are unique: "a_lice"), look-alike
+            # letters, or a distinct account copying a full name.
+            if cand_is_user or cand.plain != own.plain:
+                return True
+            return distinct and _distinctive(own)
+        if cand.claim and _near_key(core, key):
             return True
-        # Same words: a username differs by construction (usernames are unique); a display
-        # name is a copy when written with look-alike letters, or when a distinct account
-        # copies a name long enough not to be a shared first name.
-        if cand_is_user or cand.plain != own.plain:
+        if len(key) >= 6 and len(cand.tokens) == len(own.tokens) and _slip(core, key):
             return True
-        return distinct and (len(own.tokens) > 1 or len(own.core) >= 6)
     # Crossed fields ("Alice Support" against @alice) only with an added claim word.
-    return cand.claim and bool(other.tokens) and _close(cand.core, other.core, True)
+    return (
+        cand.claim
+        and bool(core)
+        and bool(other.tokens)
+        and _keyable(other.core)
+        and _near_key(core, other.core)
+    )
 
 
 class ImpersonationCheck:
