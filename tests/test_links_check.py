@@ -376,3 +376,22 @@ def test_broken_brand_file_fails_the_whole_rule_set(tmp_path: Path):
         load_ruleset(rules)
     assert any(e.path.endswith("brands.yaml") and e.line and "policy" in e.message
                for e in info.value.errors)
+
+
+SHIPPED_DOMAINS = [
+    ("acronym bank name of another company", "btn.com", []),
+    ("acronym e-wallet name of another company", "ovo.com", []),
+    ("distinctive short name on another tld", "okx.net", ["link.lookalike"]),
+    ("acronym glued to scam words on a free tld", "promobni46.tk", ["link.brand-keyword"]),
+    ("dictionary brand glued to a word", "cryptopay.me", []),
+    ("vietnamese bank plus scam word", "vietcombank-hotro.com", ["link.brand-keyword"]),
+    ("swedish bank look-alike letters", "swedbаnk.se", ["link.lookalike"]),
+    ("thai bank inside a label", "kasikornbank-th-secure.online", ["link.brand-keyword"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in SHIPPED_DOMAINS],
+                         ids=[c[0] for c in SHIPPED_DOMAINS])
+def test_shipped_policies(shipped, text, expected):
+    """The shipped policies: acronyms shared with other companies only with scam words."""
+    assert rules_of(shipped, f"go to {text} now") == expected

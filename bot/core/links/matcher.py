@@ -185,7 +185,11 @@ class BrandMatcher:
         return brand.domains[0] if brand.domains else brand.name
 
     def _brand_in_label(
-        self, label: str, allow_glued: bool, words: frozenset[str] | None = None
+        self,
+        label: str,
+        allow_glued: bool,
+        words: frozenset[str] | None = None,
+        cheap_suffix: bool = False,
     ) -> Lookalike | None:
         """A brand label inside a domain label or handle, next to scam words only (or anywhere
         for brands with the 'contains' policy)."""
@@ -200,7 +204,9 @@ class BrandMatcher:
             bounded = (not before or before[-1] in "-_0123456789") and (
                 not after or after[0] in "-_0123456789"
             )
-            glued_ok = allow_glued and brand.policy != "word"
+            # a dictionary word glued to others is usually another word (cryptopay), except
+            # on a suffix that costs nothing (promobni46.tk)
+            glued_ok = allow_glued and (brand.policy != "word" or cheap_suffix)
             if (bounded or glued_ok) and self._rest_is_scam_words(before + "-" + after, words):
                 extra = " ".join(p for p in _TOKEN_SPLIT.split(before + "-" + after) if p)
                 return Lookalike(
@@ -298,7 +304,10 @@ class BrandMatcher:
                 f"(official: {self._official_name(brand)})",
             )
         # 3. brand plus scam words, or inside the label
-        hit = self._brand_in_label(label, allow_glued=True)
+        cheap = (suffix.rsplit(".", 1)[-1] in self.registry.risky_suffixes) or (
+            suffix in self.registry.risky_suffixes
+        )
+        hit = self._brand_in_label(label, allow_glued=True, cheap_suffix=cheap)
         if hit is not None:
             return Lookalike(hit.rule, hit.brand, f"{shown} {hit.why}")
         # 4. the brand in front of another domain: binance.com.verify-x.xyz, binance.evil.xyz
