@@ -11,6 +11,7 @@ from bot.core.model import DEFAULT_CONTEXT, CheckRequest, Severity
 from bot.core.normalize import prepare
 from bot.core.secrets import (
     B58_ALPHABET,
+    ENGLISH,
     EXTENDED_KEY,
     HEX_KEY,
     MNEMONIC,
@@ -19,6 +20,7 @@ from bot.core.secrets import (
     base58_decode,
     base58check_decode,
     check_secrets,
+    checksum_ok,
     ed25519_public_key,
     find_secrets,
 )
@@ -301,3 +303,32 @@ def test_thorough_mode_for_redaction(text, masked):
     assert all(s.kind == MNEMONIC and not s.verified for s in thorough)
     if masked:
         assert find_secrets(text) == []
+
+
+def _phrases(count: int) -> list[str]:
+    """Deterministic phrases of every length, half of them with a broken checksum."""
+    import random
+
+    rng = random.Random(39)
+    out = []
+    for i in range(count):
+        size = (16, 20, 24, 28, 32)[i % 5]
+        phrase = BIP39.to_mnemonic(bytes(rng.randrange(256) for _ in range(size)))
+        if i % 2:
+            words = phrase.split()
+            words[-1] = rng.choice(BIP39.wordlist)
+            phrase = " ".join(words)
+        out.append(phrase)
+    return out
+
+
+@pytest.mark.parametrize("phrase", _phrases(60), ids=lambda p: f"{len(p.split())}w")
+def test_checksum_agrees_with_reference(phrase):
+    """The fast checksum gives the same answer as the mnemonic package."""
+    assert checksum_ok(phrase.split(), ENGLISH) is BIP39.check(phrase)
+
+
+def test_word_salad_is_not_a_phrase():
+    """A long run of list words (spam, adversarial input) yields nothing and stays bounded."""
+    words = [BIP39.wordlist[(i * 7919) % 2048] for i in range(400)]
+    assert find_secrets(" ".join(words)) == []

@@ -64,11 +64,32 @@ class Secret:
 
 # --- BIP39 ---------------------------------------------------------------------------------
 
-_BIP39 = Mnemonic("english")
-_WORDS = frozenset(_BIP39.wordlist)
-# BIP39 English words are unique in their first four letters; wallets accept the prefix.
-_PREFIX4 = {w[:4]: w for w in _BIP39.wordlist if len(w) >= 4}
 PHRASE_LENGTHS = (24, 21, 18, 15, 12)
+# Runs of list words longer than this are word salad, not a posted phrase; their windows are
+# not checksummed (that would cost time on adversarial input for nothing).
+MAX_RUN = 96
+
+
+def _index(language: str) -> dict[str, int]:
+    return {word: i for i, word in enumerate(Mnemonic(language).wordlist)}
+
+
+def checksum_ok(words: list[str], index: dict[str, int]) -> bool:
+    """BIP39 checksum of a 12-24 word phrase whose words are all in `index` (word -> number):
+    the last bits are the first bits of the SHA-256 of the rest."""
+    value = 0
+    for word in words:
+        value = value << 11 | index[word]
+    check_bits = len(words) * 11 // 33
+    entropy = value >> check_bits
+    digest = hashlib.sha256(entropy.to_bytes(len(words) * 4 // 3, "big")).digest()
+    return digest[0] >> (8 - check_bits) == value & ((1 << check_bits) - 1)
+
+
+ENGLISH = _index("english")
+_WORDS = frozenset(ENGLISH)
+# BIP39 English words are unique in their first four letters; wallets accept the prefix.
+_PREFIX4 = {w[:4]: w for w in ENGLISH if len(w) >= 4}
 
 # Everyday function words that happen to be on the list. A random phrase rarely holds three of
 # them (about 0.2% of 12-word phrases); a sentence written with list words almost always does.
@@ -151,7 +172,7 @@ def _valid_windows(run: list[_Token], structured: bool) -> list[tuple[int, int]]
                 len(words) == size
                 and all(words)
                 and (structured or not _is_prose(words))
-                and _BIP39.check(" ".join(words))
+                and checksum_ok(words, ENGLISH)
             ):
                 found.append((i, i + size))
                 i += size
@@ -265,7 +286,9 @@ def _find_mnemonics(text: str, thorough: bool = False) -> list[Secret]:
         if len(run) < minimum:
             continue
         structured = _structured(text, run)
-        windows = _valid_windows(run, structured) if len(run) >= PHRASE_LENGTHS[-1] else []
+        windows = (
+            _valid_windows(run, structured) if PHRASE_LENGTHS[-1] <= len(run) <= MAX_RUN else []
+        )
         if windows:
             found.extend(
                 Secret(MNEMONIC, _lead(text, run[a].start), run[b - 1].end) for a, b in windows
@@ -441,8 +464,7 @@ _CJK_RUN = re.compile(
     rf"(?<![{_CJK}])[{_CJK}](?:{_CJK_GAP}[{_CJK}](?![{_CJK}])){{11,29}}"
 )
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
-_CJK_LISTS = tuple(Mnemonic(lang) for lang in ("chinese_simplified", "chinese_traditional"))
-_CJK_WORDS = tuple(frozenset(m.wordlist) for m in _CJK_LISTS)
+_CJK_LISTS = (_index("chinese_simplified"), _index("chinese_traditional"))
 
 
 def _find_cjk_mnemonics(text: str) -> list[Secret]:
@@ -450,15 +472,17 @@ def _find_cjk_mnemonics(text: str) -> list[Secret]:
     for run in _CJK_RUN.finditer(text):
         chars = list(_CJK_CHAR.finditer(text, run.start(), run.end()))
         words = [c.group(0) for c in chars]
-        for bip39, wordset in zip(_CJK_LISTS, _CJK_WORDS, strict=True):
-            if not all(w in wordset for w in words):
+        if len(words) > MAX_RUN:
+            continue
+        for index in _CJK_LISTS:
+            if not all(w in index for w in words):
                 continue
             spans = []
             i = 0
             while i + PHRASE_LENGTHS[-1] <= len(words):
                 size = next(
                     (n for n in PHRASE_LENGTHS
-                     if i + n <= len(words) and bip39.check(" ".join(words[i:i + n]))),
+                     if i + n <= len(words) and checksum_ok(words[i:i + n], index)),
                     0,
                 )
                 if size:
