@@ -211,28 +211,29 @@ class SampleIndex:
             yaml.safe_dump({"samples": samples}, allow_unicode=True), encoding="utf-8"
         )
 
-    def best(self, canon: str, feats: frozenset[str]) -> tuple[Sample, float] | None:
-        """The sample most like a canonical message (with its `features`), if any reaches
-        the cutoffs."""
+    def best(
+        self, canon: str, feats: frozenset[str], heft: int | None = None
+    ) -> tuple[Sample, float] | None:
+        """The sample most like a canonical message (with its `features` and `weight`), if
+        any reaches the cutoffs."""
         postings = self._postings
         counts = Counter(chain.from_iterable(postings[f] for f in feats & postings.keys()))
         needed = self._needed
+        candidates = [i for i, n in counts.items() if n >= needed[i]]
+        if not candidates:
+            return None
         found: tuple[int, float] | None = None
-        size, heft = len(canon), weight(canon)
-        for i, n in counts.items():
-            if n < needed[i]:
-                continue
+        size = len(canon)
+        heft = weight(canon) if heft is None else heft
+        for i in candidates:
             other = self._canon[i]
-            short, long_ = sorted((size, len(other)))
             score = fuzz.ratio(canon, other, score_cutoff=CUTOFF)
-            if (
-                not score
-                and min(heft, self._weights[i]) >= PARTIAL_MIN_WEIGHT
-                and short >= PARTIAL_SHARE * long_
-            ):
-                # One text holds most of the other: a template inside a longer message, or
-                # a long enough part of a template.
-                score = fuzz.partial_ratio(canon, other, score_cutoff=PARTIAL_CUTOFF)
+            if not score and min(heft, self._weights[i]) >= PARTIAL_MIN_WEIGHT:
+                short, long_ = sorted((size, len(other)))
+                if short >= PARTIAL_SHARE * long_:
+                    # One text holds most of the other: a template inside a longer message,
+                    # or a long enough part of a template.
+                    score = fuzz.partial_ratio(canon, other, score_cutoff=PARTIAL_CUTOFF)
             if score and (found is None or score > found[1]):
                 found = (i, score)
         if found is None:
@@ -260,12 +261,13 @@ class SampleIndex:
             return ()
         words = _words(skeleton)
         canon = " ".join(words)[:MAX_CHARS]
-        if weight(canon) < MIN_WEIGHT:
+        heft = weight(canon)
+        if heft < MIN_WEIGHT:
             return ()
         feats = _features(words, bool(_UNSPACED.search(canon)))
-        found = self.best(canon, feats)
+        found = self.best(canon, feats, heft)
         if extra is not None:
-            other = extra.best(canon, feats)
+            other = extra.best(canon, feats, heft)
             if other is not None and (found is None or other[1] > found[1]):
                 found = other
         if found is None:
