@@ -347,18 +347,31 @@ def _add(p: _Point, q: _Point) -> _Point:
     return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
 
 
+def _base_powers() -> tuple[_Point, ...]:
+    """2^i times the base point for i < 255, so a key needs additions only."""
+    point: _Point = (_BX, _BY, 1, _BX * _BY % _P)
+    powers = []
+    for _ in range(255):
+        powers.append(point)
+        point = _add(point, point)
+    return tuple(powers)
+
+
+_BASE_POWERS = _base_powers()
+# Each candidate costs about a millisecond; a message gets this many, so that a wall of
+# 88-character strings cannot stall the bot.
+MAX_KEYPAIR_CHECKS = 4
+
+
 def ed25519_public_key(seed: bytes) -> bytes:
     """The 32-byte ed25519 public key of a 32-byte seed."""
     digest = hashlib.sha512(seed).digest()
     scalar = int.from_bytes(digest[:32], "little")
     scalar = (scalar & ((1 << 254) - 8)) | (1 << 254)
     result: _Point = (0, 1, 1, 0)
-    addend: _Point = (_BX, _BY, 1, _BX * _BY % _P)
-    while scalar:
-        if scalar & 1:
-            result = _add(result, addend)
-        addend = _add(addend, addend)
-        scalar >>= 1
+    for i in range(255):
+        if scalar >> i & 1:
+            result = _add(result, _BASE_POWERS[i])
     z_inv = pow(result[2], _P - 2, _P)
     x, y = result[0] * z_inv % _P, result[1] * z_inv % _P
     return (y | ((x & 1) << 255)).to_bytes(32, "little")
@@ -445,14 +458,18 @@ def _find_keys(text: str) -> list[Secret]:
         verified = payload is not None and len(payload) == 78
         if verified or len(m.group(0)) == 111:
             found.append(Secret(EXTENDED_KEY, m.start(), m.end(), verified=verified))
+    candidates: list[tuple[int, int, bytes]] = []
     for m in _B58_64.finditer(text):
         raw = base58_decode(m.group(0))
-        if raw is not None and _is_ed25519_keypair(raw):
-            found.append(Secret(SOLANA_KEY, m.start(), m.end()))
+        if raw is not None and len(raw) == 64:
+            candidates.append((m.start(), m.end(), raw))
     for m in _BYTE_ARRAY.finditer(text):
         numbers = json.loads(m.group(0))
-        if all(n < 256 for n in numbers) and _is_ed25519_keypair(bytes(numbers)):
-            found.append(Secret(SOLANA_KEY, m.start(), m.end()))
+        if all(n < 256 for n in numbers):
+            candidates.append((m.start(), m.end(), bytes(numbers)))
+    for start, end, raw in candidates[:MAX_KEYPAIR_CHECKS]:
+        if _is_ed25519_keypair(raw):
+            found.append(Secret(SOLANA_KEY, start, end))
     return found
 
 
