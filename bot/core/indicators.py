@@ -217,6 +217,8 @@ def _iban_valid(value: str) -> bool:
 
 def _ascii_digits(raw: str) -> str:
     """The digits of `raw` as ASCII (fullwidth and Thai digits included)."""
+    if raw.isascii():
+        return "".join(_DIGITS.findall(raw))
     return "".join(str(unicodedata.digit(d)) for d in _DIGITS.findall(raw))
 
 
