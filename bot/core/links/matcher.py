@@ -17,7 +17,7 @@ from rapidfuzz.process import extract as fuzzy_extract
 
 from bot.core.links.brands import Brand, BrandRegistry
 from bot.core.links.extract import Link
-from bot.core.links.hosts import is_mixed_script, parents, scripts, skeleton
+from bot.core.links.hosts import is_mixed_script, normalize_host, parents, scripts, skeleton
 
 # Suffixes open to anyone worldwide: a typo of a short brand there is most likely someone else.
 GENERIC_SUFFIXES = frozenset({"com", "net", "org", "io", "co", "info", "app", "biz", "me"})
@@ -113,8 +113,10 @@ class BrandMatcher:
             suffixes = set()
             for host in brand.domains:
                 self.official.setdefault(host, brand)
-                suffixes.add(host.split(".", 1)[1] if "." in host else host)
-                suffixes.add(host.rsplit(".", 1)[-1])
+                info = normalize_host(host)
+                if info is not None and info.suffix:
+                    suffixes.add(info.suffix)
+                    suffixes.add(info.suffix.rsplit(".", 1)[-1])
             self.official_suffixes[brand.id] = frozenset(suffixes)
             for handle in brand.handles:
                 self.official_handles.setdefault(handle, brand)
@@ -134,7 +136,10 @@ class BrandMatcher:
                 self._handles_automaton.add_word(bare, (handle, brand))
         if len(self._handles_automaton):
             self._handles_automaton.make_automaton()
-        self._fuzzy_choices = list(self.labels)
+        self._fuzzy_choices = {label: label for label in self.labels}
+        self._skeleton_choices = {skeleton(label): label for label in self.labels}
+        self._fuzzy_keys = list(self._fuzzy_choices)
+        self._skeleton_keys = list(self._skeleton_choices)
         self._host_cache: dict[str, Lookalike | None] = {}
         self._handle_cache: dict[str, Lookalike | None] = {}
 
@@ -220,14 +225,20 @@ class BrandMatcher:
                 )
         return best
 
-    def _fuzzy(self, word: str, suffix: str | None) -> tuple[Brand, str, int] | None:
+    def _fuzzy(
+        self, word: str, suffix: str | None, skeletons: bool = False
+    ) -> tuple[Brand, str, int] | None:
         """The closest brand label within its allowed distance (None when the suffix rule
-        does not allow typos there)."""
+        does not allow typos there). With `skeletons`, `word` is a skeleton and is compared
+        with the brands' label skeletons."""
         if len(word) < 3:
             return None
-        for choice, dist, _ in fuzzy_extract(
-            word, self._fuzzy_choices, scorer=OSA.distance, score_cutoff=2, limit=5
+        choices = self._skeleton_choices if skeletons else self._fuzzy_choices
+        keys = self._skeleton_keys if skeletons else self._fuzzy_keys
+        for key, dist, _ in fuzzy_extract(
+            word, keys, scorer=OSA.distance, score_cutoff=2, limit=5
         ):
+            choice = choices[key]
             brand = self.labels[choice]
             limit = max_distance(choice)
             if brand.policy in ("word", "exact"):
@@ -239,7 +250,7 @@ class BrandMatcher:
                     and suffix not in GENERIC_SUFFIXES
                 ):
                     limit = 1  # a typo of a short bank name inside its own country namespace
-            if dist == 0 or dist > limit or not plausible_typo(word, choice):
+            if dist == 0 or dist > limit or not plausible_typo(word, key):
                 continue
             if suffix is not None and not self._suffix_ok(brand, suffix):
                 continue
@@ -277,9 +288,8 @@ class BrandMatcher:
                     brand,
                     f"{shown} imitates {self._official_name(brand)} with look-alike letters",
                 )
-            near = self._fuzzy(sk, None)
-            if near is None or near[0].policy not in ("fuzzy", "contains"):
-                near = self._fuzzy(sk, suffix)
+            # any suffix for distinctive brands, the own or a cheap one for short names
+            near = self._fuzzy(sk, None, skeletons=True) or self._fuzzy(sk, suffix, skeletons=True)
             if near is not None:
                 return Lookalike(
                     "link.lookalike",
@@ -359,7 +369,7 @@ class BrandMatcher:
         plain = label.replace("-", "")
         near = self._fuzzy(plain, suffix)
         if near is None and sk != plain:
-            near = self._fuzzy(sk, suffix)
+            near = self._fuzzy(sk, suffix, skeletons=True)
         if near is not None:
             brand, _choice, dist = near
             return Lookalike(
