@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.core.ruleset import rules_digest
-from bot.rulesholder import ActiveRules, RulesHolder, load_active
+from bot.rulesholder import RulesHolder
 from bot.settings import Settings
 from handlers.operators import WATCH_JOB, RulesWatcher
 from rules import RULES_DIR
@@ -40,18 +40,12 @@ def settings(settings: Settings, rules_copy: Path) -> Settings:
                    operators=frozenset({OPERATOR["id"], SECOND_OPERATOR["id"]}))
 
 
-@pytest.fixture(scope="module")
-def bundled() -> ActiveRules:
-    """The bundled rules, loaded once for this module."""
-    return load_active(RULES_DIR)
-
-
 @pytest.fixture
-def rules_holder(rules_copy: Path, bundled: ActiveRules) -> RulesHolder:
-    """A holder of the copy for this test only, starting from the rules loaded from the
-    identical bundled files (copied with their times, so the fingerprints agree)."""
-    same = rules_digest(rules_copy) == bundled.digest
-    return RulesHolder(rules_copy, active=bundled if same else None)
+def rules_holder(rules_copy: Path, rules_holder: RulesHolder) -> RulesHolder:
+    """A holder of the copy for this test only. It starts from the session's bundled rules
+    when the copy is identical (copied with its times, so the fingerprints agree)."""
+    same = rules_digest(rules_copy) == rules_holder.digest
+    return RulesHolder(rules_copy, active=rules_holder.active if same else None)
 
 
 def command(sender: dict[str, Any], text: str) -> dict[str, Any]:
@@ -212,9 +206,9 @@ async def test_unreachable_operator_does_not_stop_the_others(
     assert len(delivered) == 1
 
 
-def test_watcher_ignores_an_unchanged_folder(rules_copy: Path) -> None:
+def test_watcher_ignores_an_unchanged_folder(rules_holder: RulesHolder) -> None:
     """Polling an untouched folder never reloads."""
-    holder = RulesHolder(rules_copy)
+    holder = rules_holder
     watcher = RulesWatcher(holder)
     active = holder.active
     assert [watcher.poll() for _ in range(3)] == [None, None, None]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.commands.run import serve
+from bot.core.ruleset import rules_digest
 from bot.rulesholder import RulesHolder
 from bot.services import Services
 from bot.settings import Settings
@@ -53,9 +54,11 @@ def rules_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def rules_holder(rules_copy: Path) -> RulesHolder:
-    """The rules of the copy (this module changes them)."""
-    return RulesHolder(rules_copy)
+def rules_holder(rules_copy: Path, rules_holder: RulesHolder) -> RulesHolder:
+    """A holder of the copy (this module changes it), starting from the session's bundled
+    rules when the copy is identical."""
+    same = rules_digest(rules_copy) == rules_holder.digest
+    return RulesHolder(rules_copy, active=rules_holder.active if same else None)
 
 
 @pytest.mark.e2e
