@@ -395,3 +395,37 @@ SHIPPED_DOMAINS = [
 def test_shipped_policies(shipped, text, expected):
     """The shipped policies: acronyms shared with other companies only with scam words."""
     assert rules_of(shipped, f"go to {text} now") == expected
+
+
+TYPOS = [
+    ("keyboard neighbour", "binamce", "binance", True),
+    ("one-bit flip", "binancg", "binance", True),
+    ("vowel for vowel", "metamusk", "metamask", True),
+    ("digit", "b1nance", "binance", True),
+    ("unrelated letter", "metatask", "metamask", False),
+    ("insertion is always plausible", "binnance", "binance", True),
+]
+
+
+@pytest.mark.parametrize(("word", "brand", "plausible"), [c[1:] for c in TYPOS],
+                         ids=[c[0] for c in TYPOS])
+def test_plausible_typo(word, brand, plausible):
+    """Single substitutions count only when a typist or a squatter would make them."""
+    from bot.core.links.matcher import plausible_typo
+
+    assert plausible_typo(word, brand) is plausible
+
+
+@pytest.mark.parametrize(("label", "edits"), [("okx", 0), ("kraken", 1), ("trustwallet", 1),
+                                              ("lansforsakringar", 2)],
+                         ids=["short", "medium", "long", "very long"])
+def test_edit_distance_scales_with_length(label, edits):
+    """Short labels need an exact match; longer ones allow one, then two edits."""
+    from bot.core.links.matcher import max_distance
+
+    assert max_distance(label) == edits
+
+
+def test_several_folded_letters_still_match(shipped):
+    """Cyrillic і in two places of a brand with two i's is still that brand."""
+    assert rules_of(shipped, "bіtfіnex.com") == ["link.lookalike"]
