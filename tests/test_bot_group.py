@@ -466,3 +466,29 @@ async def test_not_a_scam_after_a_ban_unbans(harness: Harness):
     await harness.feed(callback_update(BOB, shown, button["callback_data"]))
     [unban] = harness.api.calls("unbanChatMember")
     assert unban.params["user_id"] == CAROL["id"] and unban.params["only_if_banned"] is True
+
+
+async def test_a_failing_handler_is_logged_with_context_and_the_bot_goes_on(
+    settings, rules_holder, fake_api, caplog
+):
+    """An error inside a handler (here: the database is gone) is logged with the update,
+    chat and user, and the next update is still processed."""
+    import logging
+
+    from bot.app import build_application
+    from bot.services import build_services
+    from bot.storage import open_storage
+
+    services = await build_services(settings, rules=rules_holder)
+    app = build_application(settings, services, builder=fake_builder(fake_api))
+    h = Harness(app, fake_api, services)
+    async with app:
+        await services.storage.close()
+        with caplog.at_level(logging.ERROR, logger="bot.app"):
+            update = await h.feed(scam_update(OTP))
+        assert f"update {update.update_id}, chat {GROUP_ID}, user {CAROL['id']}" in caplog.text
+        services.storage = services.contexts.storage = await open_storage(settings.db_path)
+        await h.feed(scam_update(OTP))
+        assert len(fake_api.calls("deleteMessage")) == 1
+        await h.flush()
+    await services.storage.close()
