@@ -429,3 +429,8 @@ def test_edit_distance_scales_with_length(label, edits):
 def test_several_folded_letters_still_match(shipped):
     """Cyrillic і in two places of a brand with two i's is still that brand."""
     assert rules_of(shipped, "bіtfіnex.com") == ["link.lookalike"]
+
+
+def test_domain_as_user_name_is_a_mismatch(small):
+    """https://binance.com@example.org/ opens example.org while showing binance.com."""
+    assert rules_of(small, "https://binance.com@example.org/login") == ["link.mismatch"]

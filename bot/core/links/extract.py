@@ -160,6 +160,9 @@ def _from_url(url: str, source: str, anchor: str = "") -> Link | None:
             return None
         return Link(url="@" + name, host="", source=source, handle=name, anchor_text=anchor)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not anchor and parts.username and "." in parts.username:
+        # https://binance.com@evil.example/ shows one domain and opens another
+        anchor = parts.username
     return _make(url, host, path, source, anchor)
 
 
