@@ -154,10 +154,13 @@ async def set_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     texts = services.rules.texts
     reader = await reader_of(services, user)
     wanted = (context.args or [""])[0].strip()
+    if not wanted:
+        await show_help(update, context)
+        return
     region = texts.region(wanted)
     if region is None:
         await _answer(message, texts.text(reader.lang, "private.region_unknown",
-                                          region=wanted or "?", **_choices(texts)))
+                                          region=wanted, **_choices(texts)))
         return
     await services.storage.set_user_prefs(user.id, region=region)
     await _answer(message, texts.text(reader.lang, "private.region_set",
@@ -173,10 +176,13 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     texts = services.rules.texts
     reader = await reader_of(services, user)
     wanted = (context.args or [""])[0].strip().lower()
-    lang = texts.language(wanted) if wanted else None
-    if lang is None or (lang == "en" and not wanted.startswith("en")):
+    if not wanted:
+        await show_help(update, context)
+        return
+    lang = texts.language(wanted)
+    if lang == "en" and not wanted.startswith("en"):
         await _answer(message, texts.text(reader.lang, "private.language_unknown",
-                                          language=wanted or "?", **_choices(texts)))
+                                          language=wanted, **_choices(texts)))
         return
     await services.storage.set_user_prefs(user.id, language=lang)
     await _answer(message, texts.text(lang, "private.language_set"))

@@ -74,7 +74,7 @@ async def test_help_shows_default_region_of_language(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("arg", "stored", "needle"),
     [("sg", "SG", "Region set to SG."), ("global", "ZZ", "Region set to global."),
-     ("XX", None, "I do not know the region XX"), ("", None, "I do not know the region ?")],
+     ("XX", None, "I do not know the region XX"), ("", None, "(now: global)")],
     ids=["sg", "global", "unknown", "missing"],
 )
 async def test_region_command(harness: Harness, arg: str, stored: str | None,
@@ -97,8 +97,9 @@ async def test_region_changes_contacts_of_verdict(harness: Harness) -> None:
 
 @pytest.mark.parametrize(
     ("arg", "stored", "answer_lang"),
-    [("th", "th", "th"), ("zh-hans", "zh", "zh"), ("de", None, "en"), ("en", "en", "en")],
-    ids=["thai", "chinese-tag", "unknown", "english"],
+    [("th", "th", "th"), ("zh-hans", "zh", "zh"), ("de", None, "en"), ("en", "en", "en"),
+     ("", None, "en")],
+    ids=["thai", "chinese-tag", "unknown", "english", "missing"],
 )
 async def test_language_command(harness: Harness, arg: str, stored: str | None,
                                 answer_lang: str) -> None:
@@ -111,8 +112,10 @@ async def test_language_command(harness: Harness, arg: str, stored: str | None,
     assert prefs.language == stored
     if stored:
         assert text == texts.text(answer_lang, "private.language_set")
-    else:
+    elif arg:
         assert "I do not know the language de" in text
+    else:
+        assert "(now: en)" in text
 
 
 async def test_chosen_language_overrides_telegram_language(harness: Harness) -> None:

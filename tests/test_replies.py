@@ -365,3 +365,16 @@ def test_report_agency(texts: Texts, region: str | None, agency: str) -> None:
     """Evidence goes to the region's first reporting channel, else to Telegram's."""
     found = texts.report_agency(region)
     assert found is not None and found.agency == agency
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_reasons_from_message_content_are_escaped(texts: Texts, lang: str) -> None:
+    """A hit reason quoting the message (a link's name) is escaped, bidi controls removed."""
+    hit = Hit("link.lookalike", "lookalike_link", Severity.HIGH,
+              "<b>x</b>&\u202ebinance.com imitates binance.com")
+    unknown = Hit("new.family", "made_up_category", Severity.HIGH, "<i>&\u2067</i>")
+    for render in (render_private_verdict, render_group_warning):
+        out = render(Verdict("scam", 0.99, (hit, unknown)), texts=texts, lang=lang)
+        assert "<b>x</b>" not in out and "<i>&" not in out
+        assert "\u202e" not in out and "\u2067" not in out
+        assert _tags_balanced(out)
