@@ -7,9 +7,10 @@ import socket
 import pytest
 import tldextract
 
-from bot.core.links import extract_links
+from bot.core.links import extract_links, load_link_data
 from bot.core.links.hosts import is_mixed_script, normalize_host, skeleton
 from bot.core.model import Anchor
+from rules import RULES_DIR
 
 TEXT_CASES = [
     ("with scheme", "login at https://binance-verify.xyz/login now", ["binance-verify.xyz"]),
@@ -152,7 +153,8 @@ def test_mixed_script_labels():
 
 
 def test_tldextract_never_touches_the_network(monkeypatch):
-    """Host normalisation works with every socket call failing (offline suffix list)."""
+    """Host normalisation, loading the link data and checking a link work with every socket
+    call failing (offline suffix list, no fetches)."""
 
     def refuse(*args, **kwargs):
         raise AssertionError("network access")
@@ -166,3 +168,6 @@ def test_tldextract_never_touches_the_network(monkeypatch):
     assert fresh("a.b.example.co.uk").suffix == "co.uk"
     info = normalize_host("never-seen-before-offline-check.com.vn")
     assert info is not None and info.suffix == "com.vn"
+    data = load_link_data(RULES_DIR)
+    (link,) = extract_links("visit binance-offline-claim.xyz")
+    assert [hit.rule for hit in data.check_link(link)] == ["link.brand-keyword"]
