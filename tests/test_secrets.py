@@ -22,6 +22,7 @@ from bot.core.secrets import (
     check_secrets,
     checksum_ok,
     ed25519_public_key,
+    electrum_seed,
     find_secrets,
 )
 
@@ -43,6 +44,23 @@ def _broken(phrase: str) -> str:
 
 
 BROKEN12 = _broken(PHRASE12)
+
+
+def _electrum_seed() -> str:
+    """A 12-word Electrum standard seed that fails the BIP39 checksum."""
+    import hmac
+    import random
+
+    rng = random.Random(12)
+    while True:
+        words = [rng.choice(BIP39.wordlist) for _ in range(12)]
+        phrase = " ".join(words)
+        version = hmac.new(b"Seed version", phrase.encode(), hashlib.sha512).hexdigest()
+        if version.startswith("01") and not BIP39.check(phrase):
+            return phrase
+
+
+ELECTRUM12 = _electrum_seed()
 ZH = Mnemonic("chinese_simplified")
 ZH_PHRASE = ZH.to_mnemonic(bytes(range(16)))
 ZH_TRAD_PHRASE = Mnemonic("chinese_traditional").to_mnemonic(bytes(range(50, 66)))
@@ -118,6 +136,8 @@ LEAKS = [
     ("solana-base58", f"phantom key {SOL_B58}", [(SOLANA_KEY, True)]),
     ("solana-json", json.dumps(list(SOL_KEYPAIR)), [(SOLANA_KEY, True)]),
     ("phrase-and-key", f"{PHRASE12}\nkey {KEY_HEX}", [(MNEMONIC, True), (HEX_KEY, True)]),
+    ("electrum-seed-in-sentence", f"my electrum seed {ELECTRUM12} please check it",
+     [(MNEMONIC, True)]),
     ("phrase-zh", f"我的助记词：{ZH_PHRASE} 帮我看看", [(MNEMONIC, True)]),
     ("phrase-zh-numbered", _numbered(ZH_PHRASE, "."), [(MNEMONIC, True)]),
     ("phrase-zh-commas", ZH_PHRASE.replace(" ", "，"), [(MNEMONIC, True)]),
@@ -332,3 +352,9 @@ def test_word_salad_is_not_a_phrase():
     """A long run of list words (spam, adversarial input) yields nothing and stays bounded."""
     words = [BIP39.wordlist[(i * 7919) % 2048] for i in range(400)]
     assert find_secrets(" ".join(words)) == []
+
+
+def test_electrum_check():
+    """The Electrum seed-version check accepts a real seed and rejects a BIP39 phrase."""
+    assert electrum_seed(ELECTRUM12.split())
+    assert not electrum_seed(PHRASE12.split())

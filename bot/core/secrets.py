@@ -6,9 +6,10 @@ into a group, or a scammer's "honeypot" wallet. `find_secrets` locates them in t
 
 Decisions:
 - A recovery phrase is 12 to 24 consecutive BIP39 words (numbered, comma- or line-separated
-  lists count). A 12/15/18/21/24-word window with a valid checksum is a phrase wherever it
-  stands. Without a valid checksum (a typo, a word left out, a TON or Electrum phrase) the run
-  must have a phrase length (12, 15, 18, 21 or 24 words) and look like a posted phrase:
+  lists count). A 12/15/18/21/24-word window with a valid checksum (BIP39, or Electrum's
+  seed version for 12 words) is a phrase wherever it stands. Without a valid checksum (a
+  typo, a word left out, a TON phrase) the run must have a phrase length (12, 15, 18, 21 or
+  24 words) and look like a posted phrase:
   numbered, one word per line or comma-separated, or the bulk of the message in one case.
   Sentences written with list words ("you can also...") are told apart by the everyday words
   they hold, which random phrases almost never do.
@@ -25,6 +26,7 @@ Decisions:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 import json
 import re
@@ -84,6 +86,17 @@ def checksum_ok(words: list[str], index: dict[str, int]) -> bool:
     entropy = value >> check_bits
     digest = hashlib.sha256(entropy.to_bytes(len(words) * 4 // 3, "big")).digest()
     return digest[0] >> (8 - check_bits) == value & ((1 << check_bits) - 1)
+
+
+# Electrum seeds use the same English list with their own check: the HMAC-SHA512 of the
+# phrase under "Seed version" starts with the seed type's prefix.
+_ELECTRUM_PREFIXES = ("01", "100", "101", "102")
+
+
+def electrum_seed(words: list[str]) -> bool:
+    """Whether the words form an Electrum seed (standard, segwit or two-factor)."""
+    digest = hmac.new(b"Seed version", " ".join(words).encode(), hashlib.sha512).hexdigest()
+    return digest.startswith(_ELECTRUM_PREFIXES)
 
 
 ENGLISH = _index("english")
@@ -172,7 +185,7 @@ def _valid_windows(run: list[_Token], structured: bool) -> list[tuple[int, int]]
                 len(words) == size
                 and all(words)
                 and (structured or not _is_prose(words))
-                and checksum_ok(words, ENGLISH)
+                and (checksum_ok(words, ENGLISH) or (size == 12 and electrum_seed(words)))
             ):
                 found.append((i, i + size))
                 i += size
