@@ -44,8 +44,7 @@ def actions_of(incident) -> dict[str, bool]:
 
 
 async def test_scam_is_deleted_and_warned_with_escaped_html_and_no_preview(harness: Harness):
-    """Default policy: the scam is deleted; one HTML warning without link preview, with the
-    admin-only "Not a scam" button; the incident records both actions."""
+    """Default policy: delete, one escaped HTML warning with the button, both recorded."""
     await harness.feed(scam_update(sender=person(2050, "<b>Eve</b>", "eve")))
     deletes = harness.api.calls("deleteMessage")
     assert len(deletes) == 1 and deletes[0].params["chat_id"] == GROUP_ID
@@ -195,8 +194,7 @@ async def test_timeout_is_recorded_as_failed_action(settings, services, fake_api
 
 
 async def test_burst_gets_one_aggregated_warning(harness: Harness):
-    """Five scams in a burst: five deletions, one warning at once and one aggregated
-    warning for the other four when the interval is over."""
+    """Five scams in a burst: five deletions, one warning now, one summary of four later."""
     for _ in range(5):
         await harness.feed(scam_update(OTP))
     assert len(harness.api.calls("deleteMessage")) == 5
@@ -234,8 +232,7 @@ async def test_bursts_in_two_chats_warn_each_chat(harness: Harness):
     ids=["caption", "hidden-link-and-button", "edited", "channel-post-in-discussion"],
 )
 async def test_watched_message_kinds(harness: Harness, raw):
-    """Captions, hidden links and buttons, edits and channel posts forwarded into the
-    discussion group are all checked and acted on."""
+    """Captions, hidden links, buttons, edits and discussion-group channel posts are acted on."""
     await harness.feed(raw)
     assert len(harness.api.calls("deleteMessage")) == 1
     assert harness.api.calls("restrictChatMember") == []
@@ -315,8 +312,7 @@ LEAK = f"help, my wallet is empty, these are my words: {PHRASE}"
 
 
 async def test_secret_leak_is_deleted_and_the_poster_told_privately(harness: Harness):
-    """A posted recovery phrase is deleted; the poster is told in private without the
-    secret; nobody is restricted or banned, whatever the scam action."""
+    """A posted phrase is deleted, the poster told privately without it, nobody banned."""
     await harness.services.storage.update_chat_settings(GROUP_ID, None, scam_action="ban")
     await harness.feed(scam_update(LEAK))
     assert len(harness.api.calls("deleteMessage")) == 1
@@ -370,8 +366,7 @@ async def redirector(unused_tcp_port):
 
 
 async def test_shortened_link_is_expanded_and_checked_again(harness: Harness, redirector):
-    """With link expansion on, a shortener is followed (on loopback only) and the look-alike
-    it leads to turns a clean verdict into a warned one."""
+    """With expansion on, the look-alike behind a shortener turns clean into warned."""
     from bot.linkexpand import LinkExpander
 
     async def loopback(host: str) -> list[str]:
@@ -397,8 +392,7 @@ MINT_COPY = ("Hey guys, the new Pepe Gold mint opens tonight, only thirty spots 
 
 
 async def test_chat_samples_flag_near_duplicates_after_invalidation(harness: Harness):
-    """A chat's known-scam sample flags near-copies once the chat's context is rebuilt; the
-    cached index is reused until then."""
+    """A chat's sample flags near-copies in that chat once its cached index is rebuilt."""
     await harness.feed(scam_update(MINT_COPY))
     assert harness.api.calls("sendMessage") == []
     await harness.services.storage.add_sample(GROUP_ID, MINT_SAMPLE, ALICE["id"])
@@ -414,8 +408,7 @@ async def test_chat_samples_flag_near_duplicates_after_invalidation(harness: Har
 
 
 async def test_burst_on_an_application_that_is_not_started(settings, services, fake_api):
-    """Processing updates without start() (as a load script may) still aggregates and
-    flushes warnings, without PTB warning about unawaited tasks."""
+    """Without start() (as a load script may run) warnings still aggregate and flush."""
     from bot.app import build_application
 
     app = build_application(settings, services, builder=fake_builder(fake_api))
@@ -429,8 +422,7 @@ async def test_burst_on_an_application_that_is_not_started(settings, services, f
 
 
 async def test_group_flood_limit_paces_messages_not_deletions(settings, services, fake_api):
-    """The per-group send limit never holds back deletions: three scams in a quiet group are
-    deleted at once even when the group may receive only one message a minute."""
+    """The per-group send limit (here one a minute) never holds back deletions."""
     import asyncio
 
     from bot.app import ModerationRateLimiter, build_application
@@ -471,8 +463,7 @@ async def test_not_a_scam_after_a_ban_unbans(harness: Harness):
 async def test_a_failing_handler_is_logged_with_context_and_the_bot_goes_on(
     settings, rules_holder, fake_api, caplog
 ):
-    """An error inside a handler (here: the database is gone) is logged with the update,
-    chat and user, and the next update is still processed."""
+    """A handler error is logged with update, chat and user; the next update still works."""
     import logging
 
     from bot.app import build_application

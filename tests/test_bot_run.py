@@ -59,8 +59,7 @@ async def _post(url: str, body: dict, secret: str | None) -> int:
 async def test_webhook_checks_the_secret_and_processes_updates(
     settings, services, fake_server: FakeBotServer, fake_api: FakeBotApi, unused_tcp_port
 ):
-    """Webhook mode registers the webhook with its secret, refuses calls without the right
-    header or with a broken body, processes an update that carries it, and answers /healthz."""
+    """Webhook: registered with its secret, wrong header 403, bad body 400, /healthz 200."""
     settings = replace(
         settings, api_url=fake_server.base_url, mode="webhook",
         webhook_url="https://bot.example/telegram", webhook_secret="s3cret-token",
