@@ -66,9 +66,18 @@ class Contact:
     use: str
     source_url: str
     everyone: bool = False
+    local: tuple[tuple[str, str, str], ...] = ()
 
-    def to_html(self) -> Html:
-        return Html(f"<b>{escape(self.agency)}</b>: {escape(self.value)}")
+    def in_language(self, lang: str | None) -> tuple[str, str]:
+        """(agency, value) as written for readers of `lang` when the file says so."""
+        for code, agency, value in self.local:
+            if code == lang:
+                return agency, value
+        return self.agency, self.value
+
+    def to_html(self, lang: str | None = None) -> Html:
+        agency, value = self.in_language(lang)
+        return Html(f"<b>{escape(agency)}</b>: {escape(value)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"region": self.region, "agency": self.agency, "kind": self.kind,
@@ -312,6 +321,9 @@ def parse_contacts(text: str, source: str = "<contacts>") -> tuple[Contact, ...]
             region=data["region"], agency=str(data["agency"]), kind=data["kind"],
             value=str(data["value"]), use=data["use"], source_url=data["source_url"],
             everyone=bool(data.get("everyone", False)),
+            local=tuple((str(code), str(v.get("agency") or data["agency"]),
+                         str(v.get("value") or data["value"]))
+                        for code, v in (data.get("local") or {}).items()),
         ))
     if errors:
         raise RuleSetError(errors)
@@ -332,6 +344,11 @@ def _contact_problem(data: Mapping[str, Any]) -> str | None:
         return "source_url must be an http(s) address"
     if data.get("confirmed") is not True:
         return "only confirmed contacts belong here (confirmed: true)"
+    local = data.get("local") or {}
+    if not isinstance(local, Mapping) or not all(
+        isinstance(v, Mapping) and set(v) <= {"agency", "value"} for v in local.values()
+    ):
+        return "local must map a language code to {agency: ..., value: ...}"
     return None
 
 
@@ -473,8 +490,8 @@ def tips(texts: Texts, lang: str, categories: Iterable[str], limit: int = 2) -> 
     return out or [str(texts.raw(lang, "tip.other"))]
 
 
-def _contacts_html(contacts: Iterable[Contact], sep: str) -> str:
-    return sep.join(c.to_html() for c in contacts)
+def _contacts_html(contacts: Iterable[Contact], sep: str, lang: str) -> str:
+    return sep.join(c.to_html(lang) for c in contacts)
 
 
 def _short_contacts(texts: Texts, region: str, own: int) -> list[Contact]:
@@ -514,7 +531,7 @@ def render_group_warning(
     if why:
         lines.append(f"<b>{t.text(lang, 'label.why')}:</b> " + "; ".join(escape(r) for r in why))
     lines.append("💡 " + escape(tips(t, lang, verdict.categories, limit=1)[0]))
-    contacts = _contacts_html(_short_contacts(t, region, 2), " · ")
+    contacts = _contacts_html(_short_contacts(t, region, 2), " · ", lang)
     lines.append(f"<b>{t.text(lang, 'label.report')}:</b> {contacts}")
     return Html("\n".join(lines))
 
@@ -554,7 +571,7 @@ def render_private_verdict(
     regional = [c for c in t.contacts_for(region) if not c.everyone][:4]
     everyone = [c for c in t.contacts_for(region) if c.everyone]
     lines += ["", f"<b>{t.text(lang, 'label.report')}</b>"]
-    lines += [f"• {c.to_html()}" for c in regional + everyone]
+    lines += [f"• {c.to_html(lang)}" for c in regional + everyone]
     if verdict.verdict != "clean":
         lines += ["", t.text(lang, "private.evidence_hint")]
     return Html("\n".join(lines))
@@ -647,7 +664,7 @@ def render_evidence(
         lines += [f"  • <code>{escape(item, 300)}</code>" for item in items[:20]]
     agency = t.report_agency(region)
     if agency is not None:
-        lines += ["", f"{t.text(lang, 'evidence.send_to')}: {agency.to_html()}"]
+        lines += ["", f"{t.text(lang, 'evidence.send_to')}: {agency.to_html(lang)}"]
     return Html("\n".join(lines))
 
 

@@ -378,3 +378,13 @@ def test_reasons_from_message_content_are_escaped(texts: Texts, lang: str) -> No
         assert "<b>x</b>" not in out and "<i>&" not in out
         assert "\u202e" not in out and "\u2067" not in out
         assert _tags_balanced(out)
+
+
+@pytest.mark.parametrize(("lang", "needle"),
+                         [("vi", "Hồ sơ hoặc tin nhắn &gt; ⋯ &gt; Báo cáo"),
+                          ("en", "Profile or message &gt; ⋯ &gt; Report")],
+                         ids=["vi", "en"])
+def test_telegram_report_button_in_readers_language(texts: Texts, lang: str,
+                                                    needle: str) -> None:
+    """The in-app Report path is written in the reader's language where the file has it."""
+    assert needle in render_group_warning(SCAM, texts=texts, lang=lang, region="VN")
