@@ -13,6 +13,7 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Message, Update, User
 from telegram.constants import ParseMode
+from telegram.error import Forbidden
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.core.indicators import extract_indicators
@@ -106,8 +107,15 @@ async def reader_of(services: Services, user: User) -> Reader:
     return Reader(lang, region)
 
 
-async def _answer(message: Message, text: str) -> None:
-    await message.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+async def _answer(message: Message, text: str) -> bool:
+    """Reply in the private chat; False when the user has blocked the bot meanwhile."""
+    try:
+        await message.reply_text(text, parse_mode=ParseMode.HTML,
+                                 link_preview_options=NO_PREVIEW)
+    except Forbidden as exc:
+        log.info("user %s cannot be answered: %s", message.chat.id, exc.message)
+        return False
+    return True
 
 
 def _region_label(region: str) -> str:
@@ -261,6 +269,8 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     services = services_of(context)
     texts = services.rules.texts
     reader = await reader_of(services, user)
+    if not services.limiter.allow("command", user.id):
+        return
     check = recent_of(context.application).get(user.id)
     if check is None:
         stored = await services.storage.last_private_check(user.id)
@@ -272,9 +282,10 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             Verdict(stored.verdict, stored.score, stored.hits), dict(stored.indicators),
             stored.full_text or stored.excerpt,
         )
-    await _answer(message, render_evidence(
-        check.indicators, texts=texts, lang=reader.lang, region=reader.region,
-        verdict=check.verdict.verdict, checked_at=check.checked_at))
+    if not await _answer(message, render_evidence(
+            check.indicators, texts=texts, lang=reader.lang, region=reader.region,
+            verdict=check.verdict.verdict, checked_at=check.checked_at)):
+        return
     data = json.dumps(evidence_json(check, texts, reader.region), ensure_ascii=False, indent=2)
     stamp = check.checked_at[:19].replace(":", "").replace("-", "")
     await message.reply_document(

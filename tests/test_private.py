@@ -281,12 +281,15 @@ async def test_rate_limit_per_user(harness: Harness) -> None:
 
 
 async def test_blocked_user_does_not_break_the_bot(harness: Harness) -> None:
-    """A user who blocked the bot gets nothing; the error is logged, not raised further."""
+    """A user who blocked the bot meanwhile: the check is kept, the answer dropped quietly,
+    and /evidence sends no file after its summary failed."""
     u = user()
     harness.api.block(u["id"])
     await harness.feed(say(u, SCAM_TEXT))
-    assert [e.__class__.__name__ for e in harness.errors] == ["Forbidden"]
-    harness.errors.clear()
+    await harness.feed(command(u, "/evidence"))
+    assert await harness.services.storage.last_private_check(u["id"]) is not None
+    assert len(harness.api.calls("sendMessage")) == 2
+    assert harness.api.calls("sendDocument") == []
 
 
 @pytest.fixture
