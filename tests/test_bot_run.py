@@ -130,3 +130,40 @@ async def test_startup_failures_are_clear_errors(settings, services, fake_server
     with pytest.raises(ScamguardError, match=error) as raised:
         await serve(settings, asyncio.Event(), services=services)
     assert settings.token not in str(raised.value)
+
+
+@pytest.mark.e2e
+async def test_polling_end_to_end_group_flows(settings, services, fake_server: FakeBotServer,
+                                              fake_api: FakeBotApi):
+    """Over real HTTP: a join by an admin look-alike, a /report of a scam, and an admin's
+    "Not a scam" press that lifts the restriction."""
+    from tests.fakes import BOT_ID
+    from tests.fakes.updates import callback_update, chat_member_update
+
+    await services.storage.update_chat_settings(GROUP_ID, None, scam_action="restrict")
+    services.warn_interval = 0.0  # no aggregation: each flow posts its own warning
+    settings = replace(settings, api_url=fake_server.base_url)
+    impostor = person(3001, "Alice Admin", "alice_adm1n")
+    target = message(group(), CAROL, OTP)
+    fake_api.add_update(chat_member_update(group(), impostor))
+    fake_api.add_update(message_update(message(
+        group(), person(2002, "Dave"), "/report", reply_to=target,
+        entities=[{"type": "bot_command", "offset": 0, "length": 7}])))
+    async with running(settings, services):
+        await fake_api.wait_for("restrictChatMember", 2)
+        await fake_api.wait_for("sendMessage", 2)
+        warning = next(c for c in fake_api.calls("sendMessage")
+                       if "reply_markup" in c.params and c.params["chat_id"] == GROUP_ID
+                       and "not an admin" not in c.params["text"])
+        data = warning.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        shown = message(group(), person(BOT_ID, "Scamguard", is_bot=True), "warning")
+        fake_api.add_update(callback_update(person(1001, "Alice", "alice_admin"), shown, data))
+        await fake_api.wait_for("restrictChatMember", 3)
+        await fake_api.wait_for("answerCallbackQuery")
+    restricted = [c.params["user_id"] for c in fake_api.calls("restrictChatMember")]
+    # The join and the report are processed concurrently, so their order may vary.
+    assert sorted(restricted[:2]) == sorted([impostor["id"], CAROL["id"]])
+    assert restricted[2] == CAROL["id"]
+    assert fake_api.calls("restrictChatMember")[-1].params["permissions"]["can_send_messages"]
+    assert [c.params["message_id"] for c in fake_api.calls("deleteMessage")] == [
+        target["message_id"]]
