@@ -7,7 +7,8 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.core import impersonation, secrets
 from bot.core.links import Link, extract_links
@@ -23,11 +24,15 @@ _TAIL = 4_096
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A request prepared once for all checks: normalised text forms and extracted links."""
+    """A request prepared once for all checks: normalised text forms, extracted links and the
+    concepts the phrase rules found (with whether the text is framed as advice or discussion).
+    """
 
     request: CheckRequest
     text: PreparedText
     links: tuple[Link, ...]
+    scan: Any = None
+    framed: bool = False
 
 
 Check = Callable[[Message, ChatContext], Iterable[Hit]]
@@ -45,6 +50,12 @@ THRESHOLDS = {
     "normal": (0.40, 0.85),
     "high": (0.30, 0.78),
 }
+
+
+# Hits dropped when the message is framed as advice or as a question about a scam ("someone
+# sent me this, is it a scam?"): a quoted template is discussed, not sent. Links, secrets and
+# impersonation stay: they are dangerous whoever posts them.
+FRAMED_OUT = ("similar.",)
 
 
 def combine(hits: Iterable[Hit]) -> float:
@@ -85,17 +96,22 @@ class Detector:
 
     def prepare(self, request: CheckRequest) -> Message:
         text = clip(request.text)
-        return Message(
+        message = Message(
             request=request,
             text=prepare(text),
             links=extract_links(text, request.urls, request.anchors),
         )
+        patterns = self.rules.patterns
+        scan = patterns.scan(message)
+        return replace(message, scan=scan, framed=patterns.framed(scan))
 
     def check(self, request: CheckRequest, context: ChatContext = DEFAULT_CONTEXT) -> Verdict:
         message = self.prepare(request)
         found: dict[str, Hit] = {}
         for check in self.checks:
             for hit in check(message, context):
+                if message.framed and hit.rule.startswith(FRAMED_OUT):
+                    continue
                 old = found.get(hit.rule)
                 if old is None or hit.severity > old.severity:
                     found[hit.rule] = hit

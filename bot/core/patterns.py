@@ -215,16 +215,18 @@ class PatternRules:
             found.add(self._ids["@contact"])
         return frozenset(found)
 
+    def framed(self, scan: Scan) -> bool:
+        """True when the message is framed as safety advice or as a discussion of a scam."""
+        return any(self._ids.get(name) in scan.by_concept for name in (ADVICE, DISCUSSION))
+
     def fired(self, message: Message) -> list[PatternRule]:
         """The rules that fire on a message, in rule-file order."""
         if not self.rules:
             return []
-        scan = self.scan(message)
+        scan = message.scan if isinstance(message.scan, Scan) else self.scan(message)
         if not scan.occurrences:
             return []
-        framed = any(
-            self._ids.get(name) in scan.by_concept for name in (ADVICE, DISCUSSION)
-        )
+        framed = self.framed(scan)
         negation = self._ids.get(NEGATION)
         negations = scan.by_concept.get(negation, []) if negation is not None else []
         out: list[_CompiledRule] = []
