@@ -38,22 +38,19 @@ _INVISIBLE = re.compile(
     "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _INVISIBLE_RANGES) + "]"
 )
 
-# Fullwidth ASCII and the ideographic space, the NFKC mappings seen most often.
-_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+# Fullwidth ASCII and the ideographic space, the NFKC mappings seen most often; mapped a run
+# at a time.
+_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]+")
+_FULLWIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 # C0/C1 control characters become spaces; tab and line breaks are whitespace already.
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x85\u2028\u2029]+")
 
-# Capital letters whose look-alike differs from their lower-case form (Greek capital Nu looks
-# like N, its small form like v); applied before case folding, skeleton only.
-_UPPER_CONFUSABLES = {
-    "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m",
-    "Ν": "n", "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x", "Ϲ": "c", "Ϳ": "j",
-    "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p",
-    "С": "c", "Т": "t", "У": "y", "Х": "x", "Ѕ": "s", "І": "i", "Ј": "j", "Ӏ": "l",
-    "Ԁ": "d", "Ԛ": "q", "Ԝ": "w", "Һ": "h", "Ү": "y", "Ь": "b",
-}
+# Greek capitals whose look-alike differs from that of their small form (capital Nu looks
+# like N, small nu like v); mapped before case folding. Every other capital folds to a small
+# letter with the same look-alike.
+_UPPER_CONFUSABLES = {"Η": "h", "Μ": "m", "Ν": "n", "Υ": "y"}
 
 # Lower-case look-alikes of Latin letters that NFKC leaves alone.
 _CONFUSABLES = {
@@ -109,7 +106,7 @@ _CONFUSABLES_TABLE = _build_confusables_table()
 
 
 def _char_class(codepoints: list[int]) -> re.Pattern[str]:
-    """A one-character regex over `codepoints` written as ranges (fast for astral runs)."""
+    """A regex for runs of `codepoints`, written as ranges (fast for astral runs)."""
     parts: list[str] = []
     cps = sorted(codepoints)
     i = 0
@@ -120,9 +117,10 @@ def _char_class(codepoints: list[int]) -> re.Pattern[str]:
         lo, hi = re.escape(chr(cps[i])), re.escape(chr(cps[j]))
         parts.append(lo if i == j else f"{lo}-{hi}")
         i = j + 1
-    return re.compile("[" + "".join(parts) + "]")
+    return re.compile("[" + "".join(parts) + "]+")
 
 
+# Runs of look-alikes are mapped a run at a time: ordinary text has none, evasive text a few.
 _HAS_CONFUSABLE = _char_class(list(_CONFUSABLES_TABLE))
 _HAS_UPPER_CONFUSABLE = _char_class([ord(c) for c in _UPPER_CONFUSABLES])
 _UPPER_TABLE = str.maketrans(_UPPER_CONFUSABLES)
@@ -160,8 +158,15 @@ def _unleet(match: re.Match[str]) -> str:
 
 
 def _halfwidth(match: re.Match[str]) -> str:
-    char = match.group(0)
-    return " " if char == "\u3000" else chr(ord(char) - 0xFEE0)
+    return match.group(0).translate(_FULLWIDTH_TABLE)
+
+
+def _confusables_run(match: re.Match[str]) -> str:
+    return match.group(0).translate(_CONFUSABLES_TABLE)
+
+
+def _upper_run(match: re.Match[str]) -> str:
+    return match.group(0).translate(_UPPER_TABLE)
 
 
 def _clean(text: str) -> str:
@@ -193,12 +198,11 @@ def _skeleton_of_clean(clean: str) -> str:
     if clean.isascii():
         text = clean.lower()
     else:
-        if _HAS_UPPER_CONFUSABLE.search(clean):
-            clean = clean.translate(_UPPER_TABLE)
+        clean = _HAS_UPPER_CONFUSABLE.sub(_upper_run, clean)
         text = unicodedata.normalize("NFD", clean.casefold())
         text = unicodedata.normalize("NFC", _MARKS.sub("", text)).replace("đ", "d")
-        if not text.isascii() and _HAS_CONFUSABLE.search(text):
-            text = text.translate(_CONFUSABLES_TABLE)
+        if not text.isascii():
+            text = _HAS_CONFUSABLE.sub(_confusables_run, text)
     if _SPACED_HINT.search(text):
         text = _SPACED.sub(_join_spaced, text)
     text = _LEET_RUN.sub(_unleet, text)
