@@ -454,14 +454,16 @@ def person_name(person: Person | ForwardOrigin | None) -> str:
 
 
 def hit_reason(texts: Texts, lang: str, hit: Hit) -> str:
-    """Why one hit matters, in plain words of `lang` (rule family, else its category)."""
+    """Why one hit matters, in plain words of `lang`. English uses the detector's own reason
+    (it can name what was found); other languages the text of the hit's rule family, else
+    of its category."""
+    if lang == BASE_LANG and hit.reason:
+        return hit.reason
     parts = hit.rule.split(".")
     for end in range(len(parts), 0, -1):
         found = texts.lookup(lang, "rule." + ".".join(parts[:end]))
         if found:
             return found
-    if lang == BASE_LANG and hit.reason:
-        return hit.reason
     return (texts.lookup(lang, f"category.{hit.category}")
             or str(texts.raw(lang, "category.other")))
 

@@ -332,5 +332,5 @@ async def test_shortened_link_is_expanded_and_judged(harness: Harness, redirecto
     await harness.feed(say(u, f"Free gift for you at http://bit.ly:{redirector}/go"))
     await harness.feed(command(u, "/evidence"))
     verdict, evidence = replies(harness, u["id"])
-    assert "a link uses a company's name on a site that is not theirs" in verdict
+    assert "binance-verify.xyz puts the Binance name" in verdict
     assert f"http://binance-verify.xyz:{redirector}/final" in evidence

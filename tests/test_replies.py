@@ -162,9 +162,15 @@ def test_group_warning_has_one_tip_of_the_worst_category(texts: Texts) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_private_verdict_reasons_in_language(texts: Texts, lang: str) -> None:
-    """A rule family with its own text is explained in the reader's language."""
+    """A rule family is explained in the reader's language; English shows the detector's
+    own reason."""
     out = render_private_verdict(SCAM, texts=texts, lang=lang, region="TH")
-    assert escape(texts.raw(lang, "rule.key-request.seed-phrase")) in out
+    if lang == "en":
+        assert SEED.reason in out and LOOKALIKE.reason in out
+    else:
+        assert escape(texts.raw(lang, "rule.key-request.seed-phrase")) in out
+        assert escape(texts.raw(lang, "rule.link.lookalike")) in out
+        assert LOOKALIKE.reason not in out
     assert texts.raw(lang, "verdict.scam").split("<")[0] in out
     assert "1441" in out
     assert _tags_balanced(out)
