@@ -13,8 +13,13 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
 
 from bot.errors import ScamguardError, SettingsError
+from bot.http import add_ops_routes
+from bot.metrics import MeteredRequest, Metrics
+from bot.metrics import install as install_metrics
+from bot.retention import schedule_purge
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from handlers import admin, group, members, operators, private, report
@@ -62,15 +67,21 @@ class ModerationRateLimiter(AIORateLimiter):
         )
 
 
-def default_builder(settings: Settings) -> ApplicationBuilder:
-    """The builder for production: token, API URL, flood-limit aware, concurrent updates."""
-    return (
+def default_builder(settings: Settings, metrics: Metrics | None = None) -> ApplicationBuilder:
+    """The builder for production: token, API URL, flood-limit aware, concurrent updates;
+    with `metrics`, every Bot API answer is counted."""
+    builder = (
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(settings.api_url)
         .rate_limiter(ModerationRateLimiter(max_retries=3))
         .concurrent_updates(64)
     )
+    if metrics is not None:
+        builder = builder.request(
+            MeteredRequest(HTTPXRequest(connection_pool_size=256), metrics)
+        ).get_updates_request(MeteredRequest(HTTPXRequest(connection_pool_size=1), metrics))
+    return builder
 
 
 async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -88,10 +99,12 @@ def build_application(
     settings: Settings, services: Services, *, builder: ApplicationBuilder | None = None
 ) -> Application:
     """The Application with services in `bot_data` and every handler module registered."""
-    application = (builder or default_builder(settings)).build()
+    application = (builder or default_builder(settings, services.metrics)).build()
     application.bot_data[SERVICES_KEY] = services
+    install_metrics(application, services.metrics)
     for module in HANDLER_MODULES:
         module.register(application)
+    schedule_purge(application)
     application.add_error_handler(log_error)
     return application
 
@@ -126,20 +139,11 @@ def webhook_path(settings: Settings) -> str:
 
 
 def build_web_app(application: Application, settings: Settings) -> web.Application:
-    """The aiohttp app of SCAMGUARD_HTTP: a liveness `/healthz` and, in webhook mode, the
-    webhook route. Operations routes (/metrics, /v1/check) are added to the returned app."""
+    """The aiohttp app of SCAMGUARD_HTTP: the operations routes of `bot.http` (/healthz,
+    /metrics, /v1/check) and, in webhook mode, the webhook route."""
     web_app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
     web_app[APPLICATION_KEY] = application
-
-    async def healthz(request: web.Request) -> web.Response:
-        services: Services = application.bot_data[SERVICES_KEY]
-        return web.json_response(
-            {"status": "ok" if application.running else "starting",
-             "rules": services.rules.digest},
-            status=200 if application.running else 503,
-        )
-
-    web_app.router.add_get("/healthz", healthz)
+    add_ops_routes(web_app, application, settings)
     if settings.mode == "webhook":
         secret = (settings.webhook_secret or "").encode()
 

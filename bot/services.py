@@ -12,6 +12,7 @@ from telegram.ext import CallbackContext
 from bot.admins import AdminCache
 from bot.core.model import ChatContext
 from bot.core.similarity import SampleIndex
+from bot.metrics import Metrics
 from bot.ratelimit import RateLimits
 from bot.rulesholder import RulesHolder
 from bot.settings import Settings
@@ -75,7 +76,7 @@ class Services:
     admins: AdminCache = field(default_factory=AdminCache)
     limiter: RateLimits = field(default_factory=RateLimits)
     expander: LinkExpander | None = None
-    metrics: Any = None
+    metrics: Metrics = field(default_factory=Metrics)
     warn_interval: float = 60.0
     contexts: ChatContexts = field(init=False)
 

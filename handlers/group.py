@@ -81,6 +81,7 @@ class Outcome:
 async def record(services: Services, incident_id: int | None, action: str, ok: bool,
                  error: str | None = None) -> None:
     """Store the result of one action; a storage failure is logged, never raised."""
+    services.metrics.observe_action(action, ok)
     if incident_id is None:
         return
     try:
@@ -302,7 +303,9 @@ async def check_message(
         sender_is_admin = user is not None and user.id in admin_ids
     context = await services.contexts.context_for(settings)
     request = to_check_request(message, admins=admins, lang=settings.language)
+    started = time.perf_counter()
     verdict = services.rules.detector.check(request, context)
+    services.metrics.observe_check("group", time.perf_counter() - started, verdict)
     if services.expander is not None and not verdict.is_scam:
         expanded = await expand_links(services, request, verdict)
         if expanded:

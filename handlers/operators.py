@@ -120,6 +120,7 @@ async def watch_rules(context: ContextTypes.DEFAULT_TYPE) -> None:
     result = await asyncio.to_thread(watcher.poll)
     if result is None:
         return
+    services.metrics.observe_reload(result.ok, result.changed)
     if result.ok:
         log.info("rules reloaded from %s (%s)", services.rules.directory, services.rules.digest)
         return
@@ -148,6 +149,7 @@ async def reload_rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     watcher = watcher_of(context.application)
     result = await asyncio.to_thread(watcher.reload)
+    services.metrics.observe_reload(result.ok, result.changed)
     if not result.ok:
         watcher.reported.add(result.errors)
     await message.reply_text(reload_text(result, services.rules.digest),

@@ -1,0 +1,191 @@
+"""Operations routes of the SCAMGUARD_HTTP server: `GET /healthz`, `GET /metrics` and
+`POST /v1/check`, with bearer-token auth, a body size limit and JSON errors.
+
+`add_ops_routes(web_app, application, settings)` adds them to the aiohttp app that also
+serves webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from telegram.ext import Application
+
+from bot.commands.core import scan_lines
+from bot.errors import SettingsError
+from bot.metrics import CONTENT_TYPE
+from bot.services import SERVICES_KEY, Services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_CHECK_BODY = 64 * 1024
+# Polling asks Telegram at least every 30 seconds; four missed polls means it is gone.
+TELEGRAM_STALE_SECONDS = 120.0
+DB_PROBE_TIMEOUT = 0.5
+PROTECTED = ("/metrics", "/v1/")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(status: int, message: str) -> web.Response:
+    """The JSON body of every error: `{"error": ..., "status": N}`."""
+    return web.json_response({"error": message, "status": status}, status=status)
+
+
+def require_http_token(settings: Settings) -> str | None:
+    """The token the protected routes require; a SettingsError when the server listens
+    beyond loopback without one."""
+    if settings.http is not None and not settings.http.is_loopback and not settings.http_token:
+        raise SettingsError(
+            f"SCAMGUARD_HTTP={settings.http} listens beyond loopback: set "
+            "SCAMGUARD_HTTP_TOKEN (a long random string) to protect /metrics and /v1/check"
+        )
+    return settings.http_token
+
+
+def authorized(request: web.Request, token: str) -> bool:
+    """Whether the request carries `Authorization: Bearer <token>` (constant-time)."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def make_middleware(token: str | None) -> Any:
+    """Bearer auth on the protected routes and JSON bodies for every HTTP error."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if token is not None and request.path.startswith(PROTECTED) and not authorized(
+            request, token
+        ):
+            response = error_response(401, "a bearer token is required")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="scamguard"'
+            return response
+        try:
+            return await handler(request)
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(413, "request body too large")
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return error_response(exc.status, exc.reason)
+
+    return middleware
+
+
+def probe_database(path: Path, timeout: float = DB_PROBE_TIMEOUT) -> str | None:
+    """Take and release the database's write lock on a separate connection; None when the
+    file is writable, else why not. A lock held by the bot past `timeout` counts as busy,
+    which is not a failure."""
+    if not path.exists():
+        return f"{path} does not exist"
+    try:
+        db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        return f"cannot open {path}: {exc}"
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return None
+        return f"{path} is not writable: {exc}"
+    except sqlite3.Error as exc:
+        return f"{path} is not writable: {exc}"
+    finally:
+        db.close()
+    return None
+
+
+async def health(application: Application, settings: Settings) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of /healthz: 200 when the bot runs, rules are loaded, the
+    database takes writes and (when polling) Telegram answered recently; else 503."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    problems: list[str] = []
+    if not application.running:
+        problems.append("the bot is not running")
+    try:
+        digest: str | None = services.rules.digest
+    except AttributeError:
+        digest = None
+        problems.append("no rules loaded")
+    db_error = await asyncio.to_thread(probe_database, Path(settings.db_path))
+    if db_error:
+        problems.append(db_error)
+    since = services.metrics.seconds_since_telegram()
+    if since is None:
+        problems.append("Telegram never answered")
+    elif settings.mode == "polling" and since > TELEGRAM_STALE_SECONDS:
+        problems.append(f"Telegram last answered {since:.0f} s ago")
+    body = {
+        "status": "ok" if not problems else "unhealthy",
+        "rules": digest,
+        "rules_loaded": digest is not None,
+        "database_writable": db_error is None,
+        "telegram_seconds_since_answer": None if since is None else round(since, 3),
+        "problems": problems,
+    }
+    return (200 if not problems else 503), body
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The request body, or None when it is longer than `limit` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = await request.content.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+def add_ops_routes(web_app: web.Application, application: Application, settings: Settings) -> None:
+    """Add /healthz, /metrics and /v1/check (and the auth and error middleware) to
+    `web_app`; a SettingsError when the server would be open beyond loopback."""
+    token = require_http_token(settings)
+    web_app.middlewares.append(make_middleware(token))
+
+    def services() -> Services:
+        found: Services = application.bot_data[SERVICES_KEY]
+        return found
+
+    async def get_health(request: web.Request) -> web.Response:
+        status, body = await health(application, settings)
+        return web.json_response(body, status=status)
+
+    async def get_metrics(request: web.Request) -> web.Response:
+        response = web.Response(body=services().metrics.render())
+        response.headers["Content-Type"] = CONTENT_TYPE
+        return response
+
+    async def post_check(request: web.Request) -> web.Response:
+        body = await read_limited(request, MAX_CHECK_BODY)
+        if body is None:
+            return error_response(413, f"request body larger than {MAX_CHECK_BODY} bytes")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return error_response(400, "request body is not UTF-8")
+        if not text.lstrip().startswith("{"):
+            return error_response(400, "expected one scan-input JSON object")
+        ours = services()
+        started = time.perf_counter()
+        out, ok = next(scan_lines(ours.rules.detector, [text]))
+        if not ok:
+            return error_response(400, str(out["error"]))
+        ours.metrics.observe_verdict(
+            "api", time.perf_counter() - started, str(out["verdict"]),
+            [str(hit.get("category")) for hit in out.get("hits", [])],
+        )
+        return web.json_response(out, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
+    web_app.router.add_get("/healthz", get_health)
+    web_app.router.add_get("/metrics", get_metrics)
+    web_app.router.add_post("/v1/check", post_check)

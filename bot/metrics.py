@@ -1,0 +1,171 @@
+"""Prometheus metrics of a running bot, on a registry of its own (never the global one).
+
+`Metrics` holds the counters the handlers update; `MeteredRequest` wraps the Bot API
+transport so every Telegram answer and error is counted in one place."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from telegram import Update
+from telegram.error import TimedOut
+from telegram.ext import Application, TypeHandler
+from telegram.request import BaseRequest, RequestData
+
+from bot.core.model import Verdict
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+CHECK_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0)
+NO_CATEGORY = "none"
+
+
+class Metrics:
+    """The bot's counters and the time Telegram last answered."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.registry = CollectorRegistry(auto_describe=True)
+        reg = self.registry
+        self.updates = Counter(
+            "scamguard_updates", "Telegram updates processed, by type", ["type"], registry=reg)
+        self.verdicts = Counter(
+            "scamguard_verdicts", "Verdicts by source, verdict and hit category (one per "
+            "distinct category of a verdict; 'none' for a verdict without hits)",
+            ["source", "verdict", "category"], registry=reg)
+        self.actions = Counter(
+            "scamguard_actions", "Moderation actions by action and result (ok or failed)",
+            ["action", "result"], registry=reg)
+        self.check_seconds = Histogram(
+            "scamguard_check_seconds", "Time the detector took for one check, by source",
+            ["source"], buckets=CHECK_BUCKETS, registry=reg)
+        self.telegram_errors = Counter(
+            "scamguard_telegram_errors", "Bot API calls that failed, by HTTP status code "
+            "('timeout' and 'network' when no answer came)", ["code"], registry=reg)
+        self.telegram_requests = Counter(
+            "scamguard_telegram_requests", "Bot API calls made", registry=reg)
+        self.reloads = Counter(
+            "scamguard_rule_reloads", "Rule reloads by result (changed, unchanged, failed)",
+            ["result"], registry=reg)
+        self.purged = Counter(
+            "scamguard_purged_records", "Incidents and private checks removed by retention",
+            registry=reg)
+        self.telegram_last_answer: float | None = None
+
+    # ---- what the handlers report -----------------------------------------------------
+
+    def observe_update(self, kind: str) -> None:
+        self.updates.labels(kind).inc()
+
+    def observe_check(self, source: str, seconds: float, verdict: Verdict) -> None:
+        """One detector run: its latency and its verdict by category."""
+        self.observe_verdict(source, seconds, verdict.verdict,
+                             [hit.category for hit in verdict.hits])
+
+    def observe_verdict(self, source: str, seconds: float, verdict: str,
+                        categories: Iterable[str]) -> None:
+        """One detector run given as its verdict label and the categories of its hits."""
+        self.check_seconds.labels(source).observe(seconds)
+        for category in sorted(set(categories)) or [NO_CATEGORY]:
+            self.verdicts.labels(source, verdict, category).inc()
+
+    def observe_action(self, action: str, ok: bool) -> None:
+        self.actions.labels(action, "ok" if ok else "failed").inc()
+
+    def observe_reload(self, ok: bool, changed: bool) -> None:
+        self.reloads.labels("failed" if not ok else "changed" if changed else "unchanged").inc()
+
+    def observe_telegram(self, status: int | str) -> None:
+        """One Bot API answer (an HTTP status) or a call that got none ('timeout')."""
+        self.telegram_requests.inc()
+        if isinstance(status, int):
+            self.telegram_last_answer = self.clock()
+            if 200 <= status < 300:
+                return
+        self.telegram_errors.labels(str(status)).inc()
+
+    # ---- what operations read ---------------------------------------------------------
+
+    def seconds_since_telegram(self) -> float | None:
+        """Seconds since Telegram last answered any call; None when it never did."""
+        if self.telegram_last_answer is None:
+            return None
+        return max(0.0, self.clock() - self.telegram_last_answer)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)
+
+
+class MeteredRequest(BaseRequest):
+    """A Bot API transport that counts every answer by status and remembers when Telegram
+    last answered; the actual work is done by the wrapped request."""
+
+    def __init__(self, inner: BaseRequest, metrics: Metrics) -> None:
+        self.inner = inner
+        self.metrics = metrics
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        try:
+            status, payload = await self.inner.do_request(
+                url, method, request_data, read_timeout=read_timeout,
+                write_timeout=write_timeout, connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
+        except TimedOut:
+            self.metrics.observe_telegram("timeout")
+            raise
+        except Exception:
+            self.metrics.observe_telegram("network")
+            raise
+        self.metrics.observe_telegram(status)
+        return status, payload
+
+
+_UPDATE_KINDS = (
+    "message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
+    "chat_member", "my_chat_member", "chat_join_request",
+)
+
+
+def update_kind(update: object) -> str:
+    """The Bot API field that carries this update ('other' when none of the known ones)."""
+    for kind in _UPDATE_KINDS:
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "other"
+
+
+def install(application: Application, metrics: Metrics) -> None:
+    """Count every update the application processes (a handler in a group before all
+    others, which never stops the update)."""
+
+    async def count_update(update: object, context: object) -> None:
+        metrics.observe_update(update_kind(update))
+
+    application.add_handler(TypeHandler(Update, count_update), group=COUNT_GROUP)
+
+
+COUNT_GROUP = -1000
