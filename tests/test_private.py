@@ -183,6 +183,20 @@ async def test_forward_origin_is_part_of_the_check(harness: Harness) -> None:
     assert "Minh" not in evidence
 
 
+async def test_impersonating_origin_alone_is_suspicious(harness: Harness) -> None:
+    """The same harmless-looking text is clean when pasted and suspicious when forwarded
+    from an account named like a brand's support."""
+    texts = harness.services.rules.texts
+    u = user(lang="sv")
+    text = "Hello, your account has an issue, please contact us to fix it"
+    await harness.feed(say(u, text))
+    await harness.feed(say(u, text, forward_origin=origin_hidden("Binance Support")))
+    pasted, forwarded = replies(harness, u["id"])
+    assert pasted.startswith(texts.raw("sv", "verdict.clean"))
+    assert forwarded.startswith(texts.raw("sv", "verdict.suspicious"))
+    assert texts.raw("sv", "rule.impersonation.brand-support") in forwarded
+
+
 @pytest.mark.parametrize(
     "kw",
     [{"sticker": True}, {"photo": True}, {"text": "   "}],
@@ -332,5 +346,5 @@ async def test_shortened_link_is_expanded_and_judged(harness: Harness, redirecto
     await harness.feed(say(u, f"Free gift for you at http://bit.ly:{redirector}/go"))
     await harness.feed(command(u, "/evidence"))
     verdict, evidence = replies(harness, u["id"])
-    assert "binance-verify.xyz puts the Binance name" in verdict
+    assert "binance-verify.xyz" in verdict  # only the redirect target names it
     assert f"http://binance-verify.xyz:{redirector}/final" in evidence
