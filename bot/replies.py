@@ -75,9 +75,9 @@ class Contact:
                 return agency, value
         return self.agency, self.value
 
-    def to_html(self, lang: str | None = None) -> Html:
+    def to_html(self, lang: str | None = None, colon: str = ": ") -> Html:
         agency, value = self.in_language(lang)
-        return Html(f"<b>{escape(agency)}</b>: {escape(value)}")
+        return Html(f"<b>{escape(agency)}</b>{colon}{escape(value)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"region": self.region, "agency": self.agency, "kind": self.kind,
@@ -147,6 +147,10 @@ class Texts:
         template = self.raw(lang, key)
         safe = {k: v if isinstance(v, Html) else escape(v) for k, v in values.items()}
         return Html(str(template).format_map(safe))
+
+    def colon(self, lang: str) -> str:
+        """What follows a label in `lang` (": ", or "：" in Chinese)."""
+        return str(self.raw(lang, "label.colon"))
 
     def lookup(self, lang: str, key: str) -> str | None:
         """A text under a dotted key in `lang` only, or None."""
@@ -492,8 +496,8 @@ def tips(texts: Texts, lang: str, categories: Iterable[str], limit: int = 2) -> 
     return out or [str(texts.raw(lang, "tip.other"))]
 
 
-def _contacts_html(contacts: Iterable[Contact], sep: str, lang: str) -> str:
-    return sep.join(c.to_html(lang) for c in contacts)
+def _contacts_html(contacts: Iterable[Contact], sep: str, lang: str, colon: str) -> str:
+    return sep.join(c.to_html(lang, colon) for c in contacts)
 
 
 def _short_contacts(texts: Texts, region: str, own: int) -> list[Contact]:
@@ -520,6 +524,7 @@ def render_group_warning(
     """
     t = _texts(texts)
     lang = t.language(lang)
+    c = t.colon(lang)
     who = sender if isinstance(sender, str) else person_name(sender) if sender else "?"
     if count > 1:
         title = t.text(lang, "group.title_burst", count=count)
@@ -531,10 +536,10 @@ def render_group_warning(
         lines.append(t.text(lang, f"group.action_{action}", hours=hours))
     why = reasons(t, lang, verdict, limit=3)
     if why:
-        lines.append(f"<b>{t.text(lang, 'label.why')}:</b> " + "; ".join(escape(r) for r in why))
+        lines.append(f"<b>{t.text(lang, 'label.why')}{c}</b>" + "; ".join(escape(r) for r in why))
     lines.append("💡 " + escape(tips(t, lang, verdict.categories, limit=1)[0]))
-    contacts = _contacts_html(_short_contacts(t, region, 2), " · ", lang)
-    lines.append(f"<b>{t.text(lang, 'label.report')}:</b> {contacts}")
+    contacts = _contacts_html(_short_contacts(t, region, 2), " · ", lang, c)
+    lines.append(f"<b>{t.text(lang, 'label.report')}{c}</b>{contacts}")
     return Html("\n".join(lines))
 
 
@@ -556,9 +561,10 @@ def render_private_verdict(
     """A private-chat answer (HTML): verdict, reasons, tips, core advice, contacts."""
     t = _texts(texts)
     lang = t.language(lang)
+    c = t.colon(lang)
     lines: list[str] = [t.text(lang, f"verdict.{verdict.verdict}")]
     if origin is not None:
-        lines.append(f"<b>{t.text(lang, 'label.origin')}:</b> {render_origin(t, lang, origin)}")
+        lines.append(f"<b>{t.text(lang, 'label.origin')}{c}</b>{render_origin(t, lang, origin)}")
     if verdict.verdict == "clean":
         lines.append(t.text(lang, "verdict.clean_note"))
     why = reasons(t, lang, verdict)
@@ -573,7 +579,7 @@ def render_private_verdict(
     regional = [c for c in t.contacts_for(region) if not c.everyone][:4]
     everyone = [c for c in t.contacts_for(region) if c.everyone]
     lines += ["", f"<b>{t.text(lang, 'label.report')}</b>"]
-    lines += [f"• {c.to_html(lang)}" for c in regional + everyone]
+    lines += [f"• {x.to_html(lang, c)}" for x in regional + everyone]
     if verdict.verdict != "clean":
         lines += ["", t.text(lang, "private.evidence_hint")]
     return Html("\n".join(lines))
@@ -643,30 +649,31 @@ def render_evidence(
     """
     t = _texts(texts)
     lang = t.language(lang)
+    c = t.colon(lang)
     none = escape(t.raw(lang, "evidence.nothing"))
     lines: list[str] = [t.text(lang, "evidence.title")]
     if verdict:
-        lines.append(f"{t.text(lang, 'evidence.verdict')}: <b>{escape(verdict)}</b>")
+        lines.append(f"{t.text(lang, 'evidence.verdict')}{c}<b>{escape(verdict)}</b>")
     if checked_at:
-        lines.append(f"{t.text(lang, 'evidence.checked_at')}: {escape(checked_at)}")
+        lines.append(f"{t.text(lang, 'evidence.checked_at')}{c}{escape(checked_at)}")
     for key in ("sender", "origin"):
         value = indicators.get(key) or (indicators.get("forward_from") if key == "origin"
                                         else None)
         shown = escape(_as_text(value), 200) if value else none
-        lines.append(f"{t.text(lang, f'evidence.{key}')}: {shown}")
+        lines.append(f"{t.text(lang, f'evidence.{key}')}{c}{shown}")
     for key in EVIDENCE_FIELDS:
         items = evidence_items(indicators, key)
         label = t.text(lang, f"evidence.{key}")
         if not items and key in OPTIONAL_FIELDS:
             continue
         if not items:
-            lines.append(f"{label}: {none}")
+            lines.append(f"{label}{c}{none}")
             continue
-        lines.append(f"{label}:")
+        lines.append(f"{label}{c.rstrip()}")
         lines += [f"  • <code>{escape(item, 300)}</code>" for item in items[:20]]
     agency = t.report_agency(region)
     if agency is not None:
-        lines += ["", f"{t.text(lang, 'evidence.send_to')}: {agency.to_html(lang)}"]
+        lines += ["", f"{t.text(lang, 'evidence.send_to')}{c}{agency.to_html(lang, c)}"]
     return Html("\n".join(lines))
 
 

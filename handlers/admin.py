@@ -118,7 +118,7 @@ def settings_text(texts: Texts, settings: ChatSettings) -> Html:
     for setting, key in KEYBOARD:
         label = texts.raw(lang, key)
         value = value_label(texts, lang, settings, setting, current_value(settings, setting))
-        lines.append(f"{escape(label)}: <b>{escape(value)}</b>")
+        lines.append(f"{escape(label)}{texts.colon(lang)}<b>{escape(value)}</b>")
     lines.append(texts.text(lang, "admin.settings_hint"))
     return Html("\n".join(lines))
 
@@ -132,7 +132,7 @@ def settings_keyboard(texts: Texts, settings: ChatSettings) -> InlineKeyboardMar
         shown = value_label(texts, lang, settings, setting, value)
         target = next_value(choices(texts, setting), value)
         rows.append([InlineKeyboardButton(
-            f"{texts.raw(lang, key)}: {shown} ➜",
+            f"{texts.raw(lang, key)}{texts.colon(lang)}{shown} ➜",
             callback_data=f"{SETTING_PREFIX}{setting}:{target}",
         )])
     return InlineKeyboardMarkup(rows)
