@@ -119,7 +119,8 @@ _CONFUSABLE_PAIRS = (
     "ʂs ʃs ʄj ʅl ʇt ʈt ʉu ʋv ʌv ʍw ʏy ʐz ʑz ʒз ʝj ʟl ʠq ꞵb ɓb ɗd ƃb ƅb ƌd ƍg ƒf ƙk ƚl ƞn ƥp "
     "ƨs ƫt ƭt ƴy ƶz ǝe ȡd ȥz ȴl ȵn ȶt ȷj ȼc ȿs ɀz ɂ? ɇe ɉj ɋq ɍr ɏy ıi ĸk ŀl łl đd ħh ŧt ŉn "
     "ŋn ßb øo ðd þp æa œo ƀb ɖd ɗd ɠg ɦh ɧh ʜh ʰh ᴀa ᴄc ᴅd ᴇe ᴊj ᴋk ᴍm ᴏo ᴘp ᴛt ᴜu ᴠv ᴡw ᴢz "
-    "ュl ʙb ƈc ⱳw ᴦr ƪl ꝇl ꝲl ꞁl ꝉl ɨi ꝑp ꝓp ꝗq ꝙq ꞧr ꞩs ꞡg ꞣk ꞥn ꝁk ꝃk ꝅk ꭰd ꭱr ꭲt ꭳa ꭴa ꭵj ꭶe ꭷe ꭸn ꭹy ꭺa ꭻu ꭼz ꭽh ꭾl ꭿm"
+    "ュl ʙb ƈc ⱳw ᴦr ƪl ꝇl ꝲl ꞁl ꝉl ɨi ꝑp ꝓp ꝗq ꝙq ꞧr ꞩs ꞡg ꞣk ꞥn ꝁk ꝃk ꝅk "
+    "ꭰd ꭱr ꭲt ꭳa ꭴa ꭵj ꭶe ꭷe ꭸn ꭹy ꭺa ꭻu ꭼz ꭽh ꭾl ꭿm"
 )
 _SINGLE: dict[str, str] = {}
 for _pair in _CONFUSABLE_PAIRS.split():
