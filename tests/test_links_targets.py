@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,25 @@ def test_links_eval_command(capsys):
     assert main(["links", "eval", "--rules", str(RULES_DIR), "--data", str(DATA)]) == 0
     out = capsys.readouterr().out
     assert "| typosquats_dnstwist_dev | 888 |" in out
+
+
+def test_links_eval_json(capsys):
+    """`scamguard links eval --json` reports every set with its target."""
+    assert main(["links", "eval", "--json", "--rules", str(RULES_DIR), "--data", str(DATA)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {r["set"] for r in out["results"]} == set(TARGETS)
+    assert all(r["meets"] for r in out["results"])
+    assert out["blocklist"] > 50_000
+
+
+def test_bench_hooks_grow_the_blocklist(tmp_path):
+    """The bench hooks report sizes and add synthetic blocklist entries to a copied folder."""
+    import random
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules, ignore=shutil.ignore_patterns("__pycache__"))
+    base = load_link_data(rules)
+    base.bench_scale(rules, 1, random.Random(1))
+    grown = load_link_data(rules)
+    assert grown.sizes()["blocklist"] == 2 * base.sizes()["blocklist"]
