@@ -46,6 +46,7 @@ class Reader:
 
     lang: str
     region: str
+    keep_evidence: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ async def reader_of(services: Services, user: User) -> Reader:
     prefs = await services.storage.get_user_prefs(user.id)
     lang = texts.language(prefs.language or user.language_code)
     region = texts.region(prefs.region) or texts.region_of(user.language_code)
-    return Reader(lang, region)
+    return Reader(lang, region, prefs.keep_evidence)
 
 
 async def _answer(message: Message, text: str) -> bool:
@@ -234,10 +235,9 @@ async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TY
             request = expanded
             verdict = services.rules.detector.check(request)
     indicators = indicators_of(request, message)
-    prefs = await services.storage.get_user_prefs(user.id)
     await services.storage.add_private_check(
         user.id, verdict.verdict, verdict.score, verdict.hits, indicators, request.text,
-        keep_full=prefs.keep_evidence,
+        keep_full=reader.keep_evidence,
     )
     checked_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     recent.put(user.id, RecentCheck(time.monotonic(), checked_at, verdict, indicators,
