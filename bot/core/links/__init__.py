@@ -110,7 +110,15 @@ class LinkData:
             out.write("\n".join(lines) + "\n")
 
     def is_shortener(self, link: Link) -> bool:
-        return bool(link.domain) and link.domain in self.shorteners
+        """The host or a parent up to its registrable domain is a URL shortener."""
+        if not link.domain or not self.shorteners:
+            return False
+        for host in parents(link.host):
+            if host in self.shorteners:
+                return True
+            if host == link.domain:
+                break
+        return False
 
     def check(self, message: Message, context: ChatContext) -> Iterable[Hit]:
         """Hits for the links and handles of a prepared message."""
