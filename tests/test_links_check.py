@@ -350,6 +350,8 @@ SHORT = [
     ("generic shortener", "https://bit.ly/3abc", ["link.shortener"]),
     ("first-party short domain", "https://youtu.be/dQw4w9WgXcQ", []),
     ("telegram links", "https://t.me/durov", []),
+    ("shortener on a subdomain", "https://cdl.booksy.com/x1", ["link.shortener"]),
+    ("its parent domain is a site", "https://booksy.com/", []),
 ]
 
 
