@@ -168,7 +168,7 @@ def add_ops_routes(web_app: web.Application, application: Application, settings:
     async def post_check(request: web.Request) -> web.Response:
         body = await read_limited(request, MAX_CHECK_BODY)
         if body is None:
-            return error_response(413, f"request body larger than {MAX_CHECK_BODY} bytes")
+            return error_response(413, f"request body too large (limit {MAX_CHECK_BODY} bytes)")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.errors import SettingsError
+from bot.logs import setup_logging
 from bot.settings import Settings
 
 log = logging.getLogger("scamguard")
@@ -29,15 +30,6 @@ def register(subparsers: Any) -> None:
         "SCAMGUARD_* variables (see README, Settings).",
     )
     parser.set_defaults(func=run)
-
-
-def setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and the URL holds the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,10 +73,12 @@ async def serve(
     """Run the bot until `stop` is set: open the services, start polling or the webhook
     server, and on stop post pending warnings and shut everything down in order."""
     from bot.app import ALLOWED_UPDATES, build_application, build_web_app, initialized
+    from bot.http import require_http_token
     from bot.services import build_services
     from handlers.group import flush_warnings
 
     token = settings.require_token()
+    require_http_token(settings)
     if settings.mode == "webhook" and (settings.http is None or not settings.webhook_url):
         raise SettingsError("webhook mode needs SCAMGUARD_HTTP and SCAMGUARD_WEBHOOK_URL")
     own_services = services is None

@@ -1,0 +1,320 @@
+"""The operations HTTP server: /healthz, /metrics and POST /v1/check over real HTTP on
+127.0.0.1, with the bearer token, the body limit and JSON errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.app import build_application, build_web_app
+from bot.commands.core import scan_lines
+from bot.errors import SettingsError
+from bot.http import MAX_CHECK_BODY, TELEGRAM_STALE_SECONDS, require_http_token
+from bot.metrics import MeteredRequest
+from bot.services import Services
+from bot.settings import HttpAddress, Settings
+from tests.fakes import TOKEN, FakeBotApi, FakeRequest
+
+SEED = "Please send me your 12-word recovery phrase to verify your wallet, DM @wallet_help_desk"
+HTTP_TOKEN = "ops-secret-token-0123456789"
+
+
+@dataclass
+class Ops:
+    app: Application  # type: ignore[type-arg]
+    client: TestClient  # type: ignore[type-arg]
+    services: Services
+    api: FakeBotApi
+
+    async def get(self, path: str, token: str | None = None) -> tuple[int, Any, str]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.client.get(path, headers=headers) as response:
+            text = await response.text()
+            return response.status, _json_or_none(text), text
+
+    async def post(self, path: str, body: bytes | str, token: str | None = None,
+                   **headers: str) -> tuple[int, Any]:
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        async with self.client.post(path, data=body, headers=headers) as response:
+            return response.status, _json_or_none(await response.text())
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+@pytest.fixture
+def http_settings(settings: Settings) -> Settings:
+    return replace(settings, http=HttpAddress("127.0.0.1", 0))
+
+
+async def _ops(settings: Settings, services: Services, api: FakeBotApi) -> AsyncIterator[Ops]:
+    builder = (
+        ApplicationBuilder().token(TOKEN)
+        .request(MeteredRequest(FakeRequest(api), services.metrics))
+        .get_updates_request(MeteredRequest(FakeRequest(api), services.metrics))
+    )
+    app = build_application(settings, services, builder=builder)
+    await app.initialize()
+    await app.start()
+    client = TestClient(TestServer(build_web_app(app, settings), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield Ops(app, client, services, api)
+    finally:
+        await client.close()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+
+@pytest.fixture
+async def ops(http_settings: Settings, services: Services, fake_api: FakeBotApi
+              ) -> AsyncIterator[Ops]:
+    """A started application with its web app served on 127.0.0.1, no HTTP token."""
+    async for found in _ops(http_settings, services, fake_api):
+        yield found
+
+
+@pytest.fixture
+async def guarded(http_settings: Settings, services: Services, fake_api: FakeBotApi
+                  ) -> AsyncIterator[Ops]:
+    """The same with SCAMGUARD_HTTP_TOKEN set."""
+    async for found in _ops(replace(http_settings, http_token=HTTP_TOKEN), services, fake_api):
+        yield found
+
+
+# ---- /healthz -------------------------------------------------------------------------------
+
+
+async def test_healthz_reports_rules_database_and_telegram(ops: Ops):
+    """A running bot answers 200 with the rules digest, a writable database and how long ago
+    Telegram answered (getMe at start)."""
+    status, body, _ = await ops.get("/healthz")
+    assert status == 200, body
+    assert body["status"] == "ok"
+    assert body["rules"] == ops.services.rules.digest
+    assert body["rules_loaded"] is True
+    assert body["database_writable"] is True
+    assert 0 <= body["telegram_seconds_since_answer"] < 5
+    assert body["problems"] == []
+
+
+def _missing_db(ops: Ops, settings: Settings) -> Settings:
+    return replace(settings, db_path=settings.db_path.with_name("gone.db"))
+
+
+def _db_is_a_directory(ops: Ops, settings: Settings) -> Settings:
+    return replace(settings, db_path=settings.db_path.parent)
+
+
+def _db_not_a_database(ops: Ops, settings: Settings) -> Settings:
+    path = settings.db_path.with_name("garbage.db")
+    path.write_bytes(b"this is not an SQLite file" * 100)
+    return replace(settings, db_path=path)
+
+
+def _telegram_silent(ops: Ops, settings: Settings) -> Settings:
+    clock = ops.services.metrics.clock
+    ops.services.metrics.clock = lambda: clock() + TELEGRAM_STALE_SECONDS + 5
+    return settings
+
+
+def _telegram_never(ops: Ops, settings: Settings) -> Settings:
+    ops.services.metrics.telegram_last_answer = None
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("break_it", "problem"),
+    [
+        (_missing_db, "does not exist"),
+        (_db_is_a_directory, "cannot open"),
+        (_db_not_a_database, "not writable"),
+        (_telegram_silent, "Telegram last answered"),
+        (_telegram_never, "Telegram never answered"),
+    ],
+    ids=["database-missing", "database-unusable", "database-garbage", "telegram-silent",
+         "telegram-never"],
+)
+async def test_healthz_is_503_when_something_is_wrong(ops: Ops, http_settings: Settings,
+                                                      break_it, problem):
+    """Each broken dependency turns /healthz into 503 and names the problem."""
+    from bot.http import health
+
+    settings = break_it(ops, http_settings)
+    status, body = await health(ops.app, settings)
+    assert status == 503
+    assert body["status"] == "unhealthy"
+    assert any(problem in p for p in body["problems"]), body["problems"]
+
+
+async def test_healthz_is_503_once_the_bot_stopped(ops: Ops):
+    """A stopped application is not healthy."""
+    await ops.app.stop()
+    status, body, _ = await ops.get("/healthz")
+    assert status == 503
+    assert "the bot is not running" in body["problems"]
+
+
+# ---- POST /v1/check -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_obj",
+    [
+        {"text": SEED, "lang": "en", "sender": {"name": "Helper", "username": "wallet_helper"}},
+        {"text": "See you at the meetup on Friday, bring the slides"},
+        {"text": "Lỗi ví? Gửi cụm từ khôi phục 12 từ cho admin để xác minh", "lang": "vi",
+         "urls": ["https://example.org/x"]},
+    ],
+    ids=["scam", "clean", "vietnamese-with-urls"],
+)
+async def test_check_answers_the_scan_output_object(ops: Ops, request_obj):
+    """POST /v1/check answers exactly what `scamguard scan` writes for the same object."""
+    body = json.dumps(request_obj, ensure_ascii=False)
+    status, answer = await ops.post("/v1/check", body.encode(),
+                                    **{"Content-Type": "application/json"})
+    assert status == 200, answer
+    expected, ok = next(scan_lines(ops.services.rules.detector, [body]))
+    assert ok
+    assert answer == expected
+    assert {k: answer[k] for k in request_obj} == request_obj
+    assert answer["verdict"] in ("clean", "suspicious", "scam")
+
+
+async def test_check_flags_a_seed_phrase_request(ops: Ops):
+    """A seed-phrase request comes back as a scam with a key_request hit."""
+    status, answer = await ops.post("/v1/check", json.dumps({"text": SEED}))
+    assert status == 200
+    assert answer["verdict"] == "scam"
+    assert "key_request" in {h["category"] for h in answer["hits"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "fragment"),
+    [
+        (b"{not json", 400, "invalid JSON"),
+        (b'{"lang": "en"}', 400, "text"),
+        (b'{"text": 5}', 400, "text"),
+        (b'[{"text": "hi"}]', 400, "one scan-input JSON object"),
+        (b"", 400, "one scan-input JSON object"),
+        (b"\xff\xfe{}", 400, "UTF-8"),
+        (json.dumps({"text": "a" * MAX_CHECK_BODY}).encode(), 413, "too large"),
+    ],
+    ids=["bad-json", "no-text", "text-not-string", "array", "empty", "not-utf8", "too-large"],
+)
+async def test_check_refuses_bad_bodies_with_json_errors(ops: Ops, body, status, fragment):
+    """Bad bodies get a JSON error with the status; the server keeps serving."""
+    got, answer = await ops.post("/v1/check", body)
+    assert got == status
+    assert answer["status"] == status
+    assert fragment.lower() in answer["error"].lower()
+    assert (await ops.post("/v1/check", json.dumps({"text": "hello"})))[0] == 200
+
+
+async def test_too_large_body_without_length_is_refused(ops: Ops):
+    """A chunked body (no Content-Length) beyond the limit is refused with 413 too."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(20):
+            yield b"x" * 8192
+        yield b'"}'
+
+    async with ops.client.post("/v1/check", data=chunks()) as response:
+        assert response.status == 413
+        assert (await response.json())["status"] == 413
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/v1/check", 405), ("GET", "/nothing-here", 404), ("POST", "/healthz", 405)],
+    ids=["wrong-method", "unknown-path", "post-healthz"],
+)
+async def test_router_errors_are_json(ops: Ops, method, path, status):
+    """Errors of the router itself (404, 405) are JSON with the status."""
+    async with ops.client.request(method, path) as response:
+        assert response.status == status
+        body = await response.json()
+        assert body["status"] == status
+        assert body["error"]
+
+
+# ---- the bearer token ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/metrics", {}, 401),
+        ("/metrics", {"Authorization": "Bearer wrong"}, 401),
+        ("/metrics", {"Authorization": f"Basic {HTTP_TOKEN}"}, 401),
+        ("/metrics", {"Authorization": f"Bearer {HTTP_TOKEN}x"}, 401),
+        ("/metrics", {"Authorization": f"Bearer {HTTP_TOKEN}"}, 200),
+        ("/v1/check", {}, 401),
+        ("/v1/check", {"Authorization": f"Bearer {HTTP_TOKEN}"}, 200),
+        ("/healthz", {}, 200),
+    ],
+    ids=["metrics-none", "metrics-wrong", "metrics-basic", "metrics-longer", "metrics-right",
+         "check-none", "check-right", "healthz-open"],
+)
+async def test_token_guards_metrics_and_check(guarded: Ops, path, headers, status):
+    """With SCAMGUARD_HTTP_TOKEN set, /metrics and /v1/check need the exact bearer token;
+    /healthz stays open for probes."""
+    method = "POST" if path == "/v1/check" else "GET"
+    async with guarded.client.request(method, path, headers=headers,
+                                      data=json.dumps({"text": "hi"})) as response:
+        assert response.status == status
+        if status == 401:
+            assert (await response.json()) == {"error": "a bearer token is required",
+                                               "status": 401}
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "refused"),
+    [
+        ("0.0.0.0", None, True),
+        ("192.0.2.10", None, True),
+        ("::", None, True),
+        ("0.0.0.0", HTTP_TOKEN, False),
+        ("127.0.0.1", None, False),
+        ("::1", None, False),
+        ("localhost", None, False),
+    ],
+    ids=["any-v4", "public", "any-v6", "any-with-token", "loopback", "loopback-v6", "localhost"],
+)
+def test_listening_beyond_loopback_needs_a_token(settings: Settings, host, token, refused):
+    """Beyond loopback the server refuses to start without SCAMGUARD_HTTP_TOKEN."""
+    settings = replace(settings, http=HttpAddress(host, 8080), http_token=token)
+    if refused:
+        with pytest.raises(SettingsError, match="SCAMGUARD_HTTP_TOKEN"):
+            require_http_token(settings)
+    else:
+        assert require_http_token(settings) == token
+
+
+async def test_run_refuses_an_open_server_before_calling_telegram(settings: Settings,
+                                                                 fake_api: FakeBotApi):
+    """`serve` fails with a SettingsError before any Bot API call when the server would
+    listen on every interface without a token."""
+    from bot.commands.run import serve
+    from tests.conftest import fake_builder
+
+    settings = replace(settings, http=HttpAddress("0.0.0.0", 0))
+    with pytest.raises(SettingsError, match="SCAMGUARD_HTTP_TOKEN"):
+        await asyncio.wait_for(serve(settings, asyncio.Event(),
+                                     builder=fake_builder(fake_api)), 5)
+    assert fake_api.calls() == []
