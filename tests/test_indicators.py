@@ -40,10 +40,40 @@ def _corrupt(value: str) -> str:
     return value[:mid] + ("2" if value[mid] != "2" else "3") + value[mid + 1:]
 
 
+def _bech32(hrp: str, program: bytes) -> str:
+    """A witness version 0 bech32 address (BIP 173) for `program`."""
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+    acc, bits, data = 0, 0, [0]
+    for byte in program:
+        acc, bits = acc << 8 | byte, bits + 8
+        while bits >= 5:
+            bits -= 5
+            data.append(acc >> bits & 31)
+    if bits:
+        data.append(acc << (5 - bits) & 31)
+
+    def polymod(values: list[int]) -> int:
+        chk = 1
+        for value in values:
+            top = chk >> 25
+            chk = (chk & 0x1FFFFFF) << 5 ^ value
+            for i, gen in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
+                chk ^= gen if top >> i & 1 else 0
+        return chk
+
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    mod = polymod([*expanded, *data, 0, 0, 0, 0, 0, 0]) ^ 1
+    checksum = [mod >> 5 * (5 - i) & 31 for i in range(6)]
+    return hrp + "1" + "".join(charset[d] for d in data + checksum)
+
+
 HASH160 = hashlib.new("sha256", b"hash160 stand-in").digest()[:20]
 BTC_P2PKH = _b58check(b"\x00" + HASH160)
 BTC_P2SH = _b58check(b"\x05" + HASH160)
 TRON = _b58check(b"\x41" + HASH160)
+LTC = _b58check(b"\x30" + HASH160)
+DOGE = _b58check(b"\x1e" + HASH160)
+LTC_BECH32 = _bech32("ltc", HASH160)
 BTC_BECH32 = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 EVM = "0x52908400098527886E0F7030069857D2E4169EE7"
 SOL = _b58(hashlib.sha256(b"solana address").digest())
@@ -63,6 +93,10 @@ ADDRESSES = [
     ("ton-friendly", f"TON {TON}", [("TON", TON)]),
     ("ton-raw", f"raw {TON_RAW}", [("TON", TON_RAW)]),
     ("sol", f"SOL {SOL}", [("SOL", SOL)]),
+    ("ltc", f"LTC {LTC}", [("LTC", LTC)]),
+    ("doge", f"DOGE {DOGE}", [("DOGE", DOGE)]),
+    ("ltc-bech32", f"LTC {LTC_BECH32}", [("LTC", LTC_BECH32)]),
+    ("btc-bech32-built", _bech32("bc", HASH160), [("BTC", _bech32("bc", HASH160))]),
     ("in-explorer-url", f"https://tronscan.org/#/address/{TRON}", [("TRON", TRON)]),
     ("several-in-order", f"{EVM} then {TRON} then {BTC_P2PKH}",
      [("EVM", EVM), ("TRON", TRON), ("BTC", BTC_P2PKH)]),

@@ -5,11 +5,12 @@ crypto addresses with their chain, phone numbers, payment cards, bank accounts a
 addresses, each found with its span in the raw text (`find_numbers`, `find_emails`) so that
 `bot.core.redact` can mask the same things.
 
-Crypto address decisions: base58 strings are tried as BTC (version 0/5) and TRON (version
-0x41) with their base58check checksum first; a base58 string that decodes to exactly 32 bytes
-and mixes digits, upper and lower case is a Solana address (random words and BTC addresses
-never decode that way). bech32 and TON user-friendly addresses are checksum-verified too;
-EVM addresses (0x + 40 hex) have no checksum to rely on and are taken by shape.
+Crypto address decisions: base58 strings are tried as BTC (version 0/5), TRON (0x41),
+Litecoin and Dogecoin with their base58check checksum first; a base58 string that decodes to
+exactly 32 bytes and mixes digits, upper and lower case is a Solana address (random words and
+BTC addresses never decode that way). bech32 (BTC, LTC) and TON user-friendly addresses are
+checksum-verified too; EVM addresses (0x + 40 hex) have no checksum to rely on and are taken
+by shape.
 """
 
 from __future__ import annotations
@@ -102,8 +103,13 @@ def _unique(items: list[Any]) -> tuple[Any, ...]:
 
 _BASE58 = re.compile(rf"(?<![0-9A-Za-z])[{B58_CHARS}]{{25,44}}(?![0-9A-Za-z])")
 _EVM = re.compile(r"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])")
-_BECH32 = re.compile(r"(?<![0-9A-Za-z])(?:bc1[02-9ac-hj-np-z]{11,71}|BC1[02-9AC-HJ-NP-Z]{11,71})"
-                     r"(?![0-9A-Za-z])")
+_BECH32 = re.compile(
+    r"(?<![0-9A-Za-z])(?:(?:bc|ltc)1[02-9ac-hj-np-z]{11,71}|(?:BC|LTC)1[02-9AC-HJ-NP-Z]{11,71})"
+    r"(?![0-9A-Za-z])"
+)
+_BECH32_CHAINS = {"bc": "BTC", "ltc": "LTC"}
+# Other base58check version bytes of 21-byte payloads: Litecoin (L, M), Dogecoin (D, A, 9).
+_BASE58_VERSIONS = {0x30: "LTC", 0x32: "LTC", 0x1E: "DOGE", 0x16: "DOGE"}
 _TON_FRIENDLY = re.compile(r"(?<![\w+/-])[EUk0]Q[A-Za-z0-9_\-+/]{46}(?![\w+/=-])")
 _TON_RAW = re.compile(r"(?<![\w:-])(?:0|-1):[0-9a-fA-F]{64}(?![0-9A-Za-z])")
 _HAS_DIGIT = re.compile(r"\d")
@@ -140,6 +146,9 @@ def _base58_chain(candidate: str) -> str | None:
             return "BTC"
         if payload[0] == 0x41 and candidate[0] == "T":
             return "TRON"
+        chain = _BASE58_VERSIONS.get(payload[0])
+        if chain:
+            return chain
     if 32 <= len(candidate) <= 44 and _HAS_DIGIT.search(candidate) and not candidate.isdigit():
         has_upper = any(c.isupper() for c in candidate)
         has_lower = any(c.islower() for c in candidate)
@@ -156,16 +165,18 @@ def find_addresses(text: str) -> list[tuple[int, CryptoAddress]]:
         found.append((m.start(), CryptoAddress("EVM", m.group(0))))
     for m in _BECH32.finditer(text):
         if _bech32_valid(m.group(0)):
-            found.append((m.start(), CryptoAddress("BTC", m.group(0).lower())))
+            address = m.group(0).lower()
+            chain = _BECH32_CHAINS[address.partition("1")[0]]
+            found.append((m.start(), CryptoAddress(chain, address)))
     for m in _TON_FRIENDLY.finditer(text):
         if _ton_valid(m.group(0)):
             found.append((m.start(), CryptoAddress("TON", m.group(0))))
     for m in _TON_RAW.finditer(text):
         found.append((m.start(), CryptoAddress("TON", m.group(0).lower())))
     for m in _BASE58.finditer(text):
-        chain = _base58_chain(m.group(0))
-        if chain:
-            found.append((m.start(), CryptoAddress(chain, m.group(0))))
+        base58_chain = _base58_chain(m.group(0))
+        if base58_chain:
+            found.append((m.start(), CryptoAddress(base58_chain, m.group(0))))
     found.sort(key=lambda item: item[0])
     return found
 
