@@ -54,7 +54,9 @@ KEYBOARD = (
     ("language", "admin.language"),
     ("region", "admin.region"),
     ("quiet", "admin.quiet"),
+    ("keep_evidence", "admin.keep_evidence"),
 )
+ON_OFF = ("quiet", "keep_evidence")
 
 
 def choices(texts: Texts, setting: str) -> tuple[str, ...]:
@@ -69,7 +71,7 @@ def choices(texts: Texts, setting: str) -> tuple[str, ...]:
         return texts.languages
     if setting == "region":
         return (AUTO, *texts.regions, GLOBAL_REGION)
-    if setting == "quiet":
+    if setting in ON_OFF:
         return ("off", "on")
     return ()
 
@@ -78,8 +80,8 @@ def current_value(settings: ChatSettings, setting: str) -> str:
     """A setting's value as the keyboard spells it."""
     if setting == "region":
         return settings.region or AUTO
-    if setting == "quiet":
-        return "on" if settings.quiet else "off"
+    if setting in ON_OFF:
+        return "on" if getattr(settings, setting) else "off"
     return str(getattr(settings, setting))
 
 
@@ -96,7 +98,7 @@ def value_label(texts: Texts, lang: str, settings: ChatSettings, setting: str,
         if value == AUTO:
             return f"{AUTO} ({region_label(texts.region_of(settings.language))})"
         return region_label(value)
-    if setting == "quiet":
+    if setting in ON_OFF:
         return str(texts.raw(lang, f"admin.{value}"))
     return value
 
@@ -147,7 +149,7 @@ def parse_setting(texts: Texts, data: str) -> tuple[str, str | bool | None] | No
         return None
     if setting == "region":
         return setting, None if value == AUTO else value
-    if setting == "quiet":
+    if setting in ON_OFF:
         return setting, value == "on"
     return setting, value
 

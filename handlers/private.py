@@ -1,5 +1,6 @@
-"""Private chat: `/start`, `/help`, `/region`, `/language`, a forwarded or pasted message
-checked with the verdict, reasons, tips and contacts, and `/evidence` for the last check."""
+"""Private chat: `/start`, `/help`, `/region`, `/language`, `/keep`, a forwarded or pasted
+message checked with the verdict, reasons, tips and contacts, and `/evidence` for the last
+check."""
 
 from __future__ import annotations
 
@@ -197,6 +198,24 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await _answer(message, texts.text(lang, "private.language_set"))
 
 
+async def set_keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/keep on|off: keep the full text of the user's checks for /evidence, or only the
+    redacted excerpt (the default)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    texts = services.rules.texts
+    reader = await reader_of(services, user)
+    wanted = (context.args or [""])[0].strip().lower()
+    if wanted not in ("on", "off"):
+        key = "private.keep_on" if reader.keep_evidence else "private.keep_off"
+        await _answer(message, texts.text(reader.lang, key))
+        return
+    await services.storage.set_user_prefs(user.id, keep_evidence=wanted == "on")
+    await _answer(message, texts.text(reader.lang, f"private.keep_{wanted}"))
+
+
 def indicators_of(request: CheckRequest, message: Message) -> dict[str, Any]:
     """The evidence indicators of a checked message, with the times it was sent."""
     found = extract_indicators(request).to_dict()
@@ -302,5 +321,6 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("region", set_region, PRIVATE))
     application.add_handler(CommandHandler("language", set_language, PRIVATE))
     application.add_handler(CommandHandler("evidence", send_evidence, PRIVATE))
+    application.add_handler(CommandHandler("keep", set_keep, PRIVATE))
     application.add_handler(MessageHandler(
         PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, check_private_message))

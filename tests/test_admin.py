@@ -50,7 +50,7 @@ async def test_settings_shows_values_and_keyboard(harness: Harness) -> None:
     data = [d for _, d in buttons(sent)]
     assert data == ["set:scam_action:restrict", "set:suspicious_action:none",
                     "set:sensitivity:high", "set:language:id", "set:region:CN",
-                    "set:quiet:on"]
+                    "set:quiet:on", "set:keep_evidence:on"]
 
 
 async def test_anonymous_admin_may_use_settings(harness: Harness) -> None:
@@ -104,8 +104,9 @@ async def test_language_press_redraws_in_new_language(harness: Harness) -> None:
     ("data", "field", "value"),
     [("set:region:SE", "region", "SE"), ("set:region:auto", "region", None),
      ("set:quiet:on", "quiet", True), ("set:sensitivity:low", "sensitivity", "low"),
-     ("set:suspicious_action:none", "suspicious_action", "none")],
-    ids=["region", "region-auto", "quiet", "sensitivity", "suspicious"],
+     ("set:suspicious_action:none", "suspicious_action", "none"),
+     ("set:keep_evidence:on", "keep_evidence", True)],
+    ids=["region", "region-auto", "quiet", "sensitivity", "suspicious", "keep-evidence"],
 )
 async def test_each_setting_can_be_pressed(harness: Harness, data: str, field: str,
                                            value: Any) -> None:

@@ -118,6 +118,25 @@ async def test_language_command(harness: Harness, arg: str, stored: str | None,
         assert "(now: en)" in text
 
 
+async def test_keep_evidence_is_the_users_choice(harness: Harness) -> None:
+    """By default a check is stored redacted; after /keep on the full text is kept, and
+    /keep alone tells the current choice."""
+    texts = harness.services.rules.texts
+    storage = harness.services.storage
+    u = user()
+    await harness.feed(say(u, SCAM_TEXT))
+    assert (await storage.last_private_check(u["id"])).full_text is None
+    await harness.feed(command(u, "/keep on"))
+    await harness.feed(say(u, SCAM_TEXT))
+    assert (await storage.last_private_check(u["id"])).full_text == SCAM_TEXT
+    await harness.feed(command(u, "/keep"))
+    await harness.feed(command(u, "/keep off"))
+    assert (await storage.get_user_prefs(u["id"])).keep_evidence is False
+    answers = [t for t in replies(harness, u["id"]) if not t.startswith("⛔")]
+    assert answers == [texts.text("en", "private.keep_on")] * 2 + [
+        texts.text("en", "private.keep_off")]
+
+
 async def test_chosen_language_overrides_telegram_language(harness: Harness) -> None:
     """A verdict uses the /language choice, not the app language."""
     texts = harness.services.rules.texts
@@ -323,7 +342,7 @@ async def redirector() -> AsyncIterator[str]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]
     try:
         yield str(port)
     finally:
