@@ -44,6 +44,8 @@ CASES = [
     ("otp-zh-before", "654321是您的验证码", f"{CODE_REMOVED}是您的验证码"),
     ("otp-pin", "Masukkan PIN: 1111 jika diminta", f"Masukkan PIN: {CODE_REMOVED} jika diminta"),
     ("email", "write to John.Doe@example.com", "write to J***@example.com"),
+    ("bare-number", "1234567890", "*******890"),
+    ("bare-account-with-dashes", "123-4-56789-0", "***-*-***89-0"),
 ]
 
 
@@ -104,6 +106,8 @@ UNCHANGED = [
     ("word-starting-with-code-word", "Kodim 0318/Natuna, Pinang 1234"),
     ("binary", "01001001 00100000 01100001 01101101"),
     ("empty", ""),
+    ("short-bare-number", "123456"),
+    ("year", "2024"),
 ]
 
 

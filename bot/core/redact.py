@@ -38,6 +38,7 @@ _CODE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+_BARE_NUMBER = re.compile(r"\s*\+?\d(?:[ .\-]?\d){6,}\s*")
 _WS = re.compile(r"\s+")
 
 
@@ -88,6 +89,10 @@ def redact(text: str) -> str:
         for m in pattern.finditer(text):
             spans.append((m.start(1), m.end(1), CODE_REMOVED))
     if not spans:
+        if _BARE_NUMBER.fullmatch(text) and not set(_DIGIT.findall(text)) <= {"0", "1"}:
+            # A number on its own (an account taken out of its message) has no context to
+            # tell what it is; masked like an account.
+            return _mask_digits(text, 3)
         return text
     # Earlier sources win where spans overlap: secrets, numbers, e-mails, codes.
     kept: list[tuple[int, int, str]] = []
