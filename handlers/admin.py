@@ -49,6 +49,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Settings on the keyboard, in order, with the text key of their label.
 KEYBOARD = (
     ("scam_action", "admin.scam_action"),
+    ("restrict_hours", "admin.restrict_hours"),
     ("suspicious_action", "admin.suspicious_action"),
     ("sensitivity", "admin.sensitivity"),
     ("language", "admin.language"),
@@ -57,6 +58,7 @@ KEYBOARD = (
     ("keep_evidence", "admin.keep_evidence"),
 )
 ON_OFF = ("quiet", "keep_evidence")
+RESTRICT_HOURS = ("1", "6", "24", "72", "168")
 
 
 def choices(texts: Texts, setting: str) -> tuple[str, ...]:
@@ -65,6 +67,8 @@ def choices(texts: Texts, setting: str) -> tuple[str, ...]:
         return SCAM_ACTIONS
     if setting == "suspicious_action":
         return SUSPICIOUS_ACTIONS
+    if setting == "restrict_hours":
+        return RESTRICT_HOURS
     if setting == "sensitivity":
         return SENSITIVITIES
     if setting == "language":
@@ -92,6 +96,8 @@ def value_label(texts: Texts, lang: str, settings: ChatSettings, setting: str,
         return str(texts.raw(lang, f"admin.action_{value}"))
     if setting == "sensitivity":
         return str(texts.raw(lang, f"admin.sensitivity_{value}"))
+    if setting == "restrict_hours":
+        return f"{value} h"
     if setting == "language":
         return texts.names.get(value, value)
     if setting == "region":

@@ -48,7 +48,8 @@ async def test_settings_shows_values_and_keyboard(harness: Harness) -> None:
     assert "Scam messages: <b>delete</b>" in sent.params["text"]
     assert "Quiet mode: <b>off</b>" in sent.params["text"]
     data = [d for _, d in buttons(sent)]
-    assert data == ["set:scam_action:restrict", "set:suspicious_action:none",
+    assert data == ["set:scam_action:restrict", "set:restrict_hours:72",
+                    "set:suspicious_action:none",
                     "set:sensitivity:high", "set:language:id", "set:region:CN",
                     "set:quiet:on", "set:keep_evidence:on"]
 
@@ -89,6 +90,7 @@ async def test_pressing_a_setting_stores_and_redraws(harness: Harness) -> None:
     assert answer.params["text"] == "Saved: Scam messages = delete + ban."
     (edit,) = harness.api.calls("editMessageText")
     assert "Scam messages: <b>delete + ban</b>" in edit.params["text"]
+    assert "Mute length: <b>24 h</b>" in edit.params["text"]
     assert buttons(edit)[0][1] == "set:scam_action:warn"
 
 
@@ -105,8 +107,10 @@ async def test_language_press_redraws_in_new_language(harness: Harness) -> None:
     [("set:region:SE", "region", "SE"), ("set:region:auto", "region", None),
      ("set:quiet:on", "quiet", True), ("set:sensitivity:low", "sensitivity", "low"),
      ("set:suspicious_action:none", "suspicious_action", "none"),
-     ("set:keep_evidence:on", "keep_evidence", True)],
-    ids=["region", "region-auto", "quiet", "sensitivity", "suspicious", "keep-evidence"],
+     ("set:keep_evidence:on", "keep_evidence", True),
+     ("set:restrict_hours:6", "restrict_hours", 6)],
+    ids=["region", "region-auto", "quiet", "sensitivity", "suspicious", "keep-evidence",
+         "restrict-hours"],
 )
 async def test_each_setting_can_be_pressed(harness: Harness, data: str, field: str,
                                            value: Any) -> None:
