@@ -2,8 +2,8 @@
 with a filter that removes the bot token and other secrets from every record.
 
 Message texts are never logged by scamguard's own code; the libraries that could log them
-(PTB at DEBUG logs whole updates, httpx logs request URLs with the token) are held to
-WARNING."""
+(PTB and aiosqlite at DEBUG log whole updates and SQL parameters, httpx logs request URLs
+with the token) are held to WARNING."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ REDACTED = "[redacted]"
 _URL_TOKEN_RE = re.compile(r"bot\d{3,20}:[A-Za-z0-9_-]+")
 _TOKEN_RE = re.compile(r"\b\d{3,20}:[A-Za-z0-9_-]{30,64}\b")
 # Libraries whose records can carry message texts or URLs with the token.
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "aiohttp.access")
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "aiohttp.access")
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName",
 }
