@@ -203,3 +203,100 @@ def test_huge_and_odd_input_does_not_break_matching() -> None:
     """100 KB of emoji, controls and RTL overrides still scans."""
     text = ("\u202e🔥\x00\x07" * 25_000) + " send your seed phrase"
     assert isinstance(ENGINE.fired(message(text)), list)
+
+
+LANGUAGES = """
+languages:
+  en:
+    markers: [the, and, you, your, is, to, for, with, this, that]
+  id:
+    family: malay
+    markers: [yang, dan, ini, untuk, dengan, saya, anda, kirim, baru, ke]
+  ms:
+    family: malay
+    markers: [yang, dan, ini, awak, boleh, nak]
+  tl:
+    markers: [ang, ng, mga, sa, ako, po]
+"""
+
+LEX_ID = """
+lang: id
+concepts:
+  ask: [kirim, kirimkan]
+  seed_phrase: [frasa pemulihan]
+"""
+
+LEX_TL = """
+lang: tl
+concepts:
+  ask: [ipadala]
+  advice: [ingat]
+  negation: [di]
+"""
+
+LEX_EN_NO = """
+lang: en
+concepts:
+  ask: [send]
+  seed_phrase: [seed phrase]
+  negation: ["no", never]
+"""
+
+
+def build_with_languages() -> PatternRules:
+    lex = [(load_yaml(t, f"lexicon/{i}.yaml"), f"lexicon/{i}.yaml")
+           for i, t in enumerate((LEX_EN_NO, LEX_ID, LEX_TL))]
+    rules = RULES.split("  - id: fake-support.contact")[0]
+    return compile_pattern_rules(lex, [(load_yaml(rules, "p.yaml"), "p.yaml")],
+                                 (load_yaml(LANGUAGES, "languages.yaml"), "languages.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kirim frasa pemulihan ke no baru ini untuk verifikasi dengan admin", True),
+        ("Ingat ya, kirim frasa pemulihan anda ke saya dengan cepat", True),
+        ("Never send your seed phrase to anyone, this is a scam", False),
+        ("Ingat po, huwag ipadala ang seed phrase sa mga scammer", False),
+    ],
+    ids=["english-no-in-indonesian", "tagalog-ingat-in-indonesian", "english-negation",
+         "tagalog-advice-in-tagalog"],
+)
+def test_guards_of_other_languages_do_not_apply(text: str, expected: bool) -> None:
+    """A guard phrase counts only when the message reads as its language."""
+    engine = build_with_languages()
+    assert bool(engine.fired(message(text))) is expected
+
+
+def test_regex_with_letters_normalisation_removes_is_an_error() -> None:
+    """A regex written with capitals or diacritics could never match: lint says so."""
+    errors = _errors(LEXICON.replace("[send, share", "[send, '/tjäna \\\\d+/'"), RULES)
+    assert any("never occurs in normalised text (write 'a'" in e for e in errors), errors
+
+
+def test_yaml_boolean_phrase_gets_a_hint() -> None:
+    """`- no` is read by YAML as false; the error says to quote it."""
+    errors = _errors(LEXICON.replace("negation: [never,", "negation: [no, never,"), RULES)
+    assert any("put it in quotes" in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I am support. Powered by @dropsbot", ["fake-support.contact"]),
+        ("Please send Dr. Jones your seed phrase", ["key-request.seed-phrase"]),
+    ],
+    ids=["handle-is-contact", "abbreviation-no-sentence-break"],
+)
+def test_builtins_and_sentences(text: str, expected: list[str]) -> None:
+    """A bare @handle is a contact (not a link); 'Dr.' does not end a sentence."""
+    assert fired(text) == expected
+
+
+def test_bare_handle_is_not_a_link() -> None:
+    """@link needs something to open; a bare @handle or e-mail only makes @contact."""
+    engine = build(rules=RULES.replace('any: ["@contact"]', 'any: ["@link"]'))
+    assert engine.fired(message("I am support. Powered by @dropsbot")) == []
+    assert engine.fired(message("I am support. Mail me at help@example.org")) == []
+    assert [r.id for r in engine.fired(message("I am support. See https://x.example/t"))] == [
+        "fake-support.contact"]

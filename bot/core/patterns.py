@@ -10,6 +10,7 @@ the same clause cancels it, and advice or discussion framing cancels guarded rul
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -34,11 +35,25 @@ GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK)
 SCOPES = ("sentence", "message")
 # How far (in characters of normalised text) a negation reaches forward to its verb.
 NEGATION_REACH = 48
+# Language evidence: a message reads as the languages with at least MIN_EVIDENCE and at
+# least EVIDENCE_SHARE of the strongest one's evidence; a script of the language's own
+# counts SCRIPT_EVIDENCE, the request's declared language LANG_EVIDENCE.
+MIN_EVIDENCE = 2
+EVIDENCE_SHARE = 0.5
+SCRIPT_EVIDENCE = 3
+LANG_EVIDENCE = 1
+_MARKER = "~marker."
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,80}$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,60}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
-_SENTENCE_END = re.compile(r"[!?\n。！？؟…]+|\.(?=\s|$)")
+_ABBREVIATIONS = ("mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "inc", "ltd", "co", "no",
+                  "vs", "etc", "e.g", "i.e", "tel", "approx", "dept", "ref", "acc", "a/c")
+_SENTENCE_END = re.compile(
+    r"[!?\n。！？؟…]+|"
+    + "".join(rf"(?<!\b{re.escape(a)})" for a in _ABBREVIATIONS)
+    + r"\.(?=\s|$)"
+)
 _CLAUSE_END = re.compile(r"[,;:，；：、]")
 _HANDLE_RE = re.compile(r"(?<![\w.])@[a-z][a-z0-9_]{3,31}\b|\bt\.me/|\btelegram\.me/")
 _URLISH_RE = re.compile(r"\bhttps?://|\bwww\.|\bhxxps?://")
@@ -110,6 +125,16 @@ class _Term:
     length: int
     bounded: bool
     prefix: bool
+    langs: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Language:
+    """What tells that a message is in this language, and the languages it counts with."""
+
+    code: str
+    family: frozenset[str]
+    script: Any = None
 
 
 class _CompiledRule:
@@ -156,11 +181,16 @@ class PatternRules:
     phrase_count: int = 0
     _automaton: Any = field(default=None, repr=False, compare=False)
     _regex_set: Any = field(default=None, repr=False, compare=False)
-    _regexes: tuple[tuple[int, Any], ...] = field(default=(), repr=False, compare=False)
+    _regexes: tuple[tuple[int, Any, frozenset[str]], ...] = field(
+        default=(), repr=False, compare=False
+    )
     _by_head: dict[int, tuple[_CompiledRule, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
     _ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _guards: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
+    _markers: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    _languages: tuple[_Language, ...] = field(default=(), repr=False, compare=False)
 
     # -- matching ---------------------------------------------------------------------------
 
@@ -172,7 +202,7 @@ class PatternRules:
         text = message.text.skeleton
         sentence_ends = [m.end() for m in _SENTENCE_END.finditer(text)]
         clause_ends = sorted(sentence_ends + [m.end() for m in _CLAUSE_END.finditer(text)])
-        raw: list[tuple[int, int, int]] = []
+        raw: list[tuple[int, int, int, frozenset[str]]] = []
         if self._automaton is not None and text:
             n = len(text)
             for end, terms in self._automaton.iter(text):
@@ -183,29 +213,78 @@ class PatternRules:
                             continue
                         if not term.prefix and end + 1 < n and _is_word_char(text[end + 1]):
                             continue
-                    raw.append((term.concept, start, end + 1))
+                    raw.append((term.concept, start, end + 1, term.langs))
         if self._regex_set is not None and text:
             for index in self._regex_set.Match(text) or ():
-                concept, pattern = self._regexes[index]
-                raw.extend((concept, m.start(), m.end()) for m in pattern.finditer(text))
+                concept, pattern, langs = self._regexes[index]
+                raw.extend((concept, m.start(), m.end(), langs) for m in pattern.finditer(text))
+        if self._languages:
+            raw = self._in_message_languages(raw, message)
         breaker = self._ids.get(CLAUSE_BREAK)
         if breaker is not None:
-            clause_ends.extend(start for c, start, _ in raw if c == breaker)
+            clause_ends.extend(start for c, start, _, _ in raw if c == breaker)
             clause_ends.sort()
         occurrences = [
             Occurrence(c, s, e, bisect_right(sentence_ends, s), bisect_right(clause_ends, s))
-            for c, s, e in raw
+            for c, s, e, _ in raw
         ]
         return Scan(occurrences, self._builtins(message))
+
+    def message_languages(
+        self, raw: Sequence[tuple[int, int, int, frozenset[str]]], message: Message
+    ) -> frozenset[str] | None:
+        """The languages a message clearly reads as (families expanded), or None."""
+        evidence: dict[str, int] = defaultdict(int)
+        for concept, _s, _e, _l in raw:
+            lang = self._markers.get(concept)
+            if lang is not None:
+                evidence[lang] += 1
+        folded = message.text.folded
+        for language in self._languages:
+            if language.script is not None and language.script.search(folded):
+                evidence[language.code] += SCRIPT_EVIDENCE
+        declared = message.request.lang
+        if declared:
+            evidence[declared.split("-")[0]] += LANG_EVIDENCE
+        strongest = max(evidence.values(), default=0)
+        if strongest < MIN_EVIDENCE:
+            return None
+        floor = max(MIN_EVIDENCE, EVIDENCE_SHARE * strongest)
+        allowed: set[str] = set()
+        for language in self._languages:
+            if evidence.get(language.code, 0) >= floor:
+                allowed |= language.family
+        return frozenset(allowed) or None
+
+    def _in_message_languages(
+        self, raw: list[tuple[int, int, int, frozenset[str]]], message: Message
+    ) -> list[tuple[int, int, int, frozenset[str]]]:
+        """Drop markers, and phrases of languages the message is clearly not written in
+        (English phrases stay for every concept but the guards)."""
+        allowed = self.message_languages(raw, message)
+        markers, guards = self._markers, self._guards
+        kept = []
+        for item in raw:
+            concept, _s, _e, langs = item
+            if concept in markers:
+                continue
+            if allowed is None or langs & allowed or (
+                "en" in langs and concept not in guards
+            ):
+                kept.append(item)
+        return kept
 
     def _builtins(self, message: Message) -> frozenset[int]:
         folded = message.text.folded
         has_handle = bool(_HANDLE_RE.search(folded)) or any(
-            getattr(link, "source", "") == "handle"
-            or getattr(link, "host", "") in ("t.me", "telegram.me")
+            getattr(link, "is_telegram", False) for link in message.links
+        )
+        # A link is something to open: a bare @handle or an e-mail address is not one.
+        has_link = bool(_URLISH_RE.search(folded)) or any(
+            getattr(link, "host", "") and getattr(link, "source", "") != "email"
+            and not getattr(link, "handle", "")
             for link in message.links
         )
-        has_link = bool(message.links) or bool(_URLISH_RE.search(folded))
         found = set()
         if has_link:
             found.add(self._ids["@link"])
@@ -285,6 +364,8 @@ class PatternRules:
 
 
 def _negated(head: Occurrence, negations: Sequence[Occurrence]) -> bool:
+    """A negation in the head's clause shortly before it ("never share"). Verb-second
+    phrasing ("dela aldrig") is written in the lexicons as advice."""
     return any(
         n.clause == head.clause and n.start < head.start and head.start - n.end <= NEGATION_REACH
         for n in negations
@@ -310,13 +391,15 @@ class _Builder:
 
     errors: list[RuleFileError] = field(default_factory=list)
     phrases: dict[str, list[tuple[str, _Term]]] = field(default_factory=dict)
-    regexes: list[tuple[str, str, str, int]] = field(default_factory=list)
+    regexes: list[tuple[str, str, str, int, str]] = field(default_factory=list)
     concept_langs: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     languages: list[str] = field(default_factory=list)
     rules: list[PatternRule] = field(default_factory=list)
-    terms: dict[str, list[tuple[str, bool, bool]]] = field(
+    terms: dict[str, list[tuple[str, bool, bool, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    languages_spec: list[_Language] = field(default_factory=list)
+    markers: list[tuple[str, str]] = field(default_factory=list)
 
     def error(self, source: str, line: int, message: str) -> None:
         self.errors.append(RuleFileError(source, line, message))
@@ -356,13 +439,18 @@ class _Builder:
                 continue
             self.concept_langs[name].add(lang)
             for term in terms:
-                self._add_term(name, term, source, line_of(term, line))
+                self._add_term(name, term, source, line_of(term, line), lang)
 
-    def _add_term(self, concept: str, term: Any, source: str, line: int) -> None:
-        if not isinstance(term, str) or not term.strip():
+    def _add_term(self, concept: str, term: Any, source: str, line: int, lang: str) -> None:
+        if isinstance(term, bool) or term is None:
+            self.error(source, line, f"concept {concept!r}: YAML read this phrase as "
+                       f"{term!r}; put it in quotes (YAML takes no, yes, on, off as true / "
+                       "false)")
+            return
+        if not isinstance(term, str | int | float) or not str(term).strip():
             self.error(source, line, f"concept {concept!r}: a phrase must be non-empty text")
             return
-        text = term.strip()
+        text = str(term).strip()
         if len(text) > 2 and text.startswith("/") and text.endswith("/"):
             pattern = text[1:-1]
             try:
@@ -374,7 +462,14 @@ class _Builder:
                            f"/{pattern}/: {reason} (RE2 syntax: no look-around or "
                            "back-references)")
                 return
-            self.regexes.append((concept, pattern, source, line))
+            unseen = _unnormalised_letters(pattern)
+            if unseen:
+                self.error(source, line, f"concept {concept!r}: regular expression "
+                           f"/{pattern}/ has {unseen!r}, which never occurs in normalised text "
+                           f"(write {skeleton(unseen)!r}: lower case, no diacritics or tone "
+                           "marks)")
+                return
+            self.regexes.append((concept, pattern, source, line, lang))
             return
         prefix = text.endswith("*")
         body = skeleton(text.rstrip("*")).strip()
@@ -386,7 +481,43 @@ class _Builder:
                        "match safely")
             return
         bounded = not _spaceless(body)
-        self.terms[concept].append((body, bounded, prefix))
+        self.terms[concept].append((body, bounded, prefix, lang))
+
+    # languages -----------------------------------------------------------------------------
+
+    def add_languages(self, data: Any, source: str) -> None:
+        """rules/languages.yaml: markers and scripts that tell a message's languages."""
+        langs = data.get("languages") if isinstance(data, dict) else None
+        if not isinstance(langs, dict):
+            self.error(source, line_of(data, 1), "expected 'languages:' mapping code: {...}")
+            return
+        families: dict[str, set[str]] = defaultdict(set)
+        specs: list[tuple[str, str | None, Any]] = []
+        for code, spec in langs.items():
+            line = line_of(code, line_of(langs))
+            if not _LANG_RE.match(code) or not isinstance(spec, dict):
+                self.error(source, line, f"language {code!r}: expected a code and a mapping")
+                continue
+            for key in spec:
+                if key not in ("markers", "script", "script_ranges", "family"):
+                    self.error(source, line_of(key, line), f"language {code}: unknown key "
+                               f"{key!r}")
+            for marker in spec.get("markers") or []:
+                if not isinstance(marker, str) or len(skeleton(marker).strip()) < 2:
+                    self.error(source, line_of(marker, line), f"language {code}: marker "
+                               f"{marker!r} must be a word of two letters or more")
+                    continue
+                self.markers.append((code, skeleton(marker).strip()))
+            ranges = "".join(str(r) for r in spec.get("script_ranges") or [])
+            letters = re.escape(str(spec.get("script") or ""))
+            script = re.compile(f"[{ranges}{letters}]") if ranges or letters else None
+            family = spec.get("family")
+            families[str(family) if family else code].add(code)
+            specs.append((code, str(family) if family else None, script))
+        self.languages_spec = [
+            _Language(code, frozenset(families[family or code]), script)
+            for code, family, script in specs
+        ]
 
     # rules ---------------------------------------------------------------------------------
 
@@ -500,24 +631,34 @@ class _Builder:
         names = sorted(defined | set(GUARD_CONCEPTS))
         ids = {name: i for i, name in enumerate(names)}
         automaton = None
-        entries: dict[str, list[_Term]] = defaultdict(list)
+        marker_ids: dict[int, str] = {}
+        for code, _marker in self.markers:
+            name = _MARKER + code
+            if name not in ids:
+                ids[name] = len(ids)
+                marker_ids[ids[name]] = code
+        grouped: dict[tuple[str, int, bool, bool], set[str]] = defaultdict(set)
         for concept, written in self.terms.items():
-            for body, bounded, prefix in written:
-                term = _Term(ids[concept], len(body), bounded, prefix)
-                if term not in entries[body]:
-                    entries[body].append(term)
+            for body, bounded, prefix, lang in written:
+                grouped[(body, ids[concept], bounded, prefix)].add(lang)
+        for code, marker in self.markers:
+            grouped[(marker, ids[_MARKER + code], True, False)].add(code)
+        entries: dict[str, list[_Term]] = defaultdict(list)
+        for (body, concept_id, bounded, prefix), langs in grouped.items():
+            entries[body].append(_Term(concept_id, len(body), bounded, prefix, frozenset(langs)))
         if entries:
             automaton = ahocorasick.Automaton()
             for body, terms in entries.items():
                 automaton.add_word(body, tuple(terms))
             automaton.make_automaton()
         regex_set = None
-        regexes: list[tuple[int, Any]] = []
+        regexes: list[tuple[int, Any, frozenset[str]]] = []
         if self.regexes:
             regex_set = re2.Set.SearchSet(_RE2_OPTIONS)
-            for concept, pattern, _source, _line in self.regexes:
+            for concept, pattern, _source, _line, lang in self.regexes:
                 regex_set.Add(pattern)
-                regexes.append((ids[concept], re2.compile(pattern, _RE2_OPTIONS)))
+                regexes.append((ids[concept], re2.compile(pattern, _RE2_OPTIONS),
+                                frozenset({lang})))
             regex_set.Compile()
         by_head: dict[int, list[_CompiledRule]] = defaultdict(list)
         for index, rule in enumerate(self.rules):
@@ -534,14 +675,40 @@ class _Builder:
             _regexes=tuple(regexes),
             _by_head={k: tuple(v) for k, v in by_head.items()},
             _ids=ids,
+            _guards=frozenset(ids[g] for g in GUARD_CONCEPTS),
+            _markers=marker_ids,
+            _languages=tuple(self.languages_spec),
         )
 
 
+def _unnormalised_letters(pattern: str) -> str:
+    """Letters written in a regular expression that normalisation removes or changes, so the
+    expression could never match them (escapes such as \\B or \\S are skipped)."""
+    # Unicode classes (\\p{Han}), POSIX classes ([:alpha:]) and group names are not text.
+    literal = re.sub(r"\\[pP]\{[^}]*\}|\\[pP]\w|\[:\^?\w+:\]|\(\?P?<\w+>", "", pattern)
+    out = []
+    escaped = False
+    for c in literal:
+        if escaped:
+            escaped = False
+            continue
+        if c == "\\":
+            escaped = True
+            continue
+        if (c.isalpha() or unicodedata.category(c).startswith("M")) and skeleton(c) != c:
+            out.append(c)
+    return "".join(dict.fromkeys(out))
+
+
 def compile_pattern_rules(
-    lexicons: Iterable[tuple[Any, str]], pattern_files: Iterable[tuple[Any, str]]
+    lexicons: Iterable[tuple[Any, str]],
+    pattern_files: Iterable[tuple[Any, str]],
+    languages: tuple[Any, str] | None = None,
 ) -> PatternRules:
     """Build PatternRules from parsed documents `(data, source)`; pure, for tests and tools."""
     builder = _Builder()
+    if languages is not None:
+        builder.add_languages(*languages)
     for data, source in lexicons:
         builder.add_lexicon(data, source)
     for data, source in pattern_files:
@@ -564,8 +731,15 @@ def load_pattern_rules(rules_dir: Path) -> PatternRules:
 
     lexicons = read_all("lexicon")
     patterns = read_all("patterns")
+    languages = None
+    languages_path = rules_dir / "languages.yaml"
+    if languages_path.exists():
+        try:
+            languages = (read_yaml(languages_path), str(languages_path))
+        except RuleFileError as exc:
+            errors.append(exc)
     try:
-        rules = compile_pattern_rules(lexicons, patterns)
+        rules = compile_pattern_rules(lexicons, patterns, languages)
     except RuleSetError as exc:
         errors.extend(exc.errors)
         raise RuleSetError(errors) from None
