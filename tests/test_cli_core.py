@@ -188,3 +188,13 @@ def test_score_combines_hits_by_noisy_or(severities: list[Severity], sensitivity
     assert score == pytest.approx(1 - keep)
     assert label(score, sensitivity) == expected
     assert set(THRESHOLDS) == {"low", "normal", "high"}
+
+
+def test_rules_lint_checks_reply_texts_too(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    """A broken reply-text file is a lint error too, as the bot would refuse it on reload."""
+    rules = _copy_rules(tmp_path)
+    path = rules / "messages" / "en.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n  - [unclosed\n", encoding="utf-8")
+    code, out, _ = run(capsys, "rules", "lint", str(rules))
+    assert code == 1 and f"{path}:" in out

@@ -125,9 +125,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_lint(args: argparse.Namespace) -> int:
+    """Every rule file of the folder, reply texts and contacts included, as the bot loads it."""
+    from bot.rulesholder import load_active
+
     directory = args.dir or RULES_DIR
     try:
-        ruleset = load_ruleset(directory)
+        ruleset = load_active(directory).detector.rules
     except RuleSetError as exc:
         for error in exc.errors:
             print(error)
