@@ -35,7 +35,7 @@ from bot.errors import ScamguardError
 from bot.policy import DELETE_RIGHT, RESTRICT_RIGHT, Decision, decide
 from bot.replies import Html, Texts, escape, person_name, render_group_warning
 from bot.services import Services, services_of
-from bot.storage import ChatSettings
+from bot.storage import ChatSettings, Incident
 from handlers.adapter import sender_of, to_check_request
 
 log = logging.getLogger(__name__)
@@ -315,6 +315,16 @@ async def check_message(
     return verdict, settings, admins, sender_is_admin
 
 
+async def stored_incident(services: Services, chat_id: int, message_id: int,
+                          edit: int) -> Incident | None:
+    """The incident already stored for this message as of this edit, if any."""
+    try:
+        return await services.storage.find_incident(chat_id, message_id, edit)
+    except ScamguardError as exc:
+        log.error("could not look up incidents in chat %s: %s", chat_id, exc)
+        return None
+
+
 async def moderate(application: Application, message: Message) -> Outcome:
     """Check a group message and act per the chat's policy: store the incident first, then
     act, then record each action's result. Telegram errors never escape."""
@@ -333,12 +343,22 @@ async def moderate(application: Application, message: Message) -> Outcome:
     outcome = Outcome(verdict, decision)
     if not decision.acts:
         return outcome
+    edit = int(message.edit_date.timestamp()) if message.edit_date else 0
+    earlier = await stored_incident(services, chat_id, message.message_id, edit)
+    if earlier is not None:
+        # The update came again (a webhook retry, or a restart before Telegram saw the
+        # confirmed offset): act only if nothing was done the first time.
+        outcome.incident_id = earlier.id
+        if earlier.actions:
+            return outcome
     request_text = message.text or message.caption or ""
     try:
-        outcome.incident_id = await services.storage.add_incident(
-            chat_id, message.message_id, user.id if user else None, verdict.verdict,
-            verdict.score, verdict.hits, request_text, keep_full=settings.keep_evidence,
-        )
+        if earlier is None:
+            outcome.incident_id = await services.storage.add_incident(
+                chat_id, message.message_id, user.id if user else None, verdict.verdict,
+                verdict.score, verdict.hits, request_text, keep_full=settings.keep_evidence,
+                edit_date=edit,
+            )
     except ScamguardError as exc:
         log.error("incident in chat %s not stored: %s", chat_id, exc)
     incident = outcome.incident_id

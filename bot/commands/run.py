@@ -115,6 +115,8 @@ async def serve(
                     await application.updater.stop()
                 await flush_warnings(application)
                 await application.stop()
+                # Updates still in flight at the first flush may have queued warnings since.
+                await flush_warnings(application)
     finally:
         if runner is not None:
             await runner.cleanup()

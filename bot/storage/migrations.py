@@ -122,6 +122,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX audit_chat ON audit (chat_id, id);
         """,
     ),
+    Migration(
+        2,
+        "incidents keyed by message and edit",
+        """
+        ALTER TABLE incidents ADD COLUMN edit_date INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX incidents_message ON incidents (chat_id, message_id, edit_date);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

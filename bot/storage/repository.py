@@ -40,7 +40,12 @@ class Repository(Protocol):
         text: str,
         indicators: IndicatorsLike | None = None,
         keep_full: bool = False,
+        edit_date: int = 0,
     ) -> int: ...
+
+    async def find_incident(
+        self, chat_id: int, message_id: int, edit_date: int = 0
+    ) -> Incident | None: ...
 
     async def record_action(
         self, incident_id: int, action: str, ok: bool, error: str | None = None

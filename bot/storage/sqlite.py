@@ -404,9 +404,11 @@ class SqliteStorage:
         text: str,
         indicators: IndicatorsLike | None = None,
         keep_full: bool = False,
+        edit_date: int = 0,
     ) -> int:
         """Store an incident and return its id once it is committed to disk. The text is
-        kept as a redacted excerpt and a hash; in full only with `keep_full`."""
+        kept as a redacted excerpt and a hash; in full only with `keep_full`. `edit_date`
+        (Unix time, 0 for the original) tells versions of an edited message apart."""
         verdict = check_verdict(verdict)
         value = _score(score)
         short, digest = excerpt(text), text_hash(text)
@@ -415,10 +417,10 @@ class SqliteStorage:
         async with self._write("storing an incident") as db:
             cursor = await db.execute(
                 "INSERT INTO incidents (chat_id, message_id, sender_id, verdict, score,"
-                " excerpt, text_hash, full_text, indicators, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " excerpt, text_hash, full_text, indicators, created_at, edit_date)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (chat_id, message_id, sender_id, verdict, value, short, digest,
-                 text if keep_full else None, indicators_json, self._now()),
+                 text if keep_full else None, indicators_json, self._now(), edit_date),
             )
             incident_id = cursor.lastrowid
             assert incident_id is not None
@@ -456,6 +458,18 @@ class SqliteStorage:
                 " VALUES (NULL, ?, ?, ?, ?)",
                 (rows[0][0], f"action.{action}", _dumps(detail), now),
             )
+
+    async def find_incident(
+        self, chat_id: int, message_id: int, edit_date: int = 0
+    ) -> Incident | None:
+        """The incident of one message (as edited at `edit_date`, 0 for the original)."""
+        rows = await self._fetch(
+            "reading an incident",
+            "SELECT * FROM incidents WHERE chat_id = ? AND message_id = ? AND edit_date = ?"
+            " ORDER BY id LIMIT 1", (chat_id, message_id, edit_date),
+        )
+        found = await self._incidents(rows)
+        return found[0] if found else None
 
     async def get_incident(self, incident_id: int) -> Incident | None:
         rows = await self._fetch(

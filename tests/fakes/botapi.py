@@ -331,6 +331,8 @@ class FakeBotApi:
         timeout = float(params.get("timeout") or 0)
         if offset:
             self.confirmed_offset = max(self.confirmed_offset, offset)
+        # Telegram forgets confirmed updates: a restarted bot (offset 0) gets the rest only.
+        offset = max(offset, self.confirmed_offset)
         ready = [u for u in self._updates if u["update_id"] >= offset]
         if not ready and timeout > 0:
             self._updates_ready.clear()
