@@ -67,6 +67,17 @@ class ModerationRateLimiter(AIORateLimiter):
         )
 
 
+def flood_limiter() -> ModerationRateLimiter:
+    """Telegram's limits as a strict sliding window: at most 30 messages in any second and
+    20 in any minute per group. A leaky bucket lets its whole capacity through at once and
+    then refills, so the capacity is one message and the rest is the refill rate."""
+    return ModerationRateLimiter(
+        overall_max_rate=1, overall_time_period=1 / 29,
+        group_max_rate=1, group_time_period=60 / 19,
+        max_retries=3,
+    )
+
+
 def default_builder(settings: Settings, metrics: Metrics | None = None) -> ApplicationBuilder:
     """The builder for production: token, API URL, flood-limit aware, concurrent updates;
     with `metrics`, every Bot API answer is counted."""
@@ -74,7 +85,7 @@ def default_builder(settings: Settings, metrics: Metrics | None = None) -> Appli
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(settings.api_url)
-        .rate_limiter(ModerationRateLimiter(max_retries=3))
+        .rate_limiter(flood_limiter())
         .concurrent_updates(64)
     )
     if metrics is not None:
