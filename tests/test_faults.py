@@ -264,3 +264,20 @@ async def test_incident_stored_but_not_acted_on_is_acted_on_again(harness: Harne
     assert incident.id == first
     assert [a.action for a in incident.actions][:1] == ["delete"]
     assert (chat, 88) in harness.api.deleted
+
+
+async def test_flood_limiter_never_sends_more_than_30_in_a_second(fake_api: FakeBotApi):
+    """The production limiter paces 40 messages so that no 1-second window of the fake's
+    call log holds more than 30 (a plain leaky bucket of 30 lets about 60 through)."""
+    from telegram.ext import ExtBot
+
+    from bot.app import flood_limiter
+    from tests.fakes import FakeRequest
+
+    bot = ExtBot(TOKEN, request=FakeRequest(fake_api), rate_limiter=flood_limiter())
+    async with bot:
+        await asyncio.gather(*(bot.send_message(3000 + n, "hello") for n in range(40)))
+    times = sorted(c.at for c in fake_api.calls("sendMessage"))
+    assert len(times) == 40
+    assert max(sum(1 for t in times[i:] if t - start < 1.0)
+               for i, start in enumerate(times)) <= 30
