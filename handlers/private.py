@@ -246,7 +246,9 @@ async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TY
     if not request.text.strip() and not request.urls and request.forward_from is None:
         await _answer(message, texts.text(reader.lang, "private.nothing_to_check"))
         return
+    started = time.perf_counter()
     verdict = services.rules.detector.check(request)
+    services.metrics.observe_check("private", time.perf_counter() - started, verdict)
     if services.expander is not None and not verdict.is_scam:
         links = services.rules.detector.rules.links
         expanded = await expand_shortened(request, services.expander, links)

@@ -234,3 +234,14 @@ async def test_purge_removes_only_what_is_older_than_retention(harness: Harness)
     assert await storage.get_incident(new.id) is not None
     assert sample(harness.services.metrics, "scamguard_purged_records_total") == 1
     assert await purge_once(harness.services) == 0
+
+
+async def test_private_checks_are_counted(metered: Harness):
+    """A message pasted in a private chat is a check with source 'private'."""
+    await metered.feed(message_update(message(private(CAROL), CAROL, SEED)))
+    m = metered.services.metrics
+    assert sample(m, "scamguard_check_seconds_count", source="private") == 1
+    assert sample(m, "scamguard_verdicts_total", source="private", verdict="scam",
+                  category="key_request") == 1
+    assert sample(m, "scamguard_verdicts_total", source="group", verdict="scam",
+                  category="key_request") == 0
