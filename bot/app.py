@@ -3,6 +3,7 @@ aiohttp web app that receives webhooks. Used by `scamguard run` and by the tests
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -67,6 +68,34 @@ class ModerationRateLimiter(AIORateLimiter):
         )
 
 
+CONCURRENT_UPDATES = 64
+QUEUED_UPDATES = 64
+
+
+class BoundedUpdateQueue(asyncio.Queue[object]):
+    """The update queue with backpressure: at most `in_flight` updates are taken for handling
+    at once and at most `maxsize` wait. Polling then fetches, and Telegram forgets, only about
+    what the bot is about to handle, so a crash loses at most `in_flight + maxsize` updates
+    instead of the whole backlog it had fetched."""
+
+    def __init__(self, in_flight: int = CONCURRENT_UPDATES,
+                 maxsize: int = QUEUED_UPDATES) -> None:
+        super().__init__(maxsize)
+        self._slots = asyncio.Semaphore(in_flight)
+
+    async def get(self) -> object:
+        await self._slots.acquire()
+        try:
+            return await super().get()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def task_done(self) -> None:
+        super().task_done()
+        self._slots.release()
+
+
 def flood_limiter() -> ModerationRateLimiter:
     """Telegram's limits as a strict sliding window: at most 30 messages in any second and
     20 in any minute per group. A leaky bucket lets its whole capacity through at once and
@@ -86,7 +115,8 @@ def default_builder(settings: Settings, metrics: Metrics | None = None) -> Appli
         .token(settings.require_token())
         .base_url(settings.api_url)
         .rate_limiter(flood_limiter())
-        .concurrent_updates(64)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .update_queue(BoundedUpdateQueue())
     )
     if metrics is not None:
         builder = builder.request(

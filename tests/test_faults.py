@@ -281,3 +281,64 @@ async def test_flood_limiter_never_sends_more_than_30_in_a_second(fake_api: Fake
     assert len(times) == 40
     assert max(sum(1 for t in times[i:] if t - start < 1.0)
                for i, start in enumerate(times)) <= 30
+
+
+@pytest.mark.e2e
+async def test_killed_bot_loses_at_most_its_bounded_backlog(tmp_path, fake_server: FakeBotServer,
+                                                             fake_api: FakeBotApi):
+    """`scamguard run` killed with SIGKILL mid-stream and started again: no update is handled
+    twice, updates it had fetched but not confirmed come again and are not acted on twice, and
+    what is lost is bounded by the update queue (in flight + queued), not the whole backlog."""
+    import os
+    import signal
+    import sys
+
+    from bot.app import CONCURRENT_UPDATES, QUEUED_UPDATES
+    from bot.storage import open_storage
+
+    handed = _limit_batches(fake_api, 100)
+    fake_api.delay("deleteMessage", 0.05, times=10_000)
+    scams, _ = traffic(fake_api, per_chat=100)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SCAMGUARD_")},
+        "SCAMGUARD_TOKEN": TOKEN, "SCAMGUARD_API_URL": fake_server.base_url,
+        "SCAMGUARD_DB": str(tmp_path / "killed.db"), "SCAMGUARD_RULES_WATCH": "0",
+        "PTB_TIMEDELTA": "1", "SCAMGUARD_LOG_LEVEL": "ERROR",
+    }
+
+    async def start() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+
+    first = await start()
+    try:
+        await fake_api.wait_for("deleteMessage", 40, within=30)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    confirmed = fake_api.confirmed_offset
+    fetched = len(handed)
+    assert len(fake_api.pending_updates) > 200, "the first run handled nearly everything"
+    second = await start()
+    try:
+        await until(lambda: _async(not fake_api.pending_updates), 30, "the second run")
+        await asyncio.sleep(0.5)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(second.wait(), 20)
+    assert second.returncode == 0
+    redelivered = {u for u in handed[:fetched] if u >= confirmed}
+    assert redelivered <= set(handed[fetched:])
+    async with await open_storage(tmp_path / "killed.db") as storage:
+        keys = await incident_keys(storage)
+    assert set(keys.values()) == {1}
+    lost = scams - set(keys)
+    assert len(lost) <= CONCURRENT_UPDATES + QUEUED_UPDATES
+    deletes = Counter((c.params["chat_id"], c.params["message_id"])
+                      for c in fake_api.calls("deleteMessage"))
+    assert set(deletes) == set(keys)
+
+
+async def _async(value: bool) -> bool:
+    return value
