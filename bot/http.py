@@ -31,7 +31,7 @@ MAX_CHECK_BODY = 64 * 1024
 # Polling asks Telegram at least every 30 seconds; four missed polls means it is gone.
 TELEGRAM_STALE_SECONDS = 120.0
 DB_PROBE_TIMEOUT = 0.5
-PROTECTED = ("/metrics", "/v1/")
+PROTECTED = frozenset({"/metrics", "/v1/check"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -65,7 +65,7 @@ def make_middleware(token: str | None) -> Any:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if token is not None and request.path.startswith(PROTECTED) and not authorized(
+        if token is not None and request.path in PROTECTED and not authorized(
             request, token
         ):
             response = error_response(401, "a bearer token is required")

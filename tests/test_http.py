@@ -318,3 +318,20 @@ async def test_run_refuses_an_open_server_before_calling_telegram(settings: Sett
         await asyncio.wait_for(serve(settings, asyncio.Event(),
                                      builder=fake_builder(fake_api)), 5)
     assert fake_api.calls() == []
+
+
+async def test_webhook_route_needs_no_bearer_token(http_settings: Settings, services: Services,
+                                                   fake_api: FakeBotApi):
+    """With a token set, Telegram's webhook calls (which carry only the secret header) are
+    still accepted; the token guards only /metrics and /v1/check."""
+    settings = replace(http_settings, mode="webhook", webhook_url="https://bot.example/v1/tg",
+                       webhook_secret="hook-secret", http_token=HTTP_TOKEN)
+    async for ops in _ops(settings, services, fake_api):
+        update = {"update_id": 1, "message": {
+            "message_id": 5, "date": 0, "chat": {"id": -100, "type": "supergroup", "title": "G"},
+            "from": {"id": 7, "is_bot": False, "first_name": "X"}, "text": "hello"}}
+        status, body = await ops.post("/v1/tg", json.dumps(update),
+                                      **{"X-Telegram-Bot-Api-Secret-Token": "hook-secret",
+                                         "Content-Type": "application/json"})
+        assert status == 200, body
+        assert (await ops.post("/v1/check", json.dumps({"text": "hi"})))[0] == 401
