@@ -97,12 +97,13 @@ class BoundedUpdateQueue(asyncio.Queue[object]):
 
 
 def flood_limiter() -> ModerationRateLimiter:
-    """Telegram's limits as a strict sliding window: at most 30 messages in any second and
-    20 in any minute per group. A leaky bucket lets its whole capacity through at once and
-    then refills, so the capacity is one message and the rest is the refill rate."""
+    """Telegram's limits held in every sliding window: under 30 messages in any second and
+    20 in any minute per group. A leaky bucket lets its capacity through at once and then
+    refills, so a window can see capacity + rate x length: 3 + 26/s overall, 5 + 14/min per
+    group (a burst of 5 keeps an admin's keyboard quick)."""
     return ModerationRateLimiter(
-        overall_max_rate=1, overall_time_period=1 / 29,
-        group_max_rate=1, group_time_period=60 / 19,
+        overall_max_rate=3, overall_time_period=3 / 26,
+        group_max_rate=5, group_time_period=60 * 5 / 14,
         max_retries=3,
     )
 
