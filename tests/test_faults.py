@@ -332,12 +332,15 @@ async def test_killed_bot_loses_at_most_its_bounded_backlog(tmp_path, fake_serve
     assert redelivered <= set(handed[fetched:])
     async with await open_storage(tmp_path / "killed.db") as storage:
         keys = await incident_keys(storage)
+        incidents = await storage.list_incidents(None, limit=10_000)
     assert set(keys.values()) == {1}
-    lost = scams - set(keys)
+    acted = {(i.chat_id, i.message_id) for i in incidents if i.actions}
+    # Lost: never stored, or stored by an update in flight at the kill and not acted on.
+    lost = scams - acted
     assert len(lost) <= CONCURRENT_UPDATES + QUEUED_UPDATES
     deletes = Counter((c.params["chat_id"], c.params["message_id"])
                       for c in fake_api.calls("deleteMessage"))
-    assert set(deletes) == set(keys)
+    assert acted <= set(deletes) <= set(keys)
 
 
 async def _async(value: bool) -> bool:
