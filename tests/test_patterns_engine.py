@@ -300,3 +300,17 @@ def test_bare_handle_is_not_a_link() -> None:
     assert engine.fired(message("I am support. Mail me at help@example.org")) == []
     assert [r.id for r in engine.fired(message("I am support. See https://x.example/t"))] == [
         "fake-support.contact"]
+
+
+def test_advice_words_inside_a_link_do_not_count() -> None:
+    """A guard phrase inside a URL (a news link's slug) does not frame the message."""
+    text = "send your seed phrase, see https://news.example/beware-of-scams"
+    assert fired(text) == ["key-request.seed-phrase"]
+    assert fired("send your seed phrase. Beware of scams") == []
+
+
+def test_one_stray_script_letter_does_not_decide_the_language() -> None:
+    """A single garbled letter of another script does not outweigh the words' language."""
+    engine = build_with_languages()
+    text = "Ingat ya, kirim frasa pemulihan anda ke saya dengan cepat â"
+    assert engine.fired(message(text))

@@ -41,6 +41,7 @@ NEGATION_REACH = 48
 MIN_EVIDENCE = 2
 EVIDENCE_SHARE = 0.5
 SCRIPT_EVIDENCE = 3
+SCRIPT_WINDOW = 2_000
 LANG_EVIDENCE = 1
 _MARKER = "~marker."
 
@@ -61,6 +62,9 @@ _URLISH_RE = re.compile(r"\bhttps?://|\bwww\.|\bhxxps?://")
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 _RE2_OPTIONS.max_mem = 8 << 20
+
+
+_URL_SPAN = re.compile(r"(?:https?|hxxps?)://\S+|\bwww\.\S+")
 
 
 def _is_word_char(c: str) -> bool:
@@ -220,6 +224,8 @@ class PatternRules:
                 raw.extend((concept, m.start(), m.end(), langs) for m in pattern.finditer(text))
         if self._languages:
             raw = self._in_message_languages(raw, message)
+        if "://" in text or "www." in text:
+            raw = self._outside_urls(raw, text)
         breaker = self._ids.get(CLAUSE_BREAK)
         if breaker is not None:
             clause_ends.extend(start for c, start, _, _ in raw if c == breaker)
@@ -230,6 +236,20 @@ class PatternRules:
         ]
         return Scan(occurrences, self._builtins(message))
 
+    def _outside_urls(
+        self, raw: list[tuple[int, int, int, frozenset[str]]], text: str
+    ) -> list[tuple[int, int, int, frozenset[str]]]:
+        """Guards written inside a link's address do not count: a news link ending in
+        '-scam-warning' does not make a transfer request advice."""
+        spans = [m.span() for m in _URL_SPAN.finditer(text)]
+        if not spans:
+            return raw
+        guards = self._guards
+        return [
+            item for item in raw
+            if item[0] not in guards or not any(a <= item[1] < b for a, b in spans)
+        ]
+
     def message_languages(
         self, raw: Sequence[tuple[int, int, int, frozenset[str]]], message: Message
     ) -> frozenset[str] | None:
@@ -239,10 +259,13 @@ class PatternRules:
             lang = self._markers.get(concept)
             if lang is not None:
                 evidence[lang] += 1
-        folded = message.text.folded
+        folded = message.text.folded[:SCRIPT_WINDOW]
         for language in self._languages:
-            if language.script is not None and language.script.search(folded):
-                evidence[language.code] += SCRIPT_EVIDENCE
+            if language.script is not None:
+                # One stray letter (a garbled "Â") is not a language: evidence grows with
+                # the number of the script's letters, up to SCRIPT_EVIDENCE.
+                found = len(language.script.findall(folded, 0, SCRIPT_WINDOW))
+                evidence[language.code] += min(SCRIPT_EVIDENCE, found)
         declared = message.request.lang
         if declared:
             evidence[declared.split("-")[0]] += LANG_EVIDENCE
