@@ -217,6 +217,8 @@ languages:
     markers: [yang, dan, ini, awak, boleh, nak]
   tl:
     markers: [ang, ng, mga, sa, ako, po]
+  vi:
+    script: "ăâđêôơư"
 """
 
 LEX_ID = """
@@ -312,5 +314,5 @@ def test_advice_words_inside_a_link_do_not_count() -> None:
 def test_one_stray_script_letter_does_not_decide_the_language() -> None:
     """A single garbled letter of another script does not outweigh the words' language."""
     engine = build_with_languages()
-    text = "Ingat ya, kirim frasa pemulihan anda ke saya dengan cepat â"
-    assert engine.fired(message(text))
+    assert engine.fired(message("Kirim frasa pemulihan â"))
+    assert engine.fired(message("Kirim frasa pemulihan, đã gửi rồi ơi")) == []
