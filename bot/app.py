@@ -17,12 +17,12 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import HTTPXRequest
 
 from bot.errors import ScamguardError, SettingsError
-from bot.http import add_ops_routes
-from bot.metrics import MeteredRequest, Metrics
-from bot.metrics import install as install_metrics
-from bot.retention import schedule_purge
-from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
+from bot.wiring.http import add_ops_routes
+from bot.wiring.metrics import MeteredRequest, Metrics
+from bot.wiring.metrics import install as install_metrics
+from bot.wiring.retention import schedule_purge
+from bot.wiring.services import SERVICES_KEY, Services
 from handlers import admin, group, members, operators, private, report
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ def webhook_path(settings: Settings) -> str:
 
 
 def build_web_app(application: Application, settings: Settings) -> web.Application:
-    """The aiohttp app of SCAMGUARD_HTTP: the operations routes of `bot.http` (/healthz,
+    """The aiohttp app of SCAMGUARD_HTTP: the operations routes of `bot.wiring.http` (/healthz,
     /metrics, /v1/check) and, in webhook mode, the webhook route."""
     web_app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
     web_app[APPLICATION_KEY] = application

@@ -16,8 +16,8 @@ from telegram import (
     MessageOriginUser,
 )
 
-from bot.admins import person_from_user
 from bot.core.model import Anchor, ChatInfo, CheckRequest, ForwardOrigin, Person
+from bot.wiring.admins import person_from_user
 
 _LINK_ENTITIES: list[str | None] = [MessageEntity.URL, MessageEntity.TEXT_LINK]
 

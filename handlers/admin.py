@@ -25,7 +25,6 @@ from telegram.ext import (
 )
 
 from bot.replies import GLOBAL_REGION, Html, Texts, escape, person_name
-from bot.services import Services, services_of
 from bot.storage.models import (
     SCAM_ACTIONS,
     SENSITIVITIES,
@@ -35,6 +34,7 @@ from bot.storage.models import (
     normalize_domain,
     normalize_handle,
 )
+from bot.wiring.services import Services, services_of
 from handlers.adapter import message_text, sender_of
 from handlers.group import moderate
 

@@ -34,8 +34,8 @@ from bot.core.model import CheckRequest, Hit, Person, Verdict
 from bot.errors import ScamguardError
 from bot.policy import DELETE_RIGHT, RESTRICT_RIGHT, Decision, decide
 from bot.replies import Html, Texts, escape, person_name, render_group_warning
-from bot.services import Services, services_of
 from bot.storage import ChatSettings, Incident
+from bot.wiring.services import Services, services_of
 from handlers.adapter import sender_of, to_check_request
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from telegram import ChatMember, ChatMemberUpdated, ChatPermissions, Update
 from telegram.ext import Application, ChatMemberHandler, ContextTypes
 
-from bot.admins import ADMIN_STATUSES, person_from_user
 from bot.core.impersonation import screen_person
 from bot.core.model import Severity
 from bot.errors import ScamguardError
 from bot.policy import RESTRICT_RIGHT, impersonation_decision
-from bot.services import services_of
+from bot.wiring.admins import ADMIN_STATUSES, person_from_user
+from bot.wiring.services import services_of
 from handlers.group import Warning, attempt, batcher_of, is_rights_error, screen_hits_verdict
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 from bot.core.ruleset import rules_digest
 from bot.replies import escape
 from bot.rulesholder import ReloadResult, RulesHolder
-from bot.services import SERVICES_KEY, Services, services_of
+from bot.wiring.services import SERVICES_KEY, Services, services_of
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from bot.replies import (
     render_evidence,
     render_private_verdict,
 )
-from bot.services import Services, services_of
+from bot.wiring.services import Services, services_of
 from handlers.adapter import to_check_request
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.replies import escape
-from bot.services import services_of
+from bot.wiring.services import services_of
 from handlers.group import moderate
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from tests.fakes.updates import GROUP_ID, person
 
 if TYPE_CHECKING:
     from bot.rulesholder import RulesHolder
-    from bot.services import Services
+    from bot.wiring.services import Services
 
 # Opt in to PTB 22's timedelta durations (RetryAfter.retry_after), as the Docker image does,
 # so the deprecation warning about the old int form does not fail tests.
@@ -70,7 +70,7 @@ def rules_holder() -> RulesHolder:
 @pytest.fixture
 async def services(settings: Settings, rules_holder: RulesHolder) -> AsyncIterator[Services]:
     """The real services: the bundled rules, a fresh SQLite file."""
-    from bot.services import build_services
+    from bot.wiring.services import build_services
 
     built = await build_services(settings, rules=rules_holder)
     try:

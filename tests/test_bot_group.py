@@ -467,8 +467,8 @@ async def test_a_failing_handler_is_logged_with_context_and_the_bot_goes_on(
     import logging
 
     from bot.app import build_application
-    from bot.services import build_services
     from bot.storage import open_storage
+    from bot.wiring.services import build_services
 
     services = await build_services(settings, rules=rules_holder)
     app = build_application(settings, services, builder=fake_builder(fake_api))

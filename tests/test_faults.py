@@ -16,10 +16,10 @@ from telegram.ext import ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 from bot.app import ModerationRateLimiter
-from bot.metrics import MeteredRequest, Metrics
 from bot.rulesholder import RulesHolder
-from bot.services import Services, build_services
 from bot.settings import Settings
+from bot.wiring.metrics import MeteredRequest, Metrics
+from bot.wiring.services import Services, build_services
 from tests.conftest import CAROL, DAVE, Harness
 from tests.fakes import TOKEN, FakeBotApi, FakeBotServer
 from tests.fakes.updates import group, message, message_update

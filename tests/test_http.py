@@ -16,10 +16,10 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.app import build_application, build_web_app
 from bot.commands.core import scan_lines
 from bot.errors import SettingsError
-from bot.http import MAX_CHECK_BODY, TELEGRAM_STALE_SECONDS, require_http_token
-from bot.metrics import MeteredRequest
-from bot.services import Services
 from bot.settings import HttpAddress, Settings
+from bot.wiring.http import MAX_CHECK_BODY, TELEGRAM_STALE_SECONDS, require_http_token
+from bot.wiring.metrics import MeteredRequest
+from bot.wiring.services import Services
 from tests.fakes import TOKEN, FakeBotApi, FakeRequest
 
 SEED = "Please send me your 12-word recovery phrase to verify your wallet, DM @wallet_help_desk"
@@ -151,7 +151,7 @@ def _telegram_never(ops: Ops, settings: Settings) -> Settings:
 async def test_healthz_is_503_when_something_is_wrong(ops: Ops, http_settings: Settings,
                                                       break_it, problem):
     """Each broken dependency turns /healthz into 503 and names the problem."""
-    from bot.http import health
+    from bot.wiring.http import health
 
     settings = break_it(ops, http_settings)
     status, body = await health(ops.app, settings)

@@ -16,8 +16,8 @@ import pytest
 
 from bot.commands.run import serve
 from bot.logs import QUIET_LOGGERS, REDACTED, RedactFilter, redact, setup_logging
-from bot.services import Services
 from bot.settings import Settings
+from bot.wiring.services import Services
 from tests.conftest import CAROL
 from tests.fakes import TOKEN, FakeBotApi, FakeBotServer
 from tests.fakes.updates import group, message, message_update

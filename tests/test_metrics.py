@@ -19,12 +19,12 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.app import build_application
 from bot.core.ruleset import rules_digest
-from bot.metrics import MeteredRequest, Metrics, update_kind
-from bot.retention import PURGE_JOB, purge_once
 from bot.rulesholder import RulesHolder
-from bot.services import Services
 from bot.settings import Settings
 from bot.storage.sqlite import to_db_time
+from bot.wiring.metrics import MeteredRequest, Metrics, update_kind
+from bot.wiring.retention import PURGE_JOB, purge_once
+from bot.wiring.services import Services
 from rules import RULES_DIR
 from tests.conftest import ALICE, CAROL, Harness, collect_errors
 from tests.fakes import TOKEN, FakeBotApi, FakeRequest

@@ -17,8 +17,8 @@ import pytest
 from bot.commands.run import serve
 from bot.core.ruleset import rules_digest
 from bot.rulesholder import RulesHolder
-from bot.services import Services
 from bot.settings import Settings
+from bot.wiring.services import Services
 from rules import RULES_DIR
 from tests.fakes import FakeBotApi, FakeBotServer
 from tests.fakes.updates import message, message_update, origin_channel, person, private

@@ -33,8 +33,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from bot.services import build_services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.wiring.services import build_services  # noqa: E402
 from tests.fakes import TOKEN, FakeBotApi, FakeBotServer  # noqa: E402
 
 OVERALL_PER_SECOND = 30

@@ -73,8 +73,8 @@ async def serve(
     """Run the bot until `stop` is set: open the services, start polling or the webhook
     server, and on stop post pending warnings and shut everything down in order."""
     from bot.app import ALLOWED_UPDATES, build_application, build_web_app, initialized
-    from bot.http import require_http_token
-    from bot.services import build_services
+    from bot.wiring.http import require_http_token
+    from bot.wiring.services import build_services
     from handlers.group import flush_warnings
 
     token = settings.require_token()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from telegram.ext import Application, ContextTypes
 
 from bot.errors import ScamguardError
-from bot.services import SERVICES_KEY, Services
+from bot.wiring.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from telegram.ext import Application
 
 from bot.commands.core import scan_lines
 from bot.errors import SettingsError
-from bot.metrics import CONTENT_TYPE
-from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
+from bot.wiring.metrics import CONTENT_TYPE
+from bot.wiring.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
 

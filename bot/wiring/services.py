@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackContext
 
-from bot.admins import AdminCache
 from bot.core.model import ChatContext
 from bot.core.similarity import SampleIndex
-from bot.metrics import Metrics
 from bot.ratelimit import RateLimits
 from bot.rulesholder import RulesHolder
 from bot.settings import Settings
+from bot.wiring.admins import AdminCache
+from bot.wiring.metrics import Metrics
 
 if TYPE_CHECKING:
     from bot.linkexpand import LinkExpander
