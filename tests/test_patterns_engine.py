@@ -24,6 +24,7 @@ concepts:
   advice: ["beware of", "stay safe"]
   discussion: ["is this a scam", "someone asked me"]
   clause_break: [but]
+  not_negation: ["don't miss", "do not hesitate"]
 """
 
 LEXICON_ZH = """
@@ -316,3 +317,18 @@ def test_one_stray_script_letter_does_not_decide_the_language() -> None:
     engine = build_with_languages()
     assert engine.fired(message("Kirim frasa pemulihan â"))
     assert engine.fired(message("Kirim frasa pemulihan, đã gửi rồi ơi")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Don't miss out, send your seed phrase today", ["key-request.seed-phrase"]),
+        ("Don't miss this and send your seed phrase", ["key-request.seed-phrase"]),
+        ("Do not hesitate to send your seed phrase", ["key-request.seed-phrase"]),
+        ("Do not send your seed phrase", []),
+    ],
+    ids=["other-clause", "same-clause", "not-negation", "plain-negation"],
+)
+def test_pushy_negations_do_not_negate(text: str, expected: list[str]) -> None:
+    """A negation inside a not_negation phrase ("do not hesitate") does not cancel a rule."""
+    assert fired(text) == expected

@@ -31,7 +31,10 @@ if TYPE_CHECKING:
 
 BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
-GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK)
+# Phrases built on a negation that push rather than forbid ("don't miss", "do not hesitate"):
+# a negation inside one of them does not count.
+NOT_NEGATION = "not_negation"
+GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION)
 SCOPES = ("sentence", "message")
 # How far (in characters of normalised text) a negation reaches forward to its verb.
 NEGATION_REACH = 48
@@ -329,8 +332,7 @@ class PatternRules:
         if not scan.occurrences:
             return []
         framed = self.framed(scan)
-        negation = self._ids.get(NEGATION)
-        negations = scan.by_concept.get(negation, []) if negation is not None else []
+        negations = self._negations(scan)
         out: list[_CompiledRule] = []
         for head in (*scan.by_concept, *scan.builtins):
             for compiled in self._by_head.get(head, ()):
@@ -340,6 +342,16 @@ class PatternRules:
                     out.append(compiled)
         out.sort(key=lambda c: c.index)
         return [c.rule for c in out]
+
+    def _negations(self, scan: Scan) -> list[Occurrence]:
+        """Negations of the message, less those inside a not_negation phrase."""
+        negation = self._ids.get(NEGATION)
+        found = scan.by_concept.get(negation, []) if negation is not None else []
+        exempt = scan.by_concept.get(self._ids.get(NOT_NEGATION, -1), [])
+        if not found or not exempt:
+            return list(found)
+        return [n for n in found
+                if not any(e.start <= n.start and n.end <= e.end for e in exempt)]
 
     def _rule_holds(
         self, rule: _CompiledRule, scan: Scan, negations: Sequence[Occurrence]
