@@ -53,11 +53,21 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,60}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _ABBREVIATIONS = ("mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "inc", "ltd", "co", "no",
                   "vs", "etc", "e.g", "i.e", "tel", "approx", "dept", "ref", "acc", "a/c")
-_SENTENCE_END = re.compile(
-    r"[!?\n。！？؟…]+|"
-    + "".join(rf"(?<!\b{re.escape(a)})" for a in _ABBREVIATIONS)
-    + r"\.(?=\s|$)"
-)
+_SENTENCE_END = re.compile(r"[!?\n。！？؟…]+|\.(?=\s|$)")
+_WORD_BEFORE_DOT = re.compile(r"([\w./]+)\.$")
+_ABBREVIATION_SET = frozenset(_ABBREVIATIONS)
+
+
+def _sentence_ends(text: str) -> list[int]:
+    """Where sentences end: . ! ? and their CJK forms, line breaks; not the dot of "Dr."."""
+    ends = []
+    for m in _SENTENCE_END.finditer(text):
+        if m.group(0) == ".":
+            word = _WORD_BEFORE_DOT.search(text, max(0, m.start() - 8), m.end())
+            if word and word.group(1).rsplit(" ", 1)[-1] in _ABBREVIATION_SET:
+                continue
+        ends.append(m.end())
+    return ends
 _CLAUSE_END = re.compile(r"[,;:，；：、]")
 _HANDLE_RE = re.compile(r"(?<![\w.])@[a-z][a-z0-9_]{3,31}\b|\bt\.me/|\btelegram\.me/")
 _URLISH_RE = re.compile(r"\bhttps?://|\bwww\.|\bhxxps?://")
@@ -65,6 +75,11 @@ _URLISH_RE = re.compile(r"\bhttps?://|\bwww\.|\bhxxps?://")
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 _RE2_OPTIONS.max_mem = 8 << 20
+# The combined set of every regex needs room for its DFA: with too little, RE2 falls back to
+# a far slower automaton on every message (measured: 66 µs instead of 1.5 µs per message).
+_RE2_SET_OPTIONS = re2.Options()
+_RE2_SET_OPTIONS.log_errors = False
+_RE2_SET_OPTIONS.max_mem = 64 << 20
 
 
 _URL_SPAN = re.compile(r"(?:https?|hxxps?)://\S+|\bwww\.\S+")
@@ -207,7 +222,7 @@ class PatternRules:
     def scan(self, message: Message) -> Scan:
         """Find every concept occurrence in the message's skeleton."""
         text = message.text.skeleton
-        sentence_ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+        sentence_ends = _sentence_ends(text)
         clause_ends = sorted(sentence_ends + [m.end() for m in _CLAUSE_END.finditer(text)])
         raw: list[tuple[int, int, int, frozenset[str]]] = []
         if self._automaton is not None and text:
@@ -689,7 +704,7 @@ class _Builder:
         regex_set = None
         regexes: list[tuple[int, Any, frozenset[str]]] = []
         if self.regexes:
-            regex_set = re2.Set.SearchSet(_RE2_OPTIONS)
+            regex_set = re2.Set.SearchSet(_RE2_SET_OPTIONS)
             for concept, pattern, _source, _line, lang in self.regexes:
                 regex_set.Add(pattern)
                 regexes.append((ids[concept], re2.compile(pattern, _RE2_OPTIONS),
