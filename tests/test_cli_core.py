@@ -198,3 +198,23 @@ def test_rules_lint_checks_reply_texts_too(capsys: pytest.CaptureFixture[str],
     path.write_text(path.read_text(encoding="utf-8") + "\n  - [unclosed\n", encoding="utf-8")
     code, out, _ = run(capsys, "rules", "lint", str(rules))
     assert code == 1 and f"{path}:" in out
+
+
+def test_rules_test_sensitivity_moves_the_threshold(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    """`--sensitivity low` needs more evidence than the default before a line is flagged."""
+    rules = _copy_rules(tmp_path)
+    (rules / "patterns" / "zz-medium.yaml").write_text(
+        "rules:\n  - id: zz.medium\n    category: key_request\n    severity: medium\n"
+        "    reason: r\n    all: [seed_phrase]\n"
+        "    examples: {match: ['my seed phrase'], no_match: ['hello there']}\n",
+        encoding="utf-8")
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"text": "the seed phrase thing", "label": "scam",
+                                  "lang": "en"}) + "\n", encoding="utf-8")
+    rows = {}
+    for sensitivity in ("low", "normal"):
+        _, out, _ = run(capsys, "rules", "test", str(rules), "--corpus", str(corpus),
+                           "--sensitivity", sensitivity)
+        rows[sensitivity] = next(x for x in out.splitlines() if x.startswith("all")).split()[2]
+    assert rows == {"low": "0.0%", "normal": "100.0%"}

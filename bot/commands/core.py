@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bot.core.detector import Detector
+from bot.core.detector import THRESHOLDS, Detector
 from bot.core.model import CheckRequest, RequestError, Verdict
 from bot.core.ruleset import load_ruleset
 from bot.errors import RuleSetError
@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
                    metavar="FILE",
                    help="labelled JSONL (text, label, lang, category); repeatable")
     p.add_argument("--json", action="store_true", help="print the corpus report as JSON")
+    p.add_argument("--sensitivity", choices=sorted(THRESHOLDS), default="normal",
+                   help="a chat's sensitivity setting (moves the thresholds)")
     p.add_argument("--show", type=int, default=20, metavar="N",
                    help="false positives and misses to list (default 20)")
     p.set_defaults(func=cmd_rules_test)
@@ -170,7 +172,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"scamguard rules test: {exc}", file=sys.stderr)
             return EXIT_FAIL
-    report = evaluate(detector, lines)
+    report = evaluate(detector, lines, args.sensitivity)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return status

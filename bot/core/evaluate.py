@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.detector import Detector
-from bot.core.model import CheckRequest
+from bot.core.model import ChatContext, CheckRequest
 from bot.core.patterns import Example, PatternRule
 
 
@@ -149,11 +149,14 @@ class CorpusReport:
         }
 
 
-def evaluate(detector: Detector, lines: Iterable[LabelledLine]) -> CorpusReport:
+def evaluate(
+    detector: Detector, lines: Iterable[LabelledLine], sensitivity: str = "normal"
+) -> CorpusReport:
     """Flagged = a verdict other than clean. Scam lines count per language and category."""
     report = CorpusReport()
+    context = ChatContext(sensitivity=sensitivity)
     for line in lines:
-        verdict = detector.check(CheckRequest(line.text, lang=line.lang))
+        verdict = detector.check(CheckRequest(line.text, lang=line.lang), context)
         flagged = verdict.verdict != "clean"
         if line.label == "spam":
             report.spam += 1
