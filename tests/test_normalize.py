@@ -189,3 +189,17 @@ def test_random_text_invariants(text):
     assert "  " not in prepared.skeleton and "\n\n" not in prepared.skeleton
     assert prepared.skeleton == prepared.skeleton.lower()
     assert skeleton(prepared.skeleton) == prepared.skeleton
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [
+        ("這裡是警察局", "这里是警察局"),
+        ("請立即把錢轉到安全帳戶", "请立即把钱转到安全账户"),
+        ("驗證碼", "验证码"),
+    ],
+    ids=["police", "safe-account", "code"],
+)
+def test_traditional_chinese_folds_to_simplified(traditional: str, simplified: str) -> None:
+    """Traditional and Simplified Chinese share one skeleton, so one phrase matches both."""
+    assert skeleton(traditional) == skeleton(simplified)

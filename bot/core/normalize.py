@@ -15,6 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import opencc
+
 
 @dataclass(frozen=True, slots=True)
 class PreparedText:
@@ -148,6 +150,13 @@ def _join_spaced(match: re.Match[str]) -> str:
     return run.replace(match.group(1), "")
 
 
+# OpenCC (the reference Traditional/Simplified converter) rather than a hand-kept table.
+_T2S = opencc.OpenCC("t2s")
+_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+# Simplified variants OpenCC keeps apart that people use interchangeably.
+_HAN_VARIANTS = str.maketrans({"帐": "账"})
+
+
 def _unleet(match: re.Match[str]) -> str:
     run = match.group(0)
     at = run.find("@")
@@ -193,12 +202,20 @@ def _collapse_lines(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def simplified(text: str) -> str:
+    """Traditional Chinese folded to Simplified, and Simplified variants to one form, so a
+    phrase written either way matches both (這裡是警察局 / 这里是警察局)."""
+    if not _HAN.search(text):
+        return text
+    return _T2S.convert(text).translate(_HAN_VARIANTS)
+
+
 def _skeleton_of_clean(clean: str) -> str:
     """Skeleton of text that went through `_clean` (whitespace not yet collapsed)."""
     if clean.isascii():
         text = clean.lower()
     else:
-        clean = _HAS_UPPER_CONFUSABLE.sub(_upper_run, clean)
+        clean = simplified(_HAS_UPPER_CONFUSABLE.sub(_upper_run, clean))
         text = unicodedata.normalize("NFD", clean.casefold())
         text = unicodedata.normalize("NFC", _MARKS.sub("", text)).replace("đ", "d")
         if not text.isascii():

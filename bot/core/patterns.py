@@ -22,7 +22,7 @@ import ahocorasick
 import re2
 
 from bot.core.model import ChatContext, Hit, Severity
-from bot.core.normalize import skeleton
+from bot.core.normalize import simplified, skeleton
 from bot.core.yamlfile import LDict, line_of, read_yaml
 from bot.errors import RuleFileError, RuleSetError
 
@@ -502,7 +502,9 @@ class _Builder:
             return
         text = str(term).strip()
         if len(text) > 2 and text.startswith("/") and text.endswith("/"):
-            pattern = text[1:-1]
+            # Chinese is matched in Simplified: fold a pattern's Traditional characters too
+            # (regex syntax is ASCII, so it is left as it is).
+            pattern = simplified(text[1:-1])
             try:
                 re2.compile(pattern, _RE2_OPTIONS)
             except re2.error as exc:
