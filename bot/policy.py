@@ -93,11 +93,15 @@ def decide(
     *,
     sender_is_admin: bool = False,
     can_punish: bool = True,
+    channel_sender: bool = False,
 ) -> Decision:
     """The decision for one message.
 
     `can_punish` is False when there is no user to restrict (a channel or anonymous sender).
-    A right the bot lacks turns that action into a warning and names the right in `missing`.
+    `channel_sender` marks a message posted on behalf of a foreign channel: Telegram can only
+    ban a channel (banChatSenderChat), not restrict it for a while, so under both `restrict`
+    and `ban` the channel is banned (`ban=True`). A right the bot lacks turns that action
+    into a warning and names the right in `missing`.
     """
     if sender_is_admin or verdict.verdict == "clean":
         return NOTHING
@@ -109,10 +113,11 @@ def decide(
         if policy.suspicious_action == "warn" and not policy.quiet:
             return Decision("suspicious", warn=True, reply=True)
         return NOTHING
-    return _scam(policy, rights, can_punish)
+    return _scam(policy, rights, can_punish, channel_sender)
 
 
-def _scam(policy: ChatPolicy, rights: BotRights, can_punish: bool) -> Decision:
+def _scam(policy: ChatPolicy, rights: BotRights, can_punish: bool,
+          channel_sender: bool = False) -> Decision:
     action = policy.scam_action if policy.scam_action in SCAM_ACTIONS else "delete"
     if action == "warn":
         return Decision("scam", warn=True, reply=True)
@@ -122,10 +127,10 @@ def _scam(policy: ChatPolicy, rights: BotRights, can_punish: bool) -> Decision:
         missing.append(DELETE_RIGHT)
     restrict_hours = 0
     ban = False
-    if action in ("restrict", "ban") and can_punish:
+    if action in ("restrict", "ban") and (can_punish or channel_sender):
         if rights.can_restrict:
-            ban = action == "ban"
-            restrict_hours = max(1, int(policy.restrict_hours)) if action == "restrict" else 0
+            ban = action == "ban" or channel_sender
+            restrict_hours = 0 if ban else max(1, int(policy.restrict_hours))
         else:
             missing.append(RESTRICT_RIGHT)
     warn = not policy.quiet or not delete or bool(missing)

@@ -187,7 +187,7 @@ async def admin_gate(update: Update, context: ContextTypes.DEFAULT_TYPE
         return None
     services = services_of(context)
     texts = services.rules.texts
-    settings = await services.storage.get_chat_settings(message.chat.id)
+    settings = await services.chat_settings.get(message.chat.id)
     lang = texts.language(settings.language)
     if await services.admins.is_admin_message(context.bot, message):
         return message, services, settings, lang
@@ -219,7 +219,7 @@ async def change_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     services = services_of(context)
     texts = services.rules.texts
-    settings = await services.storage.get_chat_settings(chat.id)
+    settings = await services.chat_settings.get(chat.id)
     lang = texts.language(settings.language)
     if not await services.admins.is_admin(context.bot, chat.id, query.from_user.id):
         await query.answer(str(texts.raw(lang, "group.admins_only")), show_alert=True)
@@ -230,7 +230,7 @@ async def change_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     setting, value = parsed
     try:
-        settings = await services.storage.update_chat_settings(
+        settings = await services.chat_settings.update(
             chat.id, query.from_user.id, **{setting: value})
     except StorageValueError as exc:
         await query.answer(str(exc)[:200], show_alert=True)
@@ -266,7 +266,7 @@ async def allow_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     except StorageValueError:
         await _reply(message, texts.text(lang, "admin.allow_usage"))
         return
-    await services.storage.update_chat_settings(message.chat.id, actor_of(message), **changes)
+    await services.chat_settings.update(message.chat.id, actor_of(message), **changes)
     await _reply(message, texts.text(lang, "admin.allow_done", item=item))
 
 
@@ -285,7 +285,7 @@ async def trust_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user is None or user.is_bot or target.sender_chat is not None:
         await _reply(message, texts.text(lang, "admin.trust_no_user"))
         return
-    await services.storage.update_chat_settings(
+    await services.chat_settings.update(
         message.chat.id, actor_of(message), trusted_users=(*settings.trusted_users, user.id))
     name = person_name(sender_of(target))
     await _reply(message, texts.text(lang, "admin.trust_done", name=escape(name, 64)))

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +42,10 @@ from handlers.adapter import sender_of, to_check_request
 log = logging.getLogger(__name__)
 
 FP_PREFIX = "fp:"
+_FP_RE = re.compile(r"fp:(?P<first>\d{1,18})(?:-(?P<last>\d{1,18})|(?P<gaps>(?:\+\d{1,18})*))")
+MAX_CALLBACK_DATA = 64
+# The most incidents one "Not a scam" press acts on (a range covers a whole raid at most).
+MAX_MARKED = 200
 SHORTENER_RULE = "link.shortener"
 MAX_EXPANDED = 3
 _URL_RE = re.compile(r"https?://[^\s<>\"']+")
@@ -112,10 +117,39 @@ def region_of(texts: Texts, settings: ChatSettings) -> str:
     return texts.region(settings.region) or texts.region_of(settings.language)
 
 
-def not_scam_button(texts: Texts, lang: str, incident_id: int) -> InlineKeyboardMarkup:
+def not_scam_data(incident_ids: Iterable[int]) -> str:
+    """Callback data naming the incidents a "Not a scam" press covers: `fp:<id>` for one,
+    `fp:<first>+<gap>+<gap>...` for several, or `fp:<lowest>-<highest>` (every incident of
+    the chat in that range) when the list would not fit Telegram's 64 bytes."""
+    ids = sorted(set(incident_ids))
+    if not ids:
+        raise ValueError("no incident to name")
+    data = FP_PREFIX + str(ids[0]) + "".join(f"+{b - a}" for a, b in itertools.pairwise(ids))
+    if len(data) <= MAX_CALLBACK_DATA:
+        return data
+    return f"{FP_PREFIX}{ids[0]}-{ids[-1]}"
+
+
+def parse_not_scam_data(data: str) -> tuple[list[int], bool] | None:
+    """(incident ids, is a range) from `not_scam_data()` output; None when malformed."""
+    match = _FP_RE.fullmatch(data)
+    if match is None:
+        return None
+    first = int(match["first"])
+    if match["last"]:
+        last = int(match["last"])
+        return ([first, last], True) if last >= first else None
+    ids = [first]
+    for gap in filter(None, (match["gaps"] or "").split("+")):
+        ids.append(ids[-1] + int(gap))
+    return ids, False
+
+
+def not_scam_button(texts: Texts, lang: str,
+                    incident_ids: Iterable[int]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.text(lang, "group.not_scam_button"),
-                               callback_data=f"{FP_PREFIX}{incident_id}")]]
+                               callback_data=not_scam_data(incident_ids))]]
     )
 
 
@@ -127,11 +161,14 @@ class _ChatWarnings:
     last: float = float("-inf")
     pending: list[Warning] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
+    due: bool = False  # a post of this chat is being sent, or is about to be
 
 
 class WarningBatcher:
-    """Posts at most one warning per chat per `interval` seconds: the first at once, the rest
-    of a burst together when the interval is over. Every warned incident records "warn"."""
+    """Posts at most one warning per chat per `interval` seconds from a background task per
+    chat: the first at once, the rest of a burst together when the interval is over. The
+    handler that submits never waits for Telegram or the flood limiter. Every warned incident
+    records "warn" (ok, or failed with Telegram's error)."""
 
     def __init__(self, application: Application, interval: float) -> None:
         self.application = application
@@ -139,25 +176,35 @@ class WarningBatcher:
         self.clock = time.monotonic
         self._chats: OrderedDict[int, _ChatWarnings] = OrderedDict()
         self._wake = asyncio.Event()
+        self._posting = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def submit(self, warning: Warning) -> None:
+        """Queue a warning; it is posted by the chat's background task."""
         state = self._chats.setdefault(warning.chat_id, _ChatWarnings())
         self._chats.move_to_end(warning.chat_id)
-        now = self.clock()
-        if state.task is None and not state.pending and now - state.last >= self.interval:
-            state.last = now
-            await self._post(warning.chat_id, [warning])
+        state.pending.append(warning)
+        if state.task is None or state.task.done():
+            now = self.clock()
+            self._set_due(state, now - state.last >= self.interval or self._wake.is_set())
+            run = self._run(warning.chat_id, state)
+            # A running application awaits its tasks on stop; otherwise keep a reference.
+            if self.application.running:
+                state.task = self.application.create_task(run)
+            else:
+                state.task = asyncio.create_task(run)
+            self._forget_idle(now)
+
+    def _set_due(self, state: _ChatWarnings, due: bool) -> None:
+        if due == state.due:
+            return
+        state.due = due
+        self._posting += 1 if due else -1
+        if self._posting:
+            self._idle.clear()
         else:
-            state.pending.append(warning)
-            if state.task is None:
-                delay = max(0.0, state.last + self.interval - now)
-                flush = self._flush_later(warning.chat_id, delay)
-                # A running application awaits its tasks on stop; otherwise keep a reference.
-                if self.application.running:
-                    state.task = self.application.create_task(flush)
-                else:
-                    state.task = asyncio.create_task(flush)
-        self._forget_idle(now)
+            self._idle.set()
 
     def _forget_idle(self, now: float) -> None:
         while len(self._chats) > 10_000:
@@ -166,29 +213,43 @@ class WarningBatcher:
                 break
             del self._chats[chat_id]
 
-    async def _flush_later(self, chat_id: int, delay: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
-        state = self._chats[chat_id]
-        items, state.pending, state.task = state.pending, [], None
-        state.last = self.clock()
-        if items:
-            await self._post(chat_id, items)
+    async def _run(self, chat_id: int, state: _ChatWarnings) -> None:
+        """Post the chat's pending warnings, one post per interval, until none is left."""
+        try:
+            while state.pending:
+                delay = state.last + self.interval - self.clock()
+                if delay > 0 and not self._wake.is_set():
+                    self._set_due(state, False)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), delay)
+                self._set_due(state, True)
+                items, state.pending = state.pending, []
+                state.last = self.clock()
+                await self._post(chat_id, items)
+        finally:
+            state.task = None
+            self._set_due(state, False)
+
+    async def settle(self) -> None:
+        """Wait until the warnings due now are posted (those held by the interval wait)."""
+        await self._idle.wait()
 
     async def flush(self) -> None:
-        """Post every pending warning now (before the bot stops)."""
-        tasks = [s.task for s in self._chats.values() if s.task is not None]
+        """Post every pending warning now and wait for them (before the bot stops)."""
         self._wake.set()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self._wake = asyncio.Event()
+        try:
+            while tasks := [s.task for s in self._chats.values()
+                            if s.task is not None and not s.task.done()]:
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            self._wake = asyncio.Event()
 
     async def _post(self, chat_id: int, items: Sequence[Warning]) -> None:
         services: Services = self.application.bot_data["services"]
         try:
             await post_warning(self.application.bot, services, chat_id, items)
-        except (TelegramError, ScamguardError) as exc:
-            log.error("warning for chat %s failed: %s", chat_id, exc)
+        except Exception as exc:  # a background task: every warning is recorded, none lost
+            log.exception("warning for chat %s failed", chat_id)
             for item in items:
                 await record(services, item.incident_id, "warn", False, str(exc)[:300])
 
@@ -203,10 +264,17 @@ def batcher_of(application: Application) -> WarningBatcher:
 
 
 async def flush_warnings(application: Application) -> None:
-    """Post the warnings still held back by the per-chat interval."""
+    """Post every pending warning, those held back by the per-chat interval included."""
     batcher = application.bot_data.get(BATCHER_KEY)
     if isinstance(batcher, WarningBatcher):
         await batcher.flush()
+
+
+async def settle_warnings(application: Application) -> None:
+    """Wait for the warnings being posted now (not those held back by the interval)."""
+    batcher = application.bot_data.get(BATCHER_KEY)
+    if isinstance(batcher, WarningBatcher):
+        await batcher.settle()
 
 
 def warning_text(texts: Texts, settings: ChatSettings, items: Sequence[Warning]) -> Html:
@@ -232,13 +300,11 @@ def warning_text(texts: Texts, settings: ChatSettings, items: Sequence[Warning])
 async def post_warning(bot: Bot, services: Services, chat_id: int,
                        items: Sequence[Warning]) -> None:
     """Send one (possibly aggregated) warning and record "warn" on each incident."""
-    settings = await services.storage.get_chat_settings(chat_id)
+    settings = await services.chat_settings.get(chat_id)
     texts = services.rules.texts
     lang = texts.language(settings.language)
-    single = items[0] if len(items) == 1 else None
-    markup = None
-    if single is not None and single.incident_id is not None:
-        markup = not_scam_button(texts, lang, single.incident_id)
+    incident_ids = [w.incident_id for w in items if w.incident_id is not None]
+    markup = not_scam_button(texts, lang, incident_ids) if incident_ids else None
     reply_to = next((w.reply_to for w in reversed(items) if w.reply_to), None)
     error: TelegramError | None = None
     try:
@@ -293,7 +359,7 @@ async def check_message(
     """Check one group message: (verdict, chat settings, admins, sender is an admin)."""
     chat_id = message.chat.id
     if settings is None:
-        settings = await services.storage.get_chat_settings(chat_id)
+        settings = await services.chat_settings.get(chat_id)
     admins = await services.admins.get_admins(bot, chat_id)
     admin_ids = await services.admins.admin_ids(bot, chat_id)
     if message.sender_chat is not None:
@@ -313,6 +379,20 @@ async def check_message(
                                        extra_urls=expanded)
             verdict = services.rules.detector.check(request, context)
     return verdict, settings, admins, sender_is_admin
+
+
+async def foreign_channel(bot: Bot, services: Services, message: Message,
+                          verdict: Verdict) -> int | None:
+    """The id of the channel a flagged message was posted on behalf of, unless that is the
+    group itself (an anonymous admin), a channel post forwarded into its discussion group, or
+    the group's linked channel: only a foreign channel may be banned."""
+    sender = message.sender_chat
+    if (sender is None or verdict.verdict == "clean" or sender.type != ChatType.CHANNEL
+            or sender.id == message.chat.id or message.is_automatic_forward):
+        return None
+    if await services.admins.is_own_channel(bot, message.chat.id, sender.id):
+        return None
+    return sender.id
 
 
 async def stored_incident(services: Services, chat_id: int, message_id: int,
@@ -338,8 +418,9 @@ async def moderate(application: Application, message: Message) -> Outcome:
         and user.id != TELEGRAM_SERVICE_USER
     )
     rights = await services.admins.bot_rights(bot, chat_id)
+    channel = await foreign_channel(bot, services, message, verdict)
     decision = decide(verdict, settings, rights, sender_is_admin=sender_is_admin,
-                      can_punish=can_punish)
+                      can_punish=can_punish, channel_sender=channel is not None)
     outcome = Outcome(verdict, decision)
     if not decision.acts:
         return outcome
@@ -352,10 +433,12 @@ async def moderate(application: Application, message: Message) -> Outcome:
         if earlier.actions:
             return outcome
     request_text = message.text or message.caption or ""
+    # The sender is the channel a message was posted on behalf of, else the user.
+    sender_id = message.sender_chat.id if message.sender_chat else user.id if user else None
     try:
         if earlier is None:
             outcome.incident_id = await services.storage.add_incident(
-                chat_id, message.message_id, user.id if user else None, verdict.verdict,
+                chat_id, message.message_id, sender_id, verdict.verdict,
                 verdict.score, verdict.hits, request_text, keep_full=settings.keep_evidence,
                 edit_date=edit,
             )
@@ -371,7 +454,14 @@ async def moderate(application: Application, message: Message) -> Outcome:
             services.admins.invalidate(chat_id)
             missing.append(DELETE_RIGHT)
         outcome.done["delete"] = deleted
-    if user is not None and (decision.restrict_hours or decision.ban):
+    if channel is not None and decision.ban:
+        error = await attempt(services, incident, "ban",
+                              bot.ban_chat_sender_chat(chat_id, channel))
+        outcome.done["ban"] = error is None
+        if error is not None and is_rights_error(error):
+            services.admins.invalidate(chat_id)
+            missing.append(RESTRICT_RIGHT)
+    elif user is not None and can_punish and (decision.restrict_hours or decision.ban):
         if decision.ban:
             call = bot.ban_chat_member(chat_id, user.id)
             action = "ban"
@@ -436,41 +526,67 @@ async def check_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE
     await moderate(context.application, message)
 
 
+async def marked_incidents(services: Services, chat_id: int, data: str) -> list[Incident]:
+    """The chat's incidents a "Not a scam" button names (see `not_scam_data`)."""
+    parsed = parse_not_scam_data(data)
+    if parsed is None:
+        return []
+    ids, is_range = parsed
+    if is_range:
+        first, last = ids
+        found = await services.storage.list_incidents(chat_id, limit=MAX_MARKED,
+                                                      before_id=last + 1)
+        return [i for i in found if i.id >= first]
+    incidents = [await services.storage.get_incident(i) for i in ids[:MAX_MARKED]]
+    return [i for i in incidents if i is not None and i.chat_id == chat_id]
+
+
+async def lift_punishment(bot: Bot, services: Services, chat_id: int,
+                          incident: Incident) -> None:
+    """Undo the ban or restriction an incident caused (a channel's ban included)."""
+    done = {a.action for a in incident.actions if a.ok}
+    sender = incident.sender_id
+    if sender is None:
+        return
+    if "ban" in done and sender < 0:
+        await attempt(services, incident.id, "unban",
+                      bot.unban_chat_sender_chat(chat_id, sender))
+    elif "ban" in done:
+        await attempt(services, incident.id, "unban",
+                      bot.unban_chat_member(chat_id, sender, only_if_banned=True))
+    elif "restrict" in done:
+        await attempt(services, incident.id, "unrestrict",
+                      bot.restrict_chat_member(chat_id, sender,
+                                               ChatPermissions.all_permissions()))
+
+
 async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The "Not a scam" button: admins only; records the false positive and lifts a
-    restriction or ban the incident caused."""
+    """The "Not a scam" button: admins only; records a false positive on every incident the
+    warning covers (one, or all of an aggregated warning) and lifts the restrictions or bans
+    they caused."""
     query = update.callback_query
     if query is None or query.data is None or query.message is None:
         return
     services = services_of(context)
     texts = services.rules.texts
     chat_id = query.message.chat.id
-    settings = await services.storage.get_chat_settings(chat_id)
+    settings = await services.chat_settings.get(chat_id)
     lang = texts.language(settings.language)
     if not await services.admins.is_admin(context.bot, chat_id, query.from_user.id):
         await query.answer(texts.text(lang, "group.admins_only"), show_alert=True)
         return
-    try:
-        incident_id = int(query.data.removeprefix(FP_PREFIX))
-    except ValueError:
+    incidents = await marked_incidents(services, chat_id, query.data)
+    if not incidents:
         await query.answer()
         return
-    incident = await services.storage.get_incident(incident_id)
-    if incident is None or incident.chat_id != chat_id:
-        await query.answer()
-        return
-    await services.storage.add_feedback(incident_id, query.from_user.id, "false_positive")
-    done = {a.action for a in incident.actions if a.ok}
-    if incident.sender_id is not None and "ban" in done:
-        await attempt(services, incident_id, "unban",
-                      context.bot.unban_chat_member(chat_id, incident.sender_id,
-                                                    only_if_banned=True))
-    elif incident.sender_id is not None and "restrict" in done:
-        await attempt(services, incident_id, "unrestrict",
-                      context.bot.restrict_chat_member(
-                          chat_id, incident.sender_id, ChatPermissions.all_permissions()))
-    await services.storage.audit(query.from_user.id, chat_id, "not_scam",
-                                 {"incident": incident_id})
+    # Answer first: Telegram shows a spinner until then, and lifting a raid takes a while.
+    await query.answer()
+    for incident in incidents:
+        await services.storage.add_feedback(incident.id, query.from_user.id, "false_positive")
+        await lift_punishment(context.bot, services, chat_id, incident)
+    ids = [i.id for i in incidents]
+    detail: dict[str, object] = {"incident": ids[0]} if len(ids) == 1 else {"incidents": ids}
+    await services.storage.audit(query.from_user.id, chat_id, "not_scam", detail)
     name = query.from_user.full_name
     try:
         await query.edit_message_text(
@@ -479,7 +595,6 @@ async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         )
     except (BadRequest, Forbidden) as exc:
         log.warning("could not edit the warning in chat %s: %s", chat_id, exc)
-    await query.answer()
 
 
 def screen_hits_verdict(hits: Sequence[Hit], sensitivity: str) -> Verdict:
@@ -495,4 +610,4 @@ def register(application: Application) -> None:
     application.add_handler(
         MessageHandler(watched & filters.UpdateType.MESSAGES, check_group_message)
     )
-    application.add_handler(CallbackQueryHandler(mark_not_scam, pattern=rf"^{FP_PREFIX}\d+$"))
+    application.add_handler(CallbackQueryHandler(mark_not_scam, pattern=_FP_RE))

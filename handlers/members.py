@@ -50,7 +50,7 @@ async def screen_new_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     user = change.new_chat_member.user
     if not joined(change) or user.is_bot:
         return
-    settings = await services.storage.get_chat_settings(chat_id)
+    settings = await services.chat_settings.get(chat_id)
     if user.id in settings.trusted_users:
         return
     admins = await services.admins.get_admins(context.bot, chat_id)

@@ -35,7 +35,7 @@ async def report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     services = services_of(context)
     texts = services.rules.texts
-    settings = await services.storage.get_chat_settings(message.chat.id)
+    settings = await services.chat_settings.get(message.chat.id)
     lang = texts.language(settings.language)
     target = message.reply_to_message
     if target is None:

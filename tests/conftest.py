@@ -88,12 +88,18 @@ class Harness:
     services: Services
     errors: list[BaseException] = field(default_factory=list)
 
-    async def feed(self, raw: dict[str, Any]) -> Update:
-        """Parse a raw update with the real PTB parser and process it to the end."""
+    async def feed(self, raw: dict[str, Any], *, settle: bool = True) -> Update:
+        """Parse a raw update with the real PTB parser and process it to the end; unless
+        `settle` is False, also wait for the warnings it made due now (they are posted in
+        the background)."""
+        from handlers.group import settle_warnings
+
         update_json = dict(raw)
         update_json.setdefault("update_id", self.api.add_update(raw))
         update = Update.de_json(update_json, self.app.bot)
         await self.app.process_update(update)
+        if settle:
+            await settle_warnings(self.app)
         return update
 
     async def flush(self) -> None:

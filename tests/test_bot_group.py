@@ -478,7 +478,8 @@ async def test_a_failing_handler_is_logged_with_context_and_the_bot_goes_on(
         with caplog.at_level(logging.ERROR, logger="bot.app"):
             update = await h.feed(scam_update(OTP))
         assert f"update {update.update_id}, chat {GROUP_ID}, user {CAROL['id']}" in caplog.text
-        services.storage = services.contexts.storage = await open_storage(settings.db_path)
+        reopened = await open_storage(settings.db_path)
+        services.storage = services.contexts.storage = services.chat_settings.storage = reopened
         await h.feed(scam_update(OTP))
         assert len(fake_api.calls("deleteMessage")) == 1
         await h.flush()

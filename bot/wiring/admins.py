@@ -55,10 +55,12 @@ class AdminCache:
         self._chats: dict[int, _Entry] = {}
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._linked: dict[int, tuple[int | None, float]] = {}
 
     def invalidate(self, chat_id: int) -> None:
         """Forget what is known about a chat's admins (they changed)."""
         self._chats.pop(chat_id, None)
+        self._linked.pop(chat_id, None)
         for key in [k for k in self._members if k[0] == chat_id]:
             del self._members[key]
 
@@ -130,6 +132,21 @@ class AdminCache:
         result = member.status in ADMIN_STATUSES
         self._members[(chat_id, user_id)] = (result, now)
         return result
+
+    async def is_own_channel(self, bot: Bot, chat_id: int, channel_id: int) -> bool:
+        """Whether `channel_id` is the channel linked to the discussion group `chat_id`
+        (cached getChat). True when Telegram cannot tell: never punish a channel blindly."""
+        now = self.clock()
+        cached = self._linked.get(chat_id)
+        if cached is None or now - cached[1] >= self.ttl:
+            try:
+                info = await bot.get_chat(chat_id)
+            except TelegramError as exc:
+                log.warning("getChat failed for chat %s: %s", chat_id, exc)
+                return True
+            cached = (info.linked_chat_id, now)
+            self._linked[chat_id] = cached
+        return cached[0] == channel_id
 
     async def is_admin_message(self, bot: Bot, message: Message) -> bool:
         """Whether a message was sent by an admin of its chat, anonymous admins included."""

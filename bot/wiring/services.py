@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,12 +64,68 @@ class ChatContexts:
         )
 
 
+class ChatSettingsCache:
+    """Chat settings kept in memory so a message does not read the database for them.
+
+    `update()` writes through the repository and keeps what it stored; `invalidate()` drops a
+    chat. Entries also expire after `ttl` seconds, which bounds how long a change made by
+    another process (a second worker, the CLI) goes unseen. At most `max_chats` are kept.
+    """
+
+    def __init__(
+        self, storage: Repository, *, ttl: float = 300.0, max_chats: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.storage = storage
+        self.ttl = ttl
+        self.max_chats = max_chats
+        self.clock = clock
+        self._chats: OrderedDict[int, tuple[ChatSettings, float]] = OrderedDict()
+        # Counts invalidations: a read that overlapped one is not kept (it may be stale).
+        self._changes = 0
+
+    async def get(self, chat_id: int) -> ChatSettings:
+        """The chat's settings, from memory when read less than `ttl` seconds ago."""
+        cached = self._chats.get(chat_id)
+        now = self.clock()
+        if cached is not None and now - cached[1] < self.ttl:
+            self._chats.move_to_end(chat_id)
+            return cached[0]
+        changes = self._changes
+        settings = await self.storage.get_chat_settings(chat_id)
+        if changes == self._changes:
+            self._keep(settings, now)
+        return settings
+
+    async def update(self, chat_id: int, actor_id: int | None, **changes: Any) -> ChatSettings:
+        """Store `changes` (see `Repository.update_chat_settings`) and keep the result."""
+        self.invalidate(chat_id)
+        try:
+            settings = await self.storage.update_chat_settings(chat_id, actor_id, **changes)
+        finally:
+            self.invalidate(chat_id)
+        self._keep(settings, self.clock())
+        return settings
+
+    def invalidate(self, chat_id: int) -> None:
+        """Read the chat's settings from the database next time."""
+        self._changes += 1
+        self._chats.pop(chat_id, None)
+
+    def _keep(self, settings: ChatSettings, now: float) -> None:
+        self._chats[settings.chat_id] = (settings, now)
+        self._chats.move_to_end(settings.chat_id)
+        while len(self._chats) > self.max_chats:
+            self._chats.popitem(last=False)
+
+
 @dataclass
 class Services:
     """The bot's dependencies. Handlers reach them with `services_of(context)`.
 
-    After adding a chat sample call `contexts.invalidate(chat_id)`; after changing a chat's
-    admins call `admins.invalidate(chat_id)`.
+    Read and change chat settings through `chat_settings` (cached). After adding a chat
+    sample call `contexts.invalidate(chat_id)`; after changing a chat's admins call
+    `admins.invalidate(chat_id)`.
     """
 
     settings: Settings
@@ -79,9 +137,11 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     warn_interval: float = 60.0
     contexts: ChatContexts = field(init=False)
+    chat_settings: ChatSettingsCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.contexts = ChatContexts(self.storage)
+        self.chat_settings = ChatSettingsCache(self.storage)
 
     async def close(self) -> None:
         """Close the database."""

@@ -135,6 +135,8 @@ class FakeBotApi:
         self.deleted: set[tuple[int, int]] = set()
         self.restricted: dict[tuple[int, int], dict[str, Any]] = {}
         self.banned: set[tuple[int, int]] = set()
+        self.banned_channels: set[tuple[int, int]] = set()
+        self.linked: dict[int, int] = {}
         self.webhook: dict[str, Any] = {}
         self.poll_wait = 0.5
         self._chaos: tuple[float, random.Random, float, frozenset[str]] | None = None
@@ -170,6 +172,11 @@ class FakeBotApi:
     def set_bot_rights(self, chat_id: int, **rights: bool) -> None:
         """Make the bot an admin of the chat with these rights changed from ALL_RIGHTS."""
         self.bot_rights[chat_id] = {**ALL_RIGHTS, **rights}
+
+    def link_channel(self, chat_id: int, channel_id: int) -> None:
+        """Make `chat_id` the discussion group of the channel `channel_id` (getChat's
+        `linked_chat_id`)."""
+        self.linked[chat_id] = channel_id
 
     def make_bot_member(self, chat_id: int) -> None:
         """The bot is a plain member of the chat: no rights at all."""
@@ -428,6 +435,20 @@ class FakeBotApi:
         self.banned.discard((int(params["chat_id"]), int(params["user_id"])))
         return _ok(True)
 
+    def _api_banChatSenderChat(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        chat_id, sender_chat_id = int(params["chat_id"]), int(params["sender_chat_id"])
+        rights = self._rights(chat_id)
+        if not (rights and rights.get("can_restrict_members")):
+            return _error(400, "Bad Request: not enough rights to ban a chat")
+        if sender_chat_id == chat_id or self.linked.get(chat_id) == sender_chat_id:
+            return _error(400, "Bad Request: can't ban the chat itself or its linked channel")
+        self.banned_channels.add((chat_id, sender_chat_id))
+        return _ok(True)
+
+    def _api_unbanChatSenderChat(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.banned_channels.discard((int(params["chat_id"]), int(params["sender_chat_id"])))
+        return _ok(True)
+
     def _bot_member(self, chat_id: int) -> dict[str, Any]:
         rights = self._rights(chat_id)
         if rights is None:
@@ -458,6 +479,8 @@ class FakeBotApi:
 
     def _api_getChat(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         chat = dict(self._chat(params["chat_id"]))
+        if chat["id"] in self.linked:
+            chat["linked_chat_id"] = self.linked[chat["id"]]
         chat.setdefault("accent_color_id", 0)
         chat.setdefault("max_reaction_count", 11)
         return _ok(chat)
