@@ -38,9 +38,12 @@ ALLOWED_UPDATES = [
     Update.MY_CHAT_MEMBER,
 ]
 
-# Telegram's flood limits concern messages the bot sends; deletions and member actions are
-# only held back by the overall limit of the rate limiter when they come back with 429.
-_SENDING = ("send", "copy", "forward", "edit")
+# Telegram's 20-per-minute group limit counts messages the bot sends to the group. Edits
+# (a settings keyboard redrawn, a warning turned into "marked as not a scam") add no message,
+# and deletions and member actions none either: they stay under the overall limit only, and
+# a 429 on them is retried after Telegram's retry_after. answerCallbackQuery has no chat_id
+# and is not limited at all (it must come within seconds of the press).
+_SENDING = ("send", "copy", "forward")
 
 WEBHOOK_PATH = "/telegram"
 # The Application the web app serves, for routes that ops adds (health, check API).
@@ -50,7 +53,8 @@ MAX_WEBHOOK_BODY = 1 << 20
 
 class ModerationRateLimiter(AIORateLimiter):
     """AIORateLimiter that applies the per-group message limit to sent messages only, so a
-    burst of deletions in one group is not held to 20 per minute. Retries on RetryAfter."""
+    burst of deletions, or an admin going through the settings keyboard, is not held to 20
+    per minute. Retries on RetryAfter."""
 
     async def process_request(
         self,

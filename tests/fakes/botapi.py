@@ -81,6 +81,7 @@ class Fault:
     times: int = 1
     when: Callable[[dict[str, Any]], bool] | None = None
     delay: float = 0.0
+    gate: asyncio.Event | None = None
 
 
 def user_json(user_id: int, first_name: str = "", username: str = "", **extra: Any) -> dict:
@@ -219,6 +220,12 @@ class FakeBotApi:
         """Answer the next `times` calls of `method` only after `seconds`."""
         self._faults.append(Fault(method, 200, "", None, times, None, seconds))
 
+    def hold(self, method: str, *, times: int = 1) -> asyncio.Event:
+        """Answer the next `times` calls of `method` only once the returned event is set."""
+        gate = asyncio.Event()
+        self._faults.append(Fault(method, 200, "", None, times, None, 0.0, gate))
+        return gate
+
     # ---- what tests inspect -----------------------------------------------------------------
 
     def calls(self, method: str | None = None) -> list[Call]:
@@ -264,6 +271,8 @@ class FakeBotApi:
         self._changed.set()
         fault = self._take_fault(method, params) or self._chaos_fault(method)
         if fault is not None:
+            if fault.gate is not None:
+                await fault.gate.wait()
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.status != 200:
