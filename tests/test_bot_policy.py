@@ -117,3 +117,22 @@ def test_impersonation_decision(policy, rights, actions, missing):
     decision = impersonation_decision(policy, rights)
     assert decision.actions == actions
     assert decision.missing == missing
+
+
+@pytest.mark.parametrize(
+    ("policy", "rights", "actions", "missing"),
+    [
+        (Policy("delete"), ALL, ("delete", "warn"), ()),
+        (Policy("restrict", 6), ALL, ("delete", "ban", "warn"), ()),
+        (Policy("ban"), ALL, ("delete", "ban", "warn"), ()),
+        (Policy("ban"), NO_RESTRICT, ("delete", "warn"), (RESTRICT_RIGHT,)),
+        (Policy("warn"), ALL, ("warn",), ()),
+    ],
+    ids=["delete", "restrict-bans", "ban", "ban-without-right", "warn"],
+)
+def test_foreign_channel_sender(policy, rights, actions, missing):
+    """A channel cannot be muted for a while: restrict and ban both ban it (no timed mute)."""
+    decision = decide(SCAM, policy, rights, can_punish=False, channel_sender=True)
+    assert decision.actions == actions
+    assert decision.restrict_hours == 0
+    assert decision.missing == missing
