@@ -167,3 +167,25 @@ async def test_polling_end_to_end_group_flows(settings, services, fake_server: F
     assert fake_api.calls("restrictChatMember")[-1].params["permissions"]["can_send_messages"]
     assert [c.params["message_id"] for c in fake_api.calls("deleteMessage")] == [
         target["message_id"]]
+
+
+@pytest.mark.e2e
+async def test_graceful_stop_posts_warnings_in_flight_and_held_back(
+    settings, services, fake_server: FakeBotServer, fake_api: FakeBotApi
+):
+    """Stopping while the first warning waits on Telegram and two more wait for the interval:
+    the stop waits for the first, posts the rest as one summary, and every incident ends
+    with "warn" recorded."""
+    settings = replace(settings, api_url=fake_server.base_url)
+    gate = fake_api.hold("sendMessage")
+    for n in range(3):
+        fake_api.add_update(message_update(message(group(), CAROL, OTP, message_id=50 + n)))
+    async with running(settings, services):
+        await fake_api.wait_for("deleteMessage", 3)
+        await fake_api.wait_for("sendMessage")
+        # Telegram answers only once the stop has begun.
+        asyncio.get_running_loop().call_later(0.2, gate.set)
+    texts = fake_api.sent_texts(GROUP_ID)
+    assert len(texts) == 2 and "2 scam messages" in texts[1]
+    for incident in await services.storage.list_incidents(GROUP_ID):
+        assert {a.action: a.ok for a in incident.actions}.get("warn") is True
