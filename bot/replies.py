@@ -55,6 +55,25 @@ def escape(value: object, limit: int | None = None) -> Html:
     return Html(html.escape(text, quote=False))
 
 
+# What Telegram turns into a tappable link or mention in a message: URLs, bare domains,
+# @usernames. In a warning these name the scam's own link or account, so they are shown as
+# inert code instead.
+_LINKABLE = re.compile(
+    r"(?:https?|hxxps?|tg)://\S+"
+    r"|[\w.+-]+@(?:[\w-]+\.)+[A-Za-z]{2,24}"
+    r"|(?<![\w@.])@[A-Za-z][A-Za-z0-9_]{3,31}\b"
+    r"|\b(?:[A-Za-z0-9\u00a1-\uffff-]+\.)+(?:xn--[a-z0-9-]+|[A-Za-z\u00a1-\uffff]{2,24})"
+    r"(?:/\S*)?"
+)
+
+
+def inert(value: object, limit: int | None = None) -> Html:
+    """Like `escape`, and links, domains and @usernames wrapped in <code> so that Telegram
+    does not make the scammer's site or account one tap away in the bot's own warning."""
+    escaped = escape(value, limit)
+    return Html(_LINKABLE.sub(lambda m: f"<code>{m.group(0)}</code>", escaped))
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
     """One official reporting contact."""
@@ -530,13 +549,13 @@ def render_group_warning(
         title = t.text(lang, "group.title_burst", count=count)
     else:
         key = "group.title_scam" if verdict.is_scam else "group.title_suspicious"
-        title = t.text(lang, key, sender=escape(who, MAX_NAME))
+        title = t.text(lang, key, sender=inert(who, MAX_NAME))
     lines: list[str] = [title]
     if action in ("warn", "delete", "restrict", "ban"):
         lines.append(t.text(lang, f"group.action_{action}", hours=hours))
     why = reasons(t, lang, verdict, limit=3)
     if why:
-        lines.append(f"<b>{t.text(lang, 'label.why')}{c}</b>" + "; ".join(escape(r) for r in why))
+        lines.append(f"<b>{t.text(lang, 'label.why')}{c}</b>" + "; ".join(inert(r) for r in why))
     lines.append("💡 " + escape(tips(t, lang, verdict.categories, limit=1)[0]))
     contacts = _contacts_html(_short_contacts(t, region, 2), " · ", lang, c)
     lines.append(f"<b>{t.text(lang, 'label.report')}{c}</b>{contacts}")
@@ -545,8 +564,8 @@ def render_group_warning(
 
 def render_origin(texts: Texts, lang: str, origin: ForwardOrigin) -> Html:
     """'the channel X' / 'X (hidden account)' for a forward origin."""
-    name = escape(person_name(origin) if origin.type != "hidden_user" else origin.name or "?",
-                  MAX_NAME)
+    name = inert(person_name(origin) if origin.type != "hidden_user" else origin.name or "?",
+                 MAX_NAME)
     return texts.text(lang, f"origin.{origin.type}", name=name)
 
 
@@ -570,7 +589,7 @@ def render_private_verdict(
     why = reasons(t, lang, verdict)
     if why:
         lines += ["", f"<b>{t.text(lang, 'label.why')}</b>"]
-        lines += [f"• {escape(r)}" for r in why]
+        lines += [f"• {inert(r)}" for r in why]
     if verdict.verdict != "clean":
         lines += ["", f"<b>{t.text(lang, 'label.tips')}</b>"]
         lines += [f"• {escape(tip)}" for tip in tips(t, lang, verdict.categories)]

@@ -179,14 +179,14 @@ async def test_clean_text_is_honest(harness: Harness) -> None:
     [
         (origin_hidden("Binance <Support> & Co"), "Binance &lt;Support&gt; &amp; Co (hidden"),
         (origin_channel(channel(-1009, "Crypto \u202eNews", "cnews")),
-         "the channel Crypto News (@cnews)"),
-        (origin_user(person(77, "Ann", "ann_x")), "Ann (@ann_x)"),
+         "the channel Crypto News (<code>@cnews</code>)"),
+        (origin_user(person(77, "Ann", "ann_x")), "Ann (<code>@ann_x</code>)"),
     ],
     ids=["hidden-user", "channel", "user"],
 )
 async def test_forward_origin_is_shown(harness: Harness, origin: dict[str, Any],
                                        needle: str) -> None:
-    """A forwarded message names where it came from, escaped."""
+    """A forwarded message names where it came from, escaped, its handle not tappable."""
     u = user()
     await harness.feed(say(u, SCAM_TEXT, forward_origin=origin))
     assert needle in replies(harness, u["id"])[0]

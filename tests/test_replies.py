@@ -14,6 +14,7 @@ from bot.replies import (
     Texts,
     contacts_for,
     escape,
+    inert,
     load_texts,
     parse_contacts,
     parse_messages,
@@ -166,7 +167,7 @@ def test_private_verdict_reasons_in_language(texts: Texts, lang: str) -> None:
     own reason."""
     out = render_private_verdict(SCAM, texts=texts, lang=lang, region="TH")
     if lang == "en":
-        assert SEED.reason in out and LOOKALIKE.reason in out
+        assert SEED.reason in out and inert(LOOKALIKE.reason) in out
     else:
         assert escape(texts.raw(lang, "rule.key-request.seed-phrase")) in out
         assert escape(texts.raw(lang, "rule.link.lookalike")) in out
@@ -394,3 +395,33 @@ def test_telegram_report_button_in_readers_language(texts: Texts, lang: str,
                                                     needle: str) -> None:
     """The in-app Report path is written in the reader's language where the file has it."""
     assert needle in render_group_warning(SCAM, texts=texts, lang=lang, region="VN")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Binance Support (@binance_helpdesk_24)",
+         "Binance Support (<code>@binance_helpdesk_24</code>)"),
+        ("names binance.com but opens binance-verify.xyz",
+         "names <code>binance.com</code> but opens <code>binance-verify.xyz</code>"),
+        ("see https://x.example/a?b=<i>&c", "see <code>https://x.example/a?b=&lt;i&gt;&amp;c</code>"),
+        ("write to help@desk.example", "write to <code>help@desk.example</code>"),
+        ("version 2.0, e.g. this", "version 2.0, e.g. this"),
+    ],
+    ids=["handle", "domains", "url-escaped", "email", "no-link"],
+)
+def test_inert_keeps_scam_links_from_being_tappable(text: str, expected: str) -> None:
+    """Links, domains, e-mails and @usernames in a warning are escaped and shown as code."""
+    assert inert(text) == expected
+
+
+def test_group_warning_does_not_link_the_scammer() -> None:
+    """The sender's handle and a reason's domain appear as inert code in a group warning."""
+    from bot.core.model import Hit, Person, Severity, Verdict
+    from bot.replies import render_group_warning
+
+    verdict = Verdict("scam", 0.99, (Hit("link.lookalike", "lookalike_link", Severity.HIGH,
+                                         "www.blnance.com imitates Binance"),))
+    html = render_group_warning(verdict, sender=Person("Support", "binance_helpdesk_24", 5))
+    assert "<code>@binance_helpdesk_24</code>" in html
+    assert "<code>www.blnance.com</code>" in html
