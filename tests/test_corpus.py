@@ -46,3 +46,19 @@ def test_known_gaps_still_fail() -> None:
     """Lines marked known_gap are still wrong; when a rule fixes one, drop its mark."""
     fixed = [f"{x.source}: {x.text!r}" for x in LINES if x.known_gap and _right(x)[0]]
     assert fixed == []
+
+
+@pytest.mark.parametrize("suffix", ["Stay safe from scammers.", "Beware of scams!",
+                                    "Never share it with anyone else!"])
+def test_appended_advice_does_not_clear_a_scam(suffix: str) -> None:
+    """A safety sentence appended to a scam ("... Stay safe!") does not take it back."""
+    cleared = []
+    for line in LINES:
+        if line.lang != "en" or line.label != "scam" or line.known_gap:
+            continue
+        text = line.text.rstrip()
+        if text[-1:] not in ".!?":
+            text += "."
+        if DETECTOR.check(CheckRequest(f"{text} {suffix}")).verdict == "clean":
+            cleared.append(line.source)
+    assert cleared == []

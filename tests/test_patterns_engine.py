@@ -309,7 +309,7 @@ def test_advice_words_inside_a_link_do_not_count() -> None:
     """A guard phrase inside a URL (a news link's slug) does not frame the message."""
     text = "send your seed phrase, see https://news.example/beware-of-scams"
     assert fired(text) == ["key-request.seed-phrase"]
-    assert fired("send your seed phrase. Beware of scams") == []
+    assert fired("Beware of scams. Never mind that, send your seed phrase") == []
 
 
 def test_one_stray_script_letter_does_not_decide_the_language() -> None:
@@ -331,4 +331,22 @@ def test_one_stray_script_letter_does_not_decide_the_language() -> None:
 )
 def test_pushy_negations_do_not_negate(text: str, expected: list[str]) -> None:
     """A negation inside a not_negation phrase ("do not hesitate") does not cancel a rule."""
+    assert fired(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("send your seed phrase to verify. Stay safe from scammers!", ["key-request.seed-phrase"]),
+        ("Send your seed phrase now. Beware of scams, stay safe",
+         ["key-request.seed-phrase"]),
+        ("Beware of scams. They say: send your seed phrase to verify", []),
+        ("Someone asked me to send my seed phrase. Is this a scam?", []),
+    ],
+    ids=["advice-appended", "advice-after", "advice-introduces", "discussion-anywhere"],
+)
+def test_advice_frames_what_follows_not_what_came_before(text: str,
+                                                         expected: list[str]) -> None:
+    """Advice appended to a request does not take it back; a warning that introduces a
+    quoted scam, and a question about one anywhere, do."""
     assert fired(text) == expected

@@ -335,9 +335,24 @@ class PatternRules:
             found.add(self._ids["@contact"])
         return frozenset(found)
 
+    def discussed(self, scan: Scan) -> bool:
+        """The message asks about or reports a scam ("is this a scam?", "someone asked me")."""
+        return self._ids.get(DISCUSSION) in scan.by_concept
+
+    def advice_at(self, scan: Scan) -> int | None:
+        """The first sentence with safety advice ("beware of...", "stay safe"), if any. A
+        warning frames its own sentence and what follows; advice appended in a later sentence
+        ("Send me your phrase. Stay safe!") does not take a request back."""
+        advice = scan.by_concept.get(self._ids.get(ADVICE, -1), ())
+        return min((o.sentence for o in advice), default=None)
+
     def framed(self, scan: Scan) -> bool:
-        """True when the message is framed as safety advice or as a discussion of a scam."""
-        return any(self._ids.get(name) in scan.by_concept for name in (ADVICE, DISCUSSION))
+        """The message as a whole discusses a scam, or opens with safety advice (a warning
+        that introduces a quoted scam)."""
+        if self.discussed(scan):
+            return True
+        advice = scan.by_concept.get(self._ids.get(ADVICE, -1), ())
+        return any(o.sentence == 0 for o in advice)
 
     def fired(self, message: Message) -> list[PatternRule]:
         """The rules that fire on a message, in rule-file order."""
@@ -346,14 +361,16 @@ class PatternRules:
         scan = message.scan if isinstance(message.scan, Scan) else self.scan(message)
         if not scan.occurrences:
             return []
-        framed = self.framed(scan)
+        discussed = self.discussed(scan)
+        advice_at = self.advice_at(scan)
         negations = self._negations(scan)
         out: list[_CompiledRule] = []
         for head in (*scan.by_concept, *scan.builtins):
             for compiled in self._by_head.get(head, ()):
-                if compiled.guarded and framed:
-                    continue
-                if self._rule_holds(compiled, scan, negations if compiled.guarded else []):
+                if not compiled.guarded:
+                    if self._rule_holds(compiled, scan, [], None):
+                        out.append(compiled)
+                elif not discussed and self._rule_holds(compiled, scan, negations, advice_at):
                     out.append(compiled)
         out.sort(key=lambda c: c.index)
         return [c.rule for c in out]
@@ -369,8 +386,19 @@ class PatternRules:
                 if not any(e.start <= n.start and n.end <= e.end for e in exempt)]
 
     def _rule_holds(
-        self, rule: _CompiledRule, scan: Scan, negations: Sequence[Occurrence]
+        self,
+        rule: _CompiledRule,
+        scan: Scan,
+        negations: Sequence[Occurrence],
+        advice_at: int | None,
     ) -> bool:
+        """The rule's concepts meet in one sentence (or the message), with a head that is
+        neither negated nor in or after the first sentence of safety advice."""
+        limit = len(scan.occurrences) + 10**9 if advice_at is None else advice_at
+
+        def live(h: Occurrence) -> bool:
+            return h.sentence < limit and not _negated(h, negations)
+
         by = scan.by_concept
         for concept in rule.required:
             if not scan.has(concept):
@@ -381,7 +409,7 @@ class PatternRules:
             if any(scan.has(c) for c in rule.not_):
                 return False
             heads = by.get(rule.head, ())
-            return not heads or any(not _negated(h, negations) for h in heads)
+            return any(live(h) for h in heads) if heads else advice_at is None
         # sentence scope: the sentences where every required concept occurs
         common: set[int] | None = None
         for concept in rule.required:
@@ -405,7 +433,7 @@ class PatternRules:
             ):
                 continue
             heads = [o for o in by.get(rule.head, ()) if o.sentence == sentence]
-            if not heads or any(not _negated(h, negations) for h in heads):
+            if any(live(h) for h in heads) if heads else advice_at is None:
                 return True
         return False
 
