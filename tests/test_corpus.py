@@ -49,7 +49,7 @@ def test_known_gaps_still_fail() -> None:
 
 
 @pytest.mark.parametrize("suffix", ["Stay safe from scammers.", "Beware of scams!",
-                                    "Never share it with anyone else!"])
+                                    "Never trust strangers online!"])
 def test_appended_advice_does_not_clear_a_scam(suffix: str) -> None:
     """A safety sentence appended to a scam ("... Stay safe!") does not take it back."""
     cleared = []
