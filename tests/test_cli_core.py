@@ -218,3 +218,14 @@ def test_rules_test_sensitivity_moves_the_threshold(capsys: pytest.CaptureFixtur
                            "--sensitivity", sensitivity)
         rows[sensitivity] = next(x for x in out.splitlines() if x.startswith("all")).split()[2]
     assert rows == {"low": "0.0%", "normal": "100.0%"}
+
+
+def test_scan_survives_lone_surrogates(capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JSON line with a lone surrogate escape gets its verdict and the scan goes on."""
+    lines = '{"text": "\\ud800 send me your seed phrase"}\n{"text": "hello"}\n'
+    code, out, _ = run(capsys, "scan", "-", stdin=lines, monkeypatch=monkeypatch)
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert code == 0
+    assert [r["verdict"] for r in rows] == ["scam", "clean"]
+    assert rows[0]["text"] == "\ud800 send me your seed phrase"

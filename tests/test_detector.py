@@ -94,3 +94,11 @@ def test_request_round_trips() -> None:
             "forward_from": {"name": "C", "type": "channel"},
             "chat": {"type": "group", "title": "G", "admins": [{"name": "A", "id": 1}]}}
     assert CheckRequest.from_dict(data).to_dict() == data
+
+
+def test_lone_surrogates_get_a_verdict() -> None:
+    """A lone surrogate (from a JSON escape or undecodable bytes) is replaced, not a crash."""
+    for text in ("\ud800", "send your seed phrase \udce9 now", "\udcff" * 5000):
+        verdict = DETECTOR.check(CheckRequest(text))
+        assert verdict.verdict in ("clean", "suspicious", "scam")
+    assert DETECTOR.check(CheckRequest("send me your seed phrase \ud83d")).verdict == "scam"

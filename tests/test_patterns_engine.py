@@ -350,3 +350,13 @@ def test_advice_frames_what_follows_not_what_came_before(text: str,
     """Advice appended to a request does not take it back; a warning that introduces a
     quoted scam, and a question about one anywhere, do."""
     assert fired(text) == expected
+
+
+def test_bad_script_range_is_a_rule_file_error() -> None:
+    """A broken script range in languages.yaml is reported with file and line, not raised."""
+    lex = [(load_yaml(LEX_EN_NO, "lexicon/en.yaml"), "lexicon/en.yaml")]
+    bad = LANGUAGES + "  th:\n    script_ranges: ['\\\\u0e7f-\\\\u0e00']\n"
+    with pytest.raises(RuleSetError) as info:
+        compile_pattern_rules(lex, [], (load_yaml(bad, "languages.yaml"), "languages.yaml"))
+    assert any("languages.yaml:" in str(e) and "bad script_ranges" in str(e)
+               for e in info.value.errors)

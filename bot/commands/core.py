@@ -63,6 +63,17 @@ def _detector(rules_dir: Path | None, out: IO[str] = sys.stderr) -> Detector:
     return Detector(load_ruleset(rules_dir or RULES_DIR))
 
 
+def dump_json(obj: Any) -> str:
+    """One JSON line; readable UTF-8, or ASCII escapes when the input carried lone surrogates
+    that UTF-8 cannot encode (the same escapes the input used)."""
+    line = json.dumps(obj, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(obj)
+    return line
+
+
 def explain(verdict: Verdict) -> str:
     """A readable explanation of a verdict for the terminal."""
     head = {
@@ -84,7 +95,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     request = CheckRequest(text, lang=args.lang)
     verdict = detector.check(request)
     if args.json:
-        print(json.dumps({**request.to_dict(), **verdict.to_dict()}, ensure_ascii=False))
+        print(dump_json({**request.to_dict(), **verdict.to_dict()}))
     else:
         print(explain(verdict))
     return EXIT_OK
@@ -122,7 +133,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     with source:
         for out, ok in scan_lines(detector, source):
             failed |= not ok
-            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            sys.stdout.write(dump_json(out) + "\n")
     return EXIT_BAD_LINES if failed else EXIT_OK
 
 

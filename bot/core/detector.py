@@ -76,9 +76,16 @@ def label(score: float, sensitivity: str = "normal") -> str:
 
 
 def clip(text: str) -> str:
-    if len(text) <= MAX_TEXT:
-        return text
-    return text[: MAX_TEXT - _TAIL] + "\n" + text[-_TAIL:]
+    """The text as the checks see it: head and tail of very long texts, and lone surrogates
+    (which JSON escapes and undecodable command-line bytes can carry) replaced."""
+    if len(text) > MAX_TEXT:
+        text = text[: MAX_TEXT - _TAIL] + "\n" + text[-_TAIL:]
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 class Detector:

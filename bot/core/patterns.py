@@ -590,7 +590,11 @@ class _Builder:
                 self.markers.append((code, skeleton(marker).strip()))
             ranges = "".join(str(r) for r in spec.get("script_ranges") or [])
             letters = re.escape(str(spec.get("script") or ""))
-            script = re.compile(f"[{ranges}{letters}]") if ranges or letters else None
+            try:
+                script = re.compile(f"[{ranges}{letters}]") if ranges or letters else None
+            except re.error as exc:
+                self.error(source, line, f"language {code}: bad script_ranges: {exc}")
+                continue
             family = spec.get("family")
             families[str(family) if family else code].add(code)
             specs.append((code, str(family) if family else None, script))
