@@ -92,6 +92,7 @@ def decide(
     rights: BotRights,
     *,
     sender_is_admin: bool = False,
+    sender_is_trusted: bool = False,
     can_punish: bool = True,
     channel_sender: bool = False,
 ) -> Decision:
@@ -102,6 +103,8 @@ def decide(
     ban a channel (banChatSenderChat), not restrict it for a while, so under both `restrict`
     and `ban` the channel is banned (`ban=True`). A right the bot lacks turns that action
     into a warning and names the right in `missing`.
+    `sender_is_trusted` (a member an admin trusted with /trust) leaves only the secret-leak
+    case: deleting a posted recovery phrase protects the poster, it punishes nobody.
     """
     if sender_is_admin or verdict.verdict == "clean":
         return NOTHING
@@ -109,6 +112,8 @@ def decide(
         if rights.can_delete:
             return Decision("secret_leak", delete=True, tell_poster=True)
         return Decision("secret_leak", warn=True, reply=True, missing=(DELETE_RIGHT,))
+    if sender_is_trusted:
+        return NOTHING
     if verdict.verdict == "suspicious":
         if policy.suspicious_action == "warn" and not policy.quiet:
             return Decision("suspicious", warn=True, reply=True)

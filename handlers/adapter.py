@@ -80,6 +80,60 @@ def chat_info(chat: Chat, admins: Sequence[Person] = ()) -> ChatInfo:
     return ChatInfo(type=chat.type, title=chat.title or "", admins=tuple(admins))
 
 
+def replied_content(message: Message) -> tuple[list[str], list[str], list[Anchor]]:
+    """What a message quotes or replies to: (texts, urls, anchors) of the quote, the
+    replied-to message of the same chat, and the link preview of a reply to another chat."""
+    parts: list[str] = []
+    urls: list[str] = []
+    anchors: list[Anchor] = []
+    if message.quote is not None and message.quote.text:
+        parts.append(message.quote.text)
+    replied = message.reply_to_message
+    if replied is not None:
+        text = message_text(replied)
+        if text and text not in parts:
+            parts.append(text)
+        more_urls, more_anchors = hidden_links(replied)
+        urls.extend(more_urls)
+        anchors.extend(more_anchors)
+    external = message.external_reply
+    if external is not None and external.link_preview_options is not None:
+        url = external.link_preview_options.url
+        if isinstance(url, str) and url:
+            urls.append(url)
+    return parts, list(dict.fromkeys(urls)), anchors
+
+
+def quoted_author(message: Message) -> Person | ForwardOrigin | None:
+    """Who wrote what a message replies to: the replied-to sender of the same chat, or the
+    origin of a message of another chat."""
+    if message.reply_to_message is not None:
+        return sender_of(message.reply_to_message)
+    if message.external_reply is not None:
+        return forward_origin(message.external_reply.origin)
+    return None
+
+
+def quoted_request(
+    message: Message, *, admins: Sequence[Person] = (), lang: str | None = None
+) -> CheckRequest | None:
+    """A CheckRequest for only what the message quotes or replies to (None when it quotes
+    nothing): checked on its own, so nothing the replying member wrote is held against them."""
+    parts, urls, anchors = replied_content(message)
+    if not parts and not urls:
+        return None
+    author = quoted_author(message)
+    return CheckRequest(
+        text="\n\n".join(parts),
+        urls=tuple(urls),
+        sender=author if isinstance(author, Person) else None,
+        forward_from=author if isinstance(author, ForwardOrigin) else None,
+        chat=chat_info(message.chat, admins),
+        lang=(lang or None) and lang.strip().lower()[:8],
+        anchors=tuple(anchors),
+    )
+
+
 def to_check_request(
     message: Message,
     *,
@@ -91,20 +145,17 @@ def to_check_request(
     """The CheckRequest for a message: text or caption, hidden links and buttons, sender,
     forward origin, chat and its admins, language.
 
-    With `include_reply` the quoted part and the replied-to message's text and links are
-    checked too (a user asking about a message they reply to).
+    With `include_reply` the quoted part, the replied-to message's text and links and the
+    link of a reply to another chat's message are checked too (a user asking about a message
+    they reply to).
     """
     parts = [message_text(message)]
     urls, anchors = hidden_links(message)
     if include_reply:
-        if message.quote is not None and message.quote.text:
-            parts.append(message.quote.text)
-        replied = message.reply_to_message
-        if replied is not None:
-            parts.append(message_text(replied))
-            more_urls, more_anchors = hidden_links(replied)
-            urls.extend(u for u in more_urls if u not in urls)
-            anchors.extend(more_anchors)
+        quoted, more_urls, more_anchors = replied_content(message)
+        parts.extend(quoted)
+        urls.extend(u for u in more_urls if u not in urls)
+        anchors.extend(more_anchors)
     urls.extend(u for u in extra_urls if u not in urls)
     if lang is None and message.from_user is not None:
         lang = message.from_user.language_code

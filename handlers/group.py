@@ -29,15 +29,17 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.core.detector import combine, label
+from bot.core.detector import ChatContext, combine, label
 from bot.core.impersonation import screen_person
-from bot.core.model import CheckRequest, Hit, Person, Verdict
+from bot.core.indicators import extract_indicators
+from bot.core.model import CheckRequest, ForwardOrigin, Hit, Person, Verdict
 from bot.errors import ScamguardError
-from bot.policy import DELETE_RIGHT, RESTRICT_RIGHT, Decision, decide
+from bot.linkexpand import expand_shortened
+from bot.policy import DELETE_RIGHT, NOTHING, RESTRICT_RIGHT, Decision, decide, is_secret_leak
 from bot.replies import Html, Texts, escape, person_name, render_group_warning
 from bot.storage import ChatSettings, Incident
 from bot.wiring.services import Services, services_of
-from handlers.adapter import sender_of, to_check_request
+from handlers.adapter import quoted_author, quoted_request, sender_of, to_check_request
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +48,10 @@ _FP_RE = re.compile(r"fp:(?P<first>\d{1,18})(?:-(?P<last>\d{1,18})|(?P<gaps>(?:\
 MAX_CALLBACK_DATA = 64
 # The most incidents one "Not a scam" press acts on (a range covers a whole raid at most).
 MAX_MARKED = 200
-SHORTENER_RULE = "link.shortener"
 MAX_EXPANDED = 3
-_URL_RE = re.compile(r"https?://[^\s<>\"']+")
 BATCHER_KEY = "group_warnings"
+QUOTES_KEY = "group_quotes_warned"
+MAX_QUOTES_REMEMBERED = 10_000
 TELEGRAM_SERVICE_USER = 777000  # posts channel messages forwarded into discussion groups
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 _RIGHTS_ERRORS = ("not enough rights", "can't be deleted", "have no rights", "chat_admin_required")
@@ -61,13 +63,14 @@ class Warning:
 
     chat_id: int
     verdict: Verdict
-    sender: Person | None
+    sender: Person | ForwardOrigin | None
     action: str
     hours: int = 0
     reply_to: int | None = None
     incident_id: int | None = None
     missing: tuple[str, ...] = ()
     impersonator: str | None = None
+    leak: bool = False  # a short notice to a poster whose own secret was deleted
 
 
 @dataclass
@@ -277,17 +280,35 @@ async def settle_warnings(application: Application) -> None:
         await batcher.settle()
 
 
+def mention(person: Person | ForwardOrigin | None) -> Html:
+    """The person's name, linked to their account when they are a user (a notification)."""
+    name = escape(person_name(person), 64)
+    if isinstance(person, Person) and person.id is not None and person.id > 0:
+        return Html(f'<a href="tg://user?id={person.id}">{name}</a>')
+    return name
+
+
+def leak_notice(texts: Texts, lang: str, poster: Person | ForwardOrigin | None) -> Html:
+    """The group notice for a poster whose recovery phrase or key was deleted: names them,
+    says it was deleted, tells them to move their funds; never repeats the secret."""
+    return Html(f"⚠️ {mention(poster)}{texts.colon(lang)}"
+                f"{texts.text(lang, 'group.action_delete')} {texts.text(lang, 'tip.secret_leak')}")
+
+
 def warning_text(texts: Texts, settings: ChatSettings, items: Sequence[Warning]) -> Html:
     """The HTML of one warning covering `items` (aggregated when there are several)."""
     lang = texts.language(settings.language)
     region = region_of(texts, settings)
-    main = max(items, key=lambda w: (w.verdict.is_scam, w.verdict.score))
-    lines = [
-        render_group_warning(
+    lines: list[str] = []
+    warned = [w for w in items if not w.leak]
+    if warned:
+        main = max(warned, key=lambda w: (w.verdict.is_scam, w.verdict.score))
+        lines.append(render_group_warning(
             main.verdict, texts=texts, lang=lang, region=region, sender=main.sender,
-            action=main.action, hours=main.hours, count=len(items),
-        )
-    ]
+            action=main.action, hours=main.hours, count=len(warned),
+        ))
+    posters = {person_name(w.sender): w.sender for w in items if w.leak}
+    lines.extend(leak_notice(texts, lang, poster) for poster in posters.values())
     names = dict.fromkeys(w.impersonator for w in items if w.impersonator)
     for name in names:
         lines.append(texts.text(lang, "group.not_admin", name=escape(name, 64)))
@@ -303,7 +324,8 @@ async def post_warning(bot: Bot, services: Services, chat_id: int,
     settings = await services.chat_settings.get(chat_id)
     texts = services.rules.texts
     lang = texts.language(settings.language)
-    incident_ids = [w.incident_id for w in items if w.incident_id is not None]
+    # A deleted secret of the poster's own needs no "Not a scam" button.
+    incident_ids = [w.incident_id for w in items if w.incident_id is not None and not w.leak]
     markup = not_scam_button(texts, lang, incident_ids) if incident_ids else None
     reply_to = next((w.reply_to for w in reversed(items) if w.reply_to), None)
     error: TelegramError | None = None
@@ -339,14 +361,29 @@ def _impersonator(services: Services, verdict: Verdict, sender: Person | None,
     return person_name(sender) if hits else None
 
 
-async def expand_links(services: Services, request: CheckRequest, verdict: Verdict) -> list[str]:
-    """Where the message's shortened links lead (when it has any), for a second check."""
-    if services.expander is None or not any(h.rule.startswith(SHORTENER_RULE)
-                                            for h in verdict.hits):
-        return []
-    urls = list(dict.fromkeys([*request.urls, *_URL_RE.findall(request.text)]))[:MAX_EXPANDED]
-    results = await asyncio.gather(*(services.expander.expand(url) for url in urls))
-    return [r.final_url for r in results if r.ok and r.final_url not in urls]
+async def expand_and_recheck(services: Services, request: CheckRequest, verdict: Verdict,
+                             context: ChatContext) -> tuple[CheckRequest, Verdict]:
+    """The request with where its shortened links lead, checked again (unchanged when link
+    expansion is off, the verdict is already scam, or there is no shortened link)."""
+    if services.expander is None or verdict.is_scam:
+        return request, verdict
+    links = services.rules.detector.rules.links
+    expanded = await expand_shortened(request, services.expander, links, MAX_EXPANDED)
+    if expanded is request:
+        return request, verdict
+    return expanded, services.rules.detector.check(expanded, context)
+
+
+@dataclass
+class Checked:
+    """One checked group message: what was checked, the verdict and the chat it is in."""
+
+    request: CheckRequest
+    verdict: Verdict
+    settings: ChatSettings
+    context: ChatContext
+    admins: Sequence[Person]
+    sender_is_admin: bool
 
 
 async def check_message(
@@ -355,8 +392,8 @@ async def check_message(
     message: Message,
     *,
     settings: ChatSettings | None = None,
-) -> tuple[Verdict, ChatSettings, Sequence[Person], bool]:
-    """Check one group message: (verdict, chat settings, admins, sender is an admin)."""
+) -> Checked:
+    """Check one group message (its own text, links and buttons; not what it quotes)."""
     chat_id = message.chat.id
     if settings is None:
         settings = await services.chat_settings.get(chat_id)
@@ -372,13 +409,8 @@ async def check_message(
     started = time.perf_counter()
     verdict = services.rules.detector.check(request, context)
     services.metrics.observe_check("group", time.perf_counter() - started, verdict)
-    if services.expander is not None and not verdict.is_scam:
-        expanded = await expand_links(services, request, verdict)
-        if expanded:
-            request = to_check_request(message, admins=admins, lang=settings.language,
-                                       extra_urls=expanded)
-            verdict = services.rules.detector.check(request, context)
-    return verdict, settings, admins, sender_is_admin
+    request, verdict = await expand_and_recheck(services, request, verdict, context)
+    return Checked(request, verdict, settings, context, admins, sender_is_admin)
 
 
 async def foreign_channel(bot: Bot, services: Services, message: Message,
@@ -405,24 +437,55 @@ async def stored_incident(services: Services, chat_id: int, message_id: int,
         return None
 
 
-async def moderate(application: Application, message: Message) -> Outcome:
+async def admin_unknown_spares(bot: Bot, services: Services, message: Message) -> bool:
+    """While the chat's admin list is unknown (getChatAdministrators fails), ask Telegram
+    about the sender alone: True when they are an admin or Telegram cannot tell either, so
+    that no admin is ever acted on as a member."""
+    user = message.from_user
+    chat_id = message.chat.id
+    if message.sender_chat is not None or user is None:
+        return False
+    if await services.admins.admins_known(bot, chat_id):
+        return False
+    status = await services.admins.admin_status(bot, chat_id, user.id)
+    if status is not False:
+        log.warning("not acting on a message in chat %s: cannot tell whether %s is an admin",
+                    chat_id, user.id)
+        return True
+    return False
+
+
+async def moderate(application: Application, message: Message, *,
+                   quotes: bool = True) -> Outcome:
     """Check a group message and act per the chat's policy: store the incident first, then
-    act, then record each action's result. Telegram errors never escape."""
+    act, then record each action's result. Telegram errors never escape.
+
+    A trusted member (/trust) is only protected from their own posted secret. When the
+    message itself is not acted on and `quotes` is set, what it quotes or replies to is
+    checked on its own and at most warned about (see `warn_about_quote`)."""
     bot = application.bot
     services: Services = application.bot_data["services"]
-    verdict, settings, admins, sender_is_admin = await check_message(bot, services, message)
+    checked = await check_message(bot, services, message)
+    verdict, settings, admins = checked.verdict, checked.settings, checked.admins
     chat_id = message.chat.id
     user = message.from_user
     can_punish = (
         message.sender_chat is None and user is not None and not user.is_bot
         and user.id != TELEGRAM_SERVICE_USER
     )
+    trusted = (message.sender_chat is None and user is not None
+               and user.id in settings.trusted_users)
     rights = await services.admins.bot_rights(bot, chat_id)
     channel = await foreign_channel(bot, services, message, verdict)
-    decision = decide(verdict, settings, rights, sender_is_admin=sender_is_admin,
-                      can_punish=can_punish, channel_sender=channel is not None)
+    decision = decide(verdict, settings, rights, sender_is_admin=checked.sender_is_admin,
+                      sender_is_trusted=trusted, can_punish=can_punish,
+                      channel_sender=channel is not None)
+    if decision.acts and await admin_unknown_spares(bot, services, message):
+        decision = NOTHING
     outcome = Outcome(verdict, decision)
     if not decision.acts:
+        if quotes and not checked.sender_is_admin:
+            await warn_about_quote(application, services, message, checked)
         return outcome
     edit = int(message.edit_date.timestamp()) if message.edit_date else 0
     earlier = await stored_incident(services, chat_id, message.message_id, edit)
@@ -439,8 +502,9 @@ async def moderate(application: Application, message: Message) -> Outcome:
         if earlier is None:
             outcome.incident_id = await services.storage.add_incident(
                 chat_id, message.message_id, sender_id, verdict.verdict,
-                verdict.score, verdict.hits, request_text, keep_full=settings.keep_evidence,
-                edit_date=edit,
+                verdict.score, verdict.hits, request_text,
+                indicators=extract_indicators(checked.request),
+                keep_full=settings.keep_evidence, edit_date=edit,
             )
     except ScamguardError as exc:
         log.error("incident in chat %s not stored: %s", chat_id, exc)
@@ -477,7 +541,12 @@ async def moderate(application: Application, message: Message) -> Outcome:
             services.admins.invalidate(chat_id)
             missing.append(RESTRICT_RIGHT)
     if decision.tell_poster and deleted and user is not None:
-        await _tell_poster(bot, services, incident, user.id, message, settings)
+        told = await _tell_poster(bot, services, incident, user.id, message, settings)
+        if isinstance(told, Forbidden):
+            # The poster never started the bot: tell them in the group, within its limits.
+            await batcher_of(application).submit(
+                Warning(chat_id, verdict, sender_of(message), "delete",
+                        incident_id=incident, leak=True))
     impersonator = _impersonator(services, verdict, sender_of(message), admins, settings)
     if decision.warn or missing or (decision.delete and not deleted):
         action = _shown_action(decision, outcome)
@@ -500,17 +569,80 @@ def _shown_action(decision: Decision, outcome: Outcome) -> str:
 
 
 async def _tell_poster(bot: Bot, services: Services, incident: int | None, user_id: int,
-                       message: Message, settings: ChatSettings) -> None:
-    """Tell the poster privately that their secret was deleted (403 when they never
-    started the bot); the secret itself is never repeated."""
+                       message: Message, settings: ChatSettings) -> TelegramError | None:
+    """Tell the poster privately that their secret was deleted (Forbidden when they never
+    started the bot); the secret itself is never repeated. The error, None when told."""
     texts = services.rules.texts
     prefs = await services.storage.get_user_prefs(user_id)
     lang = texts.language(prefs.language or (message.from_user.language_code
                                              if message.from_user else None)
                           or settings.language)
     text = texts.text(lang, "group.secret_leak_private", chat=message.chat.title or "")
-    await attempt(services, incident, "notify_poster",
-                  bot.send_message(user_id, text, parse_mode=ParseMode.HTML))
+    return await attempt(services, incident, "notify_poster",
+                         bot.send_message(user_id, text, parse_mode=ParseMode.HTML))
+
+
+def _quote_key(message: Message, request: CheckRequest) -> tuple[int, object]:
+    """What identifies the quoted content: the replied-to message, else the quote itself."""
+    chat_id = message.chat.id
+    if message.reply_to_message is not None:
+        return chat_id, message.reply_to_message.message_id
+    external = message.external_reply
+    if external is not None and external.chat is not None and external.message_id:
+        return chat_id, (external.chat.id, external.message_id)
+    return chat_id, (request.text, request.urls)
+
+
+def _quotes_warned(application: Application) -> OrderedDict[tuple[int, object], float]:
+    warned = application.bot_data.get(QUOTES_KEY)
+    if not isinstance(warned, OrderedDict):
+        warned = application.bot_data[QUOTES_KEY] = OrderedDict()
+    return warned
+
+
+async def warn_about_quote(application: Application, services: Services, message: Message,
+                           checked: Checked) -> None:
+    """Check what a message quotes or replies to (the quote, the replied-to message, a reply
+    to another chat's message) as its own request. A scam there gets a warning in reply;
+    nothing is deleted and the member who replied is never punished, since they did not
+    write it. Quotes of the bot's own messages or of an admin, and content already stored as
+    an incident, are skipped; each quoted message is warned about once."""
+    replied = message.reply_to_message
+    if replied is None and message.quote is None and message.external_reply is None:
+        return
+    bot = application.bot
+    chat_id = message.chat.id
+    if replied is not None and (
+        (replied.from_user is not None and replied.from_user.id == bot.id)
+        or (replied.sender_chat is not None and replied.sender_chat.id == chat_id)
+    ):
+        return
+    author = quoted_author(message)
+    settings = checked.settings
+    if isinstance(author, Person) and author.id is not None and (
+        author.id in {a.id for a in checked.admins} or author.id in settings.trusted_users
+    ):
+        return
+    request = quoted_request(message, admins=checked.admins, lang=settings.language)
+    if request is None:
+        return
+    verdict = services.rules.detector.check(request, checked.context)
+    if verdict.verdict == "clean" or is_secret_leak(verdict):
+        return
+    if not verdict.is_scam and (settings.suspicious_action != "warn" or settings.quiet):
+        return
+    key = _quote_key(message, request)
+    warned = _quotes_warned(application)
+    if key in warned:
+        return
+    if replied is not None and await stored_incident(services, chat_id, replied.message_id,
+                                                     0) is not None:
+        return  # the replied-to message was acted on when it was posted
+    warned[key] = time.monotonic()
+    while len(warned) > MAX_QUOTES_REMEMBERED:
+        warned.popitem(last=False)
+    await batcher_of(application).submit(
+        Warning(chat_id, verdict, author, "warn", reply_to=message.message_id))
 
 
 # ---- handlers -------------------------------------------------------------------------------

@@ -324,12 +324,20 @@ async def test_secret_leak_is_deleted_and_the_poster_told_privately(harness: Har
     assert actions_of(incident) == {"delete": True, "notify_poster": True}
 
 
-async def test_secret_leak_poster_who_never_started_the_bot(harness: Harness):
-    """When the poster has not started the bot (403) the failure is recorded, no crash."""
+async def test_secret_leak_poster_who_never_started_the_bot_is_told_in_the_group(
+    harness: Harness,
+):
+    """A poster the bot cannot write to (403) gets a short group notice naming them, telling
+    them to move their funds, without the secret and without a "Not a scam" button."""
     harness.api.block(CAROL["id"], "bot can't initiate conversation with a user")
     await harness.feed(scam_update(LEAK))
     [incident] = await incidents(harness)
-    assert actions_of(incident) == {"delete": True, "notify_poster": False}
+    assert actions_of(incident) == {"delete": True, "notify_poster": False, "warn": True}
+    [notice] = harness.api.calls("sendMessage")[1:]
+    text = notice.params["text"]
+    assert notice.params["chat_id"] == GROUP_ID
+    assert f'tg://user?id={CAROL["id"]}' in text and "new wallet" in text
+    assert "abandon" not in text and "reply_markup" not in notice.params
 
 
 async def test_secret_leak_without_delete_right_warns_without_the_secret(harness: Harness):

@@ -136,3 +136,18 @@ def test_foreign_channel_sender(policy, rights, actions, missing):
     assert decision.actions == actions
     assert decision.restrict_hours == 0
     assert decision.missing == missing
+
+
+@pytest.mark.parametrize(
+    ("verdict", "kind", "actions"),
+    [
+        (SCAM, "none", ()),
+        (SUSPICIOUS, "none", ()),
+        (LEAK_ONLY, "secret_leak", ("delete",)),
+    ],
+    ids=["scam", "suspicious", "own-secret-leak"],
+)
+def test_trusted_sender_is_only_protected_from_a_leak(verdict, kind, actions):
+    """A trusted member is never punished or warned about; their posted secret is deleted."""
+    decision = decide(verdict, Policy("ban"), ALL, sender_is_trusted=True)
+    assert (decision.kind, decision.actions) == (kind, actions)

@@ -40,6 +40,7 @@ class _Entry:
     ids: frozenset[int]
     bot_rights: BotRights
     at: float
+    known: bool = True  # False while getChatAdministrators fails: the admins are unknown
 
 
 class AdminCache:
@@ -87,7 +88,8 @@ class AdminCache:
             log.warning("getChatAdministrators failed for chat %s: %s", chat_id, exc)
             # Remember the failure briefly so a burst does not repeat the call per message;
             # rights are unknown, so actions are tried and a refusal is handled where it comes.
-            entry = _Entry((), frozenset(), BotRights.all(), now - self.ttl + self.error_ttl)
+            entry = _Entry((), frozenset(), BotRights.all(), now - self.ttl + self.error_ttl,
+                           known=False)
             self._chats[chat_id] = entry
             return entry
         humans = [m.user for m in members if not m.user.is_bot]
@@ -109,7 +111,12 @@ class AdminCache:
         return (await self._entry(bot, chat_id)).admins
 
     async def admin_ids(self, bot: Bot, chat_id: int) -> frozenset[int]:
+        """The ids of the chat's human administrators (empty while they are unknown)."""
         return (await self._entry(bot, chat_id)).ids
+
+    async def admins_known(self, bot: Bot, chat_id: int) -> bool:
+        """Whether the chat's admin list is known (False while getChatAdministrators fails)."""
+        return (await self._entry(bot, chat_id)).known
 
     async def bot_rights(self, bot: Bot, chat_id: int) -> BotRights:
         """What the bot itself may do in the chat (no rights when it is not an admin)."""
@@ -117,9 +124,14 @@ class AdminCache:
 
     async def is_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
         """Whether the user administers the chat (cached getChatMember; False on errors)."""
+        return bool(await self.admin_status(bot, chat_id, user_id))
+
+    async def admin_status(self, bot: Bot, chat_id: int, user_id: int) -> bool | None:
+        """Whether the user administers the chat: the cached admin list when it is known,
+        else a cached getChatMember; None when Telegram cannot tell."""
         entry = self._chats.get(chat_id)
         now = self.clock()
-        if entry is not None and now - entry.at < self.ttl and entry.ids:
+        if entry is not None and now - entry.at < self.ttl and entry.known:
             return user_id in entry.ids
         cached = self._members.get((chat_id, user_id))
         if cached is not None and now - cached[1] < self.ttl:
@@ -128,7 +140,7 @@ class AdminCache:
             member = await bot.get_chat_member(chat_id, user_id)
         except TelegramError as exc:
             log.warning("getChatMember failed for chat %s: %s", chat_id, exc)
-            return False
+            return None
         result = member.status in ADMIN_STATUSES
         self._members[(chat_id, user_id)] = (result, now)
         return result
