@@ -19,6 +19,8 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from bot.core.indicators import extract_indicators
 from bot.core.model import CheckRequest, Verdict
+from bot.core.redact import KEY_REMOVED, PHRASE_REMOVED, excerpt
+from bot.core.secrets import MNEMONIC, find_secrets
 from bot.linkexpand import expand_shortened
 from bot.replies import (
     GLOBAL_REGION,
@@ -39,6 +41,27 @@ MAX_RECENT = 10_000
 LIMIT_NOTICE_EVERY = 60.0
 MAX_EVIDENCE_TEXT = 4096
 
+
+def without_secrets(text: str) -> str:
+    """The text with recovery phrases and private keys removed (everything else kept)."""
+    out: list[str] = []
+    pos = 0
+    for secret in sorted(find_secrets(text, thorough=True), key=lambda s: s.start):
+        if secret.start < pos:
+            continue
+        out.append(text[pos:secret.start])
+        out.append(PHRASE_REMOVED if secret.kind == MNEMONIC else KEY_REMOVED)
+        pos = secret.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def evidence_text(text: str, keep_full: bool) -> str:
+    """The text `/evidence` may give back: the redacted excerpt, or with `/keep on` the full
+    text; a recovery phrase or private key is never in either."""
+    if keep_full:
+        return without_secrets(text)[:MAX_EVIDENCE_TEXT]
+    return excerpt(text)
 
 
 @dataclass(frozen=True)
@@ -262,7 +285,7 @@ async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TY
     )
     checked_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     recent.put(user.id, RecentCheck(time.monotonic(), checked_at, verdict, indicators,
-                                    request.text[:MAX_EVIDENCE_TEXT]))
+                                    evidence_text(request.text, reader.keep_evidence)))
     await _answer(message, render_private_verdict(
         verdict, texts=texts, lang=reader.lang, region=reader.region,
         origin=request.forward_from))
@@ -301,7 +324,7 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         check = RecentCheck(
             0.0, stored.created_at.replace(microsecond=0).isoformat(),
             Verdict(stored.verdict, stored.score, stored.hits), dict(stored.indicators),
-            stored.full_text or stored.excerpt,
+            without_secrets(stored.full_text) if stored.full_text else stored.excerpt,
         )
     if not await _answer(message, render_evidence(
             check.indicators, texts=texts, lang=reader.lang, region=reader.region,

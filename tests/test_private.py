@@ -367,3 +367,36 @@ async def test_shortened_link_is_expanded_and_judged(harness: Harness, redirecto
     verdict, evidence = replies(harness, u["id"])
     assert "binance-verify.xyz" in verdict  # only the redirect target names it
     assert f"http://binance-verify.xyz:{redirector}/final" in evidence
+
+
+SEED_WORDS = ("abandon ability able about above absent absorb abstract absurd abuse access "
+              "accident")
+PHONE_TEXT = "is this safe to keep? call +84 912 345 678 " + SEED_WORDS
+
+
+@pytest.mark.parametrize(
+    ("keep", "restart", "phone_kept"),
+    [(False, False, False), (True, False, True), (False, True, False), (True, True, True)],
+    ids=["keep-off", "keep-on", "keep-off-from-storage", "keep-on-from-storage"],
+)
+async def test_evidence_never_gives_back_a_pasted_secret(
+    harness: Harness, keep: bool, restart: bool, phone_kept: bool
+) -> None:
+    """/evidence keeps the redacted excerpt unless /keep on (then the full text), and never
+    contains the recovery phrase, from memory or from storage."""
+    from handlers.private import RECENT_KEY, RecentChecks
+
+    u = user()
+    if keep:
+        await harness.feed(command(u, "/keep on"))
+    await harness.feed(say(u, PHONE_TEXT))
+    if restart:
+        harness.app.bot_data[RECENT_KEY] = RecentChecks()
+    await harness.feed(command(u, "/evidence"))
+    (doc,) = harness.api.calls("sendDocument")
+    raw = doc.files["document"].decode("utf-8")
+    data = json.loads(raw)
+    assert "abandon ability" not in raw and "absurd abuse" not in raw
+    assert "[recovery phrase removed]" in data["text"]
+    assert ("912 345 678" in data["text"]) is phone_kept
+    assert all("abandon" not in text for text in replies(harness, u["id"]))
