@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.model import FORWARD_TYPES as ORIGIN_TYPES
 from bot.core.model import ForwardOrigin, Hit, Person, Verdict
 from bot.errors import RuleFileError, RuleSetError
 
@@ -652,6 +653,28 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+_BOLD = re.compile(r"<b>(.*?)</b>")
+
+
+def _verdict_word(t: Texts, lang: str, verdict: str) -> Html:
+    """The verdict's own word in the reader's language ("Scam", "Lừa đảo"), from the bold
+    part of its headline; the code itself when the headline has none."""
+    found = _BOLD.search(str(t.lookup(lang, f"verdict.{verdict}") or ""))
+    return Html(found.group(1).rstrip(".。!！")) if found else escape(verdict)
+
+
+def _person_html(t: Texts, lang: str, value: Any) -> Html:
+    """A sender or forward origin for the evidence summary, its kind in words."""
+    if isinstance(value, Mapping) and value.get("type") in ORIGIN_TYPES:
+        try:
+            origin = ForwardOrigin.from_dict(value)
+        except ValueError:
+            return escape(_as_text(value), 200)
+        ident = f" [id {origin.id}]" if origin.id is not None else ""
+        return Html(render_origin(t, lang, origin) + escape(ident))
+    return escape(_as_text(value), 200)
+
+
 def render_evidence(
     indicators: Mapping[str, Any],
     *,
@@ -672,13 +695,14 @@ def render_evidence(
     none = escape(t.raw(lang, "evidence.nothing"))
     lines: list[str] = [t.text(lang, "evidence.title")]
     if verdict:
-        lines.append(f"{t.text(lang, 'evidence.verdict')}{c}<b>{escape(verdict)}</b>")
+        word = _verdict_word(t, lang, verdict)
+        lines.append(f"{t.text(lang, 'evidence.verdict')}{c}<b>{word}</b>")
     if checked_at:
         lines.append(f"{t.text(lang, 'evidence.checked_at')}{c}{escape(checked_at)}")
     for key in ("sender", "origin"):
         value = indicators.get(key) or (indicators.get("forward_from") if key == "origin"
                                         else None)
-        shown = escape(_as_text(value), 200) if value else none
+        shown = _person_html(t, lang, value) if value else none
         lines.append(f"{t.text(lang, f'evidence.{key}')}{c}{shown}")
     for key in EVIDENCE_FIELDS:
         items = evidence_items(indicators, key)

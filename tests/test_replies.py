@@ -425,3 +425,13 @@ def test_group_warning_does_not_link_the_scammer() -> None:
     html = render_group_warning(verdict, sender=Person("Support", "binance_helpdesk_24", 5))
     assert "<code>@binance_helpdesk_24</code>" in html
     assert "<code>www.blnance.com</code>" in html
+
+
+@pytest.mark.parametrize("lang", ["en", "vi", "zh", "th"])
+def test_evidence_speaks_the_readers_language(texts: Texts, lang: str) -> None:
+    """The evidence summary names the verdict and a hidden forwarder in words, not codes."""
+    out = render_evidence({"origin": {"name": "Trust Wallet Support", "type": "hidden_user"}},
+                          texts=texts, lang=lang, verdict="scam")
+    assert "<b>scam</b>" not in out and "<hidden_user>" not in out
+    assert "Trust Wallet Support" in out
+    assert _tags_balanced(out)
