@@ -77,10 +77,10 @@ async def _quiet_reply(message: Message, text: str) -> None:
         log.info("could not answer in chat %s: %s", message.chat.id, exc)
 
 
-async def _notice_once(context: ContextTypes.DEFAULT_TYPE, message: Message, kind: str,
+async def _notice_once(context: ContextTypes.DEFAULT_TYPE, message: Message,
                        text: str) -> None:
-    """A refusal or usage note, at most once a minute per user and kind; silent otherwise."""
-    if notices_of(context.application).allow((kind, message.chat.id, actor_key(message))):
+    """A refusal or usage note: at most one of either a minute per user; silent otherwise."""
+    if notices_of(context.application).allow(("report", message.chat.id, actor_key(message))):
         await _quiet_reply(message, text)
 
 
@@ -105,11 +105,11 @@ async def report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     settings = await services.chat_settings.get(message.chat.id)
     lang = texts.language(settings.language)
     if not services.limiter.allow("report", actor_key(message)):
-        await _notice_once(context, message, "limit", texts.text(lang, "private.rate_limited"))
+        await _notice_once(context, message, texts.text(lang, "private.rate_limited"))
         return
     target = message.reply_to_message
     if target is None:
-        await _notice_once(context, message, "usage",
+        await _notice_once(context, message,
                            texts.text(lang, "admin.reply_needed", command="/report"))
         return
     if target.from_user is not None and target.from_user.id == context.bot.id:
