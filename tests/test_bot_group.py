@@ -492,3 +492,110 @@ async def test_a_failing_handler_is_logged_with_context_and_the_bot_goes_on(
         assert len(fake_api.calls("deleteMessage")) == 1
         await h.flush()
     await services.storage.close()
+
+
+def command_update(sender: dict, text: str, **kwargs) -> dict:
+    name = text.split()[0]
+    return message_update(message(group(), sender, text, entities=[
+        {"type": "bot_command", "offset": 0, "length": len(name)}], **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("text", "deleted", "sent"),
+    [(SCAM, 0, 0), (LEAK, 1, 1)],
+    ids=["scam-left-alone", "own-leak-still-deleted"],
+)
+async def test_trusted_member(harness: Harness, text, deleted, sent):
+    """After /trust a member's scam-like text is left alone; their posted phrase is still
+    deleted (and they are told), which protects them and punishes nobody."""
+    await harness.feed(command_update(ALICE, "/trust", reply_to=message(group(), CAROL, "hi")))
+    before = len(harness.api.calls("sendMessage"))
+    await harness.feed(scam_update(text))
+    assert len(harness.api.calls("deleteMessage")) == deleted
+    assert len(harness.api.calls("sendMessage")) - before == sent
+    assert harness.api.calls("banChatMember") == harness.api.calls("restrictChatMember") == []
+
+
+@pytest.mark.parametrize(
+    ("sender", "member_fails", "deleted"),
+    [(BOB, False, 0), (CAROL, False, 1), (CAROL, True, 0)],
+    ids=["admin-spared", "member-acted-on", "unknown-sender-spared"],
+)
+async def test_admin_list_unavailable(harness: Harness, sender, member_fails, deleted):
+    """While getChatAdministrators fails the sender is asked about alone (getChatMember); an
+    admin, or a sender Telegram cannot tell about either, is not acted on."""
+    harness.api.fail("getChatAdministrators", 502, "Bad Gateway")
+    if member_fails:
+        harness.api.fail("getChatMember", 502, "Bad Gateway")
+    await harness.feed(scam_update(OTP, sender=sender))
+    assert len(harness.api.calls("getChatMember")) == 1
+    assert len(harness.api.calls("deleteMessage")) == deleted
+
+
+async def test_group_incident_keeps_indicators(harness: Harness):
+    """A group incident stores the message's links and handles for export and evidence."""
+    text = "Verify at https://binance-verify-center.xyz/login or DM @Binance_Help_Desk"
+    await harness.feed(scam_update(text))
+    [incident] = await incidents(harness)
+    assert "binance-verify-center.xyz" in incident.indicators["domains"]
+    assert "@binance_help_desk" in incident.indicators["handles"]
+
+
+class FakeExpander:
+    """Stands in for LinkExpander: records what it was asked, every short link leads to
+    `target`."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.asked: list[str] = []
+
+    async def expand(self, url: str):
+        from bot.linkexpand import Expansion
+
+        self.asked.append(url)
+        return Expansion(self.target, (url, self.target))
+
+
+async def test_group_expands_only_shortened_links_even_without_a_scheme(harness: Harness):
+    """bit.ly/x written without http is expanded; an ordinary link next to it is not."""
+    expander = FakeExpander("https://blnance.com/claim")
+    harness.services.expander = expander  # type: ignore[assignment]
+    await harness.feed(scam_update("Claim your reward bit.ly/abc or see https://example.org/"))
+    assert len(expander.asked) == 1 and "bit.ly/abc" in expander.asked[0]
+    [incident] = await incidents(harness)
+    assert "link.lookalike" in {h.rule for h in incident.hits}
+
+
+DAN = person(2090, "Dan")
+QUOTE_CASES = [
+    ("reply", {"reply_to": message(group(), DAN, SCAM)}),
+    ("quote", {"reply_to": message(group(), DAN, "long post"), "quote": OTP}),
+    ("external", {"external_reply": {
+        "origin": origin_channel(channel(-100555, "Airdrop News")),
+        "chat": channel(-100555, "Airdrop News"), "message_id": 7},
+        "quote": SCAM}),
+]
+
+
+@pytest.mark.parametrize("extra", [c[1] for c in QUOTE_CASES], ids=[c[0] for c in QUOTE_CASES])
+async def test_quoted_scam_is_warned_about_without_punishing_the_replier(harness: Harness,
+                                                                         extra):
+    """A reply that quotes or replies to a scam (here or in another chat) gets a warning in
+    reply, once; the member who asked is neither deleted nor muted."""
+    await harness.services.storage.update_chat_settings(GROUP_ID, None, scam_action="ban")
+    raw = scam_update("is this legit?", **extra)
+    await harness.feed(raw)
+    await harness.feed(scam_update("anyone?", **extra))
+    await harness.flush()
+    assert harness.api.calls("deleteMessage") == [] and harness.api.calls("banChatMember") == []
+    [warning] = harness.api.calls("sendMessage")
+    assert warning.params["reply_parameters"]["message_id"] == raw["message"]["message_id"]
+    assert await incidents(harness) == []
+
+
+async def test_reply_to_the_bots_own_warning_is_not_checked(harness: Harness):
+    """Replying to the bot's warning (which names what was found) causes nothing."""
+    warning = message(group(), person(BOT_ID, "Scamguard", is_bot=True),
+                      "Scam warning: asks for your 12-word recovery phrase. " + SCAM)
+    await harness.feed(scam_update("thanks bot", reply_to=warning, quote=SCAM))
+    assert harness.api.calls("sendMessage") == [] and harness.api.calls("deleteMessage") == []
