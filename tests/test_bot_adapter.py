@@ -6,7 +6,7 @@ import pytest
 from telegram import Bot, Message
 
 from bot.core.model import Anchor, ForwardOrigin, Person
-from handlers.adapter import to_check_request
+from handlers.adapter import quoted_request, to_check_request
 from tests.fakes import TOKEN
 from tests.fakes.updates import (
     channel,
@@ -23,6 +23,7 @@ from tests.fakes.updates import (
 
 BOT = Bot(TOKEN)
 CAROL = person(2001, "Carol", "carol", language_code="vi")
+DAVE = person(2002, "Dave", "dave")
 
 
 def parse(raw: dict) -> Message:
@@ -100,3 +101,43 @@ def test_media_without_caption_is_empty_text():
     """A sticker or a photo without caption gives an empty text, not an error."""
     request = to_check_request(parse(message(group(), CAROL, sticker=True)))
     assert request.text == "" and request.urls == ()
+
+
+NEWS = channel(-100555, "Airdrop News", "airdrop_news")
+EXTERNAL = {"origin": origin_channel(NEWS), "chat": NEWS, "message_id": 7,
+            "link_preview_options": {"url": "https://claim-drop.example/x"}}
+
+
+@pytest.mark.parametrize(
+    ("raw", "text", "urls", "sender", "origin"),
+    [
+        (message(group(), CAROL, "hello"), None, (), None, None),
+        (message(group(), CAROL, "is this real?", reply_to=message(group(), DAVE, "Send OTP"),
+                 quote="OTP"),
+         "OTP\n\nSend OTP", (), Person("Dave", "dave", 2002), None),
+        (message(group(), CAROL, "is this real?", quote="Connect your wallet",
+                 external_reply=EXTERNAL),
+         "Connect your wallet", ("https://claim-drop.example/x",), None,
+         ForwardOrigin("channel", "Airdrop News", "airdrop_news", -100555)),
+    ],
+    ids=["no-reply", "same-chat-reply-and-quote", "reply-to-another-chat"],
+)
+def test_quoted_request_holds_only_what_is_quoted(raw, text, urls, sender, origin):
+    """The quoted request has the quote, the replied-to text and an external reply's link and
+    origin, and none of the replying member's own words."""
+    request = quoted_request(parse(raw))
+    if text is None:
+        assert request is None
+        return
+    assert request is not None
+    assert request.text == text and "is this real" not in request.text
+    assert request.urls == urls
+    assert request.sender == sender and request.forward_from == origin
+
+
+def test_external_reply_link_joins_include_reply():
+    """A reply to another chat's message adds that message's link preview with include_reply."""
+    raw = message(group(), CAROL, "is this real?", external_reply=EXTERNAL)
+    assert to_check_request(parse(raw)).urls == ()
+    assert to_check_request(parse(raw), include_reply=True).urls == (
+        "https://claim-drop.example/x",)
