@@ -22,6 +22,7 @@ from telegram import (
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
+    MessageEntity,
     ReplyParameters,
     Update,
 )
@@ -439,8 +440,8 @@ async def stored_incident(services: Services, chat_id: int, message_id: int,
 
 async def admin_unknown_spares(bot: Bot, services: Services, message: Message) -> bool:
     """While the chat's admin list is unknown (getChatAdministrators fails), ask Telegram
-    about the sender alone: True when they are an admin or Telegram cannot tell either, so
-    that no admin is ever acted on as a member."""
+    about the sender alone (getChatMember): True when they are an admin. When that fails too
+    the sender counts as a member: a scam is not left standing through an outage."""
     user = message.from_user
     chat_id = message.chat.id
     if message.sender_chat is not None or user is None:
@@ -448,11 +449,10 @@ async def admin_unknown_spares(bot: Bot, services: Services, message: Message) -
     if await services.admins.admins_known(bot, chat_id):
         return False
     status = await services.admins.admin_status(bot, chat_id, user.id)
-    if status is not False:
-        log.warning("not acting on a message in chat %s: cannot tell whether %s is an admin",
-                    chat_id, user.id)
-        return True
-    return False
+    if status is None:
+        log.warning("cannot tell whether %s is an admin of chat %s: acting as for a member",
+                    user.id, chat_id)
+    return status is True
 
 
 async def moderate(application: Application, message: Message, *,
@@ -461,8 +461,8 @@ async def moderate(application: Application, message: Message, *,
     act, then record each action's result. Telegram errors never escape.
 
     A trusted member (/trust) is only protected from their own posted secret. When the
-    message itself is not acted on and `quotes` is set, what it quotes or replies to is
-    checked on its own and at most warned about (see `warn_about_quote`)."""
+    message itself is not acted on, is not a command and `quotes` is set, what it quotes or
+    replies to is checked on its own and at most warned about (see `warn_about_quote`)."""
     bot = application.bot
     services: Services = application.bot_data["services"]
     checked = await check_message(bot, services, message)
@@ -484,7 +484,7 @@ async def moderate(application: Application, message: Message, *,
         decision = NOTHING
     outcome = Outcome(verdict, decision)
     if not decision.acts:
-        if quotes and not checked.sender_is_admin:
+        if quotes and not checked.sender_is_admin and not is_command(message):
             await warn_about_quote(application, services, message, checked)
         return outcome
     edit = int(message.edit_date.timestamp()) if message.edit_date else 0
@@ -580,6 +580,13 @@ async def _tell_poster(bot: Bot, services: Services, incident: int | None, user_
     text = texts.text(lang, "group.secret_leak_private", chat=message.chat.title or "")
     return await attempt(services, incident, "notify_poster",
                          bot.send_message(user_id, text, parse_mode=ParseMode.HTML))
+
+
+def is_command(message: Message) -> bool:
+    """The message starts with a bot command (its reply is the command's target, not a
+    question about the replied-to message)."""
+    return any(e.type == MessageEntity.BOT_COMMAND and e.offset == 0
+               for e in message.entities)
 
 
 def _quote_key(message: Message, request: CheckRequest) -> tuple[int, object]:
