@@ -77,7 +77,7 @@ async def test_private_check_and_evidence_over_http(
     texts = services.rules.texts
     verdict, summary = fake_api.sent_texts(USER["id"])
     assert verdict.startswith(texts.raw("vi", "verdict.scam"))
-    assert "kênh Binance Official (@bnb_x)" in verdict
+    assert "kênh Binance Official (<code>@bnb_x</code>)" in verdict
     assert "Tóm tắt bằng chứng" in summary
     (doc,) = fake_api.calls("sendDocument")
     data = json.loads(doc.files["document"])
