@@ -248,25 +248,37 @@ async def change_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             raise
 
 
+async def add_to_list(
+    services: Services, chat_id: int, actor_id: int | None, name: str, value: object
+) -> None:
+    """Append to a list setting inside the repository's write transaction (two admins at once
+    both keep their change), then drop the chat's cached settings."""
+    services.chat_settings.invalidate(chat_id)
+    try:
+        await services.storage.add_to_list(chat_id, actor_id, name, value)
+    finally:
+        services.chat_settings.invalidate(chat_id)
+
+
 async def allow_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/allow <domain | @handle>: links to the domain or mentions of the handle are fine here."""
     gate = await admin_gate(update, context)
     if gate is None:
         return
-    message, services, settings, lang = gate
+    message, services, _settings, lang = gate
     texts = services.rules.texts
     wanted = (context.args or [""])[0].strip()
     try:
         if wanted.startswith("@") or "t.me/" in wanted.lower():
             item = "@" + normalize_handle(wanted)
-            changes = {"allow_handles": (*settings.allow_handles, item[1:])}
+            name, value = "allow_handles", item[1:]
         else:
             item = normalize_domain(wanted)
-            changes = {"allow_domains": (*settings.allow_domains, item)}
+            name, value = "allow_domains", item
     except StorageValueError:
         await _reply(message, texts.text(lang, "admin.allow_usage"))
         return
-    await services.chat_settings.update(message.chat.id, actor_of(message), **changes)
+    await add_to_list(services, message.chat.id, actor_of(message), name, value)
     await _reply(message, texts.text(lang, "admin.allow_done", item=item))
 
 
@@ -275,7 +287,7 @@ async def trust_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     gate = await admin_gate(update, context)
     if gate is None:
         return
-    message, services, settings, lang = gate
+    message, services, _settings, lang = gate
     texts = services.rules.texts
     target = message.reply_to_message
     if target is None:
@@ -285,8 +297,7 @@ async def trust_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user is None or user.is_bot or target.sender_chat is not None:
         await _reply(message, texts.text(lang, "admin.trust_no_user"))
         return
-    await services.chat_settings.update(
-        message.chat.id, actor_of(message), trusted_users=(*settings.trusted_users, user.id))
+    await add_to_list(services, message.chat.id, actor_of(message), "trusted_users", user.id)
     name = person_name(sender_of(target))
     await _reply(message, texts.text(lang, "admin.trust_done", name=escape(name, 64)))
 

@@ -3,6 +3,7 @@ Admins (anonymous ones included) change things; anyone else is refused and nothi
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -173,6 +174,26 @@ async def test_trust_as_reply(harness: Harness) -> None:
     assert settings.trusted_users == (DAVE["id"],)
     (text,) = harness.api.sent_texts(GROUP_ID)
     assert text.startswith("&lt;Dave &amp; co&gt; (@dave_x) is trusted")
+
+
+async def test_concurrent_allow_and_trust_keep_every_change(harness: Harness) -> None:
+    """Admins using /allow and /trust at the same moment all keep their change, and the
+    cached settings the next message sees include them."""
+    await harness.services.chat_settings.get(GROUP_ID)  # warm the cache
+    await asyncio.gather(
+        *(harness.feed(command(admin, f"/allow site{n}.example"))
+          for n, admin in enumerate((ALICE, BOB, ALICE, BOB))),
+        *(harness.feed(command(admin, "/allow @helper" + str(n)))
+          for n, admin in enumerate((BOB, ALICE))),
+        harness.feed(command(ALICE, "/trust", reply_to=message(group(), DAVE, "hi"))),
+        harness.feed(command(BOB, "/trust", reply_to=message(group(), CAROL, "hi"))),
+    )
+    stored = await harness.services.storage.get_chat_settings(GROUP_ID)
+    cached = await harness.services.chat_settings.get(GROUP_ID)
+    for settings in (stored, cached):
+        assert sorted(settings.allow_domains) == [f"site{n}.example" for n in range(4)]
+        assert sorted(settings.allow_handles) == ["helper0", "helper1"]
+        assert sorted(settings.trusted_users) == sorted((DAVE["id"], CAROL["id"]))
 
 
 @pytest.mark.parametrize(

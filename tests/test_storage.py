@@ -4,6 +4,7 @@ statistics and retention, on a real database file."""
 from __future__ import annotations
 
 import inspect
+import itertools
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -56,8 +57,14 @@ async def storage(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteStorage]:
         await store.close()
 
 
+_MESSAGE_IDS = itertools.count(1)
+
+
 async def _incident(store: SqliteStorage, chat_id: int = -100, verdict: str = "scam",
-                    hits: tuple[Hit, ...] = (SEED,), message_id: int = 1) -> int:
+                    hits: tuple[Hit, ...] = (SEED,), message_id: int | None = None) -> int:
+    """A new incident; each call is a different message unless `message_id` is given."""
+    if message_id is None:
+        message_id = next(_MESSAGE_IDS)
     return await store.add_incident(chat_id, message_id, 42, verdict, 0.9, hits,
                                     "please send your recovery phrase to @helpdesk",
                                     {"handles": ["helpdesk"]})

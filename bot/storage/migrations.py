@@ -130,6 +130,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX incidents_message ON incidents (chat_id, message_id, edit_date);
         """,
     ),
+    Migration(
+        3,
+        "one incident per message version",
+        # Duplicates stored before this version stay, with edit_date -id (never a real edit
+        # date), so that the unique index can be built without losing their history. Rows
+        # without a message (member joins) have a NULL message_id, which never conflicts.
+        """
+        UPDATE incidents SET edit_date = -id
+        WHERE message_id IS NOT NULL AND id NOT IN (
+            SELECT MIN(id) FROM incidents WHERE message_id IS NOT NULL
+            GROUP BY chat_id, message_id, edit_date
+        );
+        DROP INDEX incidents_message;
+        CREATE UNIQUE INDEX incidents_message ON incidents (chat_id, message_id, edit_date);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -29,6 +29,14 @@ class Repository(Protocol):
         self, chat_id: int, actor_id: int | None, **changes: Any
     ) -> ChatSettings: ...
 
+    async def add_to_list(
+        self, chat_id: int, actor_id: int | None, name: str, *items: Any
+    ) -> ChatSettings: ...
+
+    async def remove_from_list(
+        self, chat_id: int, actor_id: int | None, name: str, *items: Any
+    ) -> ChatSettings: ...
+
     async def add_incident(
         self,
         chat_id: int,
@@ -42,6 +50,20 @@ class Repository(Protocol):
         keep_full: bool = False,
         edit_date: int = 0,
     ) -> int: ...
+
+    async def add_or_get_incident(
+        self,
+        chat_id: int,
+        message_id: int | None,
+        sender_id: int | None,
+        verdict: str,
+        score: float,
+        hits: Sequence[Hit],
+        text: str,
+        indicators: IndicatorsLike | None = None,
+        keep_full: bool = False,
+        edit_date: int = 0,
+    ) -> tuple[int, Incident | None]: ...
 
     async def find_incident(
         self, chat_id: int, message_id: int, edit_date: int = 0

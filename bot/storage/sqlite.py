@@ -356,12 +356,43 @@ class SqliteStorage:
         self, chat_id: int, actor_id: int | None, **changes: Any
     ) -> ChatSettings:
         """Validate and store `changes`; one audit entry per setting whose value changed."""
+        return await self._change_settings(chat_id, actor_id, lambda _current: changes)
+
+    async def add_to_list(
+        self, chat_id: int, actor_id: int | None, name: str, *items: Any
+    ) -> ChatSettings:
+        """Append `items` to the list setting `name` (allow_domains, allow_handles,
+        trusted_users) inside one write transaction, so concurrent additions all stay."""
+        _list_name(name)
+        return await self._change_settings(
+            chat_id, actor_id, lambda current: {name: (*getattr(current, name), *items)}
+        )
+
+    async def remove_from_list(
+        self, chat_id: int, actor_id: int | None, name: str, *items: Any
+    ) -> ChatSettings:
+        """Remove `items` (normalised like stored values) from the list setting `name`
+        inside one write transaction."""
+        _list_name(name)
+        gone = set(getattr(validate_changes(ChatSettings(chat_id=chat_id), {name: items}), name))
+        return await self._change_settings(
+            chat_id, actor_id,
+            lambda current: {name: tuple(v for v in getattr(current, name) if v not in gone)},
+        )
+
+    async def _change_settings(
+        self, chat_id: int, actor_id: int | None,
+        changes_of: Callable[[ChatSettings], Mapping[str, Any]],
+    ) -> ChatSettings:
+        """Read the chat's settings, derive the changes from them and store the result, all
+        in one write transaction."""
         async with self._write("updating chat settings") as db:
             rows = await db.execute_fetchall(
                 "SELECT * FROM chat_settings WHERE chat_id = ?", (chat_id,)
             )
             found = list(rows)
             current = _settings(found[0]) if found else ChatSettings(chat_id=chat_id)
+            changes = changes_of(current)
             new = validate_changes(current, changes)
             old_d, new_d = current.to_dict(), new.to_dict()
             changed = [k for k in changes if old_d[k] != new_d[k]]
@@ -408,28 +439,67 @@ class SqliteStorage:
     ) -> int:
         """Store an incident and return its id once it is committed to disk. The text is
         kept as a redacted excerpt and a hash; in full only with `keep_full`. `edit_date`
-        (Unix time, 0 for the original) tells versions of an edited message apart."""
+        (Unix time, 0 for the original) tells versions of an edited message apart. A message
+        version already stored returns the id of its incident (see `add_or_get_incident`)."""
+        incident_id, _ = await self.add_or_get_incident(
+            chat_id, message_id, sender_id, verdict, score, hits, text, indicators,
+            keep_full, edit_date,
+        )
+        return incident_id
+
+    async def add_or_get_incident(
+        self,
+        chat_id: int,
+        message_id: int | None,
+        sender_id: int | None,
+        verdict: str,
+        score: float,
+        hits: Sequence[Hit],
+        text: str,
+        indicators: IndicatorsLike | None = None,
+        keep_full: bool = False,
+        edit_date: int = 0,
+    ) -> tuple[int, Incident | None]:
+        """Like `add_incident`, but tells a duplicate apart: `(id, None)` when this call
+        stored the incident, `(id, existing)` when the same (chat, message, edit date) was
+        already stored; `existing.actions` says what was done about it. Atomic, so of two
+        concurrent deliveries of one message exactly one gets None."""
         verdict = check_verdict(verdict)
         value = _score(score)
         short, digest = excerpt(text), text_hash(text)
         hit_rows = _hit_rows(hits, keep_full)
         indicators_json = _indicators_json(indicators, keep_full)
+        existing_id: int | None = None
+        incident_id = 0
         async with self._write("storing an incident") as db:
             cursor = await db.execute(
                 "INSERT INTO incidents (chat_id, message_id, sender_id, verdict, score,"
                 " excerpt, text_hash, full_text, indicators, created_at, edit_date)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (chat_id, message_id, edit_date) DO NOTHING",
                 (chat_id, message_id, sender_id, verdict, value, short, digest,
                  text if keep_full else None, indicators_json, self._now(), edit_date),
             )
-            incident_id = cursor.lastrowid
-            assert incident_id is not None
-            await db.executemany(
-                "INSERT INTO incident_hits (incident_id, position, rule, category, severity,"
-                " reason) VALUES (?, ?, ?, ?, ?, ?)",
-                [(incident_id, i, *row) for i, row in enumerate(hit_rows)],
-            )
-        return incident_id
+            if cursor.rowcount == 0:
+                rows = list(await db.execute_fetchall(
+                    "SELECT id FROM incidents WHERE chat_id = ? AND message_id = ?"
+                    " AND edit_date = ?", (chat_id, message_id, edit_date),
+                ))
+                existing_id = int(rows[0][0])
+            else:
+                assert cursor.lastrowid is not None
+                incident_id = cursor.lastrowid
+                await db.executemany(
+                    "INSERT INTO incident_hits (incident_id, position, rule, category,"
+                    " severity, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(incident_id, i, *row) for i, row in enumerate(hit_rows)],
+                )
+        if existing_id is None:
+            return incident_id, None
+        existing = await self.get_incident(existing_id)
+        if existing is None:  # purged in between
+            raise StorageError(f"database {self.path}: incident {existing_id} vanished")
+        return existing_id, existing
 
     async def record_action(
         self, incident_id: int, action: str, ok: bool, error: str | None = None
@@ -825,6 +895,16 @@ class SqliteStorage:
                 await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as exc:
                 raise self._error(exc, "checkpointing the write-ahead log") from exc
+
+
+LIST_SETTINGS = ("allow_domains", "allow_handles", "trusted_users")
+
+
+def _list_name(name: str) -> None:
+    if name not in LIST_SETTINGS:
+        raise StorageValueError(
+            f"{name!r} is not a list setting (one of: {', '.join(LIST_SETTINGS)})"
+        )
 
 
 def _settings(row: sqlite3.Row) -> ChatSettings:
