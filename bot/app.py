@@ -49,6 +49,23 @@ WEBHOOK_PATH = "/telegram"
 # The Application the web app serves, for routes that ops adds (health, check API).
 APPLICATION_KEY: web.AppKey[Application] = web.AppKey("application", Application)
 MAX_WEBHOOK_BODY = 1 << 20
+# Seconds Telegram is asked to wait before retrying an update refused during a shutdown.
+WEBHOOK_RETRY_AFTER = 5
+
+
+class WebhookGate:
+    """Whether the webhook route still takes updates. Closed at the start of a shutdown: from
+    then on updates are answered 503, so Telegram keeps and retries them, and every update
+    answered 200 is already in the queue the application drains before it stops."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+    def close(self) -> None:
+        self.open = False
+
+
+WEBHOOK_GATE_KEY: web.AppKey[WebhookGate] = web.AppKey("webhook_gate", WebhookGate)
 
 
 class ModerationRateLimiter(AIORateLimiter):
@@ -189,6 +206,7 @@ def build_web_app(application: Application, settings: Settings) -> web.Applicati
     /metrics, /v1/check) and, in webhook mode, the webhook route."""
     web_app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
     web_app[APPLICATION_KEY] = application
+    gate = web_app[WEBHOOK_GATE_KEY] = WebhookGate()
     add_ops_routes(web_app, application, settings)
     if settings.mode == "webhook":
         secret = (settings.webhook_secret or "").encode()
@@ -203,7 +221,14 @@ def build_web_app(application: Application, settings: Settings) -> web.Applicati
             except (ValueError, TypeError, KeyError) as exc:
                 log.warning("webhook: undecodable update: %s", exc)
                 return web.json_response({"error": "bad update"}, status=400)
-            await application.update_queue.put(update)
+            # No await between this check and the put: an update answered 200 is queued
+            # before the application can begin to stop.
+            if not gate.open or not application.running:
+                return web.json_response(
+                    {"error": "shutting down"}, status=503,
+                    headers={"Retry-After": str(WEBHOOK_RETRY_AFTER)},
+                )
+            application.update_queue.put_nowait(update)
             return web.json_response({"ok": True})
 
         web_app.router.add_post(webhook_path(settings), receive_update)

@@ -189,3 +189,40 @@ async def test_graceful_stop_posts_warnings_in_flight_and_held_back(
     assert len(texts) == 2 and "2 scam messages" in texts[1]
     for incident in await services.storage.list_incidents(GROUP_ID):
         assert {a.action: a.ok for a in incident.actions}.get("warn") is True
+
+
+@pytest.mark.e2e
+async def test_webhook_shutdown_refuses_new_updates_and_handles_accepted_ones(
+    settings, services, fake_server: FakeBotServer, fake_api: FakeBotApi, unused_tcp_port
+):
+    """Once a stop begins, webhook updates get 503 (Telegram retries them), every update
+    answered 200 is handled, and the stop ends instead of waiting forever."""
+    settings = replace(settings, api_url=fake_server.base_url, mode="webhook",
+                       webhook_url="https://bot.example/telegram", webhook_secret="s3cret",
+                       http=HttpAddress("127.0.0.1", unused_tcp_port))
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    fake_api.delay("deleteMessage", 1.0, times=1)  # keeps the first update in flight
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop, services=services))
+    await fake_api.wait_for("setWebhook")
+
+    def update(n: int) -> dict:
+        return {**message_update(message(group(), CAROL, OTP, message_id=100 + n)),
+                "update_id": n}
+
+    first = 0
+    for _ in range(100):
+        with contextlib.suppress(aiohttp.ClientConnectionError):
+            first = await _post(url, update(1), "s3cret")
+            break
+        await asyncio.sleep(0.05)
+    await fake_api.wait_for("deleteMessage")
+    stop.set()
+    await asyncio.sleep(0.2)  # the stop waits for the first update's delayed deletion
+    late = await _post(url, update(2), "s3cret")
+    await asyncio.wait_for(task, 10)
+    deleted = sorted(c.params["message_id"] for c in fake_api.calls("deleteMessage"))
+    incidents = await services.storage.list_incidents(GROUP_ID)
+    assert (first, late) == (200, 503)
+    assert deleted == [101]
+    assert [i.message_id for i in incidents] == [101]

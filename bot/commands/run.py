@@ -71,8 +71,16 @@ async def serve(
     extend_web_app: Callable[[web.Application], Awaitable[None] | None] | None = None,
 ) -> None:
     """Run the bot until `stop` is set: open the services, start polling or the webhook
-    server, and on stop post pending warnings and shut everything down in order."""
-    from bot.app import ALLOWED_UPDATES, build_application, build_web_app, initialized
+    server, and on stop shut down in order: refuse new webhook updates (503), stop polling,
+    handle every update already accepted, post pending warnings, then close the HTTP server
+    and the services."""
+    from bot.app import (
+        ALLOWED_UPDATES,
+        WEBHOOK_GATE_KEY,
+        build_application,
+        build_web_app,
+        initialized,
+    )
     from bot.wiring.http import require_http_token
     from bot.wiring.services import build_services
     from handlers.group import flush_warnings
@@ -111,6 +119,9 @@ async def serve(
             try:
                 await stop.wait()
             finally:
+                # Refuse new webhook updates first (503: Telegram retries them later), so
+                # the queue the application drains while stopping stops growing.
+                web_app[WEBHOOK_GATE_KEY].close()
                 if application.updater is not None and application.updater.running:
                     await application.updater.stop()
                 await flush_warnings(application)
