@@ -10,6 +10,7 @@ from mnemonic import Mnemonic
 from bot.core.redact import (
     CODE_REMOVED,
     KEY_REMOVED,
+    PASSWORD_REMOVED,
     PHRASE_REMOVED,
     excerpt,
     redact,
@@ -45,6 +46,25 @@ CASES = [
     ("otp-pin", "Masukkan PIN: 1111 jika diminta", f"Masukkan PIN: {CODE_REMOVED} jika diminta"),
     ("email", "write to John.Doe@example.com", "write to J***@example.com"),
     ("bare-number", "1234567890", "*******890"),
+    ("password-en", "password: hunter2hunter2", f"password: {PASSWORD_REMOVED}"),
+    ("password-en-is", "my password is hunter2hunter2, ok",
+     f"my password is {PASSWORD_REMOVED}, ok"),
+    ("password-vi", "mật khẩu: matkhau123", f"mật khẩu: {PASSWORD_REMOVED}"),
+    ("password-vi-owner", "mật khẩu của tôi là abcxyz", f"mật khẩu của tôi là {PASSWORD_REMOVED}"),
+    ("password-zh", "密码是 abcdef", f"密码是 {PASSWORD_REMOVED}"),
+    ("password-zh-nospace", "我的密码是abcdef。", f"我的密码是{PASSWORD_REMOVED}。"),
+    ("password-id", "kata sandi: rahasia99", f"kata sandi: {PASSWORD_REMOVED}"),
+    ("password-sv", "lösenord: sommar2024", f"lösenord: {PASSWORD_REMOVED}"),
+    ("password-th", "รหัสผ่าน คือ abc12345", f"รหัสผ่าน คือ {PASSWORD_REMOVED}"),
+    ("password-tl", "ang password ko ay tagalog123", f"ang password ko ay {PASSWORD_REMOVED}"),
+    ("pin-bare", "PIN 1234", f"PIN {CODE_REMOVED}"),
+    ("pin-sv", "PIN-kod 4321", f"PIN-kod {CODE_REMOVED}"),
+    ("id-cccd", "my CCCD 079203001234", "my CCCD *********234"),
+    ("id-nik", "NIK saya 3174012345678901", "NIK saya *************901"),
+    ("id-ms", "Nombor IC saya: 900101145678", "Nombor IC saya: *********678"),
+    ("id-zh", "身份证号 110101199003071234", "身份证号 ***************234"),
+    ("id-sv", "personnummer 19900101-1234", "personnummer ********-*234"),
+    ("id-passport", "passport B1234567.", "passport B****567."),
     ("bare-account-with-dashes", "123-4-56789-0", "***-*-***89-0"),
 ]
 
@@ -108,6 +128,10 @@ UNCHANGED = [
     ("empty", ""),
     ("short-bare-number", "123456"),
     ("year", "2024"),
+    ("password-advice", "Never share your password with anyone"),
+    ("password-reset", "Use the password reset link on the official site"),
+    ("pin-no-value", "I lost my pin yesterday"),
+    ("id-no-digits", "ID number is fine, passport photo too"),
 ]
 
 

@@ -19,6 +19,7 @@ from bot.core.secrets import MNEMONIC, find_secrets
 PHRASE_REMOVED = "[recovery phrase removed]"
 KEY_REMOVED = "[private key removed]"
 CODE_REMOVED = "[code removed]"
+PASSWORD_REMOVED = "[password removed]"
 
 # A one-time code after a word that names it ("code is 123456", "mã OTP: 123456",
 # "验证码 123456") or before one ("123456 is your code").
@@ -35,6 +36,33 @@ _CODE_AFTER = re.compile(
 _CODE_BEFORE = re.compile(
     r"(?<![A-Za-z\d])(\d{4,8})(?![A-Za-z\d])\s*(?:is your|là|adalah|是您的|是你的|är din|คือ)"
     rf"[^\n\d]{{0,24}}?(?<![A-Za-z])(?:{_CODE_WORDS})(?![A-Za-z])",
+    re.IGNORECASE,
+)
+# A password, PIN or ID number after a word that names it, in the eight languages:
+# "password: hunter2", "mật khẩu: abc123", "密码是 abc", "PIN 1234", "my CCCD 079203001234".
+# After ":", "=", "is", "là", "是" ... any value counts; without one, only a value with a digit
+# ("password reset" stays).
+_PASSWORD_WORDS = (
+    r"passwords?|passwd|pwd|pass ?word|mật khẩu|mat khau|kata sandi|sandi|kata laluan|"
+    r"lösenord|losenord|密码|密碼|口令|รหัสผ่าน"
+)
+_PIN_WORDS = r"pin|pin code|mã pin|pinkod|pin-kod|pinkoden|รหัส ?pin|pin码|pin 码"
+_ID_WORDS = (
+    r"cccd|cmnd|căn cước|can cuoc|nik|ktp|nric|mykad|ic|ssn|social security(?: number)?|"
+    r"id number|id no|số định danh|nomor ktp|nombor ic|personnummer|"
+    r"passport|hộ chiếu|paspor|pasaporte|philsys|umid|tin|"
+    r"身份证(?:号码?)?|身份證(?:號碼?)?|护照|เลขบัตรประชาชน|บัตรประชาชน|เลขประจำตัวประชาชน"
+)
+_CONNECTOR = (
+    r"(?:[^\S\n]*(?:[:=：]|(?<![A-Za-z])(?:is|là|adalah|ialah|ay|är|kaya)(?![A-Za-z])|"
+    r"是|为|為|คือ|(?:của )?(?:tôi|mình|em|anh) là))+[^\S\n]*"
+)
+_CREDENTIAL = re.compile(
+    r"(?<![A-Za-z])(?:(?P<pw>" + _PASSWORD_WORDS + r")|(?P<pin>" + _PIN_WORDS + r")|(?P<id>"
+    + _ID_WORDS + r"))(?:[^\S\n]*(?:của tôi|của mình|của em|ku|saya|ko|min|mitt|我的|ของฉัน)"
+    r"(?![A-Za-z]))?"
+    r"(?:" + _CONNECTOR + r"(?P<after>(?!\[)[^\s,;.!?，。；！？]{3,64})"
+    r"|[^\S\n]*(?P<bare>(?!\[)(?=[^\s,;!?]*\d)[^\s,;!?，。；！？]{4,64}))",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
@@ -85,6 +113,16 @@ def redact(text: str) -> str:
         spans.append((found.start, found.end, _mask_number(found.kind, raw)))
     for found in find_emails(text):
         spans.append((found.start, found.end, _mask_email(text[found.start:found.end])))
+    for m in _CREDENTIAL.finditer(text):
+        group = "after" if m.group("after") is not None else "bare"
+        value = m.group(group)
+        if m.group("id") is not None:
+            if _DIGIT.search(value):
+                spans.append((m.start(group), m.end(group), _mask_digits(value.rstrip("."), 3)
+                              + value[len(value.rstrip(".")):]))
+        else:
+            label = PASSWORD_REMOVED if m.group("pw") is not None else CODE_REMOVED
+            spans.append((m.start(group), m.end(group), label))
     for pattern in (_CODE_AFTER, _CODE_BEFORE):
         for m in pattern.finditer(text):
             spans.append((m.start(1), m.end(1), CODE_REMOVED))
