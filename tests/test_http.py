@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -166,6 +167,66 @@ async def test_healthz_is_503_once_the_bot_stopped(ops: Ops):
     status, body, _ = await ops.get("/healthz")
     assert status == 503
     assert "the bot is not running" in body["problems"]
+
+
+@pytest.mark.parametrize("break_db", [False, True], ids=["healthy", "database-missing"])
+async def test_healthz_never_shows_the_database_path_without_the_token(
+    ops: Ops, http_settings: Settings, break_db: bool
+):
+    """Neither a healthy nor a failing /healthz names the database file to anyone."""
+    if break_db:
+        http_settings.db_path.rename(http_settings.db_path.with_name("moved.db"))
+    _, _, text = await ops.get("/healthz")
+    assert str(http_settings.db_path.parent) not in text
+    assert http_settings.db_path.name not in text
+
+
+@pytest.mark.parametrize(
+    ("token", "shown"), [(None, False), ("wrong", False), (HTTP_TOKEN, True)],
+    ids=["none", "wrong", "right"],
+)
+async def test_healthz_shows_the_database_path_with_the_token(
+    guarded: Ops, http_settings: Settings, token, shown
+):
+    """With the bearer token /healthz also names the database file."""
+    status, body, _ = await guarded.get("/healthz", token)
+    assert status == 200
+    assert (body.get("database") == str(http_settings.db_path)) is shown
+
+
+async def test_database_probe_runs_once_per_interval(tmp_path):
+    """Twenty gathered health checks probe the database once; after the interval, again,
+    and a file that went away is then reported."""
+    from bot.wiring.http import DatabaseProbe, probe_database
+
+    path = tmp_path / "probe.db"
+    sqlite3.connect(path).close()
+    now = [100.0]
+    probes: list[object] = []
+
+    def counting(found):
+        probes.append(found)
+        return probe_database(found)
+
+    probe = DatabaseProbe(path, ttl=5.0, probe=counting, clock=lambda: now[0])
+    results = await asyncio.gather(*(probe.check() for _ in range(20)))
+    assert results == [None] * 20
+    path.unlink()
+    now[0] += 4.9
+    assert await probe.check() is None
+    assert len(probes) == 1
+    now[0] += 0.2
+    assert await probe.check() == "the database file does not exist"
+    assert len(probes) == 2
+
+
+async def test_healthz_requests_share_the_cached_probe(ops: Ops, http_settings: Settings):
+    """Repeated /healthz calls within the interval do not touch the database again: a
+    database removed after the first call is noticed only once the cache expires."""
+    assert (await ops.get("/healthz"))[0] == 200
+    http_settings.db_path.rename(http_settings.db_path.with_name("moved.db"))
+    statuses = [(await ops.get("/healthz"))[0] for _ in range(5)]
+    assert statuses == [200] * 5
 
 
 # ---- POST /v1/check -------------------------------------------------------------------------

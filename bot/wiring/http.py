@@ -31,6 +31,8 @@ MAX_CHECK_BODY = 64 * 1024
 # Polling asks Telegram at least every 30 seconds; four missed polls means it is gone.
 TELEGRAM_STALE_SECONDS = 120.0
 DB_PROBE_TIMEOUT = 0.5
+# /healthz probes the database at most this often.
+HEALTH_CACHE_SECONDS = 5.0
 PROTECTED = frozenset({"/metrics", "/v1/check"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -85,31 +87,69 @@ def make_middleware(token: str | None) -> Any:
 
 def probe_database(path: Path, timeout: float = DB_PROBE_TIMEOUT) -> str | None:
     """Take and release the database's write lock on a separate connection; None when the
-    file is writable, else why not. A lock held by the bot past `timeout` counts as busy,
-    which is not a failure."""
+    file is writable, else why not (without the path: /healthz is open to anyone). A lock
+    held by the bot past `timeout` counts as busy, which is not a failure."""
     if not path.exists():
-        return f"{path} does not exist"
+        return "the database file does not exist"
     try:
         db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
     except sqlite3.Error as exc:
-        return f"cannot open {path}: {exc}"
+        return f"cannot open the database: {exc}"
     try:
         db.execute("BEGIN IMMEDIATE")
         db.execute("ROLLBACK")
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             return None
-        return f"{path} is not writable: {exc}"
+        return f"the database is not writable: {exc}"
     except sqlite3.Error as exc:
-        return f"{path} is not writable: {exc}"
+        return f"the database is not writable: {exc}"
     finally:
         db.close()
     return None
 
 
-async def health(application: Application, settings: Settings) -> tuple[int, dict[str, Any]]:
+class DatabaseProbe:
+    """`probe_database` run at most once per `ttl` seconds: /healthz needs no token, and a
+    write-lock probe on every request would compete with the bot's incident writes.
+    Concurrent callers share one probe."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        ttl: float = HEALTH_CACHE_SECONDS,
+        probe: Callable[[Path], str | None] = probe_database,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path
+        self.ttl = ttl
+        self._probe = probe
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._result: tuple[float, str | None] | None = None
+
+    async def check(self) -> str | None:
+        """None when the database takes writes, else why not (cached for `ttl` seconds)."""
+        async with self._lock:
+            now = self._clock()
+            if self._result is not None and now - self._result[0] < self.ttl:
+                return self._result[1]
+            error = await asyncio.to_thread(self._probe, self.path)
+            self._result = (self._clock(), error)
+            return error
+
+
+async def health(
+    application: Application,
+    settings: Settings,
+    probe: DatabaseProbe | None = None,
+    *,
+    reveal: bool = False,
+) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) of /healthz: 200 when the bot runs, rules are loaded, the
-    database takes writes and (when polling) Telegram answered recently; else 503."""
+    database takes writes and (when polling) Telegram answered recently; else 503. The
+    database path is in the body only with `reveal` (an authenticated caller)."""
     services: Services = application.bot_data[SERVICES_KEY]
     problems: list[str] = []
     if not application.running:
@@ -119,7 +159,9 @@ async def health(application: Application, settings: Settings) -> tuple[int, dic
     except AttributeError:
         digest = None
         problems.append("no rules loaded")
-    db_error = await asyncio.to_thread(probe_database, Path(settings.db_path))
+    if probe is None:
+        probe = DatabaseProbe(Path(settings.db_path), ttl=0.0)
+    db_error = await probe.check()
     if db_error:
         problems.append(db_error)
     since = services.metrics.seconds_since_telegram()
@@ -127,7 +169,7 @@ async def health(application: Application, settings: Settings) -> tuple[int, dic
         problems.append("Telegram never answered")
     elif settings.mode == "polling" and since > TELEGRAM_STALE_SECONDS:
         problems.append(f"Telegram last answered {since:.0f} s ago")
-    body = {
+    body: dict[str, Any] = {
         "status": "ok" if not problems else "unhealthy",
         "rules": digest,
         "rules_loaded": digest is not None,
@@ -135,6 +177,8 @@ async def health(application: Application, settings: Settings) -> tuple[int, dic
         "telegram_seconds_since_answer": None if since is None else round(since, 3),
         "problems": problems,
     }
+    if reveal:
+        body["database"] = str(probe.path)
     return (200 if not problems else 503), body
 
 
@@ -156,8 +200,11 @@ def add_ops_routes(web_app: web.Application, application: Application, settings:
         found: Services = application.bot_data[SERVICES_KEY]
         return found
 
+    probe = DatabaseProbe(Path(settings.db_path))
+
     async def get_health(request: web.Request) -> web.Response:
-        status, body = await health(application, settings)
+        reveal = token is not None and authorized(request, token)
+        status, body = await health(application, settings, probe, reveal=reveal)
         return web.json_response(body, status=status)
 
     async def get_metrics(request: web.Request) -> web.Response:
