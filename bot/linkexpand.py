@@ -6,7 +6,10 @@ multicast, reserved and unspecified addresses are refused, also inside IPv4-mapp
 NAT64 and Teredo IPv6 forms and in decimal / hex / octal / short IPv4 notations), and the
 connection goes to the address that was checked (a pinned resolver). Redirects are followed
 by hand, at most `max_redirects`, each re-checked; the whole expansion has one time limit;
-bodies are never read (HEAD, or a GET whose body is dropped). Results are cached.
+bodies are never read (HEAD, or a GET whose body is dropped). Results are cached, and
+concurrent expansions of one URL share a single fetch (a raid posting one shortened link many
+times makes one request chain); concurrent expansions share one HTTP session, closed once none
+is in flight.
 """
 
 from __future__ import annotations
@@ -192,6 +195,11 @@ class LinkExpander:
         self.cache_size = cache_size
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Expansion]] = {}
+        self._inflight: dict[str, asyncio.Task[Expansion]] = {}
+        self._resolver = _PinnedResolver()
+        self._session: aiohttp.ClientSession | None = None
+        self._users = 0
+        self.sessions_opened = 0
 
     async def check_url(self, url: URL) -> tuple[URL, str, list[str]]:
         """Refuse a hop that must not be requested; else (URL to request, host, addresses)."""
@@ -224,11 +232,21 @@ class LinkExpander:
         return url.with_host(name), name, addresses
 
     async def expand(self, url: str) -> Expansion:
-        """Follow `url` to its final target; never raises for a bad link (see `error`)."""
-        now = time.monotonic()
+        """Follow `url` to its final target; never raises for a bad link (see `error`).
+        Callers asking for a URL already being expanded wait for that expansion."""
         cached = self._cache.get(url)
-        if cached is not None and now - cached[0] < self.cache_seconds:
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]
+        task = self._inflight.get(url)
+        if task is None:
+            task = asyncio.create_task(self._expand_once(url))
+            self._inflight[url] = task
+            task.add_done_callback(lambda _: self._inflight.pop(url, None))
+        # A cancelled caller does not cancel the expansion others wait for.
+        return await asyncio.shield(task)
+
+    async def _expand_once(self, url: str) -> Expansion:
+        now = time.monotonic()
         try:
             async with asyncio.timeout(self.timeout):
                 result = await self._follow(url)
@@ -239,41 +257,65 @@ class LinkExpander:
         self._cache[url] = (now, result)
         return result
 
+    async def close(self) -> None:
+        """Close the shared HTTP session if one is open."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                resolver=self._resolver, use_dns_cache=False, limit=32, limit_per_host=4
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                headers={"User-Agent": "Mozilla/5.0 (compatible; scamguard link check)"},
+                auto_decompress=False,
+            )
+            self.sessions_opened += 1
+        return self._session
+
     async def _follow(self, start: str) -> Expansion:
-        resolver = _PinnedResolver()
-        connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False, limit=4)
-        hops: list[str] = []
         try:
             current = URL(start if "://" in start[:12] else "http://" + start)
         except ValueError:
             return Expansion(start, (), "not a URL")
-        async with aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
-            headers={"User-Agent": "Mozilla/5.0 (compatible; scamguard link check)"},
-            auto_decompress=False,
-        ) as session:
-            for _ in range(self.max_redirects + 1):
-                hops.append(str(current))
-                try:
-                    target, host, addresses = await self.check_url(current)
-                    resolver.pins[host] = addresses
-                    status, location = await self._request(session, target)
-                except ExpansionRefused as exc:
-                    return Expansion(str(current), tuple(hops), f"refused: {exc}")
-                except TimeoutError:
-                    return Expansion(str(current), tuple(hops), "timed out")
-                except (aiohttp.ClientError, OSError, ValueError) as exc:
-                    return Expansion(
-                        str(current), tuple(hops), f"failed: {exc.__class__.__name__}"
-                    )
-                if status not in _REDIRECTS or not location:
-                    return Expansion(str(current), tuple(hops))
-                try:
-                    current = current.join(URL(location))
-                except ValueError:
-                    return Expansion(str(current), tuple(hops), "bad redirect")
-            return Expansion(str(current), tuple(hops), "too many redirects")
+        session = self._open_session()
+        self._users += 1
+        try:
+            return await self._hops(session, current)
+        finally:
+            self._users -= 1
+            if self._users == 0 and self._session is session:
+                # Idle: nothing keeps a session (or its sockets) open between raids.
+                self._session = None
+                await session.close()
+
+    async def _hops(self, session: aiohttp.ClientSession, current: URL) -> Expansion:
+        hops: list[str] = []
+        for _ in range(self.max_redirects + 1):
+            hops.append(str(current))
+            try:
+                target, host, addresses = await self.check_url(current)
+                self._resolver.pins[host] = addresses
+                status, location = await self._request(session, target)
+            except ExpansionRefused as exc:
+                return Expansion(str(current), tuple(hops), f"refused: {exc}")
+            except TimeoutError:
+                return Expansion(str(current), tuple(hops), "timed out")
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                return Expansion(
+                    str(current), tuple(hops), f"failed: {exc.__class__.__name__}"
+                )
+            if status not in _REDIRECTS or not location:
+                return Expansion(str(current), tuple(hops))
+            try:
+                current = current.join(URL(location))
+            except ValueError:
+                return Expansion(str(current), tuple(hops), "bad redirect")
+        return Expansion(str(current), tuple(hops), "too many redirects")
 
     async def _request(self, session: aiohttp.ClientSession, url: URL) -> tuple[int, str]:
         kwargs: dict[str, Any] = {"allow_redirects": False}

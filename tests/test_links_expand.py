@@ -241,6 +241,40 @@ async def test_results_are_cached(server):
     assert first == second and len(server.requests) == 2
 
 
+@pytest.mark.parametrize("callers", [2, 25], ids=["two", "raid"])
+async def test_concurrent_expansions_of_one_link_share_one_fetch(server, callers):
+    """Many messages with the same shortened link at once make one request chain."""
+    expander = loopback_expander()
+    results = await asyncio.gather(*(expander.expand(server.url + "/hop2")
+                                     for _ in range(callers)))
+    assert len(set(results)) == 1 and results[0].ok
+    assert [p for _, p, _ in server.requests] == ["/hop2", "/hop1", "/final"]
+
+
+async def test_concurrent_expansions_share_one_session_closed_when_idle(server):
+    """Different links expanded at once use one HTTP session, closed once all are done."""
+    expander = loopback_expander()
+    results = await asyncio.gather(*(expander.expand(f"{server.url}/hop{n}")
+                                     for n in range(1, 6)))
+    assert all(r.ok for r in results)
+    assert expander.sessions_opened == 1
+    assert expander._session is None
+    await expander.expand(server.url + "/relative")
+    assert expander.sessions_opened == 2
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_shared_expansion(server):
+    """When one of two callers waiting for a link gives up, the other still gets it."""
+    expander = loopback_expander()
+    first = asyncio.create_task(expander.expand(server.url + "/hop3"))
+    second = asyncio.create_task(expander.expand(server.url + "/hop3"))
+    await asyncio.sleep(0)
+    first.cancel()
+    result = await second
+    assert first.cancelled()
+    assert result.ok and len(server.requests) == 4
+
+
 async def test_connects_to_the_checked_address(server):
     """A name is resolved once by the expander and the connection goes to that address,
     with the name kept as the Host header."""
