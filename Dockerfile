@@ -1,5 +1,7 @@
 # scamguard: the Telegram bot. Configured only by SCAMGUARD_* environment variables.
-# Volumes: /data (the SQLite database), /rules (rule files; the image ships the bundled ones).
+# Volume: /data (the SQLite database). The bundled rules are part of the installed package
+# (not a volume), so a new image brings new rules and blocklists. To run your own rules, mount
+# a folder at /rules and set SCAMGUARD_RULES=/rules.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
@@ -18,18 +20,16 @@ FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 scamguard \
     && useradd --system --uid 10001 --gid scamguard --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin scamguard \
-    && mkdir -p /data /rules \
-    && chown scamguard:scamguard /data /rules
+    && mkdir -p /data \
+    && chown scamguard:scamguard /data
 COPY --from=build /opt/scamguard /opt/scamguard
-COPY --from=build --chown=scamguard:scamguard /src/rules /rules
 ENV PATH=/opt/scamguard/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PTB_TIMEDELTA=1 \
     SCAMGUARD_DB=/data/scamguard.db \
-    SCAMGUARD_RULES=/rules \
     SCAMGUARD_HTTP=127.0.0.1:8080
-VOLUME ["/data", "/rules"]
+VOLUME ["/data"]
 USER 10001:10001
 WORKDIR /data
 EXPOSE 8080

@@ -1,5 +1,5 @@
-"""The Dockerfile: multi-stage, non-root, volumes for rules and data, env-only configuration,
-a health check; and hadolint finds nothing."""
+"""The Dockerfile: multi-stage, non-root, a volume for data, bundled rules inside the image,
+env-only configuration, a health check; and hadolint finds nothing."""
 
 from __future__ import annotations
 
@@ -34,12 +34,22 @@ def test_runs_as_a_numeric_non_root_user():
     assert uid.isdigit() and int(uid) != 0
 
 
-def test_rules_and_database_are_volumes_configured_by_environment():
-    """rules/ and the database directory are volumes and the settings point at them."""
-    assert instructions("VOLUME") == ['["/data", "/rules"]']
+def test_database_is_a_volume_configured_by_environment():
+    """The database directory is a volume and SCAMGUARD_DB points into it."""
+    assert instructions("VOLUME") == ['["/data"]']
     env = " ".join(instructions("ENV"))
-    assert "SCAMGUARD_DB=/data/scamguard.db" in env and "SCAMGUARD_RULES=/rules" in env
+    assert "SCAMGUARD_DB=/data/scamguard.db" in env
     assert "SCAMGUARD_TOKEN" not in DOCKERFILE
+
+
+def test_bundled_rules_come_with_each_image_not_a_volume():
+    """The rules are used from the installed package (inside the image, not a volume), so an
+    upgraded image brings its rules; /rules is only for an operator's own folder."""
+    env = " ".join(instructions("ENV"))
+    assert "SCAMGUARD_RULES" not in env
+    assert all("rules" not in volume for volume in instructions("VOLUME"))
+    assert not any(c.endswith(" /rules") for c in instructions("COPY"))
+    assert 'rules = ["**/*"]' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
 
 
 def test_health_check_probes_healthz():
