@@ -102,21 +102,23 @@ async def serve(
                 if result is not None:
                     await result
             runner = await start_http(web_app, settings)
-            if settings.mode == "webhook":
-                await application.bot.set_webhook(
-                    url=str(settings.webhook_url),
-                    secret_token=settings.webhook_secret,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-            else:
+            if settings.mode != "webhook":
                 assert application.updater is not None
                 await application.updater.start_polling(
                     allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT
                 )
             await application.start()
-            log.info("scamguard running (%s mode, bot id %s)", settings.mode,
-                     token.split(":", 1)[0])
             try:
+                if settings.mode == "webhook":
+                    # Registered once the application runs: the first update is taken, not
+                    # refused as if the bot were stopping.
+                    await application.bot.set_webhook(
+                        url=str(settings.webhook_url),
+                        secret_token=settings.webhook_secret,
+                        allowed_updates=ALLOWED_UPDATES,
+                    )
+                log.info("scamguard running (%s mode, bot id %s)", settings.mode,
+                         token.split(":", 1)[0])
                 await stop.wait()
             finally:
                 # Refuse new webhook updates first (503: Telegram retries them later), so
