@@ -466,7 +466,7 @@ async def moderate(application: Application, message: Message, *,
     bot = application.bot
     services: Services = application.bot_data["services"]
     checked = await check_message(bot, services, message)
-    verdict, settings, admins = checked.verdict, checked.settings, checked.admins
+    verdict, settings = checked.verdict, checked.settings
     chat_id = message.chat.id
     user = message.from_user
     can_punish = (
@@ -488,24 +488,44 @@ async def moderate(application: Application, message: Message, *,
             await warn_about_quote(application, services, message, checked)
         return outcome
     edit = int(message.edit_date.timestamp()) if message.edit_date else 0
-    earlier = await stored_incident(services, chat_id, message.message_id, edit)
-    if earlier is not None:
-        # The update came again (a webhook retry, or a restart before Telegram saw the
-        # confirmed offset): act only if nothing was done the first time.
-        outcome.incident_id = earlier.id
-        if earlier.actions:
-            return outcome
+    key = (chat_id, message.message_id, edit)
+    if key in _IN_FLIGHT:
+        # The same update is being handled right now (delivered twice at once).
+        return outcome
+    _IN_FLIGHT.add(key)
+    try:
+        return await _act(application, services, message, settings, checked, outcome,
+                          channel, can_punish, edit)
+    finally:
+        _IN_FLIGHT.discard(key)
+
+
+# (chat, message, edit) of the updates being acted on in this process.
+_IN_FLIGHT: set[tuple[int, int, int]] = set()
+
+
+async def _act(application: Application, services: Services, message: Message,
+               settings: ChatSettings, checked: Checked, outcome: Outcome,
+               channel: int | None, can_punish: bool, edit: int) -> Outcome:
+    """Store the incident (once per message and edit), then act and record each result."""
+    bot = application.bot
+    chat_id = message.chat.id
+    user = message.from_user
+    verdict, decision, admins = outcome.verdict, outcome.decision, checked.admins
     request_text = message.text or message.caption or ""
     # The sender is the channel a message was posted on behalf of, else the user.
     sender_id = message.sender_chat.id if message.sender_chat else user.id if user else None
     try:
-        if earlier is None:
-            outcome.incident_id = await services.storage.add_incident(
-                chat_id, message.message_id, sender_id, verdict.verdict,
-                verdict.score, verdict.hits, request_text,
-                indicators=extract_indicators(checked.request),
-                keep_full=settings.keep_evidence, edit_date=edit,
-            )
+        outcome.incident_id, earlier = await services.storage.add_or_get_incident(
+            chat_id, message.message_id, sender_id, verdict.verdict,
+            verdict.score, verdict.hits, request_text,
+            indicators=extract_indicators(checked.request),
+            keep_full=settings.keep_evidence, edit_date=edit,
+        )
+        if earlier is not None and earlier.actions:
+            # The update came again (a webhook retry, or a restart before Telegram saw the
+            # confirmed offset) and was acted on the first time.
+            return outcome
     except ScamguardError as exc:
         log.error("incident in chat %s not stored: %s", chat_id, exc)
     incident = outcome.incident_id

@@ -345,3 +345,15 @@ async def test_killed_bot_loses_at_most_its_bounded_backlog(tmp_path, fake_serve
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_same_update_delivered_twice_at_once_is_acted_on_once(harness: Harness):
+    """Two deliveries of one update handled at the same moment make one incident and one
+    deletion, not two."""
+    import asyncio
+
+    chat = CHAT_IDS[2]
+    raw = message_update(message(group(chat), CAROL, SCAMS[0], message_id=99))
+    await asyncio.gather(harness.feed(raw), harness.feed(dict(raw)))
+    assert len(await harness.services.storage.list_incidents(chat)) == 1
+    assert len(harness.api.calls("deleteMessage")) == 1
