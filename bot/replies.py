@@ -596,8 +596,12 @@ def render_private_verdict(
         lines += [f"• {escape(tip)}" for tip in tips(t, lang, verdict.categories)]
     lines += ["", f"<b>{t.text(lang, 'label.advice')}</b>"]
     lines += [f"• {escape(a)}" for a in t.raw(lang, "advice")]
-    regional = [c for c in t.contacts_for(region) if not c.everyone][:4]
-    everyone = [c for c in t.contacts_for(region) if c.everyone]
+    # Look-up tools ("is this account official?") help once something looks wrong; after a
+    # clean result only places to report are listed.
+    shown = [c for c in t.contacts_for(region)
+             if verdict.verdict != "clean" or c.use != "check"]
+    regional = [c for c in shown if not c.everyone][:4]
+    everyone = [c for c in shown if c.everyone]
     lines += ["", f"<b>{t.text(lang, 'label.report')}</b>"]
     lines += [f"• {x.to_html(lang, c)}" for x in regional + everyone]
     if verdict.verdict != "clean":

@@ -435,3 +435,12 @@ def test_evidence_speaks_the_readers_language(texts: Texts, lang: str) -> None:
     assert "<b>scam</b>" not in out and "<hidden_user>" not in out
     assert "Trust Wallet Support" in out
     assert _tags_balanced(out)
+
+
+def test_clean_answer_lists_places_to_report_not_lookup_tools(texts: Texts) -> None:
+    """After a clean result the contacts are places to report, not brand look-up tools."""
+    clean = Verdict("clean", 0.0, ())
+    out = render_private_verdict(clean, texts=texts, lang="en", region="global")
+    assert "Binance Verify" not in out and "Chainabuse" not in out and "@NoToScam" in out
+    scam = render_private_verdict(SCAM, texts=texts, lang="en", region="global")
+    assert "Chainabuse" in scam
