@@ -315,7 +315,8 @@ def warning_text(texts: Texts, settings: ChatSettings, items: Sequence[Warning])
         lines.append(texts.text(lang, "group.not_admin", name=escape(name, 64)))
     missing = dict.fromkeys(right for w in items for right in w.missing)
     for right in missing:
-        lines.append(texts.text(lang, "group.missing_right", right=right))
+        shown = texts.lookup(lang, f"right.{right}") or right
+        lines.append(texts.text(lang, "group.missing_right", right=shown))
     return Html("\n\n".join(lines))
 
 

@@ -137,7 +137,7 @@ async def test_missing_delete_right_warns_and_names_the_right(harness: Harness):
     await harness.feed(scam_update(OTP))
     assert harness.api.calls("deleteMessage") == []
     [sent] = harness.api.calls("sendMessage")
-    assert "can_delete_messages" in sent.params["text"]
+    assert "\"Delete messages\"" in sent.params["text"]
     assert "reply_parameters" in sent.params
 
 
@@ -149,7 +149,7 @@ async def test_rights_lost_after_caching_fall_back_to_warning(harness: Harness):
     [incident] = await incidents(harness)
     assert actions_of(incident)["delete"] is False
     [sent] = harness.api.calls("sendMessage")
-    assert "can_delete_messages" in sent.params["text"]
+    assert "\"Delete messages\"" in sent.params["text"]
 
 
 @pytest.mark.parametrize(
@@ -347,7 +347,7 @@ async def test_secret_leak_without_delete_right_warns_without_the_secret(harness
     [sent] = harness.api.calls("sendMessage")
     assert sent.params["chat_id"] == GROUP_ID
     assert "abandon" not in sent.params["text"]
-    assert "can_delete_messages" in sent.params["text"]
+    assert "\"Delete messages\"" in sent.params["text"]
 
 
 @pytest.fixture
