@@ -536,11 +536,13 @@ def render_group_warning(
     action: str = "warn",
     hours: int = 0,
     count: int = 1,
+    joined: bool = False,
 ) -> Html:
     """A group warning (HTML): what was found and why, the action taken, one tip, contacts.
 
     `action` is warn | delete | restrict | ban; `count` > 1 makes it an aggregated warning
-    for a burst of scam messages.
+    for a burst of scam messages; `joined` says the warning is about a member who joined,
+    not about a message.
     """
     t = _texts(texts)
     lang = t.language(lang)
@@ -549,7 +551,8 @@ def render_group_warning(
     if count > 1:
         title = t.text(lang, "group.title_burst", count=count)
     else:
-        key = "group.title_scam" if verdict.is_scam else "group.title_suspicious"
+        key = ("group.title_join" if joined
+               else "group.title_scam" if verdict.is_scam else "group.title_suspicious")
         title = t.text(lang, key, sender=inert(who, MAX_NAME))
     lines: list[str] = [title]
     if action in ("warn", "delete", "restrict", "ban"):

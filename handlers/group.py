@@ -72,6 +72,7 @@ class Warning:
     missing: tuple[str, ...] = ()
     impersonator: str | None = None
     leak: bool = False  # a short notice to a poster whose own secret was deleted
+    joined: bool = False  # about a member who joined, not about a message
 
 
 @dataclass
@@ -306,7 +307,7 @@ def warning_text(texts: Texts, settings: ChatSettings, items: Sequence[Warning])
         main = max(warned, key=lambda w: (w.verdict.is_scam, w.verdict.score))
         lines.append(render_group_warning(
             main.verdict, texts=texts, lang=lang, region=region, sender=main.sender,
-            action=main.action, hours=main.hours, count=len(warned),
+            action=main.action, hours=main.hours, count=len(warned), joined=main.joined,
         ))
     posters = {person_name(w.sender): w.sender for w in items if w.leak}
     lines.extend(leak_notice(texts, lang, poster) for poster in posters.values())

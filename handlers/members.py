@@ -87,7 +87,7 @@ async def screen_new_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await batcher_of(context.application).submit(
         # No message was posted, so the warning names the account and states no action.
         Warning(chat_id, verdict, person, "none", 0, None, incident, missing,
-                person.name or f"@{person.username}")
+                person.name or f"@{person.username}", joined=True)
     )
 
 

@@ -26,6 +26,8 @@ async def test_impersonator_joining_is_announced_and_punished(
     assert call.params["user_id"] == joiner["id"]
     [sent] = harness.api.calls("sendMessage")
     assert "not an admin" in sent.params["text"]
+    assert "joined this group" in sent.params["text"]
+    assert "message from" not in sent.params["text"]
     assert sent.params["link_preview_options"] == {"is_disabled": True}
     [incident] = await harness.services.storage.list_incidents(GROUP_ID)
     assert incident.sender_id == joiner["id"] and incident.message_id is None
