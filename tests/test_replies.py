@@ -444,3 +444,18 @@ def test_clean_answer_lists_places_to_report_not_lookup_tools(texts: Texts) -> N
     assert "Binance Verify" not in out and "Chainabuse" not in out and "@NoToScam" in out
     scam = render_private_verdict(SCAM, texts=texts, lang="en", region="ZZ")
     assert "Chainabuse" in scam
+
+
+def test_secret_requests_are_explained_by_their_own_rule(texts: Texts) -> None:
+    """Every key_request rule has its own reason in every language: a request for a password
+    or login is never explained as a request for a recovery phrase."""
+    from bot.core import load_ruleset
+    from rules import RULES_DIR
+
+    rules = [r for r in load_ruleset(RULES_DIR).patterns.rules if r.category == "key_request"]
+    missing = [
+        (lang, r.id) for lang in LANGS for r in rules
+        if not any(texts.lookup(lang, "rule." + ".".join(r.id.split(".")[:end]))
+                   for end in range(len(r.id.split(".")), 0, -1))
+    ]
+    assert missing == []
