@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,6 +15,7 @@ from bot.replies import (
     Texts,
     contacts_for,
     escape,
+    hit_reason,
     inert,
     load_texts,
     parse_contacts,
@@ -32,7 +34,7 @@ SEED = Hit("key-request.seed-phrase", "key_request", Severity.CRITICAL,
            "asks for a wallet recovery phrase")
 LOOKALIKE = Hit("link.lookalike", "lookalike_link", Severity.HIGH,
                 "binance-support.xyz imitates binance.com")
-UNKNOWN_RULE = Hit("investment.brand-new-rule", "investment", Severity.MEDIUM,
+UNKNOWN_RULE = Hit("brand-new-family.rule", "investment", Severity.MEDIUM,
                    "promises fixed daily profits")
 SCAM = Verdict("scam", 0.99, (SEED, LOOKALIKE))
 SUSPICIOUS = Verdict("suspicious", 0.5, (UNKNOWN_RULE,))
@@ -294,7 +296,7 @@ def test_parse_messages_reports_path_and_line(text: str, line: int, reason: str)
                for e in info.value.errors), [str(e) for e in info.value.errors]
 
 
-def test_translation_with_unknown_placeholder_fails(tmp_path) -> None:
+def test_translation_with_unknown_placeholder_fails(tmp_path: Path) -> None:
     """A translation may not use a placeholder English does not fill."""
     folder = tmp_path / "messages"
     folder.mkdir()
@@ -311,7 +313,7 @@ def test_translation_with_unknown_placeholder_fails(tmp_path) -> None:
     ]
 
 
-def test_translation_missing_key_fails(tmp_path) -> None:
+def test_translation_missing_key_fails(tmp_path: Path) -> None:
     """A language without a text English has is an error naming the key."""
     folder = tmp_path / "messages"
     folder.mkdir()
@@ -343,7 +345,7 @@ def test_parse_contacts_rejects_bad_entries(entry: dict[str, object], reason: st
     with pytest.raises(RuleSetError) as info:
         parse_contacts(good, "contacts.yaml")
     (error,) = info.value.errors
-    assert error.line > 2 and reason in error.message
+    assert error.line is not None and error.line > 2 and reason in error.message
 
 
 def test_long_verdict_stays_within_telegram_limit(texts: Texts) -> None:
@@ -459,3 +461,60 @@ def test_secret_requests_are_explained_by_their_own_rule(texts: Texts) -> None:
                    for end in range(len(r.id.split(".")), 0, -1))
     ]
     assert missing == []
+
+
+def _family_text(texts: Texts, lang: str, rule_id: str) -> str | None:
+    """The `rule.` text of a rule id or its longest prefix that has one."""
+    parts = rule_id.split(".")
+    for end in range(len(parts), 0, -1):
+        found = texts.lookup(lang, "rule." + ".".join(parts[:end]))
+        if found:
+            return found
+    return None
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_shipped_rule_has_its_own_text(texts: Texts, lang: str) -> None:
+    """Every shipped rule is explained by a rule or family text, never by the category."""
+    from bot.core import load_ruleset
+
+    rules = load_ruleset(RULES_DIR).patterns.rules
+    missing = [r.id for r in rules if _family_text(texts, lang, r.id) is None]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "category", "key"),
+    [
+        ("giveaway.some-new-rule", "giveaway", "rule.giveaway"),
+        ("giveaway.double-back", "giveaway", "rule.giveaway.double-back"),
+        ("lang-zh.official.safe-account", "official_impersonation",
+         "rule.lang-zh.official.safe-account"),
+        ("lang-zh.official.self-claim", "official_impersonation", "rule.lang-zh.official"),
+        ("lang-th.loan.fee-first", "advance_fee", "rule.lang-th.loan.fee-first"),
+        ("lang-th.loan.rights-link", "advance_fee", "rule.lang-th.loan"),
+        ("lang-id.some-new-rule", "advance_fee", "rule.lang-id"),
+    ],
+    ids=["family", "own-rule", "own-rule-3-parts", "two-part-family", "loan-fee",
+         "loan-family", "language-catch-all"],
+)
+def test_hit_reason_uses_longest_prefix(texts: Texts, rule_id: str, category: str,
+                                        key: str) -> None:
+    """A hit is explained by the text of its longest id prefix in every non-English language."""
+    hit = Hit(rule_id, category, Severity.HIGH, "english reason")
+    for lang in LANGS[1:]:
+        assert hit_reason(texts, lang, hit) == texts.raw(lang, key)
+        assert hit_reason(texts, lang, hit) != texts.raw(lang, f"category.{category}")
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_rule_texts_are_translated_short_clauses(lang: str) -> None:
+    """Rule texts are translated (not the English words), short, and complete a sentence
+    without closing it."""
+    folder = RULES_DIR / "messages"
+    english = yaml.safe_load((folder / "en.yaml").read_text(encoding="utf-8"))["rule"]
+    own = yaml.safe_load((folder / f"{lang}.yaml").read_text(encoding="utf-8"))["rule"]
+    assert [key for key, text in own.items() if text == english[key]] == []
+    assert [key for key, text in own.items() if len(text) > 120] == []
+    assert [key for key, text in own.items() if text.rstrip()[-1] in ".。!！"] == []
+    assert [key for key, text in own.items() if text[0].isupper()] == []
