@@ -464,6 +464,11 @@ def _texts(texts: Texts | None) -> Texts:
 # Rendering -----------------------------------------------------------------------------------
 
 
+def region_label(region: str) -> str:
+    """A region code as readers type it: the global region is "global"."""
+    return "global" if region == GLOBAL_REGION else region
+
+
 def person_name(person: Person | ForwardOrigin | None) -> str:
     """A readable name for a sender or origin: 'Name (@handle)' or the id."""
     if person is None:

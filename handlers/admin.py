@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Message,
     Update,
 )
@@ -24,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.replies import GLOBAL_REGION, Html, Texts, escape, person_name
+from bot.replies import GLOBAL_REGION, Html, Texts, escape, person_name, region_label
 from bot.storage.models import (
     SCAM_ACTIONS,
     SENSITIVITIES,
@@ -35,6 +34,7 @@ from bot.storage.models import (
     normalize_handle,
 )
 from bot.wiring.services import Services, services_of
+from handlers import NO_PREVIEW
 from handlers.adapter import message_text, sender_of
 from handlers.group import moderate
 
@@ -45,7 +45,6 @@ PRIVATE = filters.ChatType.PRIVATE
 SETTING_PREFIX = "set:"
 AUTO = "auto"
 ADMIN_COMMANDS = ("settings", "allow", "trust", "scam", "stats")
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Settings on the keyboard, in order, with the text key of their label.
 KEYBOARD = (
     ("scam_action", "admin.scam_action"),
@@ -108,9 +107,6 @@ def value_label(texts: Texts, lang: str, settings: ChatSettings, setting: str,
         return str(texts.raw(lang, f"admin.{value}"))
     return value
 
-
-def region_label(region: str) -> str:
-    return "global" if region == GLOBAL_REGION else region
 
 
 def next_value(values: Sequence[str], value: str) -> str:

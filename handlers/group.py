@@ -20,7 +20,6 @@ from telegram import (
     ChatPermissions,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     ReplyParameters,
@@ -40,6 +39,7 @@ from bot.policy import DELETE_RIGHT, NOTHING, RESTRICT_RIGHT, Decision, decide, 
 from bot.replies import Html, Texts, escape, person_name, render_group_warning
 from bot.storage import ChatSettings, Incident
 from bot.wiring.services import Services, services_of
+from handlers import NO_PREVIEW
 from handlers.adapter import quoted_author, quoted_request, sender_of, to_check_request
 
 log = logging.getLogger(__name__)
@@ -337,7 +337,7 @@ async def post_warning(bot: Bot, services: Services, chat_id: int,
             chat_id,
             warning_text(texts, settings, items),
             parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            link_preview_options=NO_PREVIEW,
             reply_parameters=(
                 ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
             ),
@@ -752,7 +752,7 @@ async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     try:
         await query.edit_message_text(
             texts.text(lang, "group.not_scam_done", name=name), parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            link_preview_options=NO_PREVIEW,
         )
     except (BadRequest, Forbidden) as exc:
         log.warning("could not edit the warning in chat %s: %s", chat_id, exc)

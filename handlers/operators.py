@@ -8,7 +8,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from telegram import Bot, LinkPreviewOptions, Update
+from telegram import Bot, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
@@ -17,6 +17,7 @@ from bot.core.ruleset import rules_digest
 from bot.replies import escape
 from bot.rulesholder import ReloadResult, RulesHolder
 from bot.wiring.services import SERVICES_KEY, Services, services_of
+from handlers import NO_PREVIEW
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,6 @@ PRIVATE = filters.ChatType.PRIVATE
 WATCHER_KEY = "rules_watcher"
 WATCH_JOB = "rules-watcher"
 MAX_ERRORS_SHOWN = 20
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 NOT_OPERATOR = "This command is for the operators of this bot."
 
 

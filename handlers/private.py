@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import LinkPreviewOptions, Message, Update, User
+from telegram import Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
@@ -23,18 +23,18 @@ from bot.core.redact import KEY_REMOVED, PHRASE_REMOVED, excerpt
 from bot.core.secrets import MNEMONIC, find_secrets
 from bot.linkexpand import expand_shortened
 from bot.replies import (
-    GLOBAL_REGION,
     Texts,
+    region_label,
     render_evidence,
     render_private_verdict,
 )
 from bot.wiring.services import Services, services_of
+from handlers import NO_PREVIEW
 from handlers.adapter import to_check_request
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 RECENT_KEY = "private_recent_checks"
 EVIDENCE_TTL = 3600.0
 MAX_RECENT = 10_000
@@ -143,9 +143,6 @@ async def _answer(message: Message, text: str) -> bool:
     return True
 
 
-def _region_label(region: str) -> str:
-    return "global" if region == GLOBAL_REGION else region
-
 
 def _choices(texts: Texts) -> dict[str, str]:
     return {
@@ -174,7 +171,7 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     texts = services.rules.texts
     reader = await reader_of(services, user)
     await _answer(message, texts.text(
-        reader.lang, "private.help", region=_region_label(reader.region),
+        reader.lang, "private.help", region=region_label(reader.region),
         language=reader.lang, **_choices(texts)))
 
 
@@ -197,7 +194,7 @@ async def set_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     await services.storage.set_user_prefs(user.id, region=region)
     await _answer(message, texts.text(reader.lang, "private.region_set",
-                                      region=_region_label(region)))
+                                      region=region_label(region)))
 
 
 async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

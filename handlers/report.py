@@ -9,13 +9,14 @@ import logging
 import time
 from collections.abc import Hashable
 
-from telegram import LinkPreviewOptions, Message, Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.replies import escape
 from bot.wiring.services import Services, services_of
+from handlers import NO_PREVIEW
 from handlers.group import moderate
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def actor_key(message: Message) -> int:
 async def _quiet_reply(message: Message, text: str) -> None:
     try:
         await message.reply_text(text, parse_mode=ParseMode.HTML, disable_notification=True,
-                                 link_preview_options=LinkPreviewOptions(is_disabled=True))
+                                 link_preview_options=NO_PREVIEW)
     except TelegramError as exc:
         log.info("could not answer in chat %s: %s", message.chat.id, exc)
 
@@ -137,7 +138,7 @@ async def tell_admins(context: ContextTypes.DEFAULT_TYPE, services: Services, me
         try:
             await context.bot.send_message(
                 admin.id, text, parse_mode=ParseMode.HTML, disable_notification=True,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=NO_PREVIEW,
             )
         except TelegramError as exc:
             log.info("could not tell admin %s about a report: %s", admin.id, exc)
