@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bot.commands.lists",  # lists update
     "bot.commands.storage",  # incidents, stats, export
     "bot.commands.run",  # run
+    "bot.commands.model",  # model train
 )
 
 

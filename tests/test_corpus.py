@@ -11,9 +11,9 @@ from bot.core import CheckRequest, Detector, load_ruleset
 from bot.core.evaluate import LabelledLine, read_corpus
 from rules import RULES_DIR
 
-CORPUS_DIR = Path(__file__).parent / "corpus"
+CORPUS_DIR = Path(__file__).parent / "corpus" / "train"
 LINES: list[LabelledLine] = [
-    line for path in sorted(CORPUS_DIR.glob("*.jsonl")) for line in read_corpus(path)
+    line for path in sorted(CORPUS_DIR.glob("??.jsonl")) for line in read_corpus(path)
 ]
 DETECTOR = Detector(load_ruleset(RULES_DIR))
 

@@ -306,7 +306,7 @@ def test_bench_scale_adds_loadable_synthetic_samples(tmp_path: Path) -> None:
     assert all(index.match(s.text) is None for s in BUNDLED.samples)
 
 
-PROJECT_CORPUS = Path(__file__).parent / "corpus"
+PROJECT_CORPUS = Path(__file__).parent / "corpus" / "train"
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))

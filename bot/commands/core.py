@@ -46,6 +46,9 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the corpus report as JSON")
     p.add_argument("--sensitivity", choices=sorted(THRESHOLDS), default="normal",
                    help="a chat's sensitivity setting (moves the thresholds)")
+    p.add_argument("--summary", action="store_true",
+                   help="print only rates per language, category and kind, never a line or a "
+                        "rule name (for the blind split)")
     p.add_argument("--show", type=int, default=20, metavar="N",
                    help="false positives and misses to list (default 20)")
     p.set_defaults(func=cmd_rules_test)
@@ -184,6 +187,9 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
             print(f"scamguard rules test: {exc}", file=sys.stderr)
             return EXIT_FAIL
     report = evaluate(detector, lines, args.sensitivity)
+    if args.summary:
+        print(summary_table(report))
+        return status
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return status
@@ -211,6 +217,22 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
         for line in report.misses[: args.show]:
             print(f"  {line.source} [{line.lang}/{line.category}]: {line.text[:160]!r}")
     return status
+
+
+def summary_table(report: Any) -> str:
+    """Rates only: flagged scams per language and category, flagged hard negatives per
+    language and kind. Nothing that quotes or points at a line."""
+    out = [f"{'':28} {'scam':>6} {'flagged':>8} {'ham':>6} {'flagged':>8}"]
+
+    def row(name: str, t: Any) -> str:
+        return (f"{name[:28]:28} {t.scam:6d} {_pct(t.recall):>8} {t.ham:6d} "
+                f"{_pct(t.fp_rate):>8}")
+
+    out.append(row("all", report.total))
+    out += [row(f"lang {k}", v) for k, v in sorted(report.by_lang.items())]
+    out += [row(f"category {k}", v) for k, v in sorted(report.by_category.items()) if v.scam]
+    out += [row(f"kind {k}", v) for k, v in sorted(report.by_kind.items())]
+    return "\n".join(out)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

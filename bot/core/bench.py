@@ -42,7 +42,7 @@ def corpus(rules: RuleSet, root: Path | None = None) -> list[CheckRequest]:
     texts: list[str] = list(_FILLER)
     for rule in rules.patterns.rules:
         texts.extend(ex.text for ex in (*rule.match, *rule.no_match))
-    root = root or Path(__file__).resolve().parents[2] / "tests" / "corpus"
+    root = root or Path(__file__).resolve().parents[2] / "tests" / "corpus" / "train"
     if root.is_dir():
         for path in sorted(root.glob("*.jsonl")):
             for line in path.read_text(encoding="utf-8").splitlines():

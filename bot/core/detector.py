@@ -7,32 +7,28 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from bot.core import impersonation, secrets
-from bot.core.links import Link, extract_links
-from bot.core.model import DEFAULT_CONTEXT, ChatContext, CheckRequest, Hit, Severity, Verdict
-from bot.core.normalize import PreparedText, prepare
+from bot.core.links import extract_links
+from bot.core.model import (
+    DEFAULT_CONTEXT,
+    ChatContext,
+    CheckRequest,
+    Hit,
+    Message,
+    Severity,
+    Verdict,
+)
+from bot.core.normalize import prepare, skeleton
 from bot.core.ruleset import RuleSet
+from bot.core.scope import scope_of
+from bot.core.textmodel import ModelCheck
 
 # Text beyond this is not matched by phrase rules (Telegram caps messages at 4096 characters);
 # the head and the tail of longer inputs are kept.
 MAX_TEXT = 16_384
 _TAIL = 4_096
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A request prepared once for all checks: normalised text forms, extracted links and the
-    concepts the phrase rules found (with whether the text is framed as advice or discussion).
-    """
-
-    request: CheckRequest
-    text: PreparedText
-    links: tuple[Link, ...]
-    scan: Any = None
-    framed: bool = False
 
 
 Check = Callable[[Message, ChatContext], Iterable[Hit]]
@@ -66,8 +62,10 @@ def combine(hits: Iterable[Hit]) -> float:
     return 1.0 - keep
 
 
-def label(score: float, sensitivity: str = "normal") -> str:
-    suspicious, scam = THRESHOLDS.get(sensitivity, THRESHOLDS["normal"])
+def label(score: float, sensitivity: str = "normal",
+          thresholds: dict[str, tuple[float, float]] | None = None) -> str:
+    table = thresholds or THRESHOLDS
+    suspicious, scam = table.get(sensitivity, table["normal"])
     if score >= scam:
         return "scam"
     if score >= suspicious:
@@ -93,24 +91,48 @@ class Detector:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        self.checks: tuple[Check, ...] = (
+        self.model = rules.model
+        self.combiner = rules.combiner if rules.model is not None else None
+        checks: list[Check] = [
             rules.patterns.check,
             rules.links.check,
             impersonation.ImpersonationCheck(rules.links.brands),
             secrets.check_secrets,
             rules.samples.check,
-        )
+        ]
+        if self.model is not None:
+            checks.append(ModelCheck(self.model))
+        self.checks: tuple[Check, ...] = tuple(checks)
 
     def prepare(self, request: CheckRequest) -> Message:
         text = clip(request.text)
+        prepared = prepare(text)
         message = Message(
             request=request,
-            text=prepare(text),
+            text=prepared,
             links=extract_links(text, request.urls, request.anchors),
         )
         patterns = self.rules.patterns
         scan = patterns.scan(message)
-        return replace(message, scan=scan, framed=patterns.framed(scan))
+        scope = scope_of(
+            prepared.folded,
+            advice_at=patterns.advice_at(scan),
+            discussion=patterns.discussed(scan),
+            negation=bool(patterns.negations(scan)),
+        )
+        score = self.model.score(prepared.skeleton) if self.model is not None else None
+        return replace(message, scan=scan, framed=patterns.framed(scan), scope=scope,
+                       model_score=score)
+
+    def score(self, message: Message, hits: tuple[Hit, ...]) -> float:
+        """The message's score: the learned combination when a model is loaded, else the
+        noisy-OR of the rule hits' severities."""
+        if self.combiner is None or self.model is None or message.model_score is None:
+            return combine(hits)
+        outside = None
+        if message.scope.outside is not None:
+            outside = self.model.logit(skeleton(message.scope.outside))
+        return self.combiner.score(hits, message.model_score.logit, outside, message.scope)
 
     def check(self, request: CheckRequest, context: ChatContext = DEFAULT_CONTEXT) -> Verdict:
         message = self.prepare(request)
@@ -123,5 +145,6 @@ class Detector:
                 if old is None or hit.severity > old.severity:
                     found[hit.rule] = hit
         hits = tuple(sorted(found.values(), key=lambda h: (-h.severity, h.rule)))
-        score = combine(hits)
-        return Verdict(label(score, context.sensitivity), score, hits)
+        score = self.score(message, hits)
+        thresholds = self.combiner.thresholds if self.combiner is not None else None
+        return Verdict(label(score, context.sensitivity, thresholds), score, hits)

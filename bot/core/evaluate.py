@@ -131,6 +131,8 @@ class CorpusReport:
     by_lang: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_category: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_file: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    # hard negatives by their kind (safety_warning, scam_discussion, notification...)
+    by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     fp_rules: Counter[str] = field(default_factory=Counter)
     hit_rules: Counter[str] = field(default_factory=Counter)
     false_positives: list[tuple[LabelledLine, list[str]]] = field(default_factory=list)
@@ -144,6 +146,7 @@ class CorpusReport:
             "by_lang": {k: v.to_dict() for k, v in sorted(self.by_lang.items())},
             "by_category": {k: v.to_dict() for k, v in sorted(self.by_category.items())},
             "by_file": {k: v.to_dict() for k, v in sorted(self.by_file.items())},
+            "by_kind": {k: v.to_dict() for k, v in sorted(self.by_kind.items())},
             "false_positive_rules": dict(self.fp_rules.most_common()),
             "spam": {"lines": self.spam, "flagged": self.spam_flagged},
         }
@@ -171,7 +174,11 @@ def evaluate(
                 report.misses.append(line)
             for hit in verdict.hits:
                 report.hit_rules[hit.rule] += 1
-        elif flagged:
+        else:
+            if line.category:
+                report.by_kind[line.category].add("ham", flagged)
+            if not flagged:
+                continue
             rules = [h.rule for h in verdict.hits]
             report.false_positives.append((line, rules))
             report.fp_rules.update(rules)

@@ -25,7 +25,7 @@ from bot.core.model import ChatContext, ForwardOrigin, Hit, Person, Severity
 from bot.core.normalize import skeleton
 
 if TYPE_CHECKING:
-    from bot.core.detector import Message
+    from bot.core.model import Message
 
 ADMIN_RULE = "impersonation.admin"
 BRAND_RULE = "impersonation.brand-support"

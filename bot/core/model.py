@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bot.core.normalize import PreparedText
+
+if TYPE_CHECKING:
+    from bot.core.links.extract import Link
 
 FORWARD_TYPES = ("user", "hidden_user", "chat", "channel")
 VERDICTS = ("clean", "suspicious", "scam")
@@ -229,14 +234,18 @@ class Hit:
     category: str
     severity: Severity
     reason: str
+    evidence: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "rule": self.rule,
             "category": self.category,
             "severity": self.severity.label,
             "reason": self.reason,
         }
+        if self.evidence:
+            out["evidence"] = list(self.evidence)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,3 +289,18 @@ class ChatContext:
 
 
 DEFAULT_CONTEXT = ChatContext()
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A request prepared once for all checks: normalised text forms, extracted links, the
+    concepts the phrase rules found (with whether the text is framed as advice or
+    discussion), the scope signals of the text and the learned model's score."""
+
+    request: CheckRequest
+    text: PreparedText
+    links: tuple[Link, ...]
+    scan: Any = None
+    framed: bool = False
+    scope: Any = None
+    model_score: Any = None

@@ -27,7 +27,7 @@ from bot.core.yamlfile import LDict, line_of, read_yaml
 from bot.errors import RuleFileError, RuleSetError
 
 if TYPE_CHECKING:
-    from bot.core.detector import Message
+    from bot.core.model import Message
 
 BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
@@ -363,7 +363,7 @@ class PatternRules:
             return []
         discussed = self.discussed(scan)
         advice_at = self.advice_at(scan)
-        negations = self._negations(scan)
+        negations = self.negations(scan)
         out: list[_CompiledRule] = []
         for head in (*scan.by_concept, *scan.builtins):
             for compiled in self._by_head.get(head, ()):
@@ -375,7 +375,7 @@ class PatternRules:
         out.sort(key=lambda c: c.index)
         return [c.rule for c in out]
 
-    def _negations(self, scan: Scan) -> list[Occurrence]:
+    def negations(self, scan: Scan) -> list[Occurrence]:
         """Negations of the message, less those inside a not_negation phrase."""
         negation = self._ids.get(NEGATION)
         found = scan.by_concept.get(negation, []) if negation is not None else []

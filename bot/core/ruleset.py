@@ -10,9 +10,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.combine import COMBINER_FILE, Combiner, load_combiner
 from bot.core.links import LinkData, load_link_data
 from bot.core.patterns import PatternRules, load_pattern_rules
 from bot.core.similarity import SampleIndex, load_samples
+from bot.core.textmodel import MODEL_DIR, TextModel, load_text_model
 from bot.errors import RuleFileError, RuleSetError
 
 
@@ -23,6 +25,10 @@ class RuleSet:
     patterns: PatternRules
     links: LinkData
     samples: SampleIndex
+    model: TextModel | None = None
+    combiner: Combiner | None = None
+    # Problems that leave the set usable (a broken model file: the rules work alone).
+    warnings: tuple[RuleFileError, ...] = ()
 
 
 def rules_digest(directory: Path) -> str:
@@ -55,10 +61,38 @@ def load_ruleset(directory: Path | str) -> RuleSet:
             errors.append(exc)
     if errors:
         raise RuleSetError(errors)
+    model, combiner, warnings = load_learned(directory)
     return RuleSet(
         source=directory,
         digest=rules_digest(directory),
         patterns=parts["patterns"],  # type: ignore[arg-type]
         links=parts["links"],  # type: ignore[arg-type]
         samples=parts["samples"],  # type: ignore[arg-type]
+        model=model,
+        combiner=combiner,
+        warnings=warnings,
     )
+
+
+def load_learned(
+    directory: Path,
+) -> tuple[TextModel | None, Combiner | None, tuple[RuleFileError, ...]]:
+    """The learned layer of a rules directory. Missing files mean rules alone; a broken file
+    is reported and the rules work alone (the model and its combiner go together)."""
+    try:
+        model = load_text_model(directory)
+        combiner = load_combiner(directory / MODEL_DIR / COMBINER_FILE)
+    except RuleFileError as exc:
+        return None, None, (exc,)
+    if model is None and combiner is None:
+        return None, None, ()
+    if model is None or combiner is None:
+        missing = "text-model.npz" if model is None else COMBINER_FILE
+        return None, None, (RuleFileError(str(directory / MODEL_DIR / missing), 0,
+                                          "missing: the model and its combiner go together"),)
+    trained_on = combiner.card.get("model_digest")
+    if trained_on and trained_on != model.digest:
+        return None, None, (RuleFileError(str(directory / MODEL_DIR / COMBINER_FILE), 0,
+                                          "was fitted for another text-model.npz: retrain "
+                                          "with `scamguard model train`"),)
+    return model, combiner, ()

@@ -39,7 +39,7 @@ from mnemonic import Mnemonic
 from bot.core.model import ChatContext, Hit, Severity
 
 if TYPE_CHECKING:
-    from bot.core.detector import Message
+    from bot.core.model import Message
 
 MNEMONIC = "mnemonic"
 HEX_KEY = "hex_key"

@@ -30,7 +30,7 @@ from bot.core.yamlfile import LDict, line_of, read_yaml
 from bot.errors import RuleFileError, RuleSetError
 
 if TYPE_CHECKING:
-    from bot.core.detector import Message
+    from bot.core.model import Message
 
 RULE = "similar.known-scam"
 RUNTIME_CATEGORY = "known_scam"

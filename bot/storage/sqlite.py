@@ -787,6 +787,31 @@ class SqliteStorage:
         )
         return [row[0] for row in rows]
 
+    async def labelled_lines(self) -> list[dict[str, Any]]:
+        """What deployment taught: incidents admins marked (Not a scam -> ham, confirmed or
+        missed -> scam, with the incident's first category) and every /scam sample, as
+        labelled lines for `scamguard model train --with-feedback`. The text is the stored
+        one: the redacted excerpt unless the chat keeps full evidence."""
+        marked = await self._fetch(
+            "reading feedback labels",
+            "SELECT COALESCE(i.full_text, i.excerpt), f.kind,"
+            " (SELECT h.category FROM incident_hits h WHERE h.incident_id = i.id"
+            "  ORDER BY h.position LIMIT 1)"
+            " FROM feedback f JOIN incidents i ON i.id = f.incident_id ORDER BY f.id",
+        )
+        samples = await self._fetch(
+            "reading samples", "SELECT text, category FROM samples ORDER BY id"
+        )
+        out: dict[str, dict[str, Any]] = {}
+        for text, kind, category in marked:
+            label = "ham" if kind == "false_positive" else "scam"
+            out[text] = {"text": text, "label": label, "source": f"feedback:{kind}",
+                         "category": category if label == "scam" else None}
+        for text, category in samples:
+            out.setdefault(text, {"text": text, "label": "scam", "source": "sample",
+                                  "category": category})
+        return list(out.values())
+
     # -- audit ---------------------------------------------------------------------------
 
     async def audit(

@@ -24,7 +24,7 @@ from bot.core.model import DEFAULT_CONTEXT, ChatContext, Hit, Severity
 from bot.errors import RuleFileError, RuleSetError
 
 if TYPE_CHECKING:
-    from bot.core.detector import Message
+    from bot.core.model import Message
 
 __all__ = [
     "Brand",

@@ -1,0 +1,100 @@
+"""Scope signals of a message: what frames its words, in every script.
+
+A scam asks the reader for something; a safety tip, a question about a message or a member
+reporting what someone sent them uses the same words in another frame. The signals here are
+structural, not phrase lists: quotation marks of every script mark text the writer did not
+say themselves (“…”, "…", «…», 「…」, 『…』, ‘…’, „…“, and a colon that introduces a forwarded
+text: "quoting the DM I got: ..."), a question mark ends a question, and the lexicons' advice,
+discussion (reported speech, "someone asked me") and negation concepts place the writer
+beside the request rather than behind it.
+
+The learned combination (`bot.core.combine`) weighs these signals against the rule hits and
+the text model; the text outside quotations is scored by the model on its own, so a quoted
+scam inside a question weighs as the question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Opening and closing marks; ASCII apostrophes are left out (they are mostly apostrophes).
+_QUOTE_PAIRS = (
+    ("\u201c", "\u201d"),  # “ ”
+    ("\u201e", "\u201c"),  # „ “
+    ("\u201e", "\u201d"),  # „ ”
+    ("\u00ab", "\u00bb"),  # « »
+    ("\u00bb", "\u00ab"),  # » « (Swedish, Danish)
+    ("\u300c", "\u300d"),  # 「 」
+    ("\u300e", "\u300f"),  # 『 』
+    ("\u2018", "\u2019"),  # ‘ ’
+    ("\u201d", "\u201d"),  # ” ” (Swedish)
+    ('"', '"'),
+    ("\uff02", "\uff02"),  # fullwidth "
+)
+_QUOTE_RE = re.compile("|".join(
+    f"{re.escape(o)}([^{re.escape(o + c)}]{{3,}}){re.escape(c)}" for o, c in _QUOTE_PAIRS
+))
+# A colon after a few words, followed by a longer text: "got this DM: ...", "他们说：..."
+_INTRO_COLON = re.compile(r"^(.{3,60}?)[:：]\s*(\S.{20,})$", re.S)
+_QUESTION = re.compile(r"[?？]")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The frames of one message. `quoted` is the share of characters inside quotation
+    marks (or after an introducing colon); `outside` is the text around them."""
+
+    advice: bool = False
+    advice_first: bool = False
+    discussion: bool = False
+    negation: bool = False
+    question: bool = False
+    quoted: float = 0.0
+    outside: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        """The signals that are on, for explanations and reports."""
+        out = [name for name in ("advice", "discussion", "negation", "question")
+               if getattr(self, name)]
+        if self.quoted:
+            out.append("quotation")
+        return tuple(out)
+
+
+def quotation(text: str) -> tuple[float, str | None]:
+    """Share of `text` inside quotation marks of any script, and the text outside them."""
+    if not text:
+        return 0.0, None
+    spans = [m.span() for m in _QUOTE_RE.finditer(text)]
+    if not spans:
+        m = _INTRO_COLON.match(text)
+        if m and len(m.group(2)) > 2 * len(m.group(1)) and not _looks_like_url(m.group(1)):
+            return len(m.group(2)) / len(text), m.group(1)
+        return 0.0, None
+    inside = sum(b - a for a, b in spans)
+    parts, last = [], 0
+    for a, b in spans:
+        parts.append(text[last:a])
+        last = b
+    parts.append(text[last:])
+    return inside / len(text), " ".join(p.strip() for p in parts if p.strip())
+
+
+def _looks_like_url(head: str) -> bool:
+    return head.rstrip().lower().endswith(("http", "https", "hxxp", "hxxps"))
+
+
+def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
+             negation: bool) -> Scope:
+    """Scope signals from the folded text and what the phrase scan found."""
+    share, outside = quotation(folded)
+    return Scope(
+        advice=advice_at is not None,
+        advice_first=advice_at == 0,
+        discussion=discussion,
+        negation=negation,
+        question=bool(_QUESTION.search(folded)),
+        quoted=share,
+        outside=outside,
+    )

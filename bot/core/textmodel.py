@@ -1,0 +1,263 @@
+"""The learned text layer: a linear model over hashed character n-grams of the skeleton.
+
+Character n-grams need no word segmentation (Chinese and Thai are written without spaces)
+and see through the spelling games the skeleton already undoes. Features are hashed into a
+fixed number of buckets with a rolling polynomial hash computed by NumPy, so a message costs a
+few vectorised operations and no Python loop over its characters. The same function turns a
+line into features at training time (`bot.training`), so what was fitted is what runs.
+
+A message's feature vector is the count of each bucket divided by the square root of the
+number of n-grams, so the score is `bias + sum(weights[buckets]) / sqrt(n)`.
+
+The model also says which phrases made its score: every n-gram's weight is spread over its
+characters, and the best windows of one to four words (or up to eight CJK / Thai
+characters) are quoted in the hit's evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.core.model import ChatContext, Hit, Message, Severity
+from bot.errors import RuleFileError
+
+MODEL_DIR = "model"
+WEIGHTS_FILE = "text-model.npz"
+FORMAT = 1
+
+ORDERS = (1, 2, 3, 4, 5)
+MAX_CHARS = 2_000
+_PRIME = np.uint64(0x100000001B3)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_ORDER_SALT = {n: np.uint64((n * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF) for n in ORDERS}
+_DIGITS = re.compile(r"\d")
+_SPACES = re.compile(r"\s+")
+# A phrase the model quotes: a run of letters / digits of a spaced script, or one character
+# of a script written without spaces.
+_TOKEN = re.compile(r"[^\s\u0e00-\u0e7f\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+|\S")
+_SPACELESS = re.compile(r"[\u0e00-\u0e7f\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Trailing punctuation is not part of a quoted phrase.
+_EDGE_PUNCT = " .,;:!?()[]{}\"'“”‘’«»「」『』，。！？：；、…-"
+
+
+def features_text(skeleton: str) -> str:
+    """The text the model sees: the skeleton, digits as 0, spaces collapsed, padded."""
+    text = _SPACES.sub(" ", _DIGITS.sub("0", skeleton[:MAX_CHARS])).strip()
+    return f" {text} "
+
+
+def ngram_buckets(text: str, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bucket, start and length of every character n-gram of `text` (orders 1-5)."""
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    shift = np.uint64(64 - bits)
+    buckets, starts, lengths = [], [], []
+    h = np.zeros(len(cps), dtype=np.uint64)
+    for n in ORDERS:
+        if len(cps) < n:
+            break
+        h = h[: len(cps) - n + 1] * _PRIME + cps[n - 1:]
+        buckets.append(((h ^ _ORDER_SALT[n]) * _MIX) >> shift)
+        starts.append(np.arange(len(h), dtype=np.int32))
+        lengths.append(np.full(len(h), n, dtype=np.int32))
+    if not buckets:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.astype(np.int32), empty.astype(np.int32)
+    return (np.concatenate(buckets).astype(np.int64), np.concatenate(starts),
+            np.concatenate(lengths))
+
+
+def featurize(skeleton: str, bits: int) -> tuple[np.ndarray, float]:
+    """Buckets of a message's n-grams and the value of one occurrence (1 / sqrt(n))."""
+    buckets, _s, _l = ngram_buckets(features_text(skeleton), bits)
+    n = len(buckets)
+    return buckets, (1.0 / np.sqrt(n) if n else 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelScore:
+    """What the model says of one message: scam probability and its logit."""
+
+    probability: float
+    logit: float
+
+
+class TextModel:
+    """Weights of the scam / not-scam model and of the category model, loaded from the rules
+    directory; immutable once loaded."""
+
+    def __init__(self, bits: int, weights: np.ndarray, bias: float,
+                 categories: tuple[str, ...], cat_weights: np.ndarray, cat_bias: np.ndarray,
+                 card: dict[str, Any], digest: str) -> None:
+        self.bits = bits
+        self.weights = weights
+        self.bias = bias
+        self.categories = categories
+        self.cat_weights = cat_weights
+        self.cat_bias = cat_bias
+        self.card = card
+        self.digest = digest
+
+    @property
+    def size(self) -> int:
+        return int(self.weights.nbytes + self.cat_weights.nbytes)
+
+    def logit(self, skeleton: str) -> float:
+        buckets, value = featurize(skeleton, self.bits)
+        if not len(buckets):
+            return self.bias
+        return float(self.bias + self.weights[buckets].sum() * value)
+
+    def score(self, skeleton: str) -> ModelScore:
+        z = max(-30.0, min(30.0, self.logit(skeleton)))
+        return ModelScore(1.0 / (1.0 + float(np.exp(-z))), z)
+
+    def category(self, skeleton: str) -> str | None:
+        """The scam category the text reads most like."""
+        buckets, value = featurize(skeleton, self.bits)
+        if not len(buckets) or not self.categories:
+            return None
+        cat_z = self.cat_weights[:, buckets].astype(np.float32).sum(axis=1) * value
+        return self.categories[int(np.argmax(cat_z + self.cat_bias))]
+
+    def phrases(self, skeleton: str, limit: int = 2) -> tuple[str, ...]:
+        """The windows of the message that weigh most towards 'scam', best first."""
+        text = features_text(skeleton)
+        buckets, starts, lengths = ngram_buckets(text, self.bits)
+        if not len(buckets):
+            return ()
+        share = self.weights[buckets].astype(np.float64) / lengths
+        per_char = np.zeros(len(text) + 1, dtype=np.float64)
+        # spread each n-gram's weight evenly over its characters (difference array)
+        np.add.at(per_char, starts, share)
+        np.add.at(per_char, starts + lengths, -share)
+        per_char = np.cumsum(per_char)[: len(text)]
+        prefix = np.concatenate(([0.0], np.cumsum(per_char)))
+        tokens = [m.span() for m in _TOKEN.finditer(text)]
+        windows: list[tuple[float, int, int]] = []
+        for i, (start, _end) in enumerate(tokens):
+            spaceless = bool(_SPACELESS.match(text[start]))
+            most = 8 if spaceless else 4
+            for j in range(i, min(len(tokens), i + most)):
+                end = tokens[j][1]
+                if end - start > 40:
+                    break
+                windows.append((float(prefix[end] - prefix[start]), start, end))
+        windows.sort(key=lambda w: (-w[0], w[1]))
+        chosen: list[tuple[float, int, int]] = []
+        for total, start, end in windows:
+            if total <= 0 or (chosen and total < 0.35 * chosen[0][0]):
+                break
+            if any(start < e and s < end for _t, s, e in chosen):
+                continue
+            chosen.append((total, start, end))
+            if len(chosen) >= limit:
+                break
+        out = []
+        for _t, start, end in chosen:
+            phrase = text[start:end].strip(_EDGE_PUNCT)
+            if phrase and phrase not in out:
+                out.append(phrase)
+        return tuple(out)
+
+
+# Verdict-time reason of a model hit, in the detector's own (English) words; replies use the
+# reader's language (rules/messages: model.reads_like).
+_CATEGORY_WORDS = {
+    "key_request": "a request for a wallet recovery phrase, private key or password",
+    "otp_request": "a request for a login or one-time code",
+    "fake_support": "a fake support agent pulling you into a private chat",
+    "lookalike_link": "a message sending you to a fake site",
+    "giveaway": "a fake giveaway",
+    "wallet_drainer": "a request to connect or \"validate\" your wallet",
+    "recovery": "a fund-recovery scam",
+    "job_task": "a paid-task job scam",
+    "investment": "an investment scam with promised profits",
+    "official_impersonation": "a fake notice from a bank, the police or an authority",
+}
+
+
+def model_reason(category: str | None, phrases: Iterable[str]) -> str:
+    what = _CATEGORY_WORDS.get(category or "", "a typical scam message")
+    quoted = ", ".join(f"'{p}'" for p in phrases)
+    return f"reads like {what}: {quoted}" if quoted else f"reads like {what}"
+
+
+def model_severity(probability: float) -> Severity:
+    if probability >= 0.9:
+        return Severity.HIGH
+    if probability >= 0.6:
+        return Severity.MEDIUM
+    return Severity.LOW
+
+
+class ModelCheck:
+    """The learned layer as a check: one hit naming the category the text reads like and
+    the phrases that made it, when the model's probability reaches `floor`."""
+
+    def __init__(self, model: TextModel, floor: float = 0.5) -> None:
+        self.model = model
+        self.floor = floor
+
+    def __call__(self, message: Message, context: ChatContext) -> list[Hit]:
+        score = message.model_score
+        if score is None or score.probability < self.floor:
+            return []
+        text = message.text.skeleton
+        phrases = self.model.phrases(text)
+        category = self.model.category(text)
+        return [Hit(f"model.{category or 'other'}", category or "other",
+                    model_severity(score.probability), model_reason(category, phrases),
+                    evidence=phrases)]
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def model_files(directory: Path) -> Path:
+    return directory / MODEL_DIR / WEIGHTS_FILE
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def load_text_model(directory: Path) -> TextModel | None:
+    """The model of a rules directory; None when it ships none. A file that is there but
+    broken raises RuleFileError naming it."""
+    path = model_files(directory)
+    if not path.exists():
+        return None
+    source = str(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            if meta.get("format") != FORMAT:
+                raise RuleFileError(source, 0, f"model format {meta.get('format')!r} is not "
+                                    f"{FORMAT}: retrain with `scamguard model train`")
+            bits = int(meta["bits"])
+            weights = np.asarray(data["weights"], dtype=np.float32)
+            cat_weights = np.asarray(data["cat_weights"], dtype=np.float16)
+            cat_bias = np.asarray(data["cat_bias"], dtype=np.float32)
+            categories = tuple(str(c) for c in meta["categories"])
+            bias = float(meta["bias"])
+    except RuleFileError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        raise RuleFileError(source, 0, f"model file cannot be read: {exc}") from exc
+    if not 10 <= bits <= 24 or weights.shape != (1 << bits,):
+        raise RuleFileError(source, 0, "model weights do not match their declared size")
+    if cat_weights.shape != (len(categories), 1 << bits) or cat_bias.shape != (
+            len(categories),):
+        raise RuleFileError(source, 0, "category weights do not match their declared size")
+    if not (np.isfinite(weights).all() and np.isfinite(bias)):
+        raise RuleFileError(source, 0, "model weights are not finite numbers")
+    return TextModel(bits, weights, bias, categories, cat_weights, cat_bias, meta,
+                     file_digest(path))
