@@ -401,7 +401,9 @@ def train(lines: Sequence[TrainLine], rules: RuleSet, bits: int = BITS) -> Train
         combiner.score(prepared.hits[i], float(oof[i]), oof_out.get(i), prepared.scopes[i])
         for i in range(len(lines))
     ])
-    val = ~fit
+    # thresholds and figures come from the corpus's validation lines only: deployment labels
+    # teach the weights but never move the thresholds
+    val = ~fit & np.array([line.origin != "feedback" for line in lines])
     hard_neg = val & ~y & np.array([line.hard for line in lines])
     day_neg = val & ~y & ~np.array([line.hard for line in lines])
     thresholds = choose_thresholds(scores[hard_neg], scores[day_neg])

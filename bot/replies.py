@@ -485,7 +485,15 @@ def person_name(person: Person | ForwardOrigin | None) -> str:
 def hit_reason(texts: Texts, lang: str, hit: Hit) -> str:
     """Why one hit matters, in plain words of `lang`. English uses the detector's own reason
     (it can name what was found); other languages the text of the hit's rule family, else
-    of its category."""
+    of its category. A hit of the learned text model says which kind of scam the text reads
+    like and quotes the phrases that made it, in every language."""
+    if hit.rule.startswith("model."):
+        what = (texts.lookup(lang, f"category.{hit.category}")
+                or str(texts.raw(lang, "category.other")))
+        text = str(texts.raw(lang, "model.reads_like")).format(what=what)
+        if hit.evidence:
+            text += texts.colon(lang) + ", ".join(f"“{p}”" for p in hit.evidence)
+        return text
     if lang == BASE_LANG and hit.reason:
         return hit.reason
     parts = hit.rule.split(".")

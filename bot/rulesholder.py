@@ -67,11 +67,17 @@ class RulesHolder:
         return self.active.digest
 
     def reload(self) -> ReloadResult:
-        """Load the folder again; on any error keep the last good rules and texts."""
+        """Load the folder again; on any error keep the last good rules and texts. (At start
+        there is no last good set: a broken model file then leaves the rules working alone,
+        with `detector.rules.warnings` saying why.)"""
         try:
             active = load_active(self.directory)
         except RuleSetError as exc:
             return ReloadResult(False, tuple(str(e) for e in exc.errors))
+        warnings = active.detector.rules.warnings
+        if warnings:
+            # a broken model file: the last good set (with its model) stays
+            return ReloadResult(False, tuple(str(e) for e in warnings))
         changed = active.digest != self.digest
         self.active = active
         return ReloadResult(changed)

@@ -154,7 +154,15 @@ def cmd_rules_lint(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     n = len(ruleset.patterns.rules)
     langs = ", ".join(ruleset.patterns.languages) or "none"
-    print(f"{directory}: {n} pattern rules, lexicons: {langs}: OK")
+    if ruleset.warnings:
+        # the rules load and work alone, but the learned layer would be left out
+        for warning in ruleset.warnings:
+            print(warning)
+        print(f"{directory}: {n} pattern rules load, but the learned layer does not: the "
+              "rules would work alone", file=sys.stderr)
+        return EXIT_FAIL
+    model = " and the learned layer" if ruleset.model is not None else ""
+    print(f"{directory}: {n} pattern rules{model}, lexicons: {langs}: OK")
     return EXIT_OK
 
 

@@ -234,18 +234,17 @@ class Hit:
     category: str
     severity: Severity
     reason: str
+    # What in the text made the hit (the learned model's phrases); the reason quotes them,
+    # the scan contract's hit keeps its four keys.
     evidence: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        return {
             "rule": self.rule,
             "category": self.category,
             "severity": self.severity.label,
             "reason": self.reason,
         }
-        if self.evidence:
-            out["evidence"] = list(self.evidence)
-        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,6 +162,8 @@ async def build_services(settings: Settings, *, rules: RulesHolder | None = None
     from bot.storage import open_storage
 
     rules = rules or RulesHolder(settings.rules_dir)
+    for warning in rules.detector.rules.warnings:
+        log.error("the learned layer is not loaded, the rules work alone: %s", warning)
     storage = await open_storage(settings.db_path)
     expander = None
     if settings.expand_links:

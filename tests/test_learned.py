@@ -1,0 +1,316 @@
+"""The learned layer: features, the text model, the combination, training and feedback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import learn
+from bot.cli import main
+from bot.core import CheckRequest, Detector, load_ruleset
+from bot.core.combine import FEATURES, Combiner, parse_combiner
+from bot.core.model import Hit, Severity
+from bot.core.scope import Scope, quotation
+from bot.core.textmodel import features_text, featurize, ngram_buckets
+from bot.errors import RuleFileError
+from bot.storage import open_storage
+from rules import RULES_DIR
+
+TRAIN_DIR = Path(__file__).parent / "corpus" / "train"
+SMALL_BITS = 14
+
+
+def _copy_rules(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "model"))
+    return target
+
+
+def _small_corpus() -> list[learn.TrainLine]:
+    lines: list[learn.TrainLine] = []
+    for path in sorted(TRAIN_DIR.glob("??.jsonl")):
+        lines += learn.read_lines(path, f"project:{path.stem}")
+    return lines
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A rules folder with a model trained on the project's hand-written lines only."""
+    rules = _copy_rules(tmp_path_factory.mktemp("learned"))
+    ruleset = load_ruleset(rules)
+    trained = learn.train(_small_corpus(), ruleset, bits=SMALL_BITS)
+    learn.save(trained, rules / "model", {"sources": {"test": 1}})
+    return rules
+
+
+# -- features -----------------------------------------------------------------------------
+
+
+def test_features_fold_digits_and_spaces() -> None:
+    """Numbers differ only by their digits: the model sees them as one shape."""
+    assert features_text("code  123\t456") == " code 000 000 "
+    a, _ = featurize("your code is 123456", 16)
+    b, _ = featurize("your code is 987654", 16)
+    assert sorted(a.tolist()) == sorted(b.tolist())
+
+
+def test_ngrams_cover_every_order_and_script() -> None:
+    """Every n-gram of orders 1-5 gets a bucket, for Latin, Chinese and Thai alike."""
+    for text in (" send me ", " 验证码发给我 ", " ส่งรหัส "):
+        buckets, starts, lengths = ngram_buckets(text, 12)
+        n = len(text)
+        assert len(buckets) == sum(n - k + 1 for k in range(1, 6))
+        assert buckets.min() >= 0 and buckets.max() < 1 << 12
+        assert set(lengths.tolist()) == {1, 2, 3, 4, 5}
+        assert (starts + lengths <= n).all()
+
+
+def test_features_are_stable_across_calls() -> None:
+    """The same text always hashes to the same buckets (no per-process hash seed)."""
+    first, value = featurize("Kirim kode OTP ke saya", 18)
+    again, value2 = featurize("Kirim kode OTP ke saya", 18)
+    assert first.tolist() == again.tolist() and value == value2 > 0
+
+
+# -- scope --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "they wrote “send me the code you got” lol",
+    "他们说「把验证码发给我」这是骗局吧",
+    "fick ett sms: »skicka koden till mig« vad gör jag",
+    "nhận được tin \"gửi mã OTP cho anh\" có phải lừa đảo",
+    "got this ‘please share the six digits’ message",
+    "quoting the DM I got: please send me the verification code you just received",
+])
+def test_quotations_of_every_script(text: str) -> None:
+    """Quotation marks of every script (and an introducing colon) mark quoted text; what is
+    outside is kept for the model to read on its own."""
+    share, outside = quotation(text)
+    assert 0.2 < share < 1.0
+    assert outside is not None and len(outside) < len(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I'm fine, don't worry",
+    "send me the code now",
+    "https://example.com/path is the link",
+])
+def test_no_quotation_without_marks(text: str) -> None:
+    """Apostrophes, plain requests and links are not quotations."""
+    assert quotation(text) == (0.0, None)
+
+
+# -- combination --------------------------------------------------------------------------
+
+
+def _combiner(**weights: float) -> Combiner:
+    base = dict.fromkeys(FEATURES, 0.0)
+    base.update(weights)
+    return Combiner(base, {}, {"low": (0.8, 0.9), "normal": (0.5, 0.8),
+                               "high": (0.4, 0.7)})
+
+
+def test_a_new_rule_counts_with_its_severity_prior() -> None:
+    """A rule the weights were never fitted on counts with its severity's prior."""
+    combiner = _combiner(**{"bias": -3.0, "severity.critical": 8.0, "severity.low": 0.5})
+    critical = Hit("brand-new.rule", "key_request", Severity.CRITICAL, "r")
+    low = Hit("brand-new.low", "giveaway", Severity.LOW, "r")
+    assert combiner.score([critical], 0.0, None, Scope()) > 0.99
+    assert combiner.score([low], 0.0, None, Scope()) < 0.1
+    assert combiner.score([], 0.0, None, Scope()) < 0.05
+
+
+def test_fitted_rule_adjustment_and_scope_weigh_in() -> None:
+    """A rule's fitted adjustment and the scope signals move the score."""
+    combiner = replace(_combiner(**{"bias": -3.0, "severity.high": 4.0, "model": 1.0,
+                                    "push.discussion": -1.0}),
+                       rules={"noisy.rule": -2.0})
+    hit = Hit("noisy.rule", "giveaway", Severity.HIGH, "r")
+    other = Hit("good.rule", "giveaway", Severity.HIGH, "r")
+    assert combiner.score([hit], 0.0, None, Scope()) < combiner.score([other], 0.0, None,
+                                                                      Scope())
+    plain = combiner.score([], 4.0, None, Scope())
+    discussed = combiner.score([], 4.0, None, Scope(discussion=True))
+    assert discussed < plain
+
+
+def test_combiner_file_round_trips_and_rejects_bad_files() -> None:
+    """combiner.json reads back as written; wrong features or thresholds are clear errors."""
+    combiner = _combiner(bias=-2.0)
+    again = parse_combiner(combiner.to_json(), "c.json")
+    assert again.weights == combiner.weights and again.thresholds == combiner.thresholds
+    data = json.loads(combiner.to_json())
+    data["features"] = ["bias"]
+    with pytest.raises(RuleFileError, match="features differ"):
+        parse_combiner(json.dumps(data), "c.json")
+    data = json.loads(combiner.to_json())
+    data["thresholds"]["normal"] = [0.9, 0.5]
+    with pytest.raises(RuleFileError, match="suspicious <= scam"):
+        parse_combiner(json.dumps(data), "c.json")
+
+
+# -- training -----------------------------------------------------------------------------
+
+
+def test_training_is_deterministic() -> None:
+    """The same lines give the same weights, thresholds and combination."""
+    lines = _small_corpus()[::3]
+    ruleset = load_ruleset(RULES_DIR)
+    first = learn.train(lines, ruleset, bits=12)
+    second = learn.train(list(lines), ruleset, bits=12)
+    assert np.array_equal(first.weights, second.weights)
+    assert first.bias == second.bias
+    assert np.array_equal(first.cat_weights, second.cat_weights)
+    assert first.combiner.weights == second.combiner.weights
+    assert first.combiner.rules == second.combiner.rules
+    assert first.combiner.thresholds == second.combiner.thresholds
+
+
+def test_trained_model_loads_and_explains(small_model: Path) -> None:
+    """A trained model loads with its rules; a paraphrase no rule knows is explained by the
+    phrases that made it."""
+    ruleset = load_ruleset(small_model)
+    assert ruleset.model is not None and ruleset.combiner is not None
+    assert ruleset.warnings == ()
+    detector = Detector(ruleset)
+    verdict = detector.check(CheckRequest(
+        "hey bro kindly send me the recovery words of your wallet so i fix the sync"))
+    assert verdict.verdict != "clean"
+    model_hits = [h for h in verdict.hits if h.rule.startswith("model.")]
+    assert model_hits and model_hits[0].evidence
+    skeleton = detector.prepare(CheckRequest(
+        "hey bro kindly send me the recovery words of your wallet so i fix the sync")
+    ).text.skeleton
+    assert all(p in skeleton for p in model_hits[0].evidence)
+    assert all(f"'{p}'" in model_hits[0].reason for p in model_hits[0].evidence)
+
+
+def test_broken_model_file_is_a_clear_error_and_rules_work_alone(
+        small_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A corrupt model file is named in the warnings and by `rules lint` (exit 1); the rules
+    alone still catch a recovery-phrase request."""
+    rules = tmp_path / "rules"
+    shutil.copytree(small_model, rules)
+    weights = rules / "model" / "text-model.npz"
+    weights.write_bytes(b"not a zip file")
+    ruleset = load_ruleset(rules)
+    assert ruleset.model is None and ruleset.combiner is None
+    assert [str(weights) in str(w) for w in ruleset.warnings] == [True]
+    verdict = Detector(ruleset).check(CheckRequest("send me your 12 word recovery phrase"))
+    assert verdict.verdict == "scam"
+    assert main(["rules", "lint", str(rules)]) == 1
+    out = capsys.readouterr().out
+    assert f"{weights}:0: model file cannot be read" in out
+
+
+def test_missing_model_means_rules_alone(tmp_path: Path) -> None:
+    """Without a model directory the rules work alone and nothing is reported."""
+    ruleset = load_ruleset(_copy_rules(tmp_path))
+    assert ruleset.model is None and ruleset.warnings == ()
+    assert Detector(ruleset).check(CheckRequest("send me your seed phrase")).verdict == "scam"
+
+
+def test_combiner_for_another_model_is_refused(small_model: Path, tmp_path: Path) -> None:
+    """Weights fitted for another text model are not mixed with this one."""
+    rules = tmp_path / "rules"
+    shutil.copytree(small_model, rules)
+    path = rules / "model" / "combiner.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["card"]["model_digest"] = "0" * 16
+    path.write_text(json.dumps(data), encoding="utf-8")
+    ruleset = load_ruleset(rules)
+    assert ruleset.model is None
+    assert "another text-model.npz" in str(ruleset.warnings[0])
+
+
+def test_reload_keeps_the_last_good_model(small_model: Path, tmp_path: Path) -> None:
+    """A model broken after start is reported on reload and the loaded one stays."""
+    from bot.rulesholder import RulesHolder
+
+    rules = tmp_path / "rules"
+    shutil.copytree(small_model, rules)
+    holder = RulesHolder(rules)
+    assert holder.detector.model is not None
+    (rules / "model" / "text-model.npz").write_bytes(b"\0" * 10)
+    result = holder.reload()
+    assert not result.ok and "text-model.npz" in result.errors[0]
+    assert holder.detector.model is not None
+
+
+# -- feedback -----------------------------------------------------------------------------
+
+
+def test_feedback_weight_is_capped_per_category() -> None:
+    """However many labels arrive, they weigh at most a small share of the corpus's lines of
+    that label and category."""
+    corpus = _small_corpus()
+    rows = [{"text": f"send me your seed phrase please {i}", "label": "ham"}
+            for i in range(200)]
+    lines = learn.feedback_lines(rows, corpus)
+    hams = sum(1 for x in corpus if x.label == "ham")
+    assert sum(x.weight for x in lines) <= learn.FEEDBACK_SHARE * hams + 1e-9
+    few = learn.feedback_lines(rows[:3], corpus)
+    assert all(x.weight == learn.FEEDBACK_WEIGHT for x in few)
+
+
+async def _feedback_db(path: Path, ham_texts: list[str], scam_texts: list[str]) -> None:
+    storage = await open_storage(path)
+    try:
+        for i, text in enumerate(ham_texts):
+            incident = await storage.add_incident(
+                chat_id=-100, message_id=i + 1, sender_id=7, verdict="scam", score=0.9,
+                text=text, hits=[Hit("key-request.seed-phrase", "key_request",
+                                     Severity.CRITICAL, "r")], keep_full=True)
+            await storage.add_feedback(incident, 42, "false_positive")
+        for text in scam_texts:
+            await storage.add_sample(-100, text, 42, "otp_request")
+    finally:
+        await storage.close()
+
+
+def test_feedback_refit_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                   ) -> None:
+    """Admins' marks in the database become labelled lines; `model train --with-feedback`
+    refits on them, and a handful of 'Not a scam' marks on recovery-phrase requests does not
+    flip the category: the rules' and corpus's key requests stay flagged."""
+    import asyncio
+
+    rules = _copy_rules(tmp_path)
+    db = tmp_path / "fb.db"
+    marked = [f"send me your recovery phrase so I can verify the wallet {n}"
+              for n in ("now", "today", "asap", "quickly", "pls")]
+    asyncio.run(_feedback_db(db, marked, ["pass me the digits that just arrived on your "
+                                          "phone, my number was typed by mistake"]))
+
+    async def read() -> list[dict[str, object]]:
+        storage = await open_storage(db)
+        try:
+            return await storage.labelled_lines()
+        finally:
+            await storage.close()
+
+    rows = asyncio.run(read())
+    assert sorted(r["label"] for r in rows) == ["ham"] * 5 + ["scam"]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in sorted(TRAIN_DIR.glob("??.jsonl")):
+        shutil.copy(path, corpus / path.name)
+    code = main(["model", "train", "--rules", str(rules), "--corpus", str(corpus),
+                 "--with-feedback", "--db", str(db), "--bits", str(SMALL_BITS)])
+    out = capsys.readouterr().out
+    assert code == 0 and "feedback" in (rules / "model" / "MODEL_CARD.md").read_text()
+    assert "wrote" in out
+    detector = Detector(load_ruleset(rules))
+    key_requests = [x for x in _small_corpus()
+                    if x.label == "scam" and x.category == "key_request"]
+    flagged = sum(detector.check(CheckRequest(x.text, lang=x.lang)).verdict != "clean"
+                  for x in key_requests)
+    assert flagged >= 0.95 * len(key_requests)
+    for text in marked:
+        assert detector.check(CheckRequest(text)).verdict != "clean"
