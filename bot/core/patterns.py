@@ -23,6 +23,7 @@ import re2
 
 from bot.core.model import ChatContext, Hit, Severity
 from bot.core.normalize import simplified, skeleton
+from bot.core.scope import quote_spans
 from bot.core.yamlfile import LDict, line_of, read_yaml
 from bot.errors import RuleFileError, RuleSetError
 
@@ -176,13 +177,17 @@ class _CompiledRule:
 
 
 class Scan:
-    """The concepts found in one message, with sentence and clause positions."""
+    """The concepts found in one message, with sentence and clause positions, and the
+    quotations that the text around them frames as discussed (a question, advice or
+    reported speech outside the quotation marks)."""
 
-    __slots__ = ("builtins", "by_concept", "occurrences")
+    __slots__ = ("builtins", "by_concept", "framed_quotes", "occurrences")
 
-    def __init__(self, occurrences: list[Occurrence], builtins: frozenset[int]) -> None:
+    def __init__(self, occurrences: list[Occurrence], builtins: frozenset[int],
+                 framed_quotes: tuple[tuple[int, int], ...] = ()) -> None:
         self.occurrences = occurrences
         self.builtins = builtins
+        self.framed_quotes = framed_quotes
         by_concept: dict[int, list[Occurrence]] = defaultdict(list)
         for occ in occurrences:
             by_concept[occ.concept].append(occ)
@@ -252,7 +257,31 @@ class PatternRules:
             Occurrence(c, s, e, bisect_right(sentence_ends, s), bisect_right(clause_ends, s))
             for c, s, e, _ in raw
         ]
-        return Scan(occurrences, self._builtins(message))
+        return Scan(occurrences, self._builtins(message),
+                    self._framed_quotes(text, occurrences))
+
+    def _framed_quotes(self, text: str, occurrences: list[Occurrence]
+                       ) -> tuple[tuple[int, int], ...]:
+        """Quotations whose surrounding text asks about them, warns or reports them: what
+        is inside is somebody else's words ("they wrote “send me the code”, legit?")."""
+        spans = quote_spans(text)
+        if not spans:
+            return ()
+        framing = {self._ids.get(DISCUSSION), self._ids.get(ADVICE)}
+
+        def outside(pos: int) -> bool:
+            return not any(a <= pos < b for a, b in spans)
+
+        last = 0
+        rest = []
+        for a, b in spans:
+            rest.append(text[last:a])
+            last = b
+        rest.append(text[last:])
+        if any(c in "?？" for c in "".join(rest)) or any(
+                o.concept in framing and outside(o.start) for o in occurrences):
+            return tuple(spans)
+        return ()
 
     def _outside_urls(
         self, raw: list[tuple[int, int, int, frozenset[str]]], text: str
@@ -368,7 +397,7 @@ class PatternRules:
         for head in (*scan.by_concept, *scan.builtins):
             for compiled in self._by_head.get(head, ()):
                 if not compiled.guarded:
-                    if self._rule_holds(compiled, scan, [], None):
+                    if self._rule_holds(compiled, scan, [], None, quotes=()):
                         out.append(compiled)
                 elif not discussed and self._rule_holds(compiled, scan, negations, advice_at):
                     out.append(compiled)
@@ -391,12 +420,19 @@ class PatternRules:
         scan: Scan,
         negations: Sequence[Occurrence],
         advice_at: int | None,
+        quotes: tuple[tuple[int, int], ...] | None = None,
     ) -> bool:
         """The rule's concepts meet in one sentence (or the message), with a head that is
-        neither negated nor in or after the first sentence of safety advice."""
+        neither negated, nor in or after the first sentence of safety advice, nor inside a
+        quotation that the text around it discusses."""
         limit = len(scan.occurrences) + 10**9 if advice_at is None else advice_at
 
+        if quotes is None:
+            quotes = scan.framed_quotes
+
         def live(h: Occurrence) -> bool:
+            if quotes and any(a <= h.start < b for a, b in quotes):
+                return False
             return h.sentence < limit and not _negated(h, negations)
 
         by = scan.by_concept

@@ -62,6 +62,17 @@ class Scope:
         return tuple(out)
 
 
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of substantial quotations (three words, or six characters of a script written
+    without spaces): a quoted button label or a "scare-quoted" word is not a quotation."""
+    out = []
+    for m in _QUOTE_RE.finditer(text):
+        inner = m.group(0)[1:-1]
+        if len(inner.split()) >= 3 or sum(1 for c in inner if ord(c) >= 0x0E00) >= 6:
+            out.append(m.span())
+    return out
+
+
 def quotation(text: str) -> tuple[float, str | None]:
     """Share of `text` inside quotation marks of any script, and the text outside them."""
     if not text:
