@@ -220,7 +220,7 @@ def _matrix(skeletons: Sequence[str], bits: int) -> Any:
     indptr, indices, data = [0], [], []
     for text in skeletons:
         buckets, value = featurize(text, bits)
-        indices.append(buckets)
+        indices.append(buckets.astype(np.int64))
         data.append(np.full(len(buckets), value, dtype=np.float64))
         indptr.append(indptr[-1] + len(buckets))
     matrix = csr_matrix(

@@ -75,10 +75,23 @@ def ngram_buckets(text: str, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def featurize(skeleton: str, bits: int) -> tuple[np.ndarray, float]:
-    """Buckets of a message's n-grams and the value of one occurrence (1 / sqrt(n))."""
-    buckets, _s, _l = ngram_buckets(features_text(skeleton), bits)
-    n = len(buckets)
-    return buckets, (1.0 / np.sqrt(n) if n else 0.0)
+    """Buckets of a message's n-grams and the value of one occurrence (1 / sqrt(n)): the
+    same buckets as `ngram_buckets`, written into one preallocated array."""
+    text = features_text(skeleton)
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    out = np.empty(len(ORDERS) * len(cps), dtype=np.uint64)
+    pos = 0
+    h = cps
+    for n in ORDERS:
+        if len(cps) < n:
+            break
+        if n > 1:
+            h = h[:-1] * _PRIME + cps[n - 1:]
+        np.multiply(h ^ _ORDER_SALT[n], _MIX, out=out[pos:pos + len(h)])
+        pos += len(h)
+    buckets = out[:pos]
+    buckets >>= np.uint64(64 - bits)
+    return buckets, (1.0 / float(np.sqrt(pos)) if pos else 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +137,7 @@ class TextModel:
         buckets, value = featurize(skeleton, self.bits)
         if not len(buckets) or not self.categories:
             return None
-        cat_z = self.cat_weights[:, buckets].astype(np.float32).sum(axis=1) * value
+        cat_z = self.cat_weights[:, buckets].sum(axis=1) * value
         return self.categories[int(np.argmax(cat_z + self.cat_bias))]
 
     def phrases(self, skeleton: str, limit: int = 2) -> tuple[str, ...]:
@@ -134,25 +147,34 @@ class TextModel:
         if not len(buckets):
             return ()
         share = self.weights[buckets].astype(np.float64) / lengths
-        per_char = np.zeros(len(text) + 1, dtype=np.float64)
         # spread each n-gram's weight evenly over its characters (difference array)
-        np.add.at(per_char, starts, share)
-        np.add.at(per_char, starts + lengths, -share)
+        size = len(text) + 1
+        per_char = (np.bincount(starts, weights=share, minlength=size)
+                    - np.bincount(starts + lengths, weights=share, minlength=size))
         per_char = np.cumsum(per_char)[: len(text)]
         prefix = np.concatenate(([0.0], np.cumsum(per_char)))
-        tokens = [m.span() for m in _TOKEN.finditer(text)]
-        windows: list[tuple[float, int, int]] = []
-        for i, (start, _end) in enumerate(tokens):
-            spaceless = bool(_SPACELESS.match(text[start]))
-            most = 8 if spaceless else 4
-            for j in range(i, min(len(tokens), i + most)):
-                end = tokens[j][1]
-                if end - start > 40:
-                    break
-                windows.append((float(prefix[end] - prefix[start]), start, end))
-        windows.sort(key=lambda w: (-w[0], w[1]))
+        spans = np.array([m.span() for m in _TOKEN.finditer(text)], dtype=np.int64)
+        if not len(spans):
+            return ()
+        starts_t, ends_t = spans[:, 0], spans[:, 1]
+        spaceless = np.array([bool(_SPACELESS.match(text[i])) for i in starts_t.tolist()])
+        firsts, lasts = [], []
+        for width in range(1, 9):
+            if width > len(spans):
+                break
+            first = starts_t[: len(spans) - width + 1]
+            last = ends_t[width - 1:]
+            ok = (last - first) <= 40
+            if width > 4:
+                ok &= spaceless[: len(first)]
+            firsts.append(first[ok])
+            lasts.append(last[ok])
+        first_all, last_all = np.concatenate(firsts), np.concatenate(lasts)
+        sums = prefix[last_all] - prefix[first_all]
+        order = np.lexsort((first_all, -sums))
         chosen: list[tuple[float, int, int]] = []
-        for total, start, end in windows:
+        for k in order[:200].tolist():
+            total, start, end = float(sums[k]), int(first_all[k]), int(last_all[k])
             if total <= 0 or (chosen and total < 0.35 * chosen[0][0]):
                 break
             if any(start < e and s < end for _t, s, e in chosen):
@@ -244,7 +266,8 @@ def load_text_model(directory: Path) -> TextModel | None:
                                     f"{FORMAT}: retrain with `scamguard model train`")
             bits = int(meta["bits"])
             weights = np.asarray(data["weights"], dtype=np.float32)
-            cat_weights = np.asarray(data["cat_weights"], dtype=np.float16)
+            # stored as float16, held as float32 (a gather of float16 is slow to sum)
+            cat_weights = np.asarray(data["cat_weights"], dtype=np.float32)
             cat_bias = np.asarray(data["cat_bias"], dtype=np.float32)
             categories = tuple(str(c) for c in meta["categories"])
             bias = float(meta["bias"])
