@@ -13,12 +13,14 @@ from bot.storage.models import (
     ChatSettings,
     Incident,
     PrivateCheck,
+    Reputation,
+    Sample,
     Stats,
     StorageValueError,
     UserPrefs,
 )
 from bot.storage.repository import Repository
-from bot.storage.sqlite import DEFAULT_BUSY_TIMEOUT, SqliteStorage
+from bot.storage.sqlite import DEFAULT_BUSY_TIMEOUT, GLOBAL_SAMPLES, SqliteStorage
 
 Storage = SqliteStorage
 
@@ -31,6 +33,7 @@ async def open_storage(
 
 
 __all__ = [
+    "GLOBAL_SAMPLES",
     "ActionCount",
     "ActionRecord",
     "AuditEntry",
@@ -38,6 +41,8 @@ __all__ = [
     "Incident",
     "PrivateCheck",
     "Repository",
+    "Reputation",
+    "Sample",
     "SqliteStorage",
     "Stats",
     "Storage",

@@ -146,6 +146,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE UNIQUE INDEX incidents_message ON incidents (chat_id, message_id, edit_date);
         """,
     ),
+    Migration(
+        4,
+        "onboarding, log chat, disappearing warnings, CAS, reputation",
+        # language_auto: the language is the bot's guess until an admin chooses one.
+        # Samples of chat 0 are promoted to every group by an operator.
+        """
+        ALTER TABLE chat_settings ADD COLUMN language_auto INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE chat_settings ADD COLUMN log_chat INTEGER;
+        ALTER TABLE chat_settings ADD COLUMN delete_after INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chat_settings ADD COLUMN cas INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE reputation (
+            user_id INTEGER PRIMARY KEY,
+            score REAL NOT NULL,
+            chat_id INTEGER NOT NULL,
+            incident_id INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

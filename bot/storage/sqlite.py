@@ -35,6 +35,8 @@ from bot.storage.models import (
     Incident,
     IndicatorsLike,
     PrivateCheck,
+    Reputation,
+    Sample,
     Stats,
     StorageValueError,
     UserPrefs,
@@ -46,6 +48,8 @@ from bot.storage.models import (
 )
 
 DEFAULT_BUSY_TIMEOUT = 5.0
+# The chat id of samples an operator promoted to every group.
+GLOBAL_SAMPLES = 0
 _CHUNK = 500
 
 Clock = Callable[[], datetime]
@@ -402,13 +406,15 @@ class SqliteStorage:
             await db.execute(
                 "INSERT OR REPLACE INTO chat_settings (chat_id, scam_action, restrict_hours,"
                 " suspicious_action, sensitivity, language, region, allow_domains,"
-                " allow_handles, trusted_users, quiet, keep_evidence, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " allow_handles, trusted_users, quiet, keep_evidence, language_auto,"
+                " log_chat, delete_after, cas, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     chat_id, new.scam_action, new.restrict_hours, new.suspicious_action,
                     new.sensitivity, new.language, new.region, _dumps(list(new.allow_domains)),
                     _dumps(list(new.allow_handles)), _dumps(list(new.trusted_users)),
-                    int(new.quiet), int(new.keep_evidence), now,
+                    int(new.quiet), int(new.keep_evidence), int(new.language_auto),
+                    new.log_chat, new.delete_after, int(new.cas), now,
                 ),
             )
             await db.executemany(
@@ -787,6 +793,100 @@ class SqliteStorage:
         )
         return [row[0] for row in rows]
 
+    async def list_sample_rows(self, chat_id: int) -> list[Sample]:
+        """The chat's samples with their ids, oldest first."""
+        rows = await self._fetch(
+            "reading samples",
+            "SELECT id, chat_id, text, added_by, created_at FROM samples WHERE chat_id = ?"
+            " ORDER BY id",
+            (chat_id,),
+        )
+        return [Sample(r[0], r[1], r[2], r[3], _from_db_time(r[4])) for r in rows]
+
+    async def get_sample(self, sample_id: int) -> Sample | None:
+        rows = await self._fetch(
+            "reading a sample",
+            "SELECT id, chat_id, text, added_by, created_at FROM samples WHERE id = ?",
+            (sample_id,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Sample(r[0], r[1], r[2], r[3], _from_db_time(r[4]))
+
+    async def remove_sample(self, chat_id: int, sample_id: int, actor_id: int | None) -> bool:
+        """Forget one of the chat's samples (audited); False when it is not the chat's."""
+        async with self._write("removing a sample") as db:
+            cursor = await db.execute(
+                "DELETE FROM samples WHERE id = ? AND chat_id = ?", (sample_id, chat_id)
+            )
+            if cursor.rowcount == 0:
+                return False
+            await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (actor_id, chat_id, "sample.remove", _dumps({"sample": sample_id}),
+                 self._now()),
+            )
+        return True
+
+    async def promote_sample(self, sample_id: int, actor_id: int) -> int | None:
+        """Copy a chat's sample to every group (chat 0), audited; the id of the copy, or None
+        when there is no such sample."""
+        found = await self.get_sample(sample_id)
+        if found is None:
+            return None
+        copy = await self.add_sample(GLOBAL_SAMPLES, found.text, actor_id)
+        await self.audit(actor_id, found.chat_id, "sample.promote",
+                         {"sample": sample_id, "global_sample": copy})
+        return copy
+
+    # -- reputation across groups -----------------------------------------------------------
+
+    async def flag_user(self, user_id: int, chat_id: int, incident_id: int | None,
+                        weight: float = 1.0, half_life_days: float = 14.0) -> Reputation:
+        """Add `weight` to the user's reputation (the old score decayed to now first)."""
+        async with self._write("flagging a sender") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT score, updated_at FROM reputation WHERE user_id = ?", (user_id,)))
+            now = self._clock()
+            score = float(weight)
+            if rows:
+                old = Reputation(user_id, float(rows[0][0]), chat_id, None,
+                                 _from_db_time(rows[0][1]))
+                score += old.score_at(now, half_life_days)
+            await db.execute(
+                "INSERT OR REPLACE INTO reputation (user_id, score, chat_id, incident_id,"
+                " updated_at) VALUES (?, ?, ?, ?, ?)",
+                (user_id, score, chat_id, incident_id, to_db_time(now)),
+            )
+        return Reputation(user_id, score, chat_id, incident_id, now)
+
+    async def get_reputation(self, user_id: int) -> Reputation | None:
+        rows = await self._fetch(
+            "reading a reputation",
+            "SELECT user_id, score, chat_id, incident_id, updated_at FROM reputation"
+            " WHERE user_id = ?", (user_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return Reputation(r[0], float(r[1]), r[2], r[3], _from_db_time(r[4]))
+
+    async def clear_reputation(self, user_id: int, actor_id: int | None,
+                               chat_id: int | None) -> bool:
+        """Forget the user's reputation (an admin said "not a scam"), audited."""
+        async with self._write("clearing a reputation") as db:
+            cursor = await db.execute("DELETE FROM reputation WHERE user_id = ?", (user_id,))
+            if cursor.rowcount == 0:
+                return False
+            await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (actor_id, chat_id, "reputation.clear", _dumps({"user": user_id}),
+                 self._now()),
+            )
+        return True
+
     async def labelled_lines(self) -> list[dict[str, Any]]:
         """What deployment taught: incidents admins marked (Not a scam -> ham, confirmed or
         missed -> scam, with the incident's first category) and every /scam sample, as
@@ -946,4 +1046,8 @@ def _settings(row: sqlite3.Row) -> ChatSettings:
         trusted_users=tuple(json.loads(row["trusted_users"])),
         quiet=bool(row["quiet"]),
         keep_evidence=bool(row["keep_evidence"]),
+        language_auto=bool(row["language_auto"]),
+        log_chat=row["log_chat"],
+        delete_after=row["delete_after"],
+        cas=bool(row["cas"]),
     )

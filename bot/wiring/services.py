@@ -17,6 +17,8 @@ from bot.ratelimit import RateLimits
 from bot.rulesholder import RulesHolder
 from bot.settings import Settings
 from bot.wiring.admins import AdminCache
+from bot.wiring.cas import CasClient
+from bot.wiring.langguess import LanguageGuesser
 from bot.wiring.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -42,11 +44,19 @@ class ChatContexts:
         """Rebuild the chat's sample index on its next message."""
         self._samples.pop(chat_id, None)
 
+    def invalidate_all(self) -> None:
+        """Rebuild every chat's sample index (a sample was promoted to every group)."""
+        self._samples.clear()
+
     async def samples(self, chat_id: int) -> SampleIndex | None:
         if chat_id in self._samples:
             self._samples.move_to_end(chat_id)
             return self._samples[chat_id]
+        from bot.storage import GLOBAL_SAMPLES
+
         texts = await self.storage.list_samples(chat_id)
+        if chat_id != GLOBAL_SAMPLES:
+            texts += await self.storage.list_samples(GLOBAL_SAMPLES)
         index = SampleIndex.from_texts(texts, source=f"chat:{chat_id}") if texts else None
         self._samples[chat_id] = index
         if len(self._samples) > self.max_chats:
@@ -136,15 +146,23 @@ class Services:
     expander: LinkExpander | None = None
     metrics: Metrics = field(default_factory=Metrics)
     warn_interval: float = 60.0
+    cas: CasClient = field(default_factory=CasClient)
+    # Reputation across groups: a removal scores 1.0, halved every `reputation_half_life`
+    # days; a sender at `reputation_threshold` or more is flagged in the other groups.
+    reputation_half_life: float = 14.0
+    reputation_threshold: float = 0.5
     contexts: ChatContexts = field(init=False)
     chat_settings: ChatSettingsCache = field(init=False)
+    languages: LanguageGuesser = field(init=False)
 
     def __post_init__(self) -> None:
         self.contexts = ChatContexts(self.storage)
         self.chat_settings = ChatSettingsCache(self.storage)
+        self.languages = LanguageGuesser(self.rules.texts.languages)
 
     async def close(self) -> None:
-        """Close the database."""
+        """Close the database and the CAS client."""
+        await self.cas.close()
         await self.storage.close()
 
 
