@@ -53,7 +53,8 @@ ALL_RIGHTS = {
 # Methods that only acknowledge: they answer `true` and change nothing the fake tracks.
 ACKNOWLEDGED = frozenset(
     {
-        "answerCallbackQuery", "deleteMyCommands", "setChatMenuButton", "setMyName", "leaveChat", "sendChatAction",
+        "answerCallbackQuery", "deleteMyCommands", "setChatMenuButton", "setMyName",
+        "leaveChat", "sendChatAction",
         "pinChatMessage", "unpinChatMessage", "setMessageReaction", "close", "logOut",
         "approveChatJoinRequest", "declineChatJoinRequest", "setChatPermissions",
     }
