@@ -340,9 +340,11 @@ async def start_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     texts = services.rules.texts
     settings = await services.chat_settings.get(message.chat.id)
     lang = texts.language(settings.language)
-    member = await context.bot.get_chat_member(message.chat.id, context.bot.id)
-    await _send(message, greeting_text(texts, lang, message.chat.title or "",
-                                       missing_rights(member)))
+    services.admins.invalidate(message.chat.id)
+    rights = await services.admins.bot_rights(context.bot, message.chat.id)
+    missing = [right for right, held in zip(
+        WANTED_RIGHTS, (rights.can_delete, rights.can_restrict), strict=True) if not held]
+    await _send(message, greeting_text(texts, lang, message.chat.title or "", missing))
 
 
 async def guess_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

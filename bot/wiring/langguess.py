@@ -66,25 +66,30 @@ class LanguageGuesser:
         if len(cleaned) < 8:
             return None
         lang, probability = await self.classify(cleaned)
-        if probability < MIN_PROBABILITY:
-            return None
         seen = self._chats.setdefault(chat_id, [])
         self._chats.move_to_end(chat_id)
         while len(self._chats) > self.max_chats:
             self._chats.popitem(last=False)
-        seen.append((lang, len(cleaned)))
-        if len(seen) < MIN_MESSAGES or sum(n for _, n in seen) < MIN_CHARS:
+        # An unsure message counts towards the limit but casts no vote.
+        seen.append((lang, _weight(cleaned)) if probability >= MIN_PROBABILITY else ("", 0))
+        sure = [(code, n) for code, n in seen if code]
+        if len(sure) < MIN_MESSAGES or sum(n for _, n in sure) < MIN_CHARS:
             if len(seen) >= MAX_MESSAGES:
                 self.forget(chat_id)
             return None
-        votes = Counter(lang for lang, _ in seen)
+        votes = Counter(code for code, _ in sure)
         best, count = votes.most_common(1)[0]
-        if count / len(seen) >= MIN_SHARE:
+        if count / len(sure) >= MIN_SHARE:
             self.forget(chat_id)
             return best
         if len(seen) >= MAX_MESSAGES:
             self.forget(chat_id)
         return None
+
+
+def _weight(text: str) -> int:
+    """How much text this is: a Chinese character says about as much as two letters."""
+    return sum(2 if ord(c) >= 0x2E80 else 1 for c in text if not c.isspace())
 
 
 def _load(languages: tuple[str, ...]) -> Any:
