@@ -50,7 +50,7 @@ LANGUAGE_PREFIX = "ul:"
 REGION_PREFIX = "ur:"
 # The rights the bot asks for in the "Add to group" link and checks when it is added.
 WANTED_RIGHTS = ("can_delete_messages", "can_restrict_members")
-ADD_RIGHTS = "delete_messages+restrict_members+pin_messages+invite_users"
+ADD_RIGHTS = "delete_messages+restrict_members"
 SETUP_PAYLOAD = "setup"
 # Handler group of the language guesser: after the group watch has acted on the message.
 GUESS_GROUP = 1

@@ -214,3 +214,26 @@ async def test_non_admin_cannot_press_settings(harness: Harness):
     assert settings.language == "en"
     (answer,) = harness.api.calls("answerCallbackQuery")
     assert answer.params["show_alert"] is True
+
+
+async def test_run_sets_the_profile_over_http(settings, services, fake_server, fake_api):
+    """`scamguard run` sets the menus and descriptions in the background over real HTTP,
+    while it already polls; a Telegram that refuses them does not stop it."""
+    import asyncio
+    from dataclasses import replace
+
+    from bot.commands.run import serve
+
+    fake_api.fail("setMyDescription", 400, "Bad Request: BOT_DESCRIPTION_INVALID", times=9)
+    settings = replace(settings, api_url=fake_server.base_url)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop, services=services))
+    try:
+        await fake_api.wait_for("setMyShortDescription", 9, within=20)
+        await fake_api.wait_for("getUpdates")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert len(fake_api.menus) == 27 and fake_api.descriptions == {}
+    assert fake_api.short_descriptions["vi"] == \
+        services.rules.texts.raw("vi", "onboard.short_description")
