@@ -26,7 +26,8 @@ _LISTS_RE = re.compile(r"ls:(?P<kind>[dhts]):(?P<key>[0-9a-f]{8}|\d{1,18})")
 KINDS = {"d": "allow_domains", "h": "allow_handles", "t": "trusted_users"}
 TITLES = {"d": "onboard.lists_domains", "h": "onboard.lists_handles",
           "t": "onboard.lists_trusted", "s": "onboard.lists_samples"}
-MAX_BUTTONS = 60
+# Entries shown (with a button) per list; removing some shows the next ones.
+MAX_SHOWN = 12
 
 
 def item_key(value: object) -> str:
@@ -54,11 +55,13 @@ def lists_view(texts: Texts, lang: str, settings: ChatSettings,
         if not items:
             continue
         lines.append(f"\n<b>{escape(texts.raw(lang, TITLES[kind]))}</b>")
-        for label, key in items:
-            lines.append(f"• {escape(label, 80)}")
-            if len(buttons) < MAX_BUTTONS:
-                buttons.append([InlineKeyboardButton(f"✖ {label}"[:60],
-                                                     callback_data=f"{LISTS_PREFIX}{kind}:{key}")])
+        # A bounded view (Telegram's 4096 characters): the first entries of each list.
+        for label, key in items[:MAX_SHOWN]:
+            lines.append(f"• {escape(label, 60)}")
+            buttons.append([InlineKeyboardButton(f"✖ {label}"[:60],
+                                                 callback_data=f"{LISTS_PREFIX}{kind}:{key}")])
+        if len(items) > MAX_SHOWN:
+            lines.append(f"• … +{len(items) - MAX_SHOWN}")
     if len(lines) == 1:
         lines.append(texts.text(lang, "onboard.lists_empty"))
         return Html("\n".join(lines)), None

@@ -81,6 +81,16 @@ async def _reply(bot: Bot, chat_id: int, text: str,
         log.info("could not answer in chat %s: %s", chat_id, exc)
 
 
+async def chat_name(bot: Bot, chat_id: int) -> str:
+    """A chat's title (a person's name for a private chat), its id when Telegram cannot
+    say."""
+    try:
+        chat = await bot.get_chat(chat_id)
+    except TelegramError:
+        return str(chat_id)
+    return chat.title or chat.full_name or str(chat_id)
+
+
 async def set_log_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/logchat in a group (admins): the link buttons that choose the log chat;
     `/logchat off` stops logging."""
@@ -107,7 +117,8 @@ async def set_log_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     ])
     lines = []
     if settings.log_chat is not None:
-        lines.append(texts.text(lang, "onboard.logchat_now", target=str(settings.log_chat)))
+        lines.append(texts.text(lang, "onboard.logchat_now",
+                                target=await chat_name(context.bot, settings.log_chat)))
     lines.append(texts.text(lang, "onboard.logchat_pick"))
     await _reply(context.bot, message.chat.id, "\n\n".join(lines), markup)
 

@@ -77,6 +77,7 @@ async def screen_new_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     except ScamguardError as exc:
         log.error("join incident in chat %s not stored: %s", chat_id, exc)
     missing = decision.missing if serious else ()
+    done = "warn"
     if serious and (decision.ban or decision.restrict_hours):
         if decision.ban:
             call = context.bot.ban_chat_member(chat_id, user.id)
@@ -86,14 +87,14 @@ async def screen_new_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
                 until_date=datetime.now(UTC) + timedelta(hours=decision.restrict_hours))
         wanted = "ban" if decision.ban else "restrict"
         error = await attempt(services, incident, wanted, call)
-        if error is not None and is_rights_error(error):
+        if error is None:
+            done = wanted
+        elif is_rights_error(error):
             services.admins.invalidate(chat_id)
             missing = (RESTRICT_RIGHT,)
     if settings.log_chat is not None:
         log_soon(context.application, post_log(
-            context.bot, services, chat_id, change.chat.title or "",
-            action="ban" if decision.ban and serious else
-            "restrict" if decision.restrict_hours and serious else "warn",
+            context.bot, services, chat_id, change.chat.title or "", action=done,
             sender=person, verdict=verdict, text="", incident_id=incident))
     await batcher_of(context.application).submit(
         # No message was posted, so the warning names the account and states no action.

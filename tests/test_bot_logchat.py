@@ -243,3 +243,39 @@ async def test_disappear_setting_on_the_keyboard(harness: Harness):
             ALICE, shown, f"set:delete_after:{expected}"))
         settings = await harness.services.storage.get_chat_settings(GROUP_ID)
         assert settings.delete_after == expected
+
+
+async def test_long_lists_stay_within_one_message(harness: Harness):
+    """Forty allowed sites of 60 letters: the view shows the first twelve with buttons and
+    how many more there are, within Telegram's 4096 characters."""
+    domains = [f"{'a' * 50}{i:02d}.example.com" for i in range(40)]
+    await harness.services.storage.add_to_list(GROUP_ID, ALICE["id"], "allow_domains",
+                                               *domains)
+    await harness.feed(command(ALICE, "/lists"))
+    sent = harness.api.calls("sendMessage")[-1]
+    assert len(sent.params["text"]) < 4096
+    assert "… +28" in sent.params["text"]
+    assert len(sent.params["reply_markup"]["inline_keyboard"]) == 12
+
+
+async def test_logchat_names_the_current_log_chat(harness: Harness):
+    """/logchat again says where the log goes, by the chat's name."""
+    group_code, _ = await log_code(harness)
+    harness.api.chats[LOG_GROUP["id"]] = LOG_GROUP
+    await harness.feed(command(ALICE, f"/start log_{group_code}", chat=LOG_GROUP))
+    await log_code(harness)
+    assert harness.services.rules.texts.text(
+        "en", "onboard.logchat_now", target="Mods log") in harness.api.sent_texts()[-1]
+
+
+async def test_impersonator_join_is_logged_with_what_was_done(harness: Harness):
+    """A member joining as "Alice Admin" under the ban policy: banned, and the log says so."""
+    from tests.fakes.updates import chat_member_update
+
+    await with_private_log(harness)
+    await harness.services.chat_settings.update(GROUP_ID, ALICE["id"], scam_action="ban")
+    impostor = person(3001, "Alice Admin", "alice_adm1n")
+    await harness.feed(chat_member_update(group(), impostor))
+    entry = (await sent_to(harness, ALICE["id"], 2))[-1]
+    assert "Alice Admin" in entry.params["text"] and "banned" in entry.params["text"]
+    assert (GROUP_ID, impostor["id"]) in harness.api.banned
