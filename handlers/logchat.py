@@ -40,6 +40,7 @@ MAX_CODES = 1000
 LOG_PREFIX = "lg:"
 _LOG_RE = re.compile(r"lg:(?P<op>fp|ub|bn):(?P<incident>\d{1,18})")
 OPS = {"fp": "not_scam", "ub": "unban", "bn": "ban"}
+ANY_ADMIN = 0
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class PendingLogChat:
 
     chat_id: int
     title: str
-    admin_id: int
+    admin_id: int  # ANY_ADMIN when an anonymous admin asked
     expires: float
 
 
@@ -106,7 +107,8 @@ async def set_log_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await services.chat_settings.update(message.chat.id, actor_of(message), log_chat=None)
         await _reply(context.bot, message.chat.id, texts.text(lang, "onboard.logchat_off"))
         return
-    actor = actor_of(message) or 0
+    # An anonymous admin (posting as the group) cannot be told apart: any admin may confirm.
+    actor = 0 if message.sender_chat is not None else actor_of(message) or 0
     code = new_code(context.application, message.chat.id, message.chat.title or "", actor)
     username = context.bot.username
     markup = InlineKeyboardMarkup([
@@ -136,7 +138,8 @@ async def confirm_log_chat(update: Update, context: ContextTypes.DEFAULT_TYPE,
     prefs = await services.storage.get_user_prefs(user.id)
     lang = texts.language(prefs.language or user.language_code)
     pending = codes_of(context.application).get(code)
-    if (pending is None or pending.expires < time.monotonic() or pending.admin_id != user.id
+    if (pending is None or pending.expires < time.monotonic()
+            or pending.admin_id not in (ANY_ADMIN, user.id)
             or not await services.admins.is_admin(context.bot, pending.chat_id, user.id)):
         await _reply(context.bot, target.id, texts.text(lang, "onboard.logchat_expired"))
         return

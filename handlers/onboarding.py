@@ -6,6 +6,7 @@ guessed from its first messages until an admin chooses one."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
@@ -55,6 +56,8 @@ SETUP_PAYLOAD = "setup"
 # Handler group of the language guesser: after the group watch has acted on the message.
 GUESS_GROUP = 1
 GREET_GROUP = 1
+GREETED_KEY = "onboarding_greeted"
+GREET_EVERY = 120.0
 
 PRIVATE_COMMANDS = ("start", "help", "language", "region", "evidence", "keep")
 MEMBER_COMMANDS = ("report", "help")
@@ -289,6 +292,17 @@ def greeting_text(texts: Texts, lang: str, chat_title: str, missing: Sequence[st
     ]))
 
 
+def greeted(application: Application, chat_id: int) -> bool:
+    """Whether the chat was greeted in the last GREET_EVERY seconds; remembers this one."""
+    seen = application.bot_data.setdefault(GREETED_KEY, {})
+    now = time.monotonic()
+    last = seen.get(chat_id)
+    if len(seen) > 10_000:
+        seen.clear()
+    seen[chat_id] = now
+    return last is not None and now - last < GREET_EVERY
+
+
 async def greet_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The bot was added to a group: greet it in the group's language (the adder's Telegram
     language until a guess or an admin says otherwise). Promoted later: say which rights it
@@ -317,6 +331,8 @@ async def greet_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     missing = missing_rights(new)
     text = (greeting_text(texts, lang, change.chat.title or "", missing) if added
             else rights_text(texts, lang, missing))
+    if added:
+        greeted(context.application, chat_id)
     try:
         await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                        link_preview_options=NO_PREVIEW)
@@ -336,6 +352,8 @@ async def start_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
         await confirm_log_chat(update, context, payload[4:])
         return
+    if greeted(context.application, message.chat.id):
+        return  # the "Add to group" link sends /start setup right after the bot joined
     services = services_of(context)
     texts = services.rules.texts
     settings = await services.chat_settings.get(message.chat.id)

@@ -279,3 +279,16 @@ async def test_impersonator_join_is_logged_with_what_was_done(harness: Harness):
     entry = (await sent_to(harness, ALICE["id"], 2))[-1]
     assert "Alice Admin" in entry.params["text"] and "banned" in entry.params["text"]
     assert (GROUP_ID, impostor["id"]) in harness.api.banned
+
+
+async def test_anonymous_admin_link_can_be_confirmed_by_any_admin(harness: Harness):
+    """/logchat from an anonymous admin (posting as the group): any admin of the group may
+    open the link, a member still may not."""
+    await harness.feed(command(None, "/logchat", sender_chat=group()))
+    reply = harness.api.calls("sendMessage")[-1]
+    urls = [b["url"] for row in reply.params["reply_markup"]["inline_keyboard"] for b in row]
+    code = next(u for u in urls if "?start=log_" in u).split("log_", 1)[1]
+    await harness.feed(command(CAROL, f"/start log_{code}", chat=private(CAROL)))
+    assert (await harness.services.storage.get_chat_settings(GROUP_ID)).log_chat is None
+    await harness.feed(command(BOB, f"/start log_{code}", chat=private(BOB)))
+    assert (await harness.services.storage.get_chat_settings(GROUP_ID)).log_chat == BOB["id"]

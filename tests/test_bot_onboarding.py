@@ -237,3 +237,12 @@ async def test_run_sets_the_profile_over_http(settings, services, fake_server, f
     assert len(fake_api.menus) == 27 and fake_api.descriptions == {}
     assert fake_api.short_descriptions["vi"] == \
         services.rules.texts.raw("vi", "onboard.short_description")
+
+
+async def test_added_by_the_link_greets_once(harness: Harness):
+    """The "Add to group" link makes Telegram report the join and send /start setup: one
+    greeting, not two."""
+    chat = group(-100779, "New Group")
+    await harness.feed(bot_added(chat, ALICE))
+    await harness.feed(command(ALICE, "/start setup", chat=chat))
+    assert len(harness.api.sent_texts(-100779)) == 1
