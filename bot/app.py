@@ -40,10 +40,13 @@ ALLOWED_UPDATES = [
 
 # Telegram's 20-per-minute group limit counts messages the bot sends to the group. Edits
 # (a settings keyboard redrawn, a warning turned into "marked as not a scam") add no message,
-# and deletions and member actions none either: they stay under the overall limit only, and
-# a 429 on them is retried after Telegram's retry_after. answerCallbackQuery has no chat_id
-# and is not limited at all (it must come within seconds of the press).
+# and deletions and member actions none either: they are held to the overall per-token limit
+# only (a raid's deletions are paced with the warnings, so no burst of them draws a 429 that
+# pauses every request), and a 429 on them is retried after Telegram's retry_after.
+# answerCallbackQuery has no chat_id and is not limited at all (it must come within seconds).
 _SENDING = ("send", "copy", "forward")
+# A chat_id that AIORateLimiter counts under the overall limit but under no group limit.
+_OVERALL_ONLY = 0
 
 WEBHOOK_PATH = "/telegram"
 # The Application the web app serves, for routes that ops adds (health, check API).
@@ -71,7 +74,8 @@ WEBHOOK_GATE_KEY: web.AppKey[WebhookGate] = web.AppKey("webhook_gate", WebhookGa
 class ModerationRateLimiter(AIORateLimiter):
     """AIORateLimiter that applies the per-group message limit to sent messages only, so a
     burst of deletions, or an admin going through the settings keyboard, is not held to 20
-    per minute. Retries on RetryAfter."""
+    per minute, while every call with a chat (sends, deletions, bans, restrictions, edits)
+    stays under the overall limit. Retries on RetryAfter."""
 
     async def process_request(
         self,
@@ -82,8 +86,8 @@ class ModerationRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
-        if not endpoint.lower().startswith(_SENDING):
-            data = {k: v for k, v in data.items() if k != "chat_id"}
+        if "chat_id" in data and not endpoint.lower().startswith(_SENDING):
+            data = {**data, "chat_id": _OVERALL_ONLY}
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
