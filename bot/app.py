@@ -52,7 +52,8 @@ WEBHOOK_PATH = "/telegram"
 # The Application the web app serves, for routes that ops adds (health, check API).
 APPLICATION_KEY: web.AppKey[Application] = web.AppKey("application", Application)
 MAX_WEBHOOK_BODY = 1 << 20
-# Seconds Telegram is asked to wait before retrying an update refused during a shutdown.
+# Seconds Telegram is asked to wait before retrying an update refused during a shutdown or
+# while the update queue is full.
 WEBHOOK_RETRY_AFTER = 5
 
 
@@ -205,6 +206,11 @@ def webhook_path(settings: Settings) -> str:
     return path if path and path != "/" else WEBHOOK_PATH
 
 
+def services_of(application: Application) -> Services:
+    found: Services = application.bot_data[SERVICES_KEY]
+    return found
+
+
 def build_web_app(application: Application, settings: Settings) -> web.Application:
     """The aiohttp app of SCAMGUARD_HTTP: the operations routes of `bot.wiring.http` (/healthz,
     /metrics, /v1/check) and, in webhook mode, the webhook route."""
@@ -214,6 +220,15 @@ def build_web_app(application: Application, settings: Settings) -> web.Applicati
     add_ops_routes(web_app, application, settings)
     if settings.mode == "webhook":
         secret = (settings.webhook_secret or "").encode()
+        metrics = services_of(application).metrics
+
+        def refuse(reason: str, message: str) -> web.Response:
+            """503 with Retry-After: Telegram keeps the update and sends it again later."""
+            metrics.webhook_refused.labels(reason).inc()
+            return web.json_response(
+                {"error": message}, status=503,
+                headers={"Retry-After": str(WEBHOOK_RETRY_AFTER)},
+            )
 
         async def receive_update(request: web.Request) -> web.Response:
             given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
@@ -228,11 +243,11 @@ def build_web_app(application: Application, settings: Settings) -> web.Applicati
             # No await between this check and the put: an update answered 200 is queued
             # before the application can begin to stop.
             if not gate.open or not application.running:
-                return web.json_response(
-                    {"error": "shutting down"}, status=503,
-                    headers={"Retry-After": str(WEBHOOK_RETRY_AFTER)},
-                )
-            application.update_queue.put_nowait(update)
+                return refuse("shutting_down", "shutting down")
+            try:
+                application.update_queue.put_nowait(update)
+            except asyncio.QueueFull:
+                return refuse("queue_full", "too many updates waiting")
             return web.json_response({"ok": True})
 
         web_app.router.add_post(webhook_path(settings), receive_update)

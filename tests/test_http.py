@@ -396,3 +396,61 @@ async def test_webhook_route_needs_no_bearer_token(http_settings: Settings, serv
                                          "Content-Type": "application/json"})
         assert status == 200, body
         assert (await ops.post("/v1/check", json.dumps({"text": "hi"})))[0] == 401
+
+
+async def test_webhook_answers_503_with_retry_after_when_the_queue_is_full(
+    http_settings: Settings, services: Services, fake_api: FakeBotApi
+):
+    """While one update is in a handler and the queue holds as many as it may, the next
+    webhook update gets 503 with Retry-After (Telegram sends it again), not a plain 500, and
+    /metrics counts it; once the handler is done, updates are taken again."""
+    from telegram.ext import TypeHandler
+
+    settings = replace(http_settings, mode="webhook", webhook_url="https://bot.example/tg",
+                       webhook_secret="hook-secret")
+    release = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def hold(update: object, context: object) -> None:
+        entered.set()
+        await release.wait()
+
+    builder = (
+        ApplicationBuilder().token(TOKEN).update_queue(asyncio.Queue(maxsize=1))
+        .request(FakeRequest(fake_api)).get_updates_request(FakeRequest(fake_api))
+    )
+    app = build_application(settings, services, builder=builder)
+    app.add_handler(TypeHandler(object, hold), group=-5000)
+    await app.initialize()
+    await app.start()
+    client = TestClient(TestServer(build_web_app(app, settings), host="127.0.0.1"))
+    await client.start_server()
+
+    async def post(n: int) -> tuple[int, str | None]:
+        update = {"update_id": n, "message": {
+            "message_id": n, "date": 0, "chat": {"id": -100, "type": "supergroup", "title": "G"},
+            "from": {"id": 7, "is_bot": False, "first_name": "X"}, "text": "hello"}}
+        async with client.post("/tg", json=update,
+                               headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}) as r:
+            return r.status, r.headers.get("Retry-After")
+
+    try:
+        assert await post(1) == (200, None)
+        await asyncio.wait_for(entered.wait(), 5)
+        assert await post(2) == (200, None)
+        status, retry_after = await post(3)
+        assert status == 503
+        assert retry_after is not None and int(retry_after) > 0
+        metrics = services.metrics.render().decode()
+        assert 'scamguard_webhook_refused_total{reason="queue_full"} 1.0' in metrics
+        release.set()
+        for _ in range(100):
+            if app.update_queue.empty():
+                break
+            await asyncio.sleep(0.02)
+        assert (await post(4))[0] == 200
+    finally:
+        release.set()
+        await client.close()
+        await app.stop()
+        await app.shutdown()

@@ -53,6 +53,10 @@ class Metrics:
         self.purged = Counter(
             "scamguard_purged_records", "Incidents and private checks removed by retention",
             registry=reg)
+        self.webhook_refused = Counter(
+            "scamguard_webhook_refused", "Webhook updates answered 503 with Retry-After (Telegram "
+            "sends them again), by reason: queue_full or shutting_down",
+            ["reason"], registry=reg)
         self.telegram_last_answer: float | None = None
 
     # ---- what the handlers report -----------------------------------------------------
