@@ -14,10 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.links import LinkData, extract_links, load_link_data
+from bot.errors import ScamguardError
 from bot.lists import update_lists
 from bot.settings import Settings
 
-DATA_DIRS = (Path(__file__).resolve().parents[2] / "tests" / "data" / "links",)
+# The files `links eval` reads from its --data folder (the labelled sets of the source tree's
+# tests/data/links, which an installed package does not carry).
+DATA_FILES = (
+    "typosquats_dnstwist_dev.tsv",
+    "real_punycode_phish_dev.tsv",
+    "legit_near_misses_dev.tsv",
+    "metamask_must_not_flag_sites.json",
+    "vectors_homoglyph_idn.json",
+)
 SHORTENER_RULE = "link.shortener"
 
 
@@ -38,8 +47,9 @@ def register(sub: Any) -> None:
     e.add_argument(
         "--data",
         type=Path,
-        default=None,
-        help="folder of the link data files (default tests/data/links)",
+        required=True,
+        metavar="DIR",
+        help="folder of the labelled link data files (tests/data/links in the source tree)",
     )
     e.add_argument("--json", action="store_true", help="print a JSON object")
     e.add_argument(
@@ -184,7 +194,10 @@ def meets(result: SetResult) -> bool:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     rules = _rules_dir(args.rules)
-    data_dir = args.data or next((d for d in DATA_DIRS if d.is_dir()), DATA_DIRS[0])
+    data_dir: Path = args.data
+    missing = [name for name in DATA_FILES if not (data_dir / name).is_file()]
+    if missing:
+        raise ScamguardError(f"{data_dir}: missing link data file(s): {', '.join(missing)}")
     t0 = time.perf_counter()
     data = load_link_data(rules)
     load_s = time.perf_counter() - t0
