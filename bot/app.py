@@ -23,7 +23,7 @@ from bot.wiring.metrics import MeteredRequest, Metrics
 from bot.wiring.metrics import install as install_metrics
 from bot.wiring.retention import schedule_purge
 from bot.wiring.services import SERVICES_KEY, Services
-from handlers import admin, group, members, operators, private, report
+from handlers import BOT_DEFAULTS, admin, group, members, operators, private, report
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +166,11 @@ async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def build_application(
     settings: Settings, services: Services, *, builder: ApplicationBuilder | None = None
 ) -> Application:
-    """The Application with services in `bot_data` and every handler module registered."""
-    application = (builder or default_builder(settings, services.metrics)).build()
+    """The Application with services in `bot_data`, every handler module registered and
+    the bot's defaults (HTML, no link previews) set on the builder."""
+    application = (
+        (builder or default_builder(settings, services.metrics)).defaults(BOT_DEFAULTS).build()
+    )
     application.bot_data[SERVICES_KEY] = services
     install_metrics(application, services.metrics)
     for module in HANDLER_MODULES:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Message, Update, User
-from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -29,7 +28,6 @@ from bot.replies import (
     render_private_verdict,
 )
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 from handlers.adapter import to_check_request
 
 log = logging.getLogger(__name__)
@@ -135,8 +133,7 @@ async def reader_of(services: Services, user: User) -> Reader:
 async def _answer(message: Message, text: str) -> bool:
     """Reply in the private chat; False when the user has blocked the bot meanwhile."""
     try:
-        await message.reply_text(text, parse_mode=ParseMode.HTML,
-                                 link_preview_options=NO_PREVIEW)
+        await message.reply_text(text)
     except Forbidden as exc:
         log.info("user %s cannot be answered: %s", message.chat.id, exc.message)
         return False
@@ -331,7 +328,7 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     stamp = check.checked_at[:19].replace(":", "").replace("-", "")
     await message.reply_document(
         document=data.encode("utf-8"), filename=f"evidence-{stamp}.json",
-        caption=texts.text(reader.lang, "evidence.file_caption"), parse_mode=ParseMode.HTML,
+        caption=texts.text(reader.lang, "evidence.file_caption"),
     )
 
 

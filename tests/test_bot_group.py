@@ -320,6 +320,8 @@ async def test_secret_leak_is_deleted_and_the_poster_told_privately(harness: Har
     [private_note] = harness.api.calls("sendMessage")
     assert private_note.params["chat_id"] == CAROL["id"]
     assert "abandon" not in private_note.params["text"]
+    assert private_note.params["link_preview_options"] == {"is_disabled": True}
+    assert private_note.params["parse_mode"] == "HTML"
     [incident] = await incidents(harness)
     assert actions_of(incident) == {"delete": True, "notify_poster": True}
 
