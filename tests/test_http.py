@@ -454,3 +454,14 @@ async def test_webhook_answers_503_with_retry_after_when_the_queue_is_full(
         await client.close()
         await app.stop()
         await app.shutdown()
+
+
+async def test_check_takes_lone_surrogates_in_every_name(ops: Ops):
+    """POST /v1/check with lone surrogates (valid JSON escapes) in sender, forward and admin
+    names answers 200 with the verdict, not a 500."""
+    body = ('{"text": "\\u9019\\u88e1 hello", "sender": {"name": "\\ud800 Mai"}, '
+            '"forward_from": {"name": "\\udfff \\u9019", "type": "user"}, '
+            '"chat": {"type": "supergroup", "admins": [{"name": "\\ud83d \\u7ba1"}]}}')
+    status, out = await ops.post("/v1/check", body)
+    assert status == 200, out
+    assert out["verdict"] in ("clean", "suspicious", "scam")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -15,6 +16,8 @@ from bot.core.model import CheckRequest, RequestError, Verdict
 from bot.core.ruleset import load_ruleset
 from bot.errors import RuleSetError
 from rules import RULES_DIR
+
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BAD_LINES = 0, 1, 2, 3
 
@@ -116,7 +119,13 @@ def scan_lines(detector: Detector, lines: Iterable[str]) -> Iterator[tuple[dict[
         except RequestError as exc:
             yield {"line": number, "error": str(exc)}, False
             continue
-        yield {**obj, **detector.check(request).to_dict()}, True
+        try:
+            verdict = detector.check(request)
+        except Exception as exc:  # a defect in a check must not end the whole scan
+            log.exception("scan line %d: the detector failed", number)
+            yield {"line": number, "error": f"internal error: {type(exc).__name__}"}, False
+            continue
+        yield {**obj, **verdict.to_dict()}, True
 
 
 def cmd_scan(args: argparse.Namespace) -> int:

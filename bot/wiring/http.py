@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import sqlite3
 import time
@@ -19,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.commands.core import scan_lines
+from bot.commands.core import dump_json, scan_lines
 from bot.errors import SettingsError
 from bot.settings import Settings
 from bot.wiring.metrics import CONTENT_TYPE
@@ -231,7 +230,7 @@ def add_ops_routes(web_app: web.Application, application: Application, settings:
             "api", time.perf_counter() - started, str(out["verdict"]),
             [str(hit.get("category")) for hit in out.get("hits", [])],
         )
-        return web.json_response(out, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+        return web.json_response(out, dumps=dump_json)
 
     web_app.router.add_get("/healthz", get_health)
     web_app.router.add_get("/metrics", get_metrics)
