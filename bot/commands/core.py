@@ -234,6 +234,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
                   f"blocklist={row['blocklist']:7d} samples={row['samples']:5d}  "
                   f"{row['messages_per_second']:9.0f} msg/s  p50 {row['p50_ms']:.3f} ms  "
                   f"p99 {row['p99_ms']:.3f} ms")
+        worst = result["worst_case"]
+        print(f"worst case ({worst['messages']} keyword-salad messages of {worst['length']} "
+              f"characters): p50 {worst['p50_ms']:.2f} ms  p99 {worst['p99_ms']:.2f} ms  "
+              f"max {worst['max_ms']:.2f} ms (bound {worst['bound_ms']:g} ms)")
         if "slowdown" in result:
             print(f"cost of {args.scale}x rules and list entries: "
                   f"{result['slowdown']:.2f}x the time per message")

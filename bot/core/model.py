@@ -263,6 +263,8 @@ class Verdict:
     verdict: str
     score: float
     hits: tuple[Hit, ...] = ()
+    # (characters matched, length of the text) when a text over the matching limit was cut.
+    cut: tuple[int, int] | None = None
 
     @property
     def is_scam(self) -> bool:
@@ -281,7 +283,7 @@ class Verdict:
             "verdict": self.verdict,
             "score": round(self.score, 4),
             "hits": [h.to_dict() for h in self.hits],
-        }
+        } | ({"cut": {"matched": self.cut[0], "length": self.cut[1]}} if self.cut else {})
 
 
 @dataclass(frozen=True, slots=True)
