@@ -98,7 +98,7 @@ class Detector:
         self.checks: tuple[Check, ...] = (
             rules.patterns.check,
             rules.links.check,
-            impersonation.ImpersonationCheck(rules.links.brands),
+            impersonation.ImpersonationCheck(rules.links.brands, rules.patterns.concept_id),
             secrets.check_secrets,
             rules.samples.check,
         )
