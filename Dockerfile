@@ -1,6 +1,7 @@
 # scamguard: the Telegram bot. Configured only by SCAMGUARD_* environment variables.
-# Volume: /data (the SQLite database). The bundled rules are part of the installed package
-# (not a volume), so a new image brings new rules and blocklists. To run your own rules, mount
+# Volume: /data (the SQLite database, and the domain lists refreshed daily in /data/lists, which
+# replace the bundled files of the same name). The bundled rules are part of the installed
+# package (not a volume), so a new image brings new rules and blocklists. To run your own rules, mount
 # a folder at /rules and set SCAMGUARD_RULES=/rules.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -28,6 +29,7 @@ ENV PATH=/opt/scamguard/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PTB_TIMEDELTA=1 \
     SCAMGUARD_DB=/data/scamguard.db \
+    SCAMGUARD_DATA_DIR=/data \
     SCAMGUARD_HTTP=127.0.0.1:8080
 VOLUME ["/data"]
 USER 10001:10001

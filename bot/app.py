@@ -19,6 +19,7 @@ from telegram.request import HTTPXRequest
 from bot.errors import ScamguardError, SettingsError
 from bot.settings import Settings
 from bot.wiring.http import add_ops_routes
+from bot.wiring.listsjob import schedule_lists_update
 from bot.wiring.metrics import MeteredRequest, Metrics
 from bot.wiring.metrics import install as install_metrics
 from bot.wiring.retention import schedule_purge
@@ -176,6 +177,7 @@ def build_application(
     for module in HANDLER_MODULES:
         module.register(application)
     schedule_purge(application)
+    schedule_lists_update(application, settings.lists_update_hours)
     application.add_error_handler(log_error)
     return application
 

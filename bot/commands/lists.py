@@ -38,6 +38,11 @@ def register(sub: Any) -> None:
         "--rules", type=Path, default=None, help="rules directory (default SCAMGUARD_RULES)"
     )
     u.add_argument("--timeout", type=float, default=60.0, help="seconds per download (default 60)")
+    u.add_argument(
+        "--into", type=Path, default=None, metavar="DIR",
+        help="folder for the refreshed lists (default <data directory>/lists; the bot loads "
+        "them in place of the bundled files)",
+    )
     u.set_defaults(func=cmd_update)
 
     p = sub.add_parser("links", help="link intelligence tools")
@@ -70,7 +75,8 @@ def _rules_dir(arg: Path | None) -> Path:
 
 def cmd_update(args: argparse.Namespace) -> int:
     rules = _rules_dir(args.rules)
-    results = asyncio.run(update_lists(rules, seconds=args.timeout))
+    into = args.into or Settings.from_env(os.environ).lists_dir
+    results = asyncio.run(update_lists(rules, seconds=args.timeout, into=into))
     failed = 0
     for result in results:
         if result.ok:

@@ -57,6 +57,9 @@ class Metrics:
             "scamguard_webhook_refused", "Webhook updates answered 503 with Retry-After (Telegram "
             "sends them again), by reason: queue_full or shutting_down",
             ["reason"], registry=reg)
+        self.list_updates = Counter(
+            "scamguard_list_updates", "Domain list refreshes by result (ok, failed)",
+            ["result"], registry=reg)
         self.telegram_last_answer: float | None = None
 
     # ---- what the handlers report -----------------------------------------------------
