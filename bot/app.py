@@ -174,6 +174,8 @@ def build_application(
     )
     application.bot_data[SERVICES_KEY] = services
     install_metrics(application, services.metrics)
+    services.metrics.watch(application.update_queue.qsize,
+                           lambda: group.pending_warnings(application))
     for module in HANDLER_MODULES:
         module.register(application)
     schedule_purge(application)

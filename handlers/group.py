@@ -184,6 +184,11 @@ class WarningBatcher:
         self._idle = asyncio.Event()
         self._idle.set()
 
+    @property
+    def pending(self) -> int:
+        """Warnings queued and not yet posted, over every chat."""
+        return sum(len(state.pending) for state in self._chats.values())
+
     async def submit(self, warning: Warning) -> None:
         """Queue a warning; it is posted by the chat's background task."""
         state = self._chats.setdefault(warning.chat_id, _ChatWarnings())
@@ -256,6 +261,12 @@ class WarningBatcher:
             log.exception("warning for chat %s failed", chat_id)
             for item in items:
                 await record(services, item.incident_id, "warn", False, str(exc)[:300])
+
+
+def pending_warnings(application: Application) -> int:
+    """Warnings waiting to be posted (0 before the first one)."""
+    batcher = application.bot_data.get(BATCHER_KEY)
+    return batcher.pending if isinstance(batcher, WarningBatcher) else 0
 
 
 def batcher_of(application: Application) -> WarningBatcher:
