@@ -52,10 +52,11 @@ def test_bundled_rules_come_with_each_image_not_a_volume():
     assert 'rules = ["**/*"]' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
 
 
-def test_health_check_probes_healthz():
-    """The health check asks the bot's /healthz."""
+def test_health_check_probes_livez():
+    """The container health check asks /livez (the process serves), not /healthz or /readyz,
+    so a Telegram outage does not mark the container unhealthy."""
     [check] = instructions("HEALTHCHECK")
-    assert "/healthz" in check
+    assert "/livez" in check and "/healthz" not in check
 
 
 def test_dockerignore_keeps_secrets_and_state_out():

@@ -465,3 +465,62 @@ async def test_check_takes_lone_surrogates_in_every_name(ops: Ops):
     status, out = await ops.post("/v1/check", body)
     assert status == 200, out
     assert out["verdict"] in ("clean", "suspicious", "scam")
+
+
+# ---- /livez and /readyz --------------------------------------------------------------------
+
+
+async def test_livez_is_200_even_when_dependencies_fail(ops: Ops, http_settings: Settings):
+    """/livez says only that the process serves HTTP: a silent Telegram or a missing database
+    does not make an orchestrator restart the bot."""
+    _telegram_silent(ops, http_settings)
+    ops.api.fail("getMe", 502, "Bad Gateway", times=10)
+    http_settings.db_path.unlink()
+    status, body, _ = await ops.get("/livez")
+    assert (status, body) == (200, {"status": "alive"})
+
+
+async def test_readyz_reports_rules_database_and_telegram(ops: Ops):
+    """A running bot that Telegram answered recently is ready, without asking Telegram."""
+    calls = len(ops.api.calls("getMe"))
+    status, body, _ = await ops.get("/readyz")
+    assert status == 200, body
+    assert body == {"status": "ready", "rules_loaded": True, "database_writable": True,
+                    "telegram_reachable": True, "problems": []}
+    assert len(ops.api.calls("getMe")) == calls
+
+
+async def test_readyz_asks_telegram_when_silent_and_caches_the_answer(
+    ops: Ops, http_settings: Settings
+):
+    """With no recent Bot API success, /readyz calls getMe once per cache period: a failure
+    is 503 naming Telegram; repeated calls within the period reuse the answer."""
+    _telegram_silent(ops, http_settings)
+    ops.api.fail("getMe", 502, "Bad Gateway", times=10)
+    calls = len(ops.api.calls("getMe"))
+    status, body, _ = await ops.get("/readyz")
+    assert status == 503
+    assert body["telegram_reachable"] is False
+    assert any("Telegram is not reachable" in p for p in body["problems"])
+    assert (await ops.get("/readyz"))[0] == 503
+    assert len(ops.api.calls("getMe")) == calls + 1
+
+
+async def test_readyz_is_ready_when_the_probe_reaches_telegram(ops: Ops,
+                                                               http_settings: Settings):
+    """Silent but reachable: the getMe probe succeeds and the bot is ready."""
+    from bot.wiring.http import DatabaseProbe, TelegramProbe, readiness
+
+    ops.services.metrics.telegram_last_ok = None
+    probe = TelegramProbe(ops.app)
+    status, body = await readiness(ops.app, DatabaseProbe(http_settings.db_path), probe)
+    assert status == 200, body
+
+
+async def test_readyz_is_503_when_the_database_is_gone(ops: Ops, http_settings: Settings):
+    """A database that cannot take writes makes the bot not ready."""
+    from bot.wiring.http import DatabaseProbe, TelegramProbe, readiness
+
+    gone = DatabaseProbe(http_settings.db_path.with_name("gone.db"))
+    status, body = await readiness(ops.app, gone, TelegramProbe(ops.app))
+    assert status == 503 and body["database_writable"] is False

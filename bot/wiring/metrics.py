@@ -88,6 +88,7 @@ class Metrics:
             "scamguard_list_updates", "Domain list refreshes by result (ok, failed)",
             ["result"], registry=reg)
         self.telegram_last_answer: float | None = None
+        self.telegram_last_ok: float | None = None
 
     # ---- what the handlers report -----------------------------------------------------
 
@@ -126,6 +127,7 @@ class Metrics:
         if isinstance(status, int):
             self.telegram_last_answer = self.clock()
             if 200 <= status < 300:
+                self.telegram_last_ok = self.telegram_last_answer
                 return
         self.telegram_errors.labels(str(status)).inc()
 
@@ -136,6 +138,12 @@ class Metrics:
         if self.telegram_last_answer is None:
             return None
         return max(0.0, self.clock() - self.telegram_last_answer)
+
+    def seconds_since_telegram_ok(self) -> float | None:
+        """Seconds since a Bot API call last succeeded; None when none did."""
+        if self.telegram_last_ok is None:
+            return None
+        return max(0.0, self.clock() - self.telegram_last_ok)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
