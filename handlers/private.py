@@ -233,9 +233,11 @@ async def set_keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer(message, texts.text(reader.lang, f"private.keep_{wanted}"))
 
 
-def indicators_of(request: CheckRequest, message: Message) -> dict[str, Any]:
-    """The evidence indicators of a checked message, with the times it was sent."""
-    found = extract_indicators(request).to_dict()
+def indicators_of(request: CheckRequest, message: Message,
+                  region: str | None = None) -> dict[str, Any]:
+    """The evidence indicators of a checked message (local phone numbers read in the user's
+    region), with the times it was sent."""
+    found = extract_indicators(request, region).to_dict()
     times = []
     if message.forward_origin is not None:
         times.append(message.forward_origin.date)
@@ -272,7 +274,7 @@ async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TY
         if expanded is not request:
             request = expanded
             verdict = services.rules.detector.check(request)
-    indicators = indicators_of(request, message)
+    indicators = indicators_of(request, message, reader.region)
     await services.storage.add_private_check(
         user.id, verdict.verdict, verdict.score, verdict.hits, indicators, request.text,
         keep_full=reader.keep_evidence,
