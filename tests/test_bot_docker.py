@@ -74,3 +74,13 @@ def test_hadolint_is_clean():
     result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_refreshed_lists_go_to_the_volume_the_non_root_user_owns():
+    """The daily list refresh writes to SCAMGUARD_DATA_DIR=/data (its lists/ folder), the
+    volume created and owned by the image's unprivileged user, not to the installed package."""
+    env = " ".join(instructions("ENV"))
+    assert "SCAMGUARD_DATA_DIR=/data" in env
+    uid = instructions("USER")[-1].split(":")[0]
+    [prepare] = [r for r in instructions("RUN") if "useradd" in r]
+    assert f"--uid {uid}" in prepare and "chown scamguard:scamguard /data" in prepare
