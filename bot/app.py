@@ -179,7 +179,7 @@ def build_application(
     for module in HANDLER_MODULES:
         module.register(application)
     schedule_purge(application)
-    schedule_lists_update(application, settings.lists_update_hours)
+    schedule_lists_update(application, settings.lists_update_hours, settings.lists_dir)
     application.add_error_handler(log_error)
     return application
 

@@ -289,3 +289,26 @@ def test_lists_job_can_be_turned_off(settings, services, fake_api):
     app = build_application(dc_replace(settings, lists_update_hours=0.0), services,
                             builder=fake_builder(fake_api))
     assert app.job_queue.get_jobs_by_name(LISTS_JOB) == ()
+
+
+def test_first_refresh_comes_when_the_lists_are_due(tmp_path):
+    """After a start, the first refresh waits until the newest refreshed list is a whole
+    interval old (so restarts do not postpone it forever), but at least 10 minutes; with no
+    refreshed list yet it comes 10 minutes after the start."""
+    import os
+
+    from bot.wiring.listsjob import FIRST_DELAY, first_delay
+
+    day = 24 * 3600.0
+    lists = tmp_path / "lists"
+    assert first_delay(lists, day, now=1_000_000.0) == FIRST_DELAY
+    lists.mkdir()
+    path = lists / "polkadot-phishing.json"
+    path.write_text("{}", encoding="utf-8")
+    now = 2_000_000.0
+    os.utime(path, (now - 6 * 3600, now - 6 * 3600))
+    assert first_delay(lists, day, now=now) == 18 * 3600
+    os.utime(path, (now - 3 * day, now - 3 * day))
+    assert first_delay(lists, day, now=now) == FIRST_DELAY
+    os.utime(path, (now + 3600, now + 3600))  # a clock set back: never more than an interval
+    assert first_delay(lists, day, now=now) == day

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from pathlib import Path
 from typing import Any
 
 from telegram.ext import Application, CallbackContext
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 
 LISTS_JOB = "lists-update"
 DOWNLOAD_SECONDS = 60.0
+# The first refresh after a start: never sooner than this (the bot settles first).
+FIRST_DELAY = 600.0
 
 
 async def refresh_lists(services: Services) -> tuple[int, int]:
@@ -50,15 +54,32 @@ async def lists_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     await refresh_lists(services)
 
 
-def schedule_lists_update(application: Application, hours: float) -> bool:
-    """Run `lists_job` every `hours` (the first run after one interval); False when off
-    (hours == 0) or when there is no job queue."""
+def first_delay(lists_dir: Path, interval: float, now: float | None = None) -> float:
+    """Seconds until the first refresh: when the newest refreshed list is due (its age
+    reaches `interval`), at least FIRST_DELAY after the start. A bot restarted more often
+    than `interval` still refreshes on time, and one whose lists are due refreshes soon."""
+    now = time.time() if now is None else now
+    try:
+        newest = max((p.stat().st_mtime for p in lists_dir.iterdir() if p.is_file()),
+                     default=None)
+    except OSError:
+        newest = None
+    if newest is None:
+        return FIRST_DELAY
+    return max(FIRST_DELAY, min(interval, newest + interval - now))
+
+
+def schedule_lists_update(application: Application, hours: float,
+                          lists_dir: Path | None = None) -> bool:
+    """Run `lists_job` every `hours`, the first time when the lists in `lists_dir` are due
+    (`first_delay`); False when off (hours == 0) or when there is no job queue."""
     if hours <= 0:
         return False
     if application.job_queue is None:
         log.warning("no job queue: the domain lists are not refreshed on their own")
         return False
     seconds = hours * 3600.0
-    application.job_queue.run_repeating(lists_job, interval=seconds, first=seconds,
+    first = first_delay(lists_dir, seconds) if lists_dir is not None else seconds
+    application.job_queue.run_repeating(lists_job, interval=seconds, first=first,
                                         name=LISTS_JOB)
     return True
