@@ -25,7 +25,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -39,7 +39,6 @@ from bot.policy import DELETE_RIGHT, NOTHING, RESTRICT_RIGHT, Decision, decide, 
 from bot.replies import Html, Texts, escape, person_name, render_group_warning
 from bot.storage import ChatSettings, Incident
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 from handlers.adapter import quoted_author, quoted_request, sender_of, to_check_request
 
 log = logging.getLogger(__name__)
@@ -185,6 +184,11 @@ class WarningBatcher:
         self._idle = asyncio.Event()
         self._idle.set()
 
+    @property
+    def pending(self) -> int:
+        """Warnings queued and not yet posted, over every chat."""
+        return sum(len(state.pending) for state in self._chats.values())
+
     async def submit(self, warning: Warning) -> None:
         """Queue a warning; it is posted by the chat's background task."""
         state = self._chats.setdefault(warning.chat_id, _ChatWarnings())
@@ -257,6 +261,12 @@ class WarningBatcher:
             log.exception("warning for chat %s failed", chat_id)
             for item in items:
                 await record(services, item.incident_id, "warn", False, str(exc)[:300])
+
+
+def pending_warnings(application: Application) -> int:
+    """Warnings waiting to be posted (0 before the first one)."""
+    batcher = application.bot_data.get(BATCHER_KEY)
+    return batcher.pending if isinstance(batcher, WarningBatcher) else 0
 
 
 def batcher_of(application: Application) -> WarningBatcher:
@@ -336,8 +346,6 @@ async def post_warning(bot: Bot, services: Services, chat_id: int,
         await bot.send_message(
             chat_id,
             warning_text(texts, settings, items),
-            parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
             reply_parameters=(
                 ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
             ),
@@ -601,7 +609,7 @@ async def _tell_poster(bot: Bot, services: Services, incident: int | None, user_
                           or settings.language)
     text = texts.text(lang, "group.secret_leak_private", chat=message.chat.title or "")
     return await attempt(services, incident, "notify_poster",
-                         bot.send_message(user_id, text, parse_mode=ParseMode.HTML))
+                         bot.send_message(user_id, text))
 
 
 def is_command(message: Message) -> bool:
@@ -751,8 +759,7 @@ async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     name = query.from_user.full_name
     try:
         await query.edit_message_text(
-            texts.text(lang, "group.not_scam_done", name=name), parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
+            texts.text(lang, "group.not_scam_done", name=name),
         )
     except (BadRequest, Forbidden) as exc:
         log.warning("could not edit the warning in chat %s: %s", chat_id, exc)

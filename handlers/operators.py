@@ -9,7 +9,6 @@ import logging
 from collections.abc import Iterable
 
 from telegram import Bot, Update
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
@@ -17,7 +16,6 @@ from bot.core.ruleset import rules_digest
 from bot.replies import escape
 from bot.rulesholder import ReloadResult, RulesHolder
 from bot.wiring.services import SERVICES_KEY, Services, services_of
-from handlers import NO_PREVIEW
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +103,7 @@ async def tell_operators(bot: Bot, operators: Iterable[int], text: str) -> int:
     reached = 0
     for operator in sorted(operators):
         try:
-            await bot.send_message(operator, text, parse_mode=ParseMode.HTML,
-                                   link_preview_options=NO_PREVIEW)
+            await bot.send_message(operator, text)
             reached += 1
         except TelegramError as exc:
             log.warning("could not tell operator %s about the rules: %s", operator, exc)
@@ -152,8 +149,7 @@ async def reload_rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services.metrics.observe_reload(result.ok, result.changed)
     if not result.ok:
         watcher.reported.add(result.errors)
-    await message.reply_text(reload_text(result, services.rules.digest),
-                             parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+    await message.reply_text(reload_text(result, services.rules.digest))
 
 
 async def show_global_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -184,8 +180,7 @@ async def show_global_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     texts = services.rules.texts
     lines.append(f"Rules: <code>{escape(services.rules.digest)}</code>, "
                  f"{len(texts.languages)} languages, {len(texts.contacts)} contacts")
-    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML,
-                             link_preview_options=NO_PREVIEW)
+    await message.reply_text("\n".join(lines))
 
 
 def register(application: Application) -> None:

@@ -320,6 +320,8 @@ async def test_secret_leak_is_deleted_and_the_poster_told_privately(harness: Har
     [private_note] = harness.api.calls("sendMessage")
     assert private_note.params["chat_id"] == CAROL["id"]
     assert "abandon" not in private_note.params["text"]
+    assert private_note.params["link_preview_options"] == {"is_disabled": True}
+    assert private_note.params["parse_mode"] == "HTML"
     [incident] = await incidents(harness)
     assert actions_of(incident) == {"delete": True, "notify_poster": True}
 
@@ -599,3 +601,22 @@ async def test_reply_to_the_bots_own_warning_is_not_checked(harness: Harness):
                       "Scam warning: asks for your 12-word recovery phrase. " + SCAM)
     await harness.feed(scam_update("thanks bot", reply_to=warning, quote=SCAM))
     assert harness.api.calls("sendMessage") == [] and harness.api.calls("deleteMessage") == []
+
+
+async def test_every_message_the_bot_sends_is_html_without_preview(harness: Harness):
+    """PTB Defaults set once: warnings, private notices, private answers and admin replies
+    all go as HTML with link previews off, without each call repeating it."""
+    from tests.fakes.updates import message, message_update, private
+
+    await harness.feed(scam_update())
+    await harness.feed(scam_update(LEAK, message_id=501))
+    dm = person(5301, "Minh", "minh", language_code="en")
+    await harness.feed(message_update(message(private(dm), dm, "Send me your seed phrase")))
+    await harness.feed(message_update(message(
+        group(), ALICE, "/settings", message_id=502,
+        entities=[{"type": "bot_command", "offset": 0, "length": 9}])))
+    sent = harness.api.calls("sendMessage")
+    assert len({c.params["chat_id"] for c in sent}) >= 3
+    for call in sent:
+        assert call.params["parse_mode"] == "HTML", call.params
+        assert call.params["link_preview_options"] == {"is_disabled": True}, call.params

@@ -158,6 +158,9 @@ def test_bench_reports_both_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert big["pattern_rules"] == 2 * default["pattern_rules"]
     assert default["messages"] == 300 and default["messages_per_second"] > 0
     assert default["p99_ms"] >= default["p50_ms"] > 0
+    worst = result["worst_case"]
+    assert worst["length"] == 4096 and worst["messages"] >= 50
+    assert worst["max_ms"] >= worst["p99_ms"] >= worst["p50_ms"] > 0
 
 
 @pytest.mark.parametrize(

@@ -400,3 +400,16 @@ async def test_evidence_never_gives_back_a_pasted_secret(
     assert "[recovery phrase removed]" in data["text"]
     assert ("912 345 678" in data["text"]) is phone_kept
     assert all("abandon" not in text for text in replies(harness, u["id"]))
+
+
+async def test_evidence_keeps_phone_numbers_in_e164_of_the_users_region(
+    harness: Harness,
+) -> None:
+    """A local number in a checked message is listed in the evidence in E.164, read in the
+    region the user chose (/region VN)."""
+    u = user(lang="vi")
+    await harness.feed(command(u, "/region VN"))
+    await harness.feed(say(u, "Chúc mừng bạn trúng thưởng, gọi Zalo 0912.345.678 để nhận quà"))
+    await harness.feed(command(u, "/evidence"))
+    evidence = replies(harness, u["id"])[-1]
+    assert "+84912345678" in evidence

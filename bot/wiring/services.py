@@ -161,7 +161,7 @@ async def build_services(settings: Settings, *, rules: RulesHolder | None = None
     settings ask for."""
     from bot.storage import open_storage
 
-    rules = rules or RulesHolder(settings.rules_dir)
+    rules = rules or RulesHolder(settings.rules_dir, lists_dir=settings.lists_dir)
     for warning in rules.detector.rules.warnings:
         log.error("the learned layer is not loaded, the rules work alone: %s", warning)
     storage = await open_storage(settings.db_path)

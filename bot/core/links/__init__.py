@@ -287,11 +287,13 @@ def _under(host: str, official: set[str]) -> bool:
     return any(p in official for p in parents(host))
 
 
-def load_link_data(rules_dir: Path) -> LinkData:
-    """Read `brands.yaml` and `lists/` of a rules directory."""
+def load_link_data(rules_dir: Path, overlay: Path | None = None) -> LinkData:
+    """Read `brands.yaml` and `lists/` of a rules directory; a list file of the same name in
+    `overlay` (the data directory's lists, refreshed by `lists update`) replaces the bundled
+    one."""
     rules_dir = Path(rules_dir)
     brands_path = rules_dir / "brands.yaml"
-    lists = rules_dir / "lists"
+    lists = _ListFolder(rules_dir / "lists", overlay)
     try:
         brands_text = brands_path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -314,6 +316,19 @@ def load_link_data(rules_dir: Path) -> LinkData:
         brands_source=str(brands_path),
         not_shorteners=_optional(known),
     )
+
+
+class _ListFolder:
+    """The bundled lists folder with an optional overlay folder that wins file by file."""
+
+    def __init__(self, base: Path, overlay: Path | None) -> None:
+        self.base = base
+        self.overlay = overlay
+
+    def __truediv__(self, name: str) -> Path:
+        if self.overlay is not None and (self.overlay / name).is_file():
+            return self.overlay / name
+        return self.base / name
 
 
 def _optional(path: Path) -> tuple[str, str] | None:
