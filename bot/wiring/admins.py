@@ -57,9 +57,23 @@ class AdminCache:
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._linked: dict[int, tuple[int | None, float]] = {}
+        # Tells other workers sharing the database (set by build_services).
+        self.on_invalidate: Callable[[int], None] | None = None
 
     def invalidate(self, chat_id: int) -> None:
-        """Forget what is known about a chat's admins (they changed)."""
+        """Forget what is known about a chat's admins (they changed), here and in every
+        other worker."""
+        self.forget(chat_id)
+        if self.on_invalidate is not None:
+            self.on_invalidate(chat_id)
+
+    def forget(self, chat_id: int | None) -> None:
+        """Forget one chat's admins (None: every chat's) in this process only."""
+        if chat_id is None:
+            self._chats.clear()
+            self._linked.clear()
+            self._members.clear()
+            return
         self._chats.pop(chat_id, None)
         self._linked.pop(chat_id, None)
         for key in [k for k in self._members if k[0] == chat_id]:
