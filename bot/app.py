@@ -228,7 +228,15 @@ def build_web_app(application: Application, settings: Settings) -> web.Applicati
                     {"error": "shutting down"}, status=503,
                     headers={"Retry-After": str(WEBHOOK_RETRY_AFTER)},
                 )
-            application.update_queue.put_nowait(update)
+            try:
+                application.update_queue.put_nowait(update)
+            except asyncio.QueueFull:
+                # Busy: Telegram (or the load balancer) delivers it again, to this worker
+                # or another; nothing is answered 200 that was not queued.
+                return web.json_response(
+                    {"error": "busy"}, status=503,
+                    headers={"Retry-After": str(WEBHOOK_RETRY_AFTER)},
+                )
             return web.json_response({"ok": True})
 
         web_app.router.add_post(webhook_path(settings), receive_update)

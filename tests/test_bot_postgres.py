@@ -172,8 +172,12 @@ async def test_health_probes_the_postgresql_database(
     from bot.wiring.http import health
 
     async with worker(pg_settings, api, rules_holder) as w:
-        status, body = await health(w.app, pg_settings, reveal=True)
+        _, body = await health(w.app, pg_settings, reveal=True)
+        assert isinstance(w.services.storage, PostgresStorage)
+        _, hidden = await health(w.app, pg_settings)
     assert body["database_writable"] is True
     assert body["database"].startswith("PostgreSQL database scamguard@127.0.0.1")
-    assert isinstance(w.services.storage, PostgresStorage)
-    assert status in (200, 503)
+    assert "database" not in hidden
+    _, closed = await health(w.app, pg_settings)
+    assert closed["database_writable"] is False
+    assert "the database is closed" in closed["problems"]

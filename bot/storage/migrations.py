@@ -288,6 +288,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         CREATE UNIQUE INDEX outbox_incident ON outbox (incident_id, kind);
         CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
+        CREATE INDEX outbox_chat_sent ON outbox (chat_id, sent_at);
         """,
         """
         CREATE TABLE outbox (
@@ -302,6 +303,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         CREATE UNIQUE INDEX outbox_incident ON outbox (incident_id, kind);
         CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
+        CREATE INDEX outbox_chat_sent ON outbox (chat_id, sent_at);
         """,
     ),
 )
