@@ -131,7 +131,9 @@ async def test_two_workers_share_incidents_settings_and_one_sender(
         raw = scam(601)
         await asyncio.gather(a.feed(raw), b.feed(raw))
         await eventually(lambda: len(api.calls("sendMessage")) == 1)
-        assert len(await a.services.storage.list_incidents(GROUP_ID)) == 1
+        [incident] = await a.services.storage.list_incidents(GROUP_ID)
+        assert len(api.calls("deleteMessage")) == 1
+        assert [x.action for x in incident.actions] == ["delete", "warn"]
 
         # A burst through both: the first warning is already out, the rest wait for the
         # interval and come as one summary.
@@ -181,3 +183,37 @@ async def test_health_probes_the_postgresql_database(
     _, closed = await health(w.app, pg_settings)
     assert closed["database_writable"] is False
     assert "the database is closed" in closed["problems"]
+
+
+class _PerWorkerGuard(set):  # type: ignore[type-arg]
+    """handlers.group's guard against acting twice on one update in one process: these two
+    workers share a process, which real workers never do, so it must not see across them."""
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+
+async def test_a_second_delivery_waits_for_the_worker_already_acting(
+    pg_settings: Settings, api: FakeBotApi, rules_holder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update delivered again to worker B while worker A is still acting on it (A's
+    deletion is slow) is not acted on twice: B waits for A's recorded actions."""
+    import handlers.group
+
+    monkeypatch.setattr(handlers.group, "_IN_FLIGHT", _PerWorkerGuard())
+    async with AsyncExitStack() as stack:
+        a = await stack.enter_async_context(worker(pg_settings, api, rules_holder))
+        b = await stack.enter_async_context(worker(pg_settings, api, rules_holder))
+        gate = api.hold("deleteMessage")
+        raw = scam(801)
+        first = asyncio.create_task(a.feed(raw))
+        await eventually(lambda: api.calls("deleteMessage"))
+        second = asyncio.create_task(b.feed(raw))
+        await asyncio.sleep(0.5)
+        gate.set()
+        await asyncio.gather(first, second)
+        await eventually(lambda: api.calls("sendMessage"))
+        [incident] = await a.services.storage.list_incidents(GROUP_ID)
+    assert len(api.calls("deleteMessage")) == 1
+    assert len(api.calls("sendMessage")) == 1
+    assert [x.action for x in incident.actions if x.action == "delete"] == ["delete"]

@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 POOL_SIZE = 10
+# How long a second delivery of a message waits for the worker acting on the first.
+DUPLICATE_WAIT = 5.0
 CHANGES_CHANNEL = "scamguard_changes"
 OUTBOX_CHANNEL = "scamguard_outbox"
 # Advisory lock keys (one namespace of bigints per database).
@@ -454,7 +456,8 @@ class PostgresStorage:
         edit_date: int = 0,
     ) -> tuple[int, Incident | None]:
         """`(id, None)` when this call stored the incident, `(id, existing)` when the same
-        (chat, message, edit date) was stored before, by this worker or another."""
+        (chat, message, edit date) was stored before, by this worker or another; a fresh
+        one without actions is awaited for a moment (see `_settled_incident`)."""
         verdict = check_verdict(verdict)
         value = check_score(score)
         short, digest = excerpt(text), text_hash(text)
@@ -483,10 +486,27 @@ class PostgresStorage:
                 )
         if existing_id is None:
             return int(incident_id), None
-        existing = await self.get_incident(existing_id)
+        existing = await self._settled_incident(existing_id)
         if existing is None:
             raise StorageError(f"{self.where}: incident {existing_id} vanished")
         return existing_id, existing
+
+    async def _settled_incident(self, incident_id: int) -> Incident | None:
+        """The stored incident of a second delivery. While it is fresh (younger than
+        `DUPLICATE_WAIT`) and has no recorded action yet, another worker is probably acting
+        on it right now: wait for that worker's first result (so that this one does not act
+        again), at most until the incident is `DUPLICATE_WAIT` old; a worker that died before
+        acting leaves it without actions, and the caller acts."""
+        existing = await self.get_incident(incident_id)
+        if existing is None:
+            return None
+        age = max(0.0, (self._now() - existing.created_at).total_seconds())
+        deadline = asyncio.get_running_loop().time() + DUPLICATE_WAIT - age
+        while (existing is not None and not existing.actions
+               and asyncio.get_running_loop().time() < deadline):
+            await asyncio.sleep(0.05)
+            existing = await self.get_incident(incident_id)
+        return existing
 
     async def record_action(
         self, incident_id: int, action: str, ok: bool, error: str | None = None
