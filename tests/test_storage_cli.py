@@ -218,3 +218,21 @@ def test_parse_since(text: str, expected: datetime) -> None:
     """--since takes spans back from now and ISO dates or times."""
     now = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
     assert parse_since(text, now) == expected
+
+
+def test_db_option_names_the_database_over_the_environment(
+    db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--db FILE or --db postgresql://... is read instead of SCAMGUARD_DB."""
+    monkeypatch.setenv("SCAMGUARD_DB", str(tmp_path / "elsewhere.db"))
+    assert main(["incidents", "--json", "--db", db]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+
+
+def test_unreachable_postgresql_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A PostgreSQL server that is not there: exit status and a message naming it, no
+    password."""
+    assert main(["stats", "--db", "postgresql://bot:hunter2@127.0.0.1:9/scamguard"]) != 0
+    err = capsys.readouterr().err
+    assert "cannot reach PostgreSQL database bot@127.0.0.1:9/scamguard" in err
+    assert "hunter2" not in err
