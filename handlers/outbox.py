@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application
 
@@ -33,13 +33,16 @@ from bot.errors import ScamguardError
 from bot.storage.postgres import OutboxRow, PostgresStorage
 from bot.wiring.services import SERVICES_KEY, Services
 
+if TYPE_CHECKING:
+    from handlers.group import Warning
+
 log = logging.getLogger(__name__)
 
 SENDER_KEY = "outbox_sender"
 DEFAULT_PER_SECOND = 25
 
 
-def warning_to_dict(warning: Any) -> dict[str, Any]:
+def warning_to_dict(warning: Warning) -> dict[str, Any]:
     """The JSON form of a group warning (handlers.group.Warning) for the outbox."""
     sender = warning.sender
     return {
@@ -60,7 +63,7 @@ def warning_to_dict(warning: Any) -> dict[str, Any]:
     }
 
 
-def warning_from_dict(data: dict[str, Any]) -> Any:
+def warning_from_dict(data: dict[str, Any]) -> Warning:
     """The group warning back from its JSON form."""
     from handlers.group import Warning
 
@@ -93,7 +96,7 @@ class OutboxBatcher:
         self.application = application
         self.storage = storage
 
-    async def submit(self, warning: Any) -> None:
+    async def submit(self, warning: Warning) -> None:
         """Queue the warning; when the database cannot take it, post it from here (a warning
         is never dropped)."""
         try:
