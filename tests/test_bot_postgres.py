@@ -217,3 +217,34 @@ async def test_a_second_delivery_waits_for_the_worker_already_acting(
     assert len(api.calls("deleteMessage")) == 1
     assert len(api.calls("sendMessage")) == 1
     assert [x.action for x in incident.actions if x.action == "delete"] == ["delete"]
+
+
+async def test_workers_share_one_admin_list_and_forget_it_together(
+    pg_settings: Settings, api: FakeBotApi, rules_holder
+) -> None:
+    """The admin list one worker fetched serves the other (one getChatAdministrators for
+    both); a promotion seen by one makes both fetch it again."""
+    from tests.fakes.updates import chat_member_update
+
+    def fetches() -> int:
+        return len(api.calls("getChatAdministrators"))
+
+    async with AsyncExitStack() as stack:
+        a = await stack.enter_async_context(worker(pg_settings, api, rules_holder))
+        b = await stack.enter_async_context(worker(pg_settings, api, rules_holder))
+        await a.feed(scam(1001))
+        assert fetches() == 1
+        await b.feed(scam(1002))
+        assert fetches() == 1
+        assert len(api.calls("deleteMessage")) == 2
+        api.set_admins(GROUP_ID, [ALICE, BOB, CAROL], owner=ALICE["id"])
+        raw = chat_member_update(group(), CAROL, "member", "administrator", actor=ALICE)
+        raw["update_id"] = 1003
+        await a.feed(raw)
+        # B hears of it, forgets its copy and reads the list again: Carol is an admin now.
+        await eventually(lambda: GROUP_ID not in b.services.admins._chats, within=5)
+        admins = await b.services.admins.get_admins(b.app.bot, GROUP_ID)
+        assert CAROL["id"] in {p.id for p in admins}
+        assert fetches() == 2
+        assert CAROL["id"] in await a.services.admins.admin_ids(a.app.bot, GROUP_ID)
+        assert fetches() == 2

@@ -272,9 +272,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         4,
-        "outbox of warnings for the one sender of several workers",
+        "outbox of warnings for the one sender of several workers; shared admin lists",
         # One row per warning to post; `claimed_at` is set just before it is sent, `sent_at`
         # once Telegram answered. An incident is warned about once (unique per incident).
+        # chat_admins: the last getChatAdministrators answer per chat, shared by workers.
         """
         CREATE TABLE outbox (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -289,6 +290,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE UNIQUE INDEX outbox_incident ON outbox (incident_id, kind);
         CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
         CREATE INDEX outbox_chat_sent ON outbox (chat_id, sent_at);
+        CREATE TABLE chat_admins (
+            chat_id INTEGER PRIMARY KEY,
+            admins TEXT NOT NULL,
+            fetched_at TEXT NOT NULL
+        );
         """,
         """
         CREATE TABLE outbox (
@@ -304,6 +310,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE UNIQUE INDEX outbox_incident ON outbox (incident_id, kind);
         CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
         CREATE INDEX outbox_chat_sent ON outbox (chat_id, sent_at);
+        CREATE TABLE chat_admins (
+            chat_id BIGINT PRIMARY KEY,
+            admins JSONB NOT NULL,
+            fetched_at TIMESTAMPTZ NOT NULL
+        );
         """,
     ),
 )

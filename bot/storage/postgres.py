@@ -267,15 +267,19 @@ class PostgresStorage:
         async with self._connection("announcing a change") as con:
             await con.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, f"{kind}:{chat_id}")
 
-    def announce(self, kind: str) -> Callable[[int], None]:
+    def announce(self, kind: str) -> Callable[[int], asyncio.Future[None]]:
         """A plain callback that announces `kind` changes of a chat in the background (for
-        caches invalidated from synchronous code); a failure is logged."""
+        caches invalidated from synchronous code), returning its task; a failure is logged.
+        For "admins" the stored admin list is dropped in the same transaction."""
         tasks: set[asyncio.Task[None]] = set()
 
-        def send(chat_id: int) -> None:
+        def send(chat_id: int) -> asyncio.Future[None]:
             async def run() -> None:
                 try:
-                    await self.notify(kind, chat_id)
+                    if kind == "admins":
+                        await self.forget_admins(chat_id)
+                    else:
+                        await self.notify(kind, chat_id)
                 except StorageError as exc:
                     log.warning("could not announce a %s change of chat %s: %s",
                                 kind, chat_id, exc)
@@ -283,6 +287,7 @@ class PostgresStorage:
             task = asyncio.get_running_loop().create_task(run())
             tasks.add(task)
             task.add_done_callback(tasks.discard)
+            return task
 
         return send
 
@@ -884,6 +889,35 @@ class PostgresStorage:
                 "DELETE FROM outbox WHERE sent_at IS NOT NULL AND created_at < $1", cutoff
             )
         return int(gone) + int(checks)
+
+    # -- the admins of chats, shared by workers ----------------------------------------------
+
+    async def load_admins(self, chat_id: int) -> tuple[dict[str, Any], float] | None:
+        """The chat's stored admin list (as `save_admins` got it) and its age in seconds."""
+        rows = await self._fetch(
+            "reading a chat's admins",
+            "SELECT admins, fetched_at FROM chat_admins WHERE chat_id = $1", chat_id,
+        )
+        if not rows:
+            return None
+        age = (self._now() - rows[0][1]).total_seconds()
+        return json.loads(rows[0][0]), max(0.0, age)
+
+    async def save_admins(self, chat_id: int, admins: Mapping[str, Any]) -> None:
+        """Keep a chat's admin list (a getChatAdministrators answer) for every worker."""
+        async with self._write("storing a chat's admins") as con:
+            await con.execute(
+                "INSERT INTO chat_admins (chat_id, admins, fetched_at) VALUES ($1, $2, $3)"
+                " ON CONFLICT (chat_id) DO UPDATE SET admins = excluded.admins,"
+                " fetched_at = excluded.fetched_at",
+                chat_id, dumps(dict(admins)), self._now(),
+            )
+
+    async def forget_admins(self, chat_id: int) -> None:
+        """Drop a chat's stored admin list and tell every worker to forget its copy."""
+        async with self._write("forgetting a chat's admins") as con:
+            await con.execute("DELETE FROM chat_admins WHERE chat_id = $1", chat_id)
+            await con.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, f"admins:{chat_id}")
 
     # -- the outbox ----------------------------------------------------------------------
 

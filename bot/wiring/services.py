@@ -205,4 +205,5 @@ async def build_services(settings: Settings, *, rules: RulesHolder | None = None
         # them when this one learns that a chat's admins changed.
         await storage.listen(services.on_change, on_outbox=services.outbox_woken)
         services.admins.on_invalidate = storage.announce("admins")
+        services.admins.shared = storage
     return services
