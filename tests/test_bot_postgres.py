@@ -248,3 +248,18 @@ async def test_workers_share_one_admin_list_and_forget_it_together(
         assert fetches() == 2
         assert CAROL["id"] in await a.services.admins.admin_ids(a.app.bot, GROUP_ID)
         assert fetches() == 2
+
+
+async def test_a_sample_added_through_one_worker_is_used_by_the_other(
+    pg_settings: Settings, api: FakeBotApi, rules_holder
+) -> None:
+    """Worker B had indexed no samples for the group; once A stores one (/scam), B drops its
+    index on the notice and the next message there is matched against the new sample."""
+    text = "Exclusive presale for members only, send 0.5 ETH to join the whitelist today"
+    async with AsyncExitStack() as stack:
+        a = await stack.enter_async_context(worker(pg_settings, api, rules_holder))
+        b = await stack.enter_async_context(worker(pg_settings, api, rules_holder))
+        assert await b.services.contexts.samples(GROUP_ID) is None
+        await a.services.storage.add_sample(GROUP_ID, text, ALICE["id"])
+        await eventually(lambda: GROUP_ID not in b.services.contexts._samples, within=5)
+        assert await b.services.contexts.samples(GROUP_ID) is not None

@@ -37,14 +37,18 @@ class ChatContexts:
         self.storage = storage
         self.max_chats = max_chats
         self._samples: OrderedDict[int, SampleIndex | None] = OrderedDict()
+        # Counts invalidations: an index read while one happened is used once, not kept.
+        self._changes = 0
 
     def invalidate(self, chat_id: int) -> None:
         """Rebuild the chat's sample index on its next message."""
+        self._changes += 1
         self._samples.pop(chat_id, None)
 
     def forget(self, chat_id: int | None) -> None:
         """Rebuild a chat's (None: every chat's) sample index on its next message."""
         if chat_id is None:
+            self._changes += 1
             self._samples.clear()
         else:
             self.invalidate(chat_id)
@@ -53,8 +57,11 @@ class ChatContexts:
         if chat_id in self._samples:
             self._samples.move_to_end(chat_id)
             return self._samples[chat_id]
+        changes = self._changes
         texts = await self.storage.list_samples(chat_id)
         index = SampleIndex.from_texts(texts, source=f"chat:{chat_id}") if texts else None
+        if changes != self._changes:
+            return index
         self._samples[chat_id] = index
         if len(self._samples) > self.max_chats:
             self._samples.popitem(last=False)
