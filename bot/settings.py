@@ -45,6 +45,8 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     api_url: str = DEFAULT_API_URL
     db_path: Path = Path("scamguard.db")
+    # A PostgreSQL server instead of the SQLite file (SCAMGUARD_DB=postgresql://...).
+    db_url: str | None = field(default=None, repr=False)
     rules_dir: Path = RULES_DIR
     mode: str = "polling"
     webhook_url: str | None = None
@@ -71,6 +73,11 @@ class Settings:
     def lists_dir(self) -> Path:
         """Refreshed domain lists (they replace the bundled files of the same name)."""
         return self.data_directory / "lists"
+
+    @property
+    def database(self) -> str | Path:
+        """What `open_storage()` takes: the PostgreSQL URL, else the SQLite file."""
+        return self.db_url or self.db_path
 
     def require_token(self) -> str:
         """The bot token, or a SettingsError that says how to provide a valid one."""
@@ -133,10 +140,12 @@ class Settings:
             raise SettingsError(f"SCAMGUARD_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
 
         rules = get("SCAMGUARD_RULES")
+        db_path, db_url = _parse_db(get("SCAMGUARD_DB"))
         return cls(
             token=secret("SCAMGUARD_TOKEN"),
             api_url=get("SCAMGUARD_API_URL") or DEFAULT_API_URL,
-            db_path=Path(get("SCAMGUARD_DB") or "scamguard.db"),
+            db_path=db_path,
+            db_url=db_url,
             rules_dir=Path(rules) if rules else RULES_DIR,
             mode=mode,
             webhook_url=webhook_url,
@@ -162,6 +171,30 @@ class Settings:
                 24.0, 0.0, 24.0 * 365,
             ),
         )
+
+
+def _parse_db(value: str | None) -> tuple[Path, str | None]:
+    """SCAMGUARD_DB: a SQLite file path, `sqlite:///relative/path`, `sqlite:////absolute/path`,
+    or a `postgresql://user:password@host:port/database` URL."""
+    if value is None:
+        return Path("scamguard.db"), None
+    if value.startswith(("postgresql://", "postgres://")):
+        if len(value.split("://", 1)[1].strip("/")) == 0:
+            raise SettingsError("SCAMGUARD_DB: a postgresql:// URL needs at least a host")
+        return Path("scamguard.db"), value
+    if value.startswith("sqlite://"):
+        path = value.removeprefix("sqlite:///") if value.startswith("sqlite:///") else ""
+        if not path:
+            raise SettingsError(
+                "SCAMGUARD_DB: write a SQLite URL as sqlite:///relative/path or "
+                "sqlite:////absolute/path"
+            )
+        return Path(path), None
+    if "://" in value:
+        raise SettingsError(
+            "SCAMGUARD_DB must be a SQLite file path, sqlite:///path or postgresql://..."
+        )
+    return Path(value), None
 
 
 def _parse_http(value: str | None) -> HttpAddress | None:

@@ -40,6 +40,7 @@ from bot.replies import Html, Texts, escape, person_name, render_group_warning
 from bot.storage import ChatSettings, Incident
 from bot.wiring.services import Services, services_of
 from handlers.adapter import quoted_author, quoted_request, sender_of, to_check_request
+from handlers.outbox import OutboxBatcher, outbox_storage
 
 log = logging.getLogger(__name__)
 
@@ -264,16 +265,20 @@ class WarningBatcher:
 
 
 def pending_warnings(application: Application) -> int:
-    """Warnings waiting to be posted (0 before the first one)."""
+    """Warnings waiting to be posted by this process (0 before the first one)."""
     batcher = application.bot_data.get(BATCHER_KEY)
     return batcher.pending if isinstance(batcher, WarningBatcher) else 0
 
 
-def batcher_of(application: Application) -> WarningBatcher:
+def batcher_of(application: Application) -> WarningBatcher | OutboxBatcher:
+    """Where warnings go: this process's batcher, or with a shared PostgreSQL database the
+    outbox that the one elected sender of all workers drains (handlers.outbox)."""
     batcher = application.bot_data.get(BATCHER_KEY)
-    if not isinstance(batcher, WarningBatcher):
+    if not isinstance(batcher, WarningBatcher | OutboxBatcher):
         services: Services = application.bot_data["services"]
-        batcher = WarningBatcher(application, services.warn_interval)
+        storage = outbox_storage(application)
+        batcher = (OutboxBatcher(application, storage) if storage is not None
+                   else WarningBatcher(application, services.warn_interval))
         application.bot_data[BATCHER_KEY] = batcher
     return batcher
 
@@ -281,14 +286,14 @@ def batcher_of(application: Application) -> WarningBatcher:
 async def flush_warnings(application: Application) -> None:
     """Post every pending warning, those held back by the per-chat interval included."""
     batcher = application.bot_data.get(BATCHER_KEY)
-    if isinstance(batcher, WarningBatcher):
+    if isinstance(batcher, WarningBatcher | OutboxBatcher):
         await batcher.flush()
 
 
 async def settle_warnings(application: Application) -> None:
     """Wait for the warnings being posted now (not those held back by the interval)."""
     batcher = application.bot_data.get(BATCHER_KEY)
-    if isinstance(batcher, WarningBatcher):
+    if isinstance(batcher, WarningBatcher | OutboxBatcher):
         await batcher.settle()
 
 

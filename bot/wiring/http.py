@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -23,6 +22,8 @@ from telegram.ext import Application
 from bot.commands.core import dump_json, scan_lines
 from bot.errors import SettingsError
 from bot.settings import Settings
+from bot.storage.postgres import describe_target
+from bot.storage.sqlite import probe_file
 from bot.wiring.metrics import CONTENT_TYPE
 from bot.wiring.services import SERVICES_KEY, Services
 
@@ -91,27 +92,8 @@ def make_middleware(token: str | None) -> Any:
 
 
 def probe_database(path: Path, timeout: float = DB_PROBE_TIMEOUT) -> str | None:
-    """Take and release the database's write lock on a separate connection; None when the
-    file is writable, else why not (without the path: /healthz is open to anyone). A lock
-    held by the bot past `timeout` counts as busy, which is not a failure."""
-    if not path.exists():
-        return "the database file does not exist"
-    try:
-        db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-    except sqlite3.Error as exc:
-        return f"cannot open the database: {exc}"
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("ROLLBACK")
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            return None
-        return f"the database is not writable: {exc}"
-    except sqlite3.Error as exc:
-        return f"the database is not writable: {exc}"
-    finally:
-        db.close()
-    return None
+    """The SQLite write-lock probe of `path` (see `bot.storage.sqlite.probe_file`)."""
+    return probe_file(path, timeout)
 
 
 class DatabaseProbe:
@@ -121,13 +103,15 @@ class DatabaseProbe:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         *,
         ttl: float = HEALTH_CACHE_SECONDS,
         probe: Callable[[Path], str | None] = probe_database,
         clock: Callable[[], float] = time.monotonic,
+        check_with: Callable[[], Awaitable[str | None]] | None = None,
     ) -> None:
         self.path = path
+        self._check_with = check_with
         self.ttl = ttl
         self._probe = probe
         self._clock = clock
@@ -140,7 +124,10 @@ class DatabaseProbe:
             now = self._clock()
             if self._result is not None and now - self._result[0] < self.ttl:
                 return self._result[1]
-            error = await asyncio.to_thread(self._probe, self.path)
+            if self._check_with is not None:
+                error = await self._check_with()
+            else:
+                error = await asyncio.to_thread(self._probe, Path(self.path))
             self._result = (self._clock(), error)
             return error
 
@@ -216,6 +203,18 @@ async def readiness(
     return (200 if not problems else 503), body
 
 
+def database_probe(
+    settings: Settings, services: Services, *, ttl: float = HEALTH_CACHE_SECONDS
+) -> DatabaseProbe:
+    """The probe of the bot's database: a write transaction on the PostgreSQL server through
+    the repository, or a SQLite file's write lock taken on a connection of its own (the
+    storage module's `probe_file`)."""
+    if settings.db_url:
+        return DatabaseProbe(describe_target(settings.db_url), ttl=ttl,
+                             check_with=services.storage.probe)
+    return DatabaseProbe(Path(settings.db_path), ttl=ttl)
+
+
 async def health(
     application: Application,
     settings: Settings,
@@ -236,7 +235,7 @@ async def health(
         digest = None
         problems.append("no rules loaded")
     if probe is None:
-        probe = DatabaseProbe(Path(settings.db_path), ttl=0.0)
+        probe = database_probe(settings, services, ttl=0.0)
     db_error = await probe.check()
     if db_error:
         problems.append(db_error)
@@ -276,7 +275,7 @@ def add_ops_routes(web_app: web.Application, application: Application, settings:
         found: Services = application.bot_data[SERVICES_KEY]
         return found
 
-    probe = DatabaseProbe(Path(settings.db_path))
+    probe = database_probe(settings, services())
 
     async def get_health(request: web.Request) -> web.Response:
         reveal = token is not None and authorized(request, token)
