@@ -57,9 +57,9 @@ PERMISSIVE_DEV = {
 # False-positive budgets per sensitivity: (suspicious, scam), as shares of the validation
 # split's hard negatives (project lines) and of its everyday messages (real corpora).
 BUDGETS = {
-    "low": ((0.004, 0.0005), (0.002, 0.0003)),
-    "normal": ((0.012, 0.001), (0.006, 0.0005)),
-    "high": ((0.025, 0.003), (0.012, 0.001)),
+    "low": ((0.01, 0.001), (0.005, 0.0005)),
+    "normal": ((0.02, 0.003), (0.01, 0.001)),
+    "high": ((0.04, 0.005), (0.02, 0.002)),
 }
 BITS = 18
 TEXT_C = 8.0
