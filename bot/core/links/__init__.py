@@ -41,8 +41,9 @@ SHORTENERS_FILE = "url-shorteners.txt"
 NOT_SHORTENERS_FILE = "not-shorteners.txt"  # first-party short domains with a known target
 
 
-# Look-alike rules below HIGH: accented Latin letters alone are a weaker signal.
-_SEVERITY = {"link.idn": Severity.MEDIUM}
+# Look-alike rules below HIGH: accented Latin letters alone, or a brand among ordinary words,
+# are weaker signals.
+_SEVERITY = {"link.idn": Severity.MEDIUM, "link.brand-word": Severity.MEDIUM}
 
 
 def _hit(found: Lookalike, category: str = "lookalike_link") -> Hit:
