@@ -498,12 +498,12 @@ class BrandMatcher:
         if len(tokens) > 2:
             words = [t for t in tokens if t in self.handle_words]
             for token in tokens:
-                brand = self.labels.get(token)
-                if brand is not None and brand.policy != "word" and words:
+                named = self.labels.get(token)
+                if named is not None and named.policy != "word" and words:
                     return Lookalike(
                         "handle.lookalike",
-                        brand,
-                        f"@{handle} puts the {brand.name} name next to {', '.join(words)} "
-                        f"but is not an official {brand.name} account",
+                        named,
+                        f"@{handle} puts the {named.name} name next to {', '.join(words)} "
+                        f"but is not an official {named.name} account",
                     )
         return None
