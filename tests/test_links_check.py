@@ -491,3 +491,59 @@ def test_brand_word_spares_dictionary_and_short_brands(shipped, host):
     stay clean."""
     (link,) = extract_links(f"open {host} now")
     assert shipped.check_link(link) == []
+
+
+SHORTENED = [
+    ("account threat (en)", "Your account will be locked today, verify at https://bit.ly/3abXy",
+     Severity.HIGH),
+    ("account threat (vi, no accents)",
+     "Tai khoan cua ban se bi khoa, xac minh ngay: https://bit.ly/3abXy", Severity.HIGH),
+    ("account threat (sv)", "Ditt konto är spärrat, logga in här https://bit.ly/3abXy",
+     Severity.HIGH),
+    ("prize (vi)", "Chuc mung ban da trung thuong 50 trieu, nhan qua tai https://bit.ly/3abXy",
+     Severity.MEDIUM),
+    ("prize (zh)", "恭喜您中奖了,领取奖品请点击 https://bit.ly/3abXy", Severity.MEDIUM),
+    ("brand named", "Binance listing news: https://bit.ly/3abXy", Severity.MEDIUM),
+    ("brand and a threat", "Your Vietcombank account will be locked, see https://bit.ly/3abXy",
+     Severity.HIGH),
+]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from bot.core.detector import Detector
+    from bot.core.ruleset import load_ruleset
+
+    return Detector(load_ruleset(RULES_DIR))
+
+
+@pytest.mark.parametrize(("text", "severity"), [c[1:] for c in SHORTENED],
+                         ids=[c[0] for c in SHORTENED])
+def test_shortener_with_a_lure_story(detector, text, severity):
+    """A shortened link with a brand, a prize or an account threat is its own hit, stronger
+    than the shortener alone, and the message is flagged."""
+    verdict = detector.check(CheckRequest(text))
+    hit = next(h for h in verdict.hits if h.rule == "link.shortener-context")
+    assert hit.severity is severity and "bit.ly" in hit.reason
+    assert verdict.verdict != "clean"
+
+
+@pytest.mark.parametrize("text", [
+    "photos from the trip: https://bit.ly/3abcd",
+    "trust me, this recipe is great https://bit.ly/3abcd",
+    "Beware of messages saying your account is locked with a bit.ly link, they are scams",
+    "Your account will be locked today, verify at https://binance.com/en/support",
+])
+def test_shortener_without_a_lure_story(detector, text):
+    """Shorteners without such a story, stories without a shortener and warnings about them
+    raise no shortener-context hit."""
+    verdict = detector.check(CheckRequest(text))
+    assert "link.shortener-context" not in [h.rule for h in verdict.hits]
+
+
+def test_shortener_context_concepts_exist_in_every_lexicon(detector):
+    """Every concept brands.yaml names for shortened links is defined by the lexicons."""
+    extra = detector.rules.links.extra
+    names = [*extra["shortener_context_high"], *extra["shortener_context_medium"]]
+    assert names
+    assert all(detector.rules.patterns.concept_id(n) is not None for n in names)

@@ -274,7 +274,12 @@ def parse_link_data(
     )
     return LinkData(
         brands=registry.brands,
-        extra={"scam_words": registry.scam_words, "risky_suffixes": registry.risky_suffixes},
+        extra={
+            "scam_words": registry.scam_words,
+            "risky_suffixes": registry.risky_suffixes,
+            "shortener_context_high": registry.shortener_context_high,
+            "shortener_context_medium": registry.shortener_context_medium,
+        },
         deny=frozenset(deny),
         deny_urls=tuple(deny_urls),
         shorteners=short_clean,
