@@ -382,7 +382,8 @@ async def test_shortened_link_is_expanded_and_checked_again(harness: Harness, re
     async def loopback(host: str) -> list[str]:
         return ["127.0.0.1"]
 
-    text = f"Claim your reward http://bit.ly:{redirector}/abc"
+    # no lure story: the shortener alone is low, the look-alike behind it decides
+    text = f"Have a look http://bit.ly:{redirector}/abc"
     await harness.feed(scam_update(text))
     assert harness.api.calls("sendMessage") == [] and await incidents(harness) == []
     harness.services.expander = LinkExpander(

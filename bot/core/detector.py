@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from bot.core import impersonation, secrets
 from bot.core.links import extract_links
+from bot.core.links.context import ShortenerContext
 from bot.core.model import (
     DEFAULT_CONTEXT,
     ChatContext,
@@ -98,6 +99,7 @@ class Detector:
         checks: list[Check] = [
             rules.patterns.check,
             rules.links.check,
+            ShortenerContext(rules.links, rules.patterns),
             impersonation.ImpersonationCheck(rules.links.brands, rules.patterns.concept_id),
             secrets.check_secrets,
             rules.samples.check,

@@ -41,8 +41,9 @@ SHORTENERS_FILE = "url-shorteners.txt"
 NOT_SHORTENERS_FILE = "not-shorteners.txt"  # first-party short domains with a known target
 
 
-# Look-alike rules below HIGH: accented Latin letters alone are a weaker signal.
-_SEVERITY = {"link.idn": Severity.MEDIUM}
+# Look-alike rules below HIGH: accented Latin letters alone, or a brand among ordinary words,
+# are weaker signals.
+_SEVERITY = {"link.idn": Severity.MEDIUM, "link.brand-word": Severity.MEDIUM}
 
 
 def _hit(found: Lookalike, category: str = "lookalike_link") -> Hit:
@@ -273,7 +274,12 @@ def parse_link_data(
     )
     return LinkData(
         brands=registry.brands,
-        extra={"scam_words": registry.scam_words, "risky_suffixes": registry.risky_suffixes},
+        extra={
+            "scam_words": registry.scam_words,
+            "risky_suffixes": registry.risky_suffixes,
+            "shortener_context_high": registry.shortener_context_high,
+            "shortener_context_medium": registry.shortener_context_medium,
+        },
         deny=frozenset(deny),
         deny_urls=tuple(deny_urls),
         shorteners=short_clean,
