@@ -298,7 +298,8 @@ def test_admin_impostor_offering_help_is_a_scam(text: str) -> None:
     impostor = Person("Mai Admin | Help", "mai_adm1n", 55)
     verdict = detector.check(CheckRequest(text, sender=impostor, chat=chat))
     assert verdict.verdict == "scam"
-    assert {h.rule for h in verdict.hits} == {"impersonation.admin", "impersonation.offers-help"}
+    rules = {h.rule for h in verdict.hits if not h.rule.startswith("model.")}
+    assert rules == {"impersonation.admin", "impersonation.offers-help"}
     plain = detector.check(CheckRequest("gm everyone", sender=impostor, chat=chat))
     assert "impersonation.offers-help" not in {h.rule for h in plain.hits}
     advice = detector.check(CheckRequest("Admins will never DM you first, beware of fakes",

@@ -207,7 +207,7 @@ async def test_impersonating_origin_alone_is_suspicious(harness: Harness) -> Non
     from an account named like a brand's support."""
     texts = harness.services.rules.texts
     u = user(lang="sv")
-    text = "Hello, your account has an issue, please contact us to fix it"
+    text = "Hello, see you at the meeting tomorrow"
     await harness.feed(say(u, text))
     await harness.feed(say(u, text, forward_origin=origin_hidden("Binance Support")))
     pasted, forwarded = replies(harness, u["id"])
@@ -362,7 +362,7 @@ async def test_shortened_link_is_expanded_and_judged(harness: Harness, redirecto
         address_allowed=lambda ip: ip == ipaddress.ip_address("127.0.0.1"),
         resolve=loopback_only, allowed_ports=None)
     u = user()
-    await harness.feed(say(u, f"Free gift for you at http://bit.ly:{redirector}/go"))
+    await harness.feed(say(u, f"Have a look at http://bit.ly:{redirector}/go"))
     await harness.feed(command(u, "/evidence"))
     verdict, evidence = replies(harness, u["id"])
     assert "binance-verify.xyz" in verdict  # only the redirect target names it

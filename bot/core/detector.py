@@ -14,6 +14,7 @@ from bot.core.links import extract_links
 from bot.core.links.context import ShortenerContext
 from bot.core.model import (
     DEFAULT_CONTEXT,
+    VERDICTS,
     ChatContext,
     CheckRequest,
     Hit,
@@ -74,6 +75,15 @@ def label(score: float, sensitivity: str = "normal",
     if score >= suspicious:
         return "suspicious"
     return "clean"
+
+
+# The learned layer judges texts with at least this many letters and digits: a bare command
+# ("/allow example.com") or a two-word reply gives its n-grams too little to go on.
+MODEL_MIN_CHARS = 24
+
+
+def _enough_text(skeleton: str) -> bool:
+    return sum(1 for c in skeleton[:200] if c.isalnum()) >= MODEL_MIN_CHARS
 
 
 def clip(text: str) -> str:
@@ -149,8 +159,16 @@ class Detector:
                 if old is None or hit.severity > old.severity:
                     found[hit.rule] = hit
         hits = tuple(sorted(found.values(), key=lambda h: (-h.severity, h.rule)))
-        score = self.score(message, hits)
-        thresholds = self.combiner.thresholds if self.combiner is not None else None
+        rule_hits = tuple(h for h in hits if not h.rule.startswith("model."))
+        score = combine(rule_hits)
+        verdict = label(score, context.sensitivity)
+        if self.combiner is not None and _enough_text(message.text.skeleton):
+            # The rules keep their meaning (a moderator's rule acts as its severity says);
+            # the learned combination raises the verdict where the rules miss.
+            learned = self.score(message, hits)
+            other = label(learned, context.sensitivity, self.combiner.thresholds)
+            if VERDICTS.index(other) > VERDICTS.index(verdict):
+                verdict, score = other, max(score, learned)
         length = len(request.text)
         cut = (MAX_TEXT, length) if length > MAX_TEXT else None
-        return Verdict(label(score, context.sensitivity, thresholds), score, hits, cut)
+        return Verdict(verdict, score, hits, cut)

@@ -6,8 +6,8 @@ fixed number of buckets with a rolling polynomial hash computed by NumPy, so a m
 few vectorised operations and no Python loop over its characters. The same function turns a
 line into features at training time (`bot.training`), so what was fitted is what runs.
 
-A message's feature vector is the count of each bucket divided by the square root of the
-number of n-grams, so the score is `bias + sum(weights[buckets]) / sqrt(n)`.
+A message's feature vector has 1 / sqrt(n) for each of its n distinct buckets (a repeated
+n-gram counts once), so the score is `bias + sum(weights[buckets]) / sqrt(n)`.
 
 The model also says which phrases made its score: every n-gram's weight is spread over its
 characters, and the best windows of one to four words (or up to eight CJK / Thai
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from bot.core.model import ChatContext, Hit, Message, Severity
+from bot.core.secrets import find_secrets
 from bot.errors import RuleFileError
 
 MODEL_DIR = "model"
@@ -91,7 +92,11 @@ def featurize(skeleton: str, bits: int) -> tuple[np.ndarray, float]:
         pos += len(h)
     buckets = out[:pos]
     buckets >>= np.uint64(64 - bits)
-    return buckets, (1.0 / float(np.sqrt(pos)) if pos else 0.0)
+    # Each n-gram counts once: a text that repeats itself ("x" * 50,000, a pasted salad)
+    # weighs no more than saying it once.
+    buckets = np.unique(buckets)
+    n = len(buckets)
+    return buckets, (1.0 / float(np.sqrt(n)) if n else 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +238,8 @@ class ModelCheck:
         if score is None or score.probability < self.floor:
             return []
         text = message.text.skeleton
-        phrases = self.model.phrases(text)
+        # never quote a posted recovery phrase or key back, even in part
+        phrases = () if find_secrets(message.text.raw) else self.model.phrases(text)
         category = self.model.category(text)
         return [Hit(f"model.{category or 'other'}", category or "other",
                     model_severity(score.probability), model_reason(category, phrases),
