@@ -114,8 +114,10 @@ class Detector:
             secrets.check_secrets,
             rules.samples.check,
         ]
-        if self.model is not None:
-            checks.append(ModelCheck(self.model))
+        # The learned layer's own hit (its reading, with the phrases that made it) is added
+        # once the verdict is known and only to a flagged message: phrases cost more than
+        # the score, and a reading of a clean message explains nothing.
+        self.model_check = ModelCheck(self.model) if self.model is not None else None
         self.checks: tuple[Check, ...] = tuple(checks)
 
     def prepare(self, request: CheckRequest) -> Message:
@@ -159,8 +161,7 @@ class Detector:
                 if old is None or hit.severity > old.severity:
                     found[hit.rule] = hit
         hits = tuple(sorted(found.values(), key=lambda h: (-h.severity, h.rule)))
-        rule_hits = tuple(h for h in hits if not h.rule.startswith("model."))
-        score = combine(rule_hits)
+        score = combine(hits)
         verdict = label(score, context.sensitivity)
         if self.combiner is not None and _enough_text(message.text.skeleton):
             # The rules keep their meaning (a moderator's rule acts as its severity says);
@@ -169,6 +170,9 @@ class Detector:
             other = label(learned, context.sensitivity, self.combiner.thresholds)
             if VERDICTS.index(other) > VERDICTS.index(verdict):
                 verdict, score = other, max(score, learned)
+        if verdict != "clean" and self.model_check is not None:
+            hits = tuple(sorted((*hits, *self.model_check(message, context)),
+                                key=lambda h: (-h.severity, h.rule)))
         length = len(request.text)
         cut = (MAX_TEXT, length) if length > MAX_TEXT else None
         return Verdict(verdict, score, hits, cut)
