@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,10 +101,13 @@ def featurize(skeleton: str, bits: int) -> tuple[np.ndarray, float]:
 
 @dataclass(frozen=True, slots=True)
 class ModelScore:
-    """What the model says of one message: scam probability and its logit."""
+    """What the model says of one message: scam probability and its logit, with the
+    message's n-gram buckets (the category model reads the same ones)."""
 
     probability: float
     logit: float
+    buckets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    value: float = 0.0
 
 
 class TextModel:
@@ -134,12 +137,14 @@ class TextModel:
         return float(self.bias + self.weights[buckets].sum() * value)
 
     def score(self, skeleton: str) -> ModelScore:
-        z = max(-30.0, min(30.0, self.logit(skeleton)))
-        return ModelScore(1.0 / (1.0 + float(np.exp(-z))), z)
-
-    def category(self, skeleton: str) -> str | None:
-        """The scam category the text reads most like."""
         buckets, value = featurize(skeleton, self.bits)
+        z = self.bias + (float(self.weights[buckets].sum()) * value if len(buckets) else 0.0)
+        z = max(-30.0, min(30.0, z))
+        return ModelScore(1.0 / (1.0 + float(np.exp(-z))), z, buckets, value)
+
+    def category(self, score: ModelScore) -> str | None:
+        """The scam category the scored text reads most like."""
+        buckets, value = score.buckets, score.value
         if not len(buckets) or not self.categories:
             return None
         cat_z = self.cat_weights[:, buckets].sum(axis=1) * value
@@ -240,7 +245,7 @@ class ModelCheck:
         text = message.text.skeleton
         # never quote a posted recovery phrase or key back, even in part
         phrases = () if find_secrets(message.text.raw) else self.model.phrases(text)
-        category = self.model.category(text)
+        category = self.model.category(score)
         return [Hit(f"model.{category or 'other'}", category or "other",
                     model_severity(score.probability), model_reason(category, phrases),
                     evidence=phrases)]
