@@ -20,11 +20,13 @@ from telegram.request import HTTPXRequest
 from bot.errors import ScamguardError, SettingsError
 from bot.settings import Settings
 from bot.wiring.http import add_ops_routes
+from bot.wiring.listsjob import schedule_lists_update
 from bot.wiring.metrics import MeteredRequest, Metrics
 from bot.wiring.metrics import install as install_metrics
 from bot.wiring.retention import schedule_purge
 from bot.wiring.services import SERVICES_KEY, Services
 from handlers import (
+    BOT_DEFAULTS,
     admin,
     group,
     lists,
@@ -53,16 +55,20 @@ ALLOWED_UPDATES = [
 
 # Telegram's 20-per-minute group limit counts messages the bot sends to the group. Edits
 # (a settings keyboard redrawn, a warning turned into "marked as not a scam") add no message,
-# and deletions and member actions none either: they stay under the overall limit only, and
-# a 429 on them is retried after Telegram's retry_after. answerCallbackQuery has no chat_id
-# and is not limited at all (it must come within seconds of the press).
+# and deletions and member actions none either: they are held to the overall per-token limit
+# only (a raid's deletions are paced with the warnings, so no burst of them draws a 429 that
+# pauses every request), and a 429 on them is retried after Telegram's retry_after.
+# answerCallbackQuery has no chat_id and is not limited at all (it must come within seconds).
 _SENDING = ("send", "copy", "forward")
+# A chat_id that AIORateLimiter counts under the overall limit but under no group limit.
+_OVERALL_ONLY = 0
 
 WEBHOOK_PATH = "/telegram"
 # The Application the web app serves, for routes that ops adds (health, check API).
 APPLICATION_KEY: web.AppKey[Application] = web.AppKey("application", Application)
 MAX_WEBHOOK_BODY = 1 << 20
-# Seconds Telegram is asked to wait before retrying an update refused during a shutdown.
+# Seconds Telegram is asked to wait before retrying an update refused during a shutdown or
+# while the update queue is full.
 WEBHOOK_RETRY_AFTER = 5
 
 
@@ -84,7 +90,8 @@ WEBHOOK_GATE_KEY: web.AppKey[WebhookGate] = web.AppKey("webhook_gate", WebhookGa
 class ModerationRateLimiter(AIORateLimiter):
     """AIORateLimiter that applies the per-group message limit to sent messages only, so a
     burst of deletions, or an admin going through the settings keyboard, is not held to 20
-    per minute. Retries on RetryAfter."""
+    per minute, while every call with a chat (sends, deletions, bans, restrictions, edits)
+    stays under the overall limit. Retries on RetryAfter."""
 
     async def process_request(
         self,
@@ -95,8 +102,8 @@ class ModerationRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
-        if not endpoint.lower().startswith(_SENDING):
-            data = {k: v for k, v in data.items() if k != "chat_id"}
+        if "chat_id" in data and not endpoint.lower().startswith(_SENDING):
+            data = {**data, "chat_id": _OVERALL_ONLY}
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
@@ -174,13 +181,19 @@ async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def build_application(
     settings: Settings, services: Services, *, builder: ApplicationBuilder | None = None
 ) -> Application:
-    """The Application with services in `bot_data` and every handler module registered."""
-    application = (builder or default_builder(settings, services.metrics)).build()
+    """The Application with services in `bot_data`, every handler module registered and
+    the bot's defaults (HTML, no link previews) set on the builder."""
+    application = (
+        (builder or default_builder(settings, services.metrics)).defaults(BOT_DEFAULTS).build()
+    )
     application.bot_data[SERVICES_KEY] = services
     install_metrics(application, services.metrics)
+    services.metrics.watch(application.update_queue.qsize,
+                           lambda: group.pending_warnings(application))
     for module in HANDLER_MODULES:
         module.register(application)
     schedule_purge(application)
+    schedule_lists_update(application, settings.lists_update_hours, settings.lists_dir)
     application.add_error_handler(log_error)
     return application
 
@@ -232,6 +245,11 @@ def webhook_path(settings: Settings) -> str:
     return path if path and path != "/" else WEBHOOK_PATH
 
 
+def services_of(application: Application) -> Services:
+    found: Services = application.bot_data[SERVICES_KEY]
+    return found
+
+
 def build_web_app(application: Application, settings: Settings) -> web.Application:
     """The aiohttp app of SCAMGUARD_HTTP: the operations routes of `bot.wiring.http` (/healthz,
     /metrics, /v1/check) and, in webhook mode, the webhook route."""
@@ -241,6 +259,15 @@ def build_web_app(application: Application, settings: Settings) -> web.Applicati
     add_ops_routes(web_app, application, settings)
     if settings.mode == "webhook":
         secret = (settings.webhook_secret or "").encode()
+        metrics = services_of(application).metrics
+
+        def refuse(reason: str, message: str) -> web.Response:
+            """503 with Retry-After: Telegram keeps the update and sends it again later."""
+            metrics.webhook_refused.labels(reason).inc()
+            return web.json_response(
+                {"error": message}, status=503,
+                headers={"Retry-After": str(WEBHOOK_RETRY_AFTER)},
+            )
 
         async def receive_update(request: web.Request) -> web.Response:
             given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
@@ -255,11 +282,11 @@ def build_web_app(application: Application, settings: Settings) -> web.Applicati
             # No await between this check and the put: an update answered 200 is queued
             # before the application can begin to stop.
             if not gate.open or not application.running:
-                return web.json_response(
-                    {"error": "shutting down"}, status=503,
-                    headers={"Retry-After": str(WEBHOOK_RETRY_AFTER)},
-                )
-            application.update_queue.put_nowait(update)
+                return refuse("shutting_down", "shutting down")
+            try:
+                application.update_queue.put_nowait(update)
+            except asyncio.QueueFull:
+                return refuse("queue_full", "too many updates waiting")
             return web.json_response({"ok": True})
 
         web_app.router.add_post(webhook_path(settings), receive_update)

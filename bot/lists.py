@@ -196,10 +196,15 @@ async def update_lists(
     sources: Sequence[ListSource] | None = None,
     seconds: float = 60.0,
     session: aiohttp.ClientSession | None = None,
+    into: Path | None = None,
 ) -> list[UpdateResult]:
-    """Download, validate and swap every list; one list failing never touches another."""
-    lists_dir = Path(rules_dir) / "lists"
-    chosen = list(sources) if sources is not None else load_sources(lists_dir)
+    """Download, validate and swap every list; one list failing never touches another.
+    The lists go to `into` (the data directory's lists, which replace the bundled files of
+    the same name), else to the rules folder's own `lists/`."""
+    bundled = Path(rules_dir) / "lists"
+    lists_dir = Path(into) if into is not None else bundled
+    lists_dir.mkdir(parents=True, exist_ok=True)
+    chosen = list(sources) if sources is not None else load_sources(bundled)
     official = load_link_data(Path(rules_dir)).official_domains
     own = session is None
     client = session or aiohttp.ClientSession(
@@ -210,9 +215,10 @@ async def update_lists(
     try:
         for source in chosen:
             path = lists_dir / source.file
+            current = path if path.is_file() else bundled / source.file
             try:
                 body = await download(client, source)
-                entries = validate(source, body, official, _old_entries(source, path))
+                entries = validate(source, body, official, _old_entries(source, current))
                 await asyncio.to_thread(atomic_write, path, body)
             except ListUpdateError as exc:
                 results.append(UpdateResult(source, False, error=str(exc)))

@@ -45,6 +45,8 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     api_url: str = DEFAULT_API_URL
     db_path: Path = Path("scamguard.db")
+    # A PostgreSQL server instead of the SQLite file (SCAMGUARD_DB=postgresql://...).
+    db_url: str | None = field(default=None, repr=False)
     rules_dir: Path = RULES_DIR
     mode: str = "polling"
     webhook_url: str | None = None
@@ -58,6 +60,24 @@ class Settings:
     expand_links: bool = False
     link_timeout: float = 3.0
     rules_watch_seconds: float = 3.0
+    data_dir: Path | None = None
+    lists_update_hours: float = 24.0
+
+    @property
+    def data_directory(self) -> Path:
+        """Where the bot keeps what it writes besides the database: SCAMGUARD_DATA_DIR, else
+        the database's folder."""
+        return self.data_dir if self.data_dir is not None else self.db_path.parent
+
+    @property
+    def lists_dir(self) -> Path:
+        """Refreshed domain lists (they replace the bundled files of the same name)."""
+        return self.data_directory / "lists"
+
+    @property
+    def database(self) -> str | Path:
+        """What `open_storage()` takes: the PostgreSQL URL, else the SQLite file."""
+        return self.db_url or self.db_path
 
     def require_token(self) -> str:
         """The bot token, or a SettingsError that says how to provide a valid one."""
@@ -79,11 +99,30 @@ class Settings:
             value = env.get(name)
             return value.strip() if value is not None and value.strip() else None
 
+        def secret(name: str) -> str | None:
+            """NAME, or the first line of the file NAME_FILE names (Docker / systemd
+            credentials); both set is an error."""
+            value, path = get(name), get(f"{name}_FILE")
+            if path is None:
+                return value
+            if value is not None:
+                raise SettingsError(f"set {name} or {name}_FILE, not both")
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SettingsError(
+                    f"{name}_FILE: cannot read {path} ({exc.__class__.__name__})"
+                ) from None
+            lines = text.strip().splitlines()
+            if not lines or not lines[0].strip():
+                raise SettingsError(f"{name}_FILE: {path} is empty")
+            return lines[0].strip()
+
         mode = (get("SCAMGUARD_MODE") or "polling").lower()
         if mode not in ("polling", "webhook"):
             raise SettingsError("SCAMGUARD_MODE must be 'polling' or 'webhook'")
         webhook_url = get("SCAMGUARD_WEBHOOK_URL")
-        webhook_secret = get("SCAMGUARD_WEBHOOK_SECRET")
+        webhook_secret = secret("SCAMGUARD_WEBHOOK_SECRET")
         http = _parse_http(get("SCAMGUARD_HTTP"))
         if mode == "webhook":
             if not webhook_url:
@@ -101,16 +140,18 @@ class Settings:
             raise SettingsError(f"SCAMGUARD_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
 
         rules = get("SCAMGUARD_RULES")
+        db_path, db_url = _parse_db(get("SCAMGUARD_DB"))
         return cls(
-            token=get("SCAMGUARD_TOKEN"),
+            token=secret("SCAMGUARD_TOKEN"),
             api_url=get("SCAMGUARD_API_URL") or DEFAULT_API_URL,
-            db_path=Path(get("SCAMGUARD_DB") or "scamguard.db"),
+            db_path=db_path,
+            db_url=db_url,
             rules_dir=Path(rules) if rules else RULES_DIR,
             mode=mode,
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             http=http,
-            http_token=get("SCAMGUARD_HTTP_TOKEN"),
+            http_token=secret("SCAMGUARD_HTTP_TOKEN"),
             operators=_parse_ids(get("SCAMGUARD_OPERATORS")),
             log_level=level,
             log_json=_parse_bool(get("SCAMGUARD_LOG_JSON"), "SCAMGUARD_LOG_JSON"),
@@ -124,7 +165,36 @@ class Settings:
             rules_watch_seconds=_parse_float(
                 get("SCAMGUARD_RULES_WATCH"), "SCAMGUARD_RULES_WATCH", 3.0, 0.0, 3600.0
             ),
+            data_dir=Path(data) if (data := get("SCAMGUARD_DATA_DIR")) else None,
+            lists_update_hours=_parse_float(
+                get("SCAMGUARD_LISTS_UPDATE_HOURS"), "SCAMGUARD_LISTS_UPDATE_HOURS",
+                24.0, 0.0, 24.0 * 365,
+            ),
         )
+
+
+def _parse_db(value: str | None) -> tuple[Path, str | None]:
+    """SCAMGUARD_DB: a SQLite file path, `sqlite:///relative/path`, `sqlite:////absolute/path`,
+    or a `postgresql://user:password@host:port/database` URL."""
+    if value is None:
+        return Path("scamguard.db"), None
+    if value.startswith(("postgresql://", "postgres://")):
+        if len(value.split("://", 1)[1].strip("/")) == 0:
+            raise SettingsError("SCAMGUARD_DB: a postgresql:// URL needs at least a host")
+        return Path("scamguard.db"), value
+    if value.startswith("sqlite://"):
+        path = value.removeprefix("sqlite:///") if value.startswith("sqlite:///") else ""
+        if not path:
+            raise SettingsError(
+                "SCAMGUARD_DB: write a SQLite URL as sqlite:///relative/path or "
+                "sqlite:////absolute/path"
+            )
+        return Path(path), None
+    if "://" in value:
+        raise SettingsError(
+            "SCAMGUARD_DB must be a SQLite file path, sqlite:///path or postgresql://..."
+        )
+    return Path(value), None
 
 
 def _parse_http(value: str | None) -> HttpAddress | None:

@@ -13,7 +13,6 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -35,7 +34,6 @@ from bot.storage.models import (
     normalize_handle,
 )
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 from handlers.adapter import message_text, sender_of
 from handlers.group import moderate
 
@@ -179,8 +177,7 @@ def command_name(message: Message) -> str:
 
 
 async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                             link_preview_options=NO_PREVIEW, disable_notification=True)
+    await message.reply_text(text, reply_markup=markup, disable_notification=True)
 
 
 async def admin_gate(update: Update, context: ContextTypes.DEFAULT_TYPE
@@ -251,8 +248,8 @@ async def change_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await query.answer(str(texts.raw(lang, "admin.changed")).format(setting=label, value=shown))
     try:
         await query.edit_message_text(
-            settings_text(texts, settings), parse_mode=ParseMode.HTML,
-            reply_markup=settings_keyboard(texts, settings), link_preview_options=NO_PREVIEW)
+            settings_text(texts, settings),
+            reply_markup=settings_keyboard(texts, settings))
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

@@ -25,7 +25,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -39,10 +39,10 @@ from bot.policy import DELETE_RIGHT, NOTHING, RESTRICT_RIGHT, Decision, decide, 
 from bot.replies import Html, Texts, escape, person_name, render_group_warning
 from bot.storage import ChatSettings, Incident
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 from handlers.adapter import quoted_author, quoted_request, sender_of, to_check_request
 from handlers.cleanup import schedule_deletion
 from handlers.logchat import log_soon, post_log
+from handlers.outbox import OutboxBatcher, outbox_storage
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +187,11 @@ class WarningBatcher:
         self._idle = asyncio.Event()
         self._idle.set()
 
+    @property
+    def pending(self) -> int:
+        """Warnings queued and not yet posted, over every chat."""
+        return sum(len(state.pending) for state in self._chats.values())
+
     async def submit(self, warning: Warning) -> None:
         """Queue a warning; it is posted by the chat's background task."""
         state = self._chats.setdefault(warning.chat_id, _ChatWarnings())
@@ -254,21 +259,28 @@ class WarningBatcher:
     async def _post(self, chat_id: int, items: Sequence[Warning]) -> None:
         services: Services = self.application.bot_data["services"]
         try:
-            sent = await post_warning(self.application.bot, services, chat_id, items)
-            if sent is not None:
-                settings = await services.chat_settings.get(chat_id)
-                schedule_deletion(self.application, chat_id, [sent], settings.delete_after)
+            await post_warning_to_vanish(self.application, services, chat_id, items)
         except Exception as exc:  # a background task: every warning is recorded, none lost
             log.exception("warning for chat %s failed", chat_id)
             for item in items:
                 await record(services, item.incident_id, "warn", False, str(exc)[:300])
 
 
-def batcher_of(application: Application) -> WarningBatcher:
+def pending_warnings(application: Application) -> int:
+    """Warnings waiting to be posted by this process (0 before the first one)."""
     batcher = application.bot_data.get(BATCHER_KEY)
-    if not isinstance(batcher, WarningBatcher):
+    return batcher.pending if isinstance(batcher, WarningBatcher) else 0
+
+
+def batcher_of(application: Application) -> WarningBatcher | OutboxBatcher:
+    """Where warnings go: this process's batcher, or with a shared PostgreSQL database the
+    outbox that the one elected sender of all workers drains (handlers.outbox)."""
+    batcher = application.bot_data.get(BATCHER_KEY)
+    if not isinstance(batcher, WarningBatcher | OutboxBatcher):
         services: Services = application.bot_data["services"]
-        batcher = WarningBatcher(application, services.warn_interval)
+        storage = outbox_storage(application)
+        batcher = (OutboxBatcher(application, storage) if storage is not None
+                   else WarningBatcher(application, services.warn_interval))
         application.bot_data[BATCHER_KEY] = batcher
     return batcher
 
@@ -276,14 +288,14 @@ def batcher_of(application: Application) -> WarningBatcher:
 async def flush_warnings(application: Application) -> None:
     """Post every pending warning, those held back by the per-chat interval included."""
     batcher = application.bot_data.get(BATCHER_KEY)
-    if isinstance(batcher, WarningBatcher):
+    if isinstance(batcher, WarningBatcher | OutboxBatcher):
         await batcher.flush()
 
 
 async def settle_warnings(application: Application) -> None:
     """Wait for the warnings being posted now (not those held back by the interval)."""
     batcher = application.bot_data.get(BATCHER_KEY)
-    if isinstance(batcher, WarningBatcher):
+    if isinstance(batcher, WarningBatcher | OutboxBatcher):
         await batcher.settle()
 
 
@@ -343,8 +355,6 @@ async def post_warning(bot: Bot, services: Services, chat_id: int,
         sent = await bot.send_message(
             chat_id,
             warning_text(texts, settings, items),
-            parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
             reply_parameters=(
                 ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
             ),
@@ -357,6 +367,17 @@ async def post_warning(bot: Bot, services: Services, chat_id: int,
         await record(services, item.incident_id, "warn", error is None,
                      str(error)[:300] if error else None)
     return sent.message_id if sent is not None else None
+
+
+async def post_warning_to_vanish(application: Application, services: Services, chat_id: int,
+                                 items: Sequence[Warning]) -> int | None:
+    """`post_warning`, then the warning disappears after the group's `delete_after` minutes
+    (whichever worker posts it: this process's batcher or the outbox sender)."""
+    sent = await post_warning(application.bot, services, chat_id, items)
+    if sent is not None:
+        settings = await services.chat_settings.get(chat_id)
+        schedule_deletion(application, chat_id, [sent], settings.delete_after)
+    return sent
 
 
 # ---- the pipeline -------------------------------------------------------------------------------
@@ -629,7 +650,7 @@ async def _tell_poster(bot: Bot, services: Services, incident: int | None, user_
                           or settings.language)
     text = texts.text(lang, "group.secret_leak_private", chat=message.chat.title or "")
     return await attempt(services, incident, "notify_poster",
-                         bot.send_message(user_id, text, parse_mode=ParseMode.HTML))
+                         bot.send_message(user_id, text))
 
 
 def is_command(message: Message) -> bool:
@@ -782,8 +803,7 @@ async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     name = query.from_user.full_name
     try:
         await query.edit_message_text(
-            texts.text(lang, "group.not_scam_done", name=name), parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
+            texts.text(lang, "group.not_scam_done", name=name),
         )
     except (BadRequest, Forbidden) as exc:
         log.warning("could not edit the warning in chat %s: %s", chat_id, exc)

@@ -9,7 +9,6 @@ import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
@@ -17,7 +16,6 @@ from bot.core.redact import excerpt
 from bot.replies import Html, Texts, escape
 from bot.storage import ChatSettings, Sample
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +78,8 @@ async def show_lists(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     samples = await services.storage.list_sample_rows(message.chat.id)
     text, markup = lists_view(services.rules.texts, lang, settings, samples)
     try:
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                 link_preview_options=NO_PREVIEW, disable_notification=True)
+        await message.reply_text(text, reply_markup=markup,
+                                 disable_notification=True)
     except TelegramError as exc:
         log.info("could not show the lists of chat %s: %s", message.chat.id, exc)
 
@@ -137,8 +135,7 @@ async def remove_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     samples = await services.storage.list_sample_rows(chat.id)
     text, markup = lists_view(texts, lang, settings, samples)
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                      link_preview_options=NO_PREVIEW)
+        await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             log.info("could not redraw the lists of chat %s: %s", chat.id, exc)

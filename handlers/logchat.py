@@ -9,9 +9,8 @@ import asyncio
 import logging
 import re
 import secrets
-import time
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import (
@@ -21,7 +20,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
@@ -30,54 +29,30 @@ from bot.core.redact import excerpt as redacted_excerpt
 from bot.replies import Html, Texts, escape, inert, person_name, reasons
 from bot.storage import Incident
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 
 log = logging.getLogger(__name__)
 
-CODES_KEY = "log_chat_codes"
 CODE_TTL = 600.0
-MAX_CODES = 1000
 LOG_PREFIX = "lg:"
 _LOG_RE = re.compile(r"lg:(?P<op>fp|ub|bn):(?P<incident>\d{1,18})")
 OPS = {"fp": "not_scam", "ub": "unban", "bn": "ban"}
 ANY_ADMIN = 0
 
 
-@dataclass(frozen=True)
-class PendingLogChat:
-    """A /logchat link: which group, which admin asked, until when it works."""
-
-    chat_id: int
-    title: str
-    admin_id: int  # ANY_ADMIN when an anonymous admin asked
-    expires: float
-
-
-def codes_of(application: Application) -> dict[str, PendingLogChat]:
-    codes = application.bot_data.get(CODES_KEY)
-    if not isinstance(codes, dict):
-        codes = application.bot_data[CODES_KEY] = {}
-    return codes
-
-
-def new_code(application: Application, chat_id: int, title: str, admin_id: int) -> str:
-    """A one-time code for a deep link (letters, digits, `_` and `-` only)."""
-    codes = codes_of(application)
-    now = time.monotonic()
-    for code in [c for c, p in codes.items() if p.expires < now]:
-        del codes[code]
-    while len(codes) >= MAX_CODES:
-        codes.pop(next(iter(codes)))
+async def new_code(services: Services, chat_id: int, title: str, admin_id: int) -> str:
+    """A one-time code for a deep link (letters, digits, `_` and `-` only), kept in the
+    database so that whichever worker receives the confirmation knows it."""
     code = secrets.token_urlsafe(12)
-    codes[code] = PendingLogChat(chat_id, title, admin_id, now + CODE_TTL)
+    await services.storage.add_log_chat_code(
+        code, chat_id, title, admin_id, datetime.now(UTC) + timedelta(seconds=CODE_TTL))
     return code
 
 
 async def _reply(bot: Bot, chat_id: int, text: str,
                  markup: InlineKeyboardMarkup | None = None) -> None:
     try:
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                               link_preview_options=NO_PREVIEW, disable_notification=True)
+        await bot.send_message(chat_id, text, reply_markup=markup,
+                               disable_notification=True)
     except TelegramError as exc:
         log.info("could not answer in chat %s: %s", chat_id, exc)
 
@@ -109,7 +84,7 @@ async def set_log_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     # An anonymous admin (posting as the group) cannot be told apart: any admin may confirm.
     actor = 0 if message.sender_chat is not None else actor_of(message) or 0
-    code = new_code(context.application, message.chat.id, message.chat.title or "", actor)
+    code = await new_code(services, message.chat.id, message.chat.title or "", actor)
     username = context.bot.username
     markup = InlineKeyboardMarkup([
         [InlineKeyboardButton(str(texts.raw(lang, "onboard.logchat_to_group")),
@@ -137,16 +112,15 @@ async def confirm_log_chat(update: Update, context: ContextTypes.DEFAULT_TYPE,
     target = message.chat
     prefs = await services.storage.get_user_prefs(user.id)
     lang = texts.language(prefs.language or user.language_code)
-    pending = codes_of(context.application).get(code)
-    if (pending is None or pending.expires < time.monotonic()
-            or pending.admin_id not in (ANY_ADMIN, user.id)
+    pending = await services.storage.get_log_chat_code(code)
+    if (pending is None or pending.admin_id not in (ANY_ADMIN, user.id)
             or not await services.admins.is_admin(context.bot, pending.chat_id, user.id)):
         await _reply(context.bot, target.id, texts.text(lang, "onboard.logchat_expired"))
         return
     if target.id == pending.chat_id:
         await _reply(context.bot, target.id, texts.text(lang, "onboard.logchat_same"))
         return
-    codes_of(context.application).pop(code, None)
+    await services.storage.drop_log_chat_code(code)
     settings = await services.chat_settings.update(pending.chat_id, user.id, log_chat=target.id)
     group_lang = texts.language(settings.language)
     await _reply(context.bot, target.id,
@@ -208,8 +182,7 @@ async def post_log(bot: Bot, services: Services, chat_id: int, chat_title: str, 
         await bot.send_message(
             settings.log_chat, log_text(services, lang, chat_title, action, sender,
                                         reasons_shown, text),
-            parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW,
-            disable_notification=True)
+            reply_markup=markup, disable_notification=True)
     except TelegramError as exc:
         log.warning("log chat %s of chat %s refused an entry: %s", settings.log_chat,
                     chat_id, exc)
@@ -295,9 +268,9 @@ async def press_log_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     old = getattr(query.message, "text_html", None) or ""
     try:
         await query.edit_message_text(
-            Html(f"{old}\n{done}") if old else done, parse_mode=ParseMode.HTML,
+            Html(f"{old}\n{done}") if old else done,
             reply_markup=query.message.reply_markup if hasattr(query.message, "reply_markup")
-            else None, link_preview_options=NO_PREVIEW)
+            else None)
     except (BadRequest, TelegramError) as exc:
         log.info("could not edit a log entry: %s", exc)
 

@@ -26,7 +26,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -40,7 +40,6 @@ from telegram.ext import (
 
 from bot.replies import GLOBAL_REGION, Html, Texts, escape, region_label, region_language
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +126,7 @@ def add_to_group_button(texts: Texts, lang: str, username: str) -> InlineKeyboar
 async def _send(message: Message, text: str,
                 markup: InlineKeyboardMarkup | None = None) -> None:
     try:
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                 link_preview_options=NO_PREVIEW)
+        await message.reply_text(text, reply_markup=markup)
     except TelegramError as exc:
         log.info("could not answer in chat %s: %s", message.chat.id, exc)
 
@@ -218,8 +216,7 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) 
     if query is None:
         return
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                      link_preview_options=NO_PREVIEW)
+        await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             log.info("could not redraw a keyboard: %s", exc)
@@ -334,8 +331,7 @@ async def greet_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if added:
         greeted(context.application, chat_id)
     try:
-        await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
-                                       link_preview_options=NO_PREVIEW)
+        await context.bot.send_message(chat_id, text)
     except TelegramError as exc:
         log.info("could not greet chat %s: %s", chat_id, exc)
 

@@ -9,15 +9,14 @@ import logging
 from collections.abc import Iterable
 
 from telegram import Bot, Update
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.core.ruleset import rules_digest
 from bot.replies import escape
 from bot.rulesholder import ReloadResult, RulesHolder
+from bot.storage.common import GLOBAL_SAMPLES
 from bot.wiring.services import SERVICES_KEY, Services, services_of
-from handlers import NO_PREVIEW
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +104,7 @@ async def tell_operators(bot: Bot, operators: Iterable[int], text: str) -> int:
     reached = 0
     for operator in sorted(operators):
         try:
-            await bot.send_message(operator, text, parse_mode=ParseMode.HTML,
-                                   link_preview_options=NO_PREVIEW)
+            await bot.send_message(operator, text)
             reached += 1
         except TelegramError as exc:
             log.warning("could not tell operator %s about the rules: %s", operator, exc)
@@ -152,8 +150,7 @@ async def reload_rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services.metrics.observe_reload(result.ok, result.changed)
     if not result.ok:
         watcher.reported.add(result.errors)
-    await message.reply_text(reload_text(result, services.rules.digest),
-                             parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+    await message.reply_text(reload_text(result, services.rules.digest))
 
 
 async def show_global_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -184,8 +181,7 @@ async def show_global_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     texts = services.rules.texts
     lines.append(f"Rules: <code>{escape(services.rules.digest)}</code>, "
                  f"{len(texts.languages)} languages, {len(texts.contacts)} contacts")
-    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML,
-                             link_preview_options=NO_PREVIEW)
+    await message.reply_text("\n".join(lines))
 
 
 async def promote_sample(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -207,7 +203,7 @@ async def promote_sample(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if copy is None:
         await message.reply_text(f"There is no sample #{wanted}.")
         return
-    services.contexts.invalidate_all()
+    services.contexts.invalidate(GLOBAL_SAMPLES)
     await message.reply_text(f"Sample #{wanted} now protects every group (as #{copy}).")
 
 

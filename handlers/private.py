@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Message, Update, User
-from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -30,7 +29,6 @@ from bot.replies import (
     render_private_verdict,
 )
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 from handlers.adapter import to_check_request
 from handlers.onboarding import send_language_keyboard, send_region_keyboard
 
@@ -137,8 +135,7 @@ async def reader_of(services: Services, user: User) -> Reader:
 async def _answer(message: Message, text: str) -> bool:
     """Reply in the private chat; False when the user has blocked the bot meanwhile."""
     try:
-        await message.reply_text(text, parse_mode=ParseMode.HTML,
-                                 link_preview_options=NO_PREVIEW)
+        await message.reply_text(text)
     except Forbidden as exc:
         log.info("user %s cannot be answered: %s", message.chat.id, exc.message)
         return False
@@ -228,9 +225,11 @@ async def set_keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer(message, texts.text(reader.lang, f"private.keep_{wanted}"))
 
 
-def indicators_of(request: CheckRequest, message: Message) -> dict[str, Any]:
-    """The evidence indicators of a checked message, with the times it was sent."""
-    found = extract_indicators(request).to_dict()
+def indicators_of(request: CheckRequest, message: Message,
+                  region: str | None = None) -> dict[str, Any]:
+    """The evidence indicators of a checked message (local phone numbers read in the user's
+    region), with the times it was sent."""
+    found = extract_indicators(request, region).to_dict()
     times = []
     if message.forward_origin is not None:
         times.append(message.forward_origin.date)
@@ -267,7 +266,7 @@ async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TY
         if expanded is not request:
             request = expanded
             verdict = services.rules.detector.check(request)
-    indicators = indicators_of(request, message)
+    indicators = indicators_of(request, message, reader.region)
     await services.storage.add_private_check(
         user.id, verdict.verdict, verdict.score, verdict.hits, indicators, request.text,
         keep_full=reader.keep_evidence,
@@ -323,7 +322,7 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     stamp = check.checked_at[:19].replace(":", "").replace("-", "")
     await message.reply_document(
         document=data.encode("utf-8"), filename=f"evidence-{stamp}.json",
-        caption=texts.text(reader.lang, "evidence.file_caption"), parse_mode=ParseMode.HTML,
+        caption=texts.text(reader.lang, "evidence.file_caption"),
     )
 
 

@@ -10,13 +10,11 @@ import time
 from collections.abc import Hashable
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.replies import escape
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 from handlers.cleanup import schedule_deletion
 from handlers.group import moderate
 
@@ -73,9 +71,7 @@ def actor_key(message: Message) -> int:
 
 async def _quiet_reply(message: Message, text: str) -> int | None:
     try:
-        sent = await message.reply_text(text, parse_mode=ParseMode.HTML,
-                                        disable_notification=True,
-                                        link_preview_options=NO_PREVIEW)
+        sent = await message.reply_text(text, disable_notification=True)
     except TelegramError as exc:
         log.info("could not answer in chat %s: %s", message.chat.id, exc)
         return None
@@ -144,8 +140,7 @@ async def tell_admins(context: ContextTypes.DEFAULT_TYPE, services: Services, me
             continue
         try:
             await context.bot.send_message(
-                admin.id, text, parse_mode=ParseMode.HTML, disable_notification=True,
-                link_preview_options=NO_PREVIEW,
+                admin.id, text, disable_notification=True,
             )
         except TelegramError as exc:
             log.info("could not tell admin %s about a report: %s", admin.id, exc)

@@ -9,7 +9,6 @@ from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 from telegram import ChatPermissions, Message, Update, User
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -19,7 +18,6 @@ from bot.replies import Html, escape
 from bot.storage import ChatSettings
 from bot.wiring.admins import person_from_user
 from bot.wiring.services import Services, services_of
-from handlers import NO_PREVIEW
 from handlers.cleanup import schedule_deletion
 from handlers.group import TELEGRAM_SERVICE_USER, attempt, not_scam_button
 from handlers.logchat import log_soon, post_log
@@ -63,8 +61,7 @@ async def _notice(application: Application, services: Services, settings: ChatSe
     markup = not_scam_button(texts, lang, [incident_id]) if incident_id is not None else None
     try:
         sent = await application.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-            reply_markup=markup, reply_to_message_id=reply_to,
+            chat_id, text, reply_markup=markup, reply_to_message_id=reply_to,
             allow_sending_without_reply=True)
     except TelegramError as exc:
         log.info("could not post a notice in chat %s: %s", chat_id, exc)
@@ -99,6 +96,10 @@ async def check_reputation(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     settings = await services.chat_settings.get(chat_id)
     if user.id in settings.trusted_users or await services.admins.is_admin(
             context.bot, chat_id, user.id):
+        return
+    # Once per chat and removal, whichever worker sees the message (this process's memory of
+    # first messages only spares the database the question for every message).
+    if not await services.storage.claim_reputation_flag(user.id, chat_id):
         return
     await flag_message(application, services, settings, message, user, min(score, 1.0))
 

@@ -157,3 +157,13 @@ ALICE = person(1001, "Alice", "alice_admin")
 BOB = person(1002, "Bob", "bob_mod")
 CAROL = person(2001, "Carol", "carol")
 DAVE = person(2002, "Dave", "dave_x")
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """The URL of an empty PostgreSQL database of its own (see tests/pg.py); fails, never
+    skips, without a server."""
+    from tests.pg import fresh_database
+
+    async with fresh_database() as url:
+        yield url

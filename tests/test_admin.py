@@ -240,7 +240,9 @@ async def test_scam_sample_flags_later_copies(harness: Harness) -> None:
     await harness.feed(message_update(message(group(), CAROL, text, message_id=5151)))
     (incident,) = await harness.services.storage.list_incidents(GROUP_ID)
     assert incident.message_id == 5151
-    assert [h.rule for h in incident.hits] == ["similar.known-scam"]
+    # the learned layer may add its own reading beside the rule
+    assert [h.rule for h in incident.hits if not h.rule.startswith("model.")] == [
+        "similar.known-scam"]
 
 
 async def test_scam_on_sticker_explains(harness: Harness) -> None:

@@ -52,10 +52,11 @@ def test_bundled_rules_come_with_each_image_not_a_volume():
     assert 'rules = ["**/*"]' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
 
 
-def test_health_check_probes_healthz():
-    """The health check asks the bot's /healthz."""
+def test_health_check_probes_livez():
+    """The container health check asks /livez (the process serves), not /healthz or /readyz,
+    so a Telegram outage does not mark the container unhealthy."""
     [check] = instructions("HEALTHCHECK")
-    assert "/healthz" in check
+    assert "/livez" in check and "/healthz" not in check
 
 
 def test_dockerignore_keeps_secrets_and_state_out():
@@ -73,3 +74,13 @@ def test_hadolint_is_clean():
     result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_refreshed_lists_go_to_the_volume_the_non_root_user_owns():
+    """The daily list refresh writes to SCAMGUARD_DATA_DIR=/data (its lists/ folder), the
+    volume created and owned by the image's unprivileged user, not to the installed package."""
+    env = " ".join(instructions("ENV"))
+    assert "SCAMGUARD_DATA_DIR=/data" in env
+    uid = instructions("USER")[-1].split(":")[0]
+    [prepare] = [r for r in instructions("RUN") if "useradd" in r]
+    assert f"--uid {uid}" in prepare and "chown scamguard:scamguard /data" in prepare

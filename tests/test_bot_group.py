@@ -320,6 +320,8 @@ async def test_secret_leak_is_deleted_and_the_poster_told_privately(harness: Har
     [private_note] = harness.api.calls("sendMessage")
     assert private_note.params["chat_id"] == CAROL["id"]
     assert "abandon" not in private_note.params["text"]
+    assert private_note.params["link_preview_options"] == {"is_disabled": True}
+    assert private_note.params["parse_mode"] == "HTML"
     [incident] = await incidents(harness)
     assert actions_of(incident) == {"delete": True, "notify_poster": True}
 
@@ -380,7 +382,8 @@ async def test_shortened_link_is_expanded_and_checked_again(harness: Harness, re
     async def loopback(host: str) -> list[str]:
         return ["127.0.0.1"]
 
-    text = f"Claim your reward http://bit.ly:{redirector}/abc"
+    # no lure story: the shortener alone is low, the look-alike behind it decides
+    text = f"Have a look http://bit.ly:{redirector}/abc"
     await harness.feed(scam_update(text))
     assert harness.api.calls("sendMessage") == [] and await incidents(harness) == []
     harness.services.expander = LinkExpander(
@@ -560,7 +563,7 @@ async def test_group_expands_only_shortened_links_even_without_a_scheme(harness:
     """bit.ly/x written without http is expanded; an ordinary link next to it is not."""
     expander = FakeExpander("https://blnance.com/claim")
     harness.services.expander = expander  # type: ignore[assignment]
-    await harness.feed(scam_update("Claim your reward bit.ly/abc or see https://example.org/"))
+    await harness.feed(scam_update("Have a look bit.ly/abc or see https://example.org/"))
     assert len(expander.asked) == 1 and "bit.ly/abc" in expander.asked[0]
     [incident] = await incidents(harness)
     assert "link.lookalike" in {h.rule for h in incident.hits}
@@ -599,3 +602,22 @@ async def test_reply_to_the_bots_own_warning_is_not_checked(harness: Harness):
                       "Scam warning: asks for your 12-word recovery phrase. " + SCAM)
     await harness.feed(scam_update("thanks bot", reply_to=warning, quote=SCAM))
     assert harness.api.calls("sendMessage") == [] and harness.api.calls("deleteMessage") == []
+
+
+async def test_every_message_the_bot_sends_is_html_without_preview(harness: Harness):
+    """PTB Defaults set once: warnings, private notices, private answers and admin replies
+    all go as HTML with link previews off, without each call repeating it."""
+    from tests.fakes.updates import message, message_update, private
+
+    await harness.feed(scam_update())
+    await harness.feed(scam_update(LEAK, message_id=501))
+    dm = person(5301, "Minh", "minh", language_code="en")
+    await harness.feed(message_update(message(private(dm), dm, "Send me your seed phrase")))
+    await harness.feed(message_update(message(
+        group(), ALICE, "/settings", message_id=502,
+        entities=[{"type": "bot_command", "offset": 0, "length": 9}])))
+    sent = harness.api.calls("sendMessage")
+    assert len({c.params["chat_id"] for c in sent}) >= 3
+    for call in sent:
+        assert call.params["parse_mode"] == "HTML", call.params
+        assert call.params["link_preview_options"] == {"is_disabled": True}, call.params

@@ -108,3 +108,51 @@ async def test_impersonator_joining_without_restrict_right_names_the_right(harne
     [sent] = harness.api.calls("sendMessage")
     assert "\"Ban users\"" in sent.params["text"]
     assert "not an admin" in sent.params["text"]
+
+
+MAI = person(7100, "Mai", "mai_admin")
+MAI_IMPOSTOR = person(7101, "Mai Admin | Help", "mai_adm1n")
+STAFF_OFFER = "I'm staff here, DM me if your withdrawal is stuck"
+
+
+@pytest.mark.parametrize(
+    ("action", "expected_call"),
+    [("delete", None), ("restrict", "restrictChatMember"), ("ban", "banChatMember")],
+)
+async def test_admin_impostor_offering_help_is_announced_on_join(
+    harness: Harness, action, expected_call
+):
+    """"Mai Admin | Help" (@mai_adm1n) joining a group whose admin is Mai (@mai_admin) is
+    announced as not an admin, and restricted or banned when that is the group's policy."""
+    from tests.fakes.updates import GROUP_ID as CHAT
+
+    harness.api.set_admins(CHAT, [MAI], owner=MAI["id"])
+    await harness.services.storage.update_chat_settings(CHAT, None, scam_action=action)
+    await harness.feed(chat_member_update(group(), MAI_IMPOSTOR))
+    [sent] = harness.api.calls("sendMessage")
+    assert "not an admin" in sent.params["text"] and "@mai_admin" in sent.params["text"]
+    if expected_call:
+        [call] = harness.api.calls(expected_call)
+        assert call.params["user_id"] == MAI_IMPOSTOR["id"]
+
+
+@pytest.mark.parametrize(
+    ("action", "expected_call"),
+    [("delete", "deleteMessage"), ("ban", "banChatMember")],
+)
+async def test_admin_impostor_offering_help_is_acted_on_at_first_message(
+    harness: Harness, action, expected_call
+):
+    """The impostor's first message ("I'm staff here, DM me...") is a scam: deleted (or the
+    sender banned) per the group's policy, and the group told the sender is not an admin."""
+    from tests.fakes.updates import message, message_update
+
+    harness.api.set_admins(GROUP_ID, [MAI], owner=MAI["id"])
+    await harness.services.storage.update_chat_settings(GROUP_ID, None, scam_action=action)
+    await harness.feed(message_update(message(group(), MAI_IMPOSTOR, STAFF_OFFER)))
+    assert len(harness.api.calls(expected_call)) == 1
+    [sent] = harness.api.calls("sendMessage")
+    assert "not an admin" in sent.params["text"]
+    [incident] = await harness.services.storage.list_incidents(GROUP_ID)
+    assert incident.verdict == "scam" and incident.sender_id == MAI_IMPOSTOR["id"]
+    assert {a.action for a in incident.actions} >= {"delete", "warn"}

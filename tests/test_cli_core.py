@@ -158,6 +158,9 @@ def test_bench_reports_both_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert big["pattern_rules"] == 2 * default["pattern_rules"]
     assert default["messages"] == 300 and default["messages_per_second"] > 0
     assert default["p99_ms"] >= default["p50_ms"] > 0
+    worst = result["worst_case"]
+    assert worst["length"] == 4096 and worst["messages"] >= 50
+    assert worst["max_ms"] >= worst["p99_ms"] >= worst["p50_ms"] > 0
 
 
 @pytest.mark.parametrize(
@@ -229,3 +232,38 @@ def test_scan_survives_lone_surrogates(capsys: pytest.CaptureFixture[str],
     assert code == 0
     assert [r["verdict"] for r in rows] == ["scam", "clean"]
     assert rows[0]["text"] == "\ud800 send me your seed phrase"
+
+
+def test_rules_test_summary_prints_rates_never_lines(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    """`--summary` (for the blind split) prints rates per language, category and kind, and
+    neither a line's text nor a rule's name."""
+    corpus = tmp_path / "blind.jsonl"
+    lines = [
+        {"text": "zqx marker one: send me your 12 word recovery phrase now", "label": "scam",
+         "lang": "en", "category": "key_request"},
+        {"text": "zqx marker two: never share your recovery phrase with anyone",
+         "label": "ham", "lang": "en", "category": "safety_warning"},
+    ]
+    corpus.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    code, out, _ = run(capsys, "rules", "test", "--corpus", str(corpus), "--summary")
+    assert code == 0
+    assert "zqx" not in out and "key-request." not in out
+    assert "category key_request" in out and "kind safety_warning" in out
+    assert "100.0%" in out
+
+
+def test_rules_test_half_selects_lines_by_number(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path) -> None:
+    """`--half odd|even` keeps the odd- or even-numbered lines of each file."""
+    corpus = tmp_path / "c.jsonl"
+    rows = [{"text": SCAM, "label": "scam", "lang": "en"},
+            {"text": HAM, "label": "ham", "lang": "en"},
+            {"text": SCAM + " today", "label": "scam", "lang": "en"}]
+    corpus.write_text("".join(json.dumps(x) + "\n" for x in rows), encoding="utf-8")
+    _, odd, _ = run(capsys, "rules", "test", "--corpus", str(corpus), "--half", "odd",
+                    "--summary")
+    _, even, _ = run(capsys, "rules", "test", "--corpus", str(corpus), "--half", "even",
+                     "--summary")
+    assert odd.splitlines()[2].split()[:4] == ["all", "2", "100.0%", "0"]
+    assert even.splitlines()[2].split()[:4] == ["all", "0", "-", "1"]

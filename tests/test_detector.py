@@ -66,6 +66,23 @@ def test_long_text_keeps_head_and_tail() -> None:
     assert DETECTOR.check(CheckRequest(text)).verdict == "scam"
 
 
+def test_text_over_telegram_limit_is_cut_and_the_cut_recorded() -> None:
+    """A text over 4,096 characters (Telegram's limit) is matched on its head and tail only,
+    and the verdict says how much of how long a text was matched; a text of exactly 4,096
+    characters is matched whole and carries no cut."""
+    assert MAX_TEXT == 4096
+    long_text = "gm " * 5000
+    verdict = DETECTOR.check(CheckRequest(long_text))
+    assert verdict.cut == (4096, len(long_text))
+    assert verdict.to_dict()["cut"] == {"matched": 4096, "length": len(long_text)}
+    assert len(clip(long_text)) <= MAX_TEXT + 1
+    whole = ("x" * (MAX_TEXT - 30)) + " send me your seed phrase"
+    assert len(whole) <= MAX_TEXT
+    verdict = DETECTOR.check(CheckRequest(whole))
+    assert verdict.cut is None and "cut" not in verdict.to_dict()
+    assert verdict.verdict == "scam"
+
+
 @pytest.mark.parametrize(
     ("data", "error"),
     [

@@ -357,3 +357,36 @@ async def test_same_update_delivered_twice_at_once_is_acted_on_once(harness: Har
     await asyncio.gather(harness.feed(raw), harness.feed(dict(raw)))
     assert len(await harness.services.storage.list_incidents(chat)) == 1
     assert len(harness.api.calls("deleteMessage")) == 1
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["deleteMessage", "banChatMember", "restrictChatMember", "editMessageText"],
+)
+async def test_flood_limiter_holds_moderation_calls_to_the_overall_limit(
+    fake_api: FakeBotApi, method: str
+):
+    """Deletions, bans, restrictions and edits in one group are paced by the overall limit
+    like sends: 40 of them take at least (40 - 3) / 26 s, not an instant burst, and are not
+    held to the 20-a-minute group limit (or 40 would take over a minute)."""
+    from telegram import ChatPermissions
+    from telegram.ext import ExtBot
+
+    from bot.app import flood_limiter
+    from tests.fakes import FakeRequest
+
+    chat = CHAT_IDS[0]
+    bot = ExtBot(TOKEN, request=FakeRequest(fake_api), rate_limiter=flood_limiter())
+    calls = {
+        "deleteMessage": lambda n: bot.delete_message(chat, 100 + n),
+        "banChatMember": lambda n: bot.ban_chat_member(chat, 5000 + n),
+        "restrictChatMember": lambda n: bot.restrict_chat_member(
+            chat, 5000 + n, ChatPermissions.no_permissions()),
+        "editMessageText": lambda n: bot.edit_message_text("edited", chat, 100 + n),
+    }
+    async with bot:
+        await asyncio.wait_for(
+            asyncio.gather(*(calls[method](n) for n in range(40)), return_exceptions=True), 20)
+    times = sorted(c.at for c in fake_api.calls(method))
+    assert len(times) == 40
+    assert 1.3 <= times[-1] - times[0] < 15

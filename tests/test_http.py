@@ -396,3 +396,131 @@ async def test_webhook_route_needs_no_bearer_token(http_settings: Settings, serv
                                          "Content-Type": "application/json"})
         assert status == 200, body
         assert (await ops.post("/v1/check", json.dumps({"text": "hi"})))[0] == 401
+
+
+async def test_webhook_answers_503_with_retry_after_when_the_queue_is_full(
+    http_settings: Settings, services: Services, fake_api: FakeBotApi
+):
+    """While one update is in a handler and the queue holds as many as it may, the next
+    webhook update gets 503 with Retry-After (Telegram sends it again), not a plain 500, and
+    /metrics counts it; once the handler is done, updates are taken again."""
+    from telegram.ext import TypeHandler
+
+    settings = replace(http_settings, mode="webhook", webhook_url="https://bot.example/tg",
+                       webhook_secret="hook-secret")
+    release = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def hold(update: object, context: object) -> None:
+        entered.set()
+        await release.wait()
+
+    builder = (
+        ApplicationBuilder().token(TOKEN).update_queue(asyncio.Queue(maxsize=1))
+        .request(FakeRequest(fake_api)).get_updates_request(FakeRequest(fake_api))
+    )
+    app = build_application(settings, services, builder=builder)
+    app.add_handler(TypeHandler(object, hold), group=-5000)
+    await app.initialize()
+    await app.start()
+    client = TestClient(TestServer(build_web_app(app, settings), host="127.0.0.1"))
+    await client.start_server()
+
+    async def post(n: int) -> tuple[int, str | None]:
+        update = {"update_id": n, "message": {
+            "message_id": n, "date": 0, "chat": {"id": -100, "type": "supergroup", "title": "G"},
+            "from": {"id": 7, "is_bot": False, "first_name": "X"}, "text": "hello"}}
+        async with client.post("/tg", json=update,
+                               headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}) as r:
+            return r.status, r.headers.get("Retry-After")
+
+    try:
+        assert await post(1) == (200, None)
+        await asyncio.wait_for(entered.wait(), 5)
+        assert await post(2) == (200, None)
+        status, retry_after = await post(3)
+        assert status == 503
+        assert retry_after is not None and int(retry_after) > 0
+        metrics = services.metrics.render().decode()
+        assert 'scamguard_webhook_refused_total{reason="queue_full"} 1.0' in metrics
+        release.set()
+        for _ in range(100):
+            if app.update_queue.empty():
+                break
+            await asyncio.sleep(0.02)
+        assert (await post(4))[0] == 200
+    finally:
+        release.set()
+        await client.close()
+        await app.stop()
+        await app.shutdown()
+
+
+async def test_check_takes_lone_surrogates_in_every_name(ops: Ops):
+    """POST /v1/check with lone surrogates (valid JSON escapes) in sender, forward and admin
+    names answers 200 with the verdict, not a 500."""
+    body = ('{"text": "\\u9019\\u88e1 hello", "sender": {"name": "\\ud800 Mai"}, '
+            '"forward_from": {"name": "\\udfff \\u9019", "type": "user"}, '
+            '"chat": {"type": "supergroup", "admins": [{"name": "\\ud83d \\u7ba1"}]}}')
+    status, out = await ops.post("/v1/check", body)
+    assert status == 200, out
+    assert out["verdict"] in ("clean", "suspicious", "scam")
+
+
+# ---- /livez and /readyz --------------------------------------------------------------------
+
+
+async def test_livez_is_200_even_when_dependencies_fail(ops: Ops, http_settings: Settings):
+    """/livez says only that the process serves HTTP: a silent Telegram or a missing database
+    does not make an orchestrator restart the bot."""
+    _telegram_silent(ops, http_settings)
+    ops.api.fail("getMe", 502, "Bad Gateway", times=10)
+    http_settings.db_path.unlink()
+    status, body, _ = await ops.get("/livez")
+    assert (status, body) == (200, {"status": "alive"})
+
+
+async def test_readyz_reports_rules_database_and_telegram(ops: Ops):
+    """A running bot that Telegram answered recently is ready, without asking Telegram."""
+    calls = len(ops.api.calls("getMe"))
+    status, body, _ = await ops.get("/readyz")
+    assert status == 200, body
+    assert body == {"status": "ready", "rules_loaded": True, "database_writable": True,
+                    "telegram_reachable": True, "problems": []}
+    assert len(ops.api.calls("getMe")) == calls
+
+
+async def test_readyz_asks_telegram_when_silent_and_caches_the_answer(
+    ops: Ops, http_settings: Settings
+):
+    """With no recent Bot API success, /readyz calls getMe once per cache period: a failure
+    is 503 naming Telegram; repeated calls within the period reuse the answer."""
+    _telegram_silent(ops, http_settings)
+    ops.api.fail("getMe", 502, "Bad Gateway", times=10)
+    calls = len(ops.api.calls("getMe"))
+    status, body, _ = await ops.get("/readyz")
+    assert status == 503
+    assert body["telegram_reachable"] is False
+    assert any("Telegram is not reachable" in p for p in body["problems"])
+    assert (await ops.get("/readyz"))[0] == 503
+    assert len(ops.api.calls("getMe")) == calls + 1
+
+
+async def test_readyz_is_ready_when_the_probe_reaches_telegram(ops: Ops,
+                                                               http_settings: Settings):
+    """Silent but reachable: the getMe probe succeeds and the bot is ready."""
+    from bot.wiring.http import DatabaseProbe, TelegramProbe, readiness
+
+    ops.services.metrics.telegram_last_ok = None
+    probe = TelegramProbe(ops.app)
+    status, body = await readiness(ops.app, DatabaseProbe(http_settings.db_path), probe)
+    assert status == 200, body
+
+
+async def test_readyz_is_503_when_the_database_is_gone(ops: Ops, http_settings: Settings):
+    """A database that cannot take writes makes the bot not ready."""
+    from bot.wiring.http import DatabaseProbe, TelegramProbe, readiness
+
+    gone = DatabaseProbe(http_settings.db_path.with_name("gone.db"))
+    status, body = await readiness(ops.app, gone, TelegramProbe(ops.app))
+    assert status == 503 and body["database_writable"] is False

@@ -278,3 +278,30 @@ def test_parse_name_reduces_to_core(text: str, core: str, role: bool) -> None:
     """Names reduce to their core words, with role words and digits taken off."""
     name = parse_name(text)
     assert (name.core, name.role) == (core, role)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm staff here, DM me if your withdrawal is stuck",
+     "Tôi là admin ở đây, nhắn riêng cho tôi nếu rút tiền bị kẹt"],
+)
+def test_admin_impostor_offering_help_is_a_scam(text: str) -> None:
+    """A sender named like the admin who offers help or pulls readers into a private chat is
+    a scam (a critical offer hit beside the name hit), in any language of the lexicon."""
+    from bot.core.detector import Detector
+    from bot.core.model import ChatInfo, CheckRequest, Person
+    from bot.core.ruleset import load_ruleset
+    from rules import RULES_DIR
+
+    detector = Detector(load_ruleset(RULES_DIR))
+    chat = ChatInfo("supergroup", "G", (Person("Mai", "mai_admin", 1),))
+    impostor = Person("Mai Admin | Help", "mai_adm1n", 55)
+    verdict = detector.check(CheckRequest(text, sender=impostor, chat=chat))
+    assert verdict.verdict == "scam"
+    rules = {h.rule for h in verdict.hits if not h.rule.startswith("model.")}
+    assert rules == {"impersonation.admin", "impersonation.offers-help"}
+    plain = detector.check(CheckRequest("gm everyone", sender=impostor, chat=chat))
+    assert "impersonation.offers-help" not in {h.rule for h in plain.hits}
+    advice = detector.check(CheckRequest("Admins will never DM you first, beware of fakes",
+                                         sender=impostor, chat=chat))
+    assert "impersonation.offers-help" not in {h.rule for h in advice.hits}

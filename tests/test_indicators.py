@@ -273,3 +273,27 @@ def test_extraction_is_deterministic():
     """The same request always gives the same indicators."""
     request = CheckRequest(f"{SOL} {TON} +62 812 3456 7890 @someone_here t.me/other_one")
     assert extract_indicators(request) == extract_indicators(request)
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("Zalo 0912.345.678", "VN", "+84912345678"),
+        ("WA 0812-3456-7890", "ID", "+6281234567890"),
+        ("โทร 081-234-5678", "TH", "+66812345678"),
+        ("text 0917 123 4567", "PH", "+639171234567"),
+        ("ring 070-123 45 67", "SE", "+46701234567"),
+        ("gọi +84 912 345 678 nhé", "SE", "+84912345678"),
+        ("0046 70 123 45 67", None, "+46701234567"),
+        ("Zalo 0912.345.678", None, "0912345678"),
+        ("Zalo 0912.345.678", "global", "0912345678"),
+    ],
+    ids=["vn", "id", "th", "ph", "se", "intl-ignores-region", "00-prefix", "no-region",
+         "global-region"],
+)
+def test_phones_are_e164_in_the_readers_region(text, region, expected):
+    """Local numbers are read in the chat's or user's region and kept in E.164; numbers
+    written internationally keep their own country; without a country, the digits stay."""
+    from bot.core.indicators import extract_indicators
+
+    assert extract_indicators(CheckRequest(text), region).phones == (expected,)

@@ -314,3 +314,11 @@ def test_feedback_refit_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     assert flagged >= 0.95 * len(key_requests)
     for text in marked:
         assert detector.check(CheckRequest(text)).verdict != "clean"
+
+
+def test_rules_keep_their_meaning_beside_the_model(small_model: Path) -> None:
+    """With a model loaded, a lone critical rule hit is still a scam and a clean everyday
+    message stays clean: the learned layer raises verdicts, it never lowers a rule's."""
+    detector = Detector(load_ruleset(small_model))
+    assert detector.check(CheckRequest("send me your seed phrase")).verdict == "scam"
+    assert detector.check(CheckRequest("see you at lunch tomorrow")).verdict == "clean"

@@ -436,3 +436,114 @@ def test_several_folded_letters_still_match(shipped):
 def test_domain_as_user_name_is_a_mismatch(small):
     """https://binance.com@example.org/ opens example.org while showing binance.com."""
     assert rules_of(small, "https://binance.com@example.org/login") == ["link.mismatch"]
+
+
+CONTEXT_HANDLES = [
+    ("news channel impostor", "t.me/binance_news_vn", ["handle.lookalike"]),
+    ("chinese support (kefu)", "@okx_kefu", ["handle.lookalike"]),
+    ("announcements", "@binance_announcement", ["handle.lookalike"]),
+    ("vietnamese customer care", "@Vietcombank_CSKH", ["handle.lookalike"]),
+    ("vietnamese news", "@trustwallet_tintuc", ["handle.lookalike"]),
+    ("indonesian announcement", "@okx_pengumuman", ["handle.lookalike"]),
+    ("swedish customer service", "@swedbank_kundtjanst", ["handle.lookalike"]),
+    ("support word among others", "@binance_vn_support_247", ["handle.lookalike"]),
+    ("fan club", "@binance_fans_vietnam", []),
+    ("official account", "@binance", []),
+    ("unrelated news", "@crypto_news_daily", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CONTEXT_HANDLES],
+                         ids=[c[0] for c in CONTEXT_HANDLES])
+def test_handles_with_brand_and_context_words(shipped, text, expected):
+    """A brand's name with official / support / news words of any language in a handle that
+    is not the brand's own account is an impostor; fan clubs and official accounts are not."""
+    assert rules_of(shipped, f"join {text}") == expected
+
+
+BRAND_WORDS = [
+    ("chinese register", "binance-zhuce.com", "link.brand-keyword", Severity.HIGH),
+    ("vietnamese cancel transaction", "vietcombank-huygiaodich.com", "link.brand-keyword",
+     Severity.HIGH),
+    ("vietnamese lock account", "vietcombank-khoa-tk.com", "link.brand-keyword", Severity.HIGH),
+    ("dictionary brand with a scam word", "gate-zhuce.com", "link.brand-keyword",
+     Severity.HIGH),
+    ("brand among ordinary words", "kraken-vietnam.com", "link.brand-word", Severity.MEDIUM),
+    ("brand among words on a cheap suffix", "huobi-bangzhu.com", "link.brand-word",
+     Severity.MEDIUM),
+]
+
+
+@pytest.mark.parametrize(("host", "rule", "severity"), [c[1:] for c in BRAND_WORDS],
+                         ids=[c[0] for c in BRAND_WORDS])
+def test_brand_with_other_words_in_a_domain(shipped, host, rule, severity):
+    """A brand with scam words of any language is high; with other words, medium for brands
+    whose policy allows it."""
+    (link,) = extract_links(f"open {host} now")
+    (hit,) = shipped.check_link(link)
+    assert (hit.rule, hit.severity) == (rule, severity)
+
+
+@pytest.mark.parametrize("host", ["gate-fans.com", "okx-fans.com", "cryptopay.me",
+                                  "kraken.com", "gateway-news.org"])
+def test_brand_word_spares_dictionary_and_short_brands(shipped, host):
+    """Dictionary-word and acronym brands next to ordinary words, and official domains,
+    stay clean."""
+    (link,) = extract_links(f"open {host} now")
+    assert shipped.check_link(link) == []
+
+
+SHORTENED = [
+    ("account threat (en)", "Your account will be locked today, verify at https://bit.ly/3abXy",
+     Severity.HIGH),
+    ("account threat (vi, no accents)",
+     "Tai khoan cua ban se bi khoa, xac minh ngay: https://bit.ly/3abXy", Severity.HIGH),
+    ("account threat (sv)", "Ditt konto är spärrat, logga in här https://bit.ly/3abXy",
+     Severity.HIGH),
+    ("prize (vi)", "Chuc mung ban da trung thuong 50 trieu, nhan qua tai https://bit.ly/3abXy",
+     Severity.MEDIUM),
+    ("prize (zh)", "恭喜您中奖了,领取奖品请点击 https://bit.ly/3abXy", Severity.MEDIUM),
+    ("brand named", "Binance listing news: https://bit.ly/3abXy", Severity.MEDIUM),
+    ("brand and a threat", "Your Vietcombank account will be locked, see https://bit.ly/3abXy",
+     Severity.HIGH),
+]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from bot.core.detector import Detector
+    from bot.core.ruleset import load_ruleset
+
+    return Detector(load_ruleset(RULES_DIR))
+
+
+@pytest.mark.parametrize(("text", "severity"), [c[1:] for c in SHORTENED],
+                         ids=[c[0] for c in SHORTENED])
+def test_shortener_with_a_lure_story(detector, text, severity):
+    """A shortened link with a brand, a prize or an account threat is its own hit, stronger
+    than the shortener alone, and the message is flagged."""
+    verdict = detector.check(CheckRequest(text))
+    hit = next(h for h in verdict.hits if h.rule == "link.shortener-context")
+    assert hit.severity is severity and "bit.ly" in hit.reason
+    assert verdict.verdict != "clean"
+
+
+@pytest.mark.parametrize("text", [
+    "photos from the trip: https://bit.ly/3abcd",
+    "trust me, this recipe is great https://bit.ly/3abcd",
+    "Beware of messages saying your account is locked with a bit.ly link, they are scams",
+    "Your account will be locked today, verify at https://binance.com/en/support",
+])
+def test_shortener_without_a_lure_story(detector, text):
+    """Shorteners without such a story, stories without a shortener and warnings about them
+    raise no shortener-context hit."""
+    verdict = detector.check(CheckRequest(text))
+    assert "link.shortener-context" not in [h.rule for h in verdict.hits]
+
+
+def test_shortener_context_concepts_exist_in_every_lexicon(detector):
+    """Every concept brands.yaml names for shortened links is defined by the lexicons."""
+    extra = detector.rules.links.extra
+    names = [*extra["shortener_context_high"], *extra["shortener_context_medium"]]
+    assert names
+    assert all(detector.rules.patterns.concept_id(n) is not None for n in names)

@@ -18,6 +18,7 @@ from bot.errors import RuleSetError
 from bot.lists import ListSource, atomic_write, parse_sources, update_lists
 from rules import RULES_DIR
 
+REAL = json.dumps({"deny": [f"claim-drop{i}-wallet.com" for i in range(40)]})
 GOOD = json.dumps({"allow": ["github.io"], "deny": [f"phish{i}.example" for i in range(40)]})
 
 
@@ -48,13 +49,17 @@ def _routes() -> web.Application:
     async def huge(request: web.Request) -> web.Response:
         return web.Response(body=b"x" * 5000)
 
+    async def real(request: web.Request) -> web.Response:
+        return web.Response(text=REAL)
+
     async def domains(request: web.Request) -> web.Response:
         return web.Response(text="# list\n" + "\n".join(f"s{i}.ly" for i in range(30)))
 
     app = web.Application()
     for path, handler in (("/good", good), ("/error", error), ("/small", small),
                           ("/official", official), ("/garbage", garbage),
-                          ("/truncated", truncated), ("/huge", huge), ("/domains", domains)):
+                          ("/truncated", truncated), ("/huge", huge), ("/domains", domains),
+                          ("/real", real)):
         app.router.add_get(path, handler)
     return app
 
@@ -152,7 +157,8 @@ def test_cli_lists_update(server_thread, rules, capsys):
         " format: domains}\n",
         encoding="utf-8",
     )
-    status = main(["lists", "update", "--rules", str(rules), "--timeout", "5"])
+    status = main(["lists", "update", "--rules", str(rules), "--timeout", "5",
+                   "--into", str(rules / "lists")])
     captured = capsys.readouterr()
     assert status == 1
     assert "polkadot-phishing.json: updated, 40 entries" in captured.out
@@ -215,3 +221,94 @@ def test_atomic_write_replaces_whole_file(tmp_path: Path):
     atomic_write(path, b"new content")
     assert path.read_bytes() == b"new content"
     assert [p.name for p in tmp_path.iterdir()] == ["list.txt"]
+
+
+async def test_lists_job_refreshes_into_the_data_directory_and_reloads(
+    server, tmp_path, fake_api
+):
+    """The daily JobQueue job (scheduled by build_application) downloads the lists into
+    <data>/lists, never into the rules folder, and the running detector uses them at once;
+    a failed list is counted and keeps the old one."""
+    from dataclasses import replace as dc_replace
+
+    from bot.app import build_application
+    from bot.core.model import CheckRequest
+    from bot.rulesholder import RulesHolder
+    from bot.settings import Settings
+    from bot.wiring.listsjob import LISTS_JOB
+    from bot.wiring.services import build_services
+    from tests.conftest import fake_builder
+    from tests.fakes import TOKEN
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules, ignore=shutil.ignore_patterns("__pycache__"))
+    (rules / "lists" / "polkadot-phishing.json").write_text(
+        json.dumps({"deny": [f"old{i}.example" for i in range(30)]}), encoding="utf-8")
+    (rules / "lists" / "sources.yaml").write_text(
+        "sources:\n"
+        f"  - {{name: p, url: '{server}/real', file: polkadot-phishing.json,"
+        " format: polkadot-json, min_entries: 10}\n"
+        f"  - {{name: s, url: '{server}/error', file: url-shorteners.txt, format: domains}}\n",
+        encoding="utf-8")
+    bundled = (rules / "lists" / "polkadot-phishing.json").read_bytes()
+    (tmp_path / "data").mkdir()
+    settings = Settings(token=TOKEN, db_path=tmp_path / "data" / "scamguard.db",
+                        rules_dir=rules, rules_watch_seconds=0.0)
+    settings = dc_replace(settings, lists_update_hours=24.0)
+    services = await build_services(
+        settings, rules=RulesHolder(rules, lists_dir=settings.lists_dir))
+    app = build_application(settings, services, builder=fake_builder(fake_api))
+    try:
+        [job] = app.job_queue.get_jobs_by_name(LISTS_JOB)
+        assert job.trigger.interval.total_seconds() == 24 * 3600
+        check = CheckRequest("claim at https://claim-drop7-wallet.com/now")
+        before = services.rules.detector.check(check)
+        assert not any(h.category == "malicious_link" for h in before.hits)
+        await app.initialize()
+        await job.run(app)
+        assert (settings.lists_dir / "polkadot-phishing.json").read_text("utf-8") == REAL
+        assert (rules / "lists" / "polkadot-phishing.json").read_bytes() == bundled
+        after = services.rules.detector.check(check)
+        assert any(h.category == "malicious_link" for h in after.hits)
+        metrics = services.metrics.render().decode()
+        assert 'scamguard_list_updates_total{result="ok"} 1.0' in metrics
+        assert 'scamguard_list_updates_total{result="failed"} 1.0' in metrics
+    finally:
+        await app.shutdown()
+        await services.storage.close()
+
+
+def test_lists_job_can_be_turned_off(settings, services, fake_api):
+    """SCAMGUARD_LISTS_UPDATE_HOURS=0 schedules no refresh."""
+    from dataclasses import replace as dc_replace
+
+    from bot.app import build_application
+    from bot.wiring.listsjob import LISTS_JOB
+    from tests.conftest import fake_builder
+
+    app = build_application(dc_replace(settings, lists_update_hours=0.0), services,
+                            builder=fake_builder(fake_api))
+    assert app.job_queue.get_jobs_by_name(LISTS_JOB) == ()
+
+
+def test_first_refresh_comes_when_the_lists_are_due(tmp_path):
+    """After a start, the first refresh waits until the newest refreshed list is a whole
+    interval old (so restarts do not postpone it forever), but at least 10 minutes; with no
+    refreshed list yet it comes 10 minutes after the start."""
+    import os
+
+    from bot.wiring.listsjob import FIRST_DELAY, first_delay
+
+    day = 24 * 3600.0
+    lists = tmp_path / "lists"
+    assert first_delay(lists, day, now=1_000_000.0) == FIRST_DELAY
+    lists.mkdir()
+    path = lists / "polkadot-phishing.json"
+    path.write_text("{}", encoding="utf-8")
+    now = 2_000_000.0
+    os.utime(path, (now - 6 * 3600, now - 6 * 3600))
+    assert first_delay(lists, day, now=now) == 18 * 3600
+    os.utime(path, (now - 3 * day, now - 3 * day))
+    assert first_delay(lists, day, now=now) == FIRST_DELAY
+    os.utime(path, (now + 3600, now + 3600))  # a clock set back: never more than an interval
+    assert first_delay(lists, day, now=now) == day

@@ -60,3 +60,21 @@ def test_bench_hooks_grow_the_blocklist(tmp_path):
     base.bench_scale(rules, 1, random.Random(1))
     grown = load_link_data(rules)
     assert grown.sizes()["blocklist"] == 2 * base.sizes()["blocklist"]
+
+
+def test_links_eval_needs_its_data_as_an_argument(capsys):
+    """`links eval` reads no folder of the source tree on its own: without --data it is a
+    usage error (exit 2), as in an installed package that has no tests/data."""
+    with pytest.raises(SystemExit) as exc:
+        main(["links", "eval", "--rules", str(RULES_DIR)])
+    assert exc.value.code == 2
+    assert "--data" in capsys.readouterr().err
+
+
+def test_links_eval_names_missing_data_files(tmp_path, capsys):
+    """A --data folder without the labelled files is a clear error naming them, not a
+    traceback."""
+    (tmp_path / "typosquats_dnstwist_dev.tsv").write_text("", encoding="utf-8")
+    assert main(["links", "eval", "--rules", str(RULES_DIR), "--data", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "real_punycode_phish_dev.tsv" in err and "typosquats_dnstwist_dev.tsv" not in err

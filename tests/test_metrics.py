@@ -245,3 +245,50 @@ async def test_private_checks_are_counted(metered: Harness):
                   category="key_request") == 1
     assert sample(m, "scamguard_verdicts_total", source="group", verdict="scam",
                   category="key_request") == 0
+
+
+async def test_process_gc_and_build_info_are_exposed(metered: Harness):
+    """/metrics carries the process and garbage-collector collectors and one build-info
+    sample naming the running version."""
+    from bot import __version__
+
+    m = metered.services.metrics
+    names = {s.name for f in text_string_to_metric_families(m.render().decode())
+             for s in f.samples}
+    assert "process_resident_memory_bytes" in names
+    assert "python_gc_collections_total" in names
+    assert sample(m, "scamguard_build_info", version=__version__) == 1
+
+
+async def test_gauges_follow_groups_queue_and_pending_warnings(metered: Harness):
+    """Groups served counts each group once; pending warnings and queue depth are read from
+    the running application at each scrape."""
+    from handlers.group import batcher_of
+
+    m = metered.services.metrics
+    assert sample(m, "scamguard_groups_served") == 0
+    await metered.feed(message_update(message(group(), CAROL, "hello")))
+    await metered.feed(message_update(message(group(), CAROL, "hello again", message_id=2)))
+    await metered.feed(message_update(message(group(-100777, "Other"), CAROL, "hi")))
+    await metered.feed(command(OPERATOR, "/start"))
+    assert sample(m, "scamguard_groups_served") == 2
+    assert sample(m, "scamguard_update_queue_depth") == 0
+    assert sample(m, "scamguard_pending_warnings") == 0
+    # A second scam within the per-chat interval waits to be posted.
+    batcher = batcher_of(metered.app)
+    batcher.interval = 3600.0
+    await metered.feed(message_update(message(group(), CAROL, SEED, message_id=10)))
+    await metered.feed(message_update(message(group(), CAROL, SEED + " now", message_id=11)))
+    assert sample(m, "scamguard_pending_warnings") == 1
+
+
+def test_queue_depth_is_read_from_the_update_queue(settings, services, fake_api):
+    """scamguard_update_queue_depth is the size of the application's update queue."""
+    from tests.conftest import fake_builder
+
+    app = build_application(settings, services, builder=fake_builder(fake_api))
+    m = services.metrics
+    assert sample(m, "scamguard_update_queue_depth") == 0
+    app.update_queue.put_nowait(object())
+    app.update_queue.put_nowait(object())
+    assert sample(m, "scamguard_update_queue_depth") == 2

@@ -210,7 +210,7 @@ async def test_impersonating_origin_alone_is_suspicious(harness: Harness) -> Non
     from an account named like a brand's support."""
     texts = harness.services.rules.texts
     u = user(lang="sv")
-    text = "Hello, your account has an issue, please contact us to fix it"
+    text = "Hello, see you at the meeting tomorrow"
     await harness.feed(say(u, text))
     await harness.feed(say(u, text, forward_origin=origin_hidden("Binance Support")))
     pasted, forwarded = replies(harness, u["id"])
@@ -365,7 +365,7 @@ async def test_shortened_link_is_expanded_and_judged(harness: Harness, redirecto
         address_allowed=lambda ip: ip == ipaddress.ip_address("127.0.0.1"),
         resolve=loopback_only, allowed_ports=None)
     u = user()
-    await harness.feed(say(u, f"Free gift for you at http://bit.ly:{redirector}/go"))
+    await harness.feed(say(u, f"Have a look at http://bit.ly:{redirector}/go"))
     await harness.feed(command(u, "/evidence"))
     verdict, evidence = replies(harness, u["id"])
     assert "binance-verify.xyz" in verdict  # only the redirect target names it
@@ -403,3 +403,16 @@ async def test_evidence_never_gives_back_a_pasted_secret(
     assert "[recovery phrase removed]" in data["text"]
     assert ("912 345 678" in data["text"]) is phone_kept
     assert all("abandon" not in text for text in replies(harness, u["id"]))
+
+
+async def test_evidence_keeps_phone_numbers_in_e164_of_the_users_region(
+    harness: Harness,
+) -> None:
+    """A local number in a checked message is listed in the evidence in E.164, read in the
+    region the user chose (/region VN)."""
+    u = user(lang="vi")
+    await harness.feed(command(u, "/region VN"))
+    await harness.feed(say(u, "Chúc mừng bạn trúng thưởng, gọi Zalo 0912.345.678 để nhận quà"))
+    await harness.feed(command(u, "/evidence"))
+    evidence = replies(harness, u["id"])[-1]
+    assert "+84912345678" in evidence

@@ -1,5 +1,6 @@
-"""The SQLite repository: schema, chat settings, incidents, checks, feedback, samples, audit,
-statistics and retention, on a real database file."""
+"""The repository contract on both backends: schema, chat settings, incidents, checks,
+feedback, samples, audit, statistics and retention, on a real SQLite file and on a real
+PostgreSQL database (every test that takes `storage` runs on each)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.core.model import Hit, Severity
 from bot.errors import StorageError
 from bot.storage import (
     ChatSettings,
+    PostgresStorage,
     Repository,
     SqliteStorage,
     StorageValueError,
@@ -24,6 +26,9 @@ from bot.storage import (
     open_storage,
 )
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
+from tests.pg import fresh_database, query
+
+Store = SqliteStorage | PostgresStorage
 
 SEED = Hit("key-request.seed-phrase", "key_request", Severity.CRITICAL,
            "asks for a wallet recovery phrase")
@@ -48,19 +53,43 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def storage(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteStorage]:
-    store = await SqliteStorage.open(tmp_path / "scamguard.db", clock=clock)
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def storage(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+) -> AsyncIterator[Store]:
+    """A fresh repository on each backend."""
+    if request.param == "sqlite":
+        store: Store = await SqliteStorage.open(tmp_path / "scamguard.db", clock=clock)
+        try:
+            yield store
+        finally:
+            await store.close()
+        return
+    async with fresh_database() as url:
+        store = await PostgresStorage.open(url, clock=clock)
+        try:
+            yield store
+        finally:
+            await store.close()
+
+
+async def raw_count(store: Store, sql: str, *params: Any) -> int:
+    """A COUNT(*) query run on a connection of its own (`?` marks parameters)."""
+    if isinstance(store, PostgresStorage):
+        for n in range(len(params)):
+            sql = sql.replace("?", f"${n + 1}", 1)
+        return int((await query(store.url, sql, *params))[0][0])
+    raw = sqlite3.connect(store.path)
     try:
-        yield store
+        return int(raw.execute(sql, params).fetchone()[0])
     finally:
-        await store.close()
+        raw.close()
 
 
 _MESSAGE_IDS = itertools.count(1)
 
 
-async def _incident(store: SqliteStorage, chat_id: int = -100, verdict: str = "scam",
+async def _incident(store: Store, chat_id: int = -100, verdict: str = "scam",
                     hits: tuple[Hit, ...] = (SEED,), message_id: int | None = None) -> int:
     """A new incident; each call is a different message unless `message_id` is given."""
     if message_id is None:
@@ -140,8 +169,9 @@ async def test_unusable_path_is_a_clear_error(tmp_path: Path, relative: str,
         await open_storage(tmp_path / relative)
 
 
-async def test_sqlite_storage_implements_every_repository_method() -> None:
-    """SqliteStorage has each Repository method with the same parameters."""
+@pytest.mark.parametrize("backend", [SqliteStorage, PostgresStorage], ids=["sqlite", "postgresql"])
+async def test_storage_implements_every_repository_method(backend: type) -> None:
+    """Each backend has each Repository method with the same parameters."""
     wanted = {
         name: inspect.signature(member)
         for name, member in vars(Repository).items()
@@ -149,11 +179,11 @@ async def test_sqlite_storage_implements_every_repository_method() -> None:
     }
     assert len(wanted) >= 18
     for name, signature in wanted.items():
-        actual = inspect.signature(getattr(SqliteStorage, name))
+        actual = inspect.signature(getattr(backend, name))
         assert list(actual.parameters) == list(signature.parameters), name
 
 
-async def test_closed_storage_raises(storage: SqliteStorage) -> None:
+async def test_closed_storage_raises(storage: Store) -> None:
     """Using the repository after close() is a StorageError, and close() can be repeated."""
     await storage.close()
     await storage.close()
@@ -181,7 +211,7 @@ async def test_closed_storage_raises(storage: SqliteStorage) -> None:
     ],
     ids=lambda v: str(v),
 )
-async def test_chat_settings_defaults(storage: SqliteStorage, name: str, default: Any) -> None:
+async def test_chat_settings_defaults(storage: Store, name: str, default: Any) -> None:
     """A chat that never changed anything gets the documented default."""
     settings = await storage.get_chat_settings(-1001)
     assert settings.chat_id == -1001
@@ -212,7 +242,7 @@ async def test_chat_settings_defaults(storage: SqliteStorage, name: str, default
     ids=lambda v: str(v)[:30],
 )
 async def test_update_chat_settings_normalises_values(
-    storage: SqliteStorage, name: str, given: Any, stored: Any
+    storage: Store, name: str, given: Any, stored: Any
 ) -> None:
     """Each setting is validated, normalised, stored and read back."""
     returned = await storage.update_chat_settings(-5, 7, **{name: given})
@@ -240,7 +270,7 @@ async def test_update_chat_settings_normalises_values(
     ids=lambda v: str(v)[:30],
 )
 async def test_update_chat_settings_rejects_bad_values(
-    storage: SqliteStorage, name: str, given: Any, message: str
+    storage: Store, name: str, given: Any, message: str
 ) -> None:
     """A bad value raises StorageValueError and changes nothing, audit included."""
     await storage.update_chat_settings(-5, 7, scam_action="restrict")
@@ -250,7 +280,7 @@ async def test_update_chat_settings_rejects_bad_values(
     assert len(await storage.list_audit(-5)) == 1
 
 
-async def test_each_settings_change_is_audited_with_its_actor(storage: SqliteStorage) -> None:
+async def test_each_settings_change_is_audited_with_its_actor(storage: Store) -> None:
     """One audit entry per changed setting, with old and new value; unchanged ones none."""
     await storage.update_chat_settings(-9, 11, scam_action="ban", quiet=True)
     await storage.update_chat_settings(-9, 12, scam_action="ban", region="SE")
@@ -264,7 +294,7 @@ async def test_each_settings_change_is_audited_with_its_actor(storage: SqliteSto
     assert await storage.list_audit(-10) == []
 
 
-async def test_settings_of_chats_are_separate(storage: SqliteStorage) -> None:
+async def test_settings_of_chats_are_separate(storage: Store) -> None:
     """Changing one chat leaves another at its defaults."""
     await storage.update_chat_settings(-1, 1, sensitivity="low", trusted_users=[5])
     assert await storage.get_chat_settings(-2) == ChatSettings(chat_id=-2)
@@ -274,7 +304,7 @@ async def test_settings_of_chats_are_separate(storage: SqliteStorage) -> None:
 # -- incidents -----------------------------------------------------------------------------
 
 
-async def test_incident_round_trip_with_actions(storage: SqliteStorage, clock: Clock) -> None:
+async def test_incident_round_trip_with_actions(storage: Store, clock: Clock) -> None:
     """An incident comes back with its hits in order, indicators, actions and time."""
     incident_id = await storage.add_incident(
         -100, 77, 42, "scam", 0.97, (SEED, SUPPORT), "send the 12 words to @helpdesk",
@@ -300,7 +330,7 @@ async def test_incident_round_trip_with_actions(storage: SqliteStorage, clock: C
         (None, "action.ban", False), (None, "action.delete", True)]
 
 
-async def test_unknown_incident_is_none(storage: SqliteStorage) -> None:
+async def test_unknown_incident_is_none(storage: Store) -> None:
     """get_incident of an id never stored is None."""
     assert await storage.get_incident(31337) is None
 
@@ -311,7 +341,7 @@ async def test_unknown_incident_is_none(storage: SqliteStorage) -> None:
     ids=["unknown-verdict", "score-out-of-range"],
 )
 async def test_add_incident_rejects_bad_input(
-    storage: SqliteStorage, verdict: str, score: float, message: str
+    storage: Store, verdict: str, score: float, message: str
 ) -> None:
     """An unknown verdict or a score outside [0, 1] is refused before anything is written."""
     with pytest.raises(StorageValueError, match=message):
@@ -319,7 +349,7 @@ async def test_add_incident_rejects_bad_input(
     assert await storage.list_incidents() == []
 
 
-async def test_list_incidents_filters_and_orders(storage: SqliteStorage, clock: Clock) -> None:
+async def test_list_incidents_filters_and_orders(storage: Store, clock: Clock) -> None:
     """Newest first; by chat, from a time on, and limited."""
     ids = []
     for n, chat in enumerate((-1, -2, -1, -1)):
@@ -334,7 +364,7 @@ async def test_list_incidents_filters_and_orders(storage: SqliteStorage, clock: 
     assert [i.id for i in await storage.list_incidents(-1, naive_since)] == [ids[3], ids[2]]
 
 
-async def test_record_action_for_unknown_incident_is_refused(storage: SqliteStorage) -> None:
+async def test_record_action_for_unknown_incident_is_refused(storage: Store) -> None:
     """Recording an action for an incident that does not exist raises, and audits nothing."""
     with pytest.raises(StorageValueError, match="no incident 404"):
         await storage.record_action(404, "delete", True)
@@ -344,7 +374,7 @@ async def test_record_action_for_unknown_incident_is_refused(storage: SqliteStor
 # -- private checks and user preferences ---------------------------------------------------
 
 
-async def test_last_private_check_is_the_newest_of_that_user(storage: SqliteStorage) -> None:
+async def test_last_private_check_is_the_newest_of_that_user(storage: Store) -> None:
     """`/evidence` reads the user's latest check, never another user's."""
     await storage.add_private_check(5, "suspicious", 0.4, (LINK,), {"domains": ["a.example"]},
                                     "first message")
@@ -360,7 +390,7 @@ async def test_last_private_check_is_the_newest_of_that_user(storage: SqliteStor
     assert await storage.last_private_check(7) is None
 
 
-async def test_user_prefs_default_set_and_clear(storage: SqliteStorage) -> None:
+async def test_user_prefs_default_set_and_clear(storage: Store) -> None:
     """Preferences start unset, change one at a time, and None clears one."""
     assert await storage.get_user_prefs(3) == UserPrefs(3)
     await storage.set_user_prefs(3, language="TH")
@@ -375,7 +405,7 @@ async def test_user_prefs_default_set_and_clear(storage: SqliteStorage) -> None:
     [{"language": "thai language"}, {"region": "Thailand"}, {"timezone": "UTC"}],
     ids=["language", "region", "unknown"],
 )
-async def test_user_prefs_reject_bad_values(storage: SqliteStorage,
+async def test_user_prefs_reject_bad_values(storage: Store,
                                             changes: dict[str, Any]) -> None:
     """A bad preference raises StorageValueError and leaves the stored ones alone."""
     await storage.set_user_prefs(3, language="sv")
@@ -387,7 +417,7 @@ async def test_user_prefs_reject_bad_values(storage: SqliteStorage,
 # -- feedback, samples, audit --------------------------------------------------------------
 
 
-async def test_feedback_is_kept_and_counted(storage: SqliteStorage) -> None:
+async def test_feedback_is_kept_and_counted(storage: Store) -> None:
     """Feedback on an incident shows in the statistics by kind."""
     incident_id = await _incident(storage)
     await storage.add_feedback(incident_id, 8)
@@ -400,7 +430,7 @@ async def test_feedback_is_kept_and_counted(storage: SqliteStorage) -> None:
     [(None, "dislike", "feedback kind must be one of"), (999, "false_positive", "no incident")],
     ids=["bad-kind", "unknown-incident"],
 )
-async def test_feedback_rejects_bad_input(storage: SqliteStorage, incident: int | None,
+async def test_feedback_rejects_bad_input(storage: Store, incident: int | None,
                                           kind: str, message: str) -> None:
     """Feedback needs a known kind and an existing incident."""
     incident_id = incident if incident is not None else await _incident(storage)
@@ -408,7 +438,7 @@ async def test_feedback_rejects_bad_input(storage: SqliteStorage, incident: int 
         await storage.add_feedback(incident_id, 1, kind)
 
 
-async def test_samples_per_chat_without_duplicates(storage: SqliteStorage) -> None:
+async def test_samples_per_chat_without_duplicates(storage: Store) -> None:
     """Samples are listed per chat in order; the same text twice is stored once, audited once."""
     first = await storage.add_sample(-1, "Claim your free USDT airdrop now", 10, "giveaway")
     await storage.add_sample(-1, "Wallet validation required, connect here", 10)
@@ -423,7 +453,7 @@ async def test_samples_per_chat_without_duplicates(storage: SqliteStorage) -> No
         await storage.add_sample(-1, "   ", 10)
 
 
-async def test_audit_log_lists_newest_first_with_limit(storage: SqliteStorage) -> None:
+async def test_audit_log_lists_newest_first_with_limit(storage: Store) -> None:
     """Free-form audit entries keep actor, chat, action and detail; newest first."""
     for n in range(5):
         await storage.audit(100 + n, -7, "moderation.unban", {"user": n})
@@ -437,7 +467,7 @@ async def test_audit_log_lists_newest_first_with_limit(storage: SqliteStorage) -
 # -- statistics and retention --------------------------------------------------------------
 
 
-async def test_stats_count_verdicts_categories_and_actions(storage: SqliteStorage) -> None:
+async def test_stats_count_verdicts_categories_and_actions(storage: Store) -> None:
     """Counts by verdict, by category (once per incident), by action with success."""
     a = await _incident(storage, -1, "scam", (SEED, SUPPORT, SEED))
     b = await _incident(storage, -1, "suspicious", (LINK,))
@@ -461,7 +491,7 @@ async def test_stats_count_verdicts_categories_and_actions(storage: SqliteStorag
 
 
 async def test_purge_removes_old_records_and_keeps_new(
-    storage: SqliteStorage, clock: Clock, tmp_path: Path
+    storage: Store, clock: Clock
 ) -> None:
     """Purge deletes old incidents with their hits, actions and feedback, and old checks."""
     old = await _incident(storage)
@@ -477,13 +507,9 @@ async def test_purge_removes_old_records_and_keeps_new(
     assert await storage.get_incident(new) is not None
     last = await storage.last_private_check(1)
     assert last is not None and last.excerpt == "new check"
-    raw = sqlite3.connect(tmp_path / "scamguard.db")
-    try:
-        for table in ("incident_hits", "incident_actions", "feedback"):
-            orphans = raw.execute(
-                f"SELECT COUNT(*) FROM {table} WHERE incident_id = ?", (old,)).fetchone()[0]
-            assert orphans == 0, table
-        assert raw.execute("SELECT COUNT(*) FROM private_checks").fetchone()[0] == 1
-    finally:
-        raw.close()
+    for table in ("incident_hits", "incident_actions", "feedback"):
+        orphans = await raw_count(storage, f"SELECT COUNT(*) FROM {table} WHERE incident_id = ?",
+                                  old)
+        assert orphans == 0, table
+    assert await raw_count(storage, "SELECT COUNT(*) FROM private_checks") == 1
     assert await storage.purge(START + timedelta(days=10)) == 0

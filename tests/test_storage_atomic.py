@@ -1,31 +1,59 @@
-"""Atomic list edits and one incident per message version, on a real SQLite file."""
+"""Atomic list edits and one incident per message version, on a real SQLite file and on a
+real PostgreSQL database; "two connections" are two repositories on one database, as two
+workers have."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.core.model import Hit, Severity
-from bot.storage import SqliteStorage, StorageValueError
+from bot.storage import PostgresStorage, SqliteStorage, StorageValueError
 from bot.storage import sqlite as sqlite_module
 from bot.storage.migrations import MIGRATIONS
+from tests.pg import fresh_database
+
+Store = SqliteStorage | PostgresStorage
+BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 
 SEED = Hit("key-request.seed-phrase", "key_request", Severity.CRITICAL,
            "asks for a wallet recovery phrase")
 
 
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
-    store = await SqliteStorage.open(tmp_path / "atomic.db")
+@asynccontextmanager
+async def stores(backend: str, tmp_path: Path, count: int) -> AsyncIterator[list[Store]]:
+    """`count` repositories on one new database of `backend`."""
+    opened: list[Store] = []
     try:
-        yield store
+        if backend == "sqlite":
+            for _ in range(count):
+                opened.append(await SqliteStorage.open(tmp_path / "atomic.db"))
+            yield opened
+            return
+        async with fresh_database() as url:
+            try:
+                for _ in range(count):
+                    opened.append(await PostgresStorage.open(url))
+                yield opened
+            finally:
+                for store in opened:
+                    await store.close()
+                opened = []
     finally:
-        await store.close()
+        for store in opened:
+            await store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    async with stores(request.param, tmp_path, 1) as (store,):
+        yield store
 
 
 @pytest.mark.parametrize(
@@ -39,7 +67,7 @@ async def storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
     ids=["domains", "handles", "users"],
 )
 async def test_concurrent_additions_all_stay(
-    storage: SqliteStorage, name: str, items: list[Any], stored: list[Any]
+    storage: Store, name: str, items: list[Any], stored: list[Any]
 ) -> None:
     """Twelve gathered additions to one list keep all twelve values."""
     await asyncio.gather(*(storage.add_to_list(-5, n, name, item) for n, item in enumerate(items)))
@@ -47,30 +75,28 @@ async def test_concurrent_additions_all_stay(
     assert sorted(getattr(settings, name)) == sorted(stored)
 
 
-async def test_concurrent_additions_from_two_connections_all_stay(tmp_path: Path) -> None:
-    """Two processes' connections adding at once lose nothing (the read is in the write lock)."""
-    path = tmp_path / "shared.db"
-    first, second = await SqliteStorage.open(path), await SqliteStorage.open(path)
-    try:
+@BACKENDS
+async def test_concurrent_additions_from_two_connections_all_stay(
+    backend: str, tmp_path: Path
+) -> None:
+    """Two workers' connections adding at once lose nothing (the read is in the write lock)."""
+    async with stores(backend, tmp_path, 2) as (first, second):
         await asyncio.gather(
             *(first.add_to_list(-5, 1, "allow_domains", f"a{n}.example") for n in range(8)),
             *(second.add_to_list(-5, 2, "allow_domains", f"b{n}.example") for n in range(8)),
         )
-        settings = await first.get_chat_settings(-5)
-    finally:
-        await first.close()
-        await second.close()
+        settings = await second.get_chat_settings(-5)
     assert len(settings.allow_domains) == 16
 
 
-async def test_adding_an_existing_value_keeps_one_copy(storage: SqliteStorage) -> None:
+async def test_adding_an_existing_value_keeps_one_copy(storage: Store) -> None:
     """A value already listed (in another spelling) is not listed twice."""
     await storage.add_to_list(-5, 1, "allow_domains", "Example.COM")
     settings = await storage.add_to_list(-5, 1, "allow_domains", "example.com.")
     assert settings.allow_domains == ("example.com",)
 
 
-async def test_removal_keeps_the_rest_and_is_audited(storage: SqliteStorage) -> None:
+async def test_removal_keeps_the_rest_and_is_audited(storage: Store) -> None:
     """Removing a value (any spelling) keeps the others and writes an audit entry."""
     await storage.add_to_list(-5, 1, "allow_handles", "@one", "@two", "@three")
     settings = await storage.remove_from_list(-5, 7, "allow_handles", "@TWO")
@@ -80,13 +106,13 @@ async def test_removal_keeps_the_rest_and_is_audited(storage: SqliteStorage) -> 
 
 
 @pytest.mark.parametrize("name", ["quiet", "language", "nonsense"], ids=str)
-async def test_list_edits_refuse_other_settings(storage: SqliteStorage, name: str) -> None:
+async def test_list_edits_refuse_other_settings(storage: Store, name: str) -> None:
     """Only the three list settings can be appended to."""
     with pytest.raises(StorageValueError):
         await storage.add_to_list(-5, 1, name, "x")
 
 
-async def test_duplicate_delivery_returns_the_existing_incident(storage: SqliteStorage) -> None:
+async def test_duplicate_delivery_returns_the_existing_incident(storage: Store) -> None:
     """The same (chat, message, edit date) stored twice gives one row and says so."""
     first, existing = await storage.add_or_get_incident(-5, 9, 3, "scam", 0.9, (SEED,), "a")
     await storage.record_action(first, "delete", True)
@@ -108,7 +134,7 @@ async def test_duplicate_delivery_returns_the_existing_incident(storage: SqliteS
     ids=["edited", "other-chat", "other-message", "same"],
 )
 async def test_incidents_are_unique_per_message_version(
-    storage: SqliteStorage, second: tuple[int, int, int], distinct: bool
+    storage: Store, second: tuple[int, int, int], distinct: bool
 ) -> None:
     """An edit, another chat or another message is a new incident; the same one is not."""
     a = await storage.add_incident(-5, 9, 3, "scam", 0.9, (SEED,), "a", edit_date=0)
@@ -117,25 +143,21 @@ async def test_incidents_are_unique_per_message_version(
     assert (a != b) is distinct
 
 
-async def test_messageless_incidents_never_conflict(storage: SqliteStorage) -> None:
+async def test_messageless_incidents_never_conflict(storage: Store) -> None:
     """Member-join incidents (no message id) are each kept."""
     ids = {await storage.add_incident(-5, None, n, "suspicious", 0.5, (), "name")
            for n in range(3)}
     assert len(ids) == 3
 
 
-async def test_concurrent_deliveries_make_one_creator(tmp_path: Path) -> None:
+@BACKENDS
+async def test_concurrent_deliveries_make_one_creator(backend: str, tmp_path: Path) -> None:
     """Of eight deliveries gathered over two connections exactly one creates the incident."""
-    path = tmp_path / "race.db"
-    first, second = await SqliteStorage.open(path), await SqliteStorage.open(path)
-    try:
+    async with stores(backend, tmp_path, 2) as (first, second):
         results = await asyncio.gather(*(
             store.add_or_get_incident(-5, 42, 3, "scam", 0.9, (SEED,), "text")
             for store in (first, second) * 4
         ))
-    finally:
-        await first.close()
-        await second.close()
     assert len({incident_id for incident_id, _ in results}) == 1
     assert sum(existing is None for _, existing in results) == 1
 

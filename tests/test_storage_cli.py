@@ -1,5 +1,6 @@
-"""`scamguard incidents | stats | export` through bot.cli.main on a real database file found
-through SCAMGUARD_DB."""
+"""`scamguard incidents | stats | export` through bot.cli.main on a real database found
+through SCAMGUARD_DB: a SQLite file, and a PostgreSQL database (each test taking `db` runs on
+both)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +18,8 @@ from bot.cli import main
 from bot.commands import storage as storage_commands
 from bot.commands.storage import parse_since
 from bot.core.model import Hit, Severity
-from bot.storage import SqliteStorage
+from bot.storage import PostgresStorage, SqliteStorage, is_postgres_url
+from tests.pg import fresh_database
 
 SEED = Hit("key-request.seed-phrase", "key_request", Severity.CRITICAL,
            "asks for a wallet recovery phrase")
@@ -24,12 +27,16 @@ LINK = Hit("links.lookalike", "lookalike_link", Severity.HIGH, "links to a look-
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def _populate(path: Path) -> None:
+def _populate(target: str) -> None:
     """Three incidents: chat -1 ten days ago and today, chat -2 today."""
     clock = [NOW - timedelta(days=10)]
 
     async def fill() -> None:
-        store = await SqliteStorage.open(path, clock=lambda: clock[0])
+        def now() -> datetime:
+            return clock[0]
+
+        store = await (PostgresStorage.open(target, clock=now) if is_postgres_url(target)
+                       else SqliteStorage.open(target, clock=now))
         try:
             old = await store.add_incident(-1, 11, 501, "scam", 0.93, (SEED,),
                                            "DM me your recovery phrase", None)
@@ -46,15 +53,30 @@ def _populate(path: Path) -> None:
     asyncio.run(fill())
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "cli.db"
-    _populate(path)
-    monkeypatch.setenv("SCAMGUARD_DB", str(path))
-    return path
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """SCAMGUARD_DB naming a populated database of each backend."""
+    if request.param == "sqlite":
+        target = str(tmp_path / "cli.db")
+        _populate(target)
+        monkeypatch.setenv("SCAMGUARD_DB", target)
+        yield target
+        return
+    loop = asyncio.new_event_loop()
+    database = fresh_database()
+    try:
+        url = loop.run_until_complete(database.__aenter__())
+        _populate(url)
+        monkeypatch.setenv("SCAMGUARD_DB", url)
+        yield url
+    finally:
+        loop.run_until_complete(database.__aexit__(None, None, None))
+        loop.close()
 
 
-def test_incidents_table_lists_newest_first(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_incidents_table_lists_newest_first(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The table has a header and one line per incident, newest first, one line each."""
     assert main(["incidents"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -79,7 +101,7 @@ def test_incidents_table_lists_newest_first(db: Path, capsys: pytest.CaptureFixt
     ids=["chat-1", "chat-2", "since-relative", "chat-and-date", "limit", "empty-chat"],
 )
 def test_incidents_json_filters(
-    db: Path, capsys: pytest.CaptureFixture[str], argv: list[str], ids: list[int]
+    db: str, capsys: pytest.CaptureFixture[str], argv: list[str], ids: list[int]
 ) -> None:
     """--json prints an array; --chat, --since and --limit narrow it."""
     assert main(["incidents", "--json", *argv]) == 0
@@ -87,7 +109,7 @@ def test_incidents_json_filters(
     assert [item["id"] for item in data] == ids
 
 
-def test_incidents_json_fields(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_incidents_json_fields(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     """An incident's JSON carries verdict, hits, actions, excerpt and hash, no full text."""
     assert main(["incidents", "--json", "--chat", "-2"]) == 0
     (item,) = json.loads(capsys.readouterr().out)
@@ -98,13 +120,13 @@ def test_incidents_json_fields(db: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert len(item["text_hash"]) >= 16
 
 
-def test_incidents_empty_says_so(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_incidents_empty_says_so(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     """No match prints a plain sentence, not an empty table."""
     assert main(["incidents", "--chat", "-99"]) == 0
     assert capsys.readouterr().out.strip() == "no incidents"
 
 
-def test_stats_text_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stats_text_and_json(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     """stats prints counts by verdict, category and action; --json the same as an object."""
     assert main(["stats"]) == 0
     text = capsys.readouterr().out
@@ -120,7 +142,7 @@ def test_stats_text_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 @pytest.mark.parametrize("page", [1000, 2, 1], ids=["one-page", "pages-of-2", "pages-of-1"])
-def test_export_csv(db: Path, capsys: pytest.CaptureFixture[str],
+def test_export_csv(db: str, capsys: pytest.CaptureFixture[str],
                     monkeypatch: pytest.MonkeyPatch, page: int) -> None:
     """CSV export: a header and every incident once, newest first, whatever the page size."""
     monkeypatch.setattr(storage_commands, "EXPORT_PAGE", page)
@@ -133,7 +155,7 @@ def test_export_csv(db: Path, capsys: pytest.CaptureFixture[str],
     assert json.loads(rows[1]["indicators"]) == {"domains": ["x"]}
 
 
-def test_export_json_to_file(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_export_json_to_file(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              capsys: pytest.CaptureFixture[str]) -> None:
     """JSON export to --output writes the file and says how many went there."""
     out = tmp_path / "incidents.json"
@@ -173,7 +195,7 @@ def test_corrupted_database_exits_with_a_message(
     assert not out.exists()
 
 
-def test_bad_since_is_a_usage_error(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_since_is_a_usage_error(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     """An unreadable --since stops with argparse's usage error (exit 2)."""
     with pytest.raises(SystemExit) as stop:
         main(["incidents", "--since", "last tuesday"])
@@ -196,3 +218,21 @@ def test_parse_since(text: str, expected: datetime) -> None:
     """--since takes spans back from now and ISO dates or times."""
     now = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
     assert parse_since(text, now) == expected
+
+
+def test_db_option_names_the_database_over_the_environment(
+    db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--db FILE or --db postgresql://... is read instead of SCAMGUARD_DB."""
+    monkeypatch.setenv("SCAMGUARD_DB", str(tmp_path / "elsewhere.db"))
+    assert main(["incidents", "--json", "--db", db]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+
+
+def test_unreachable_postgresql_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A PostgreSQL server that is not there: exit status and a message naming it, no
+    password."""
+    assert main(["stats", "--db", "postgresql://bot:hunter2@127.0.0.1:9/scamguard"]) != 0
+    err = capsys.readouterr().err
+    assert "cannot reach PostgreSQL database bot@127.0.0.1:9/scamguard" in err
+    assert "hunter2" not in err

@@ -337,9 +337,8 @@ async def test_new_migration_is_applied_to_an_existing_file(
     store = await open_storage(path)
     await _add(store, 1)
     await store.close()
-    added = Migration(LATEST_VERSION + 1, "incident language",
-                      "ALTER TABLE incidents ADD COLUMN lang TEXT; "
-                      "UPDATE incidents SET lang = 'en'")
+    script = "ALTER TABLE incidents ADD COLUMN lang TEXT; UPDATE incidents SET lang = 'en'"
+    added = Migration(LATEST_VERSION + 1, "incident language", script, script)
     monkeypatch.setattr(sqlite_module, "MIGRATIONS", (*MIGRATIONS, added))
     monkeypatch.setattr(sqlite_module, "LATEST_VERSION", added.version)
     store = await open_storage(path)
@@ -361,8 +360,8 @@ async def test_failing_migration_changes_nothing(
     """A migration that fails half-way is rolled back whole and reported with the file."""
     path = tmp_path / "bad-upgrade.sqlite"
     await (await open_storage(path)).close()
-    broken = Migration(LATEST_VERSION + 1, "broken",
-                       "CREATE TABLE extra (x INTEGER); INSERT INTO no_such_table VALUES (1)")
+    script = "CREATE TABLE extra (x INTEGER); INSERT INTO no_such_table VALUES (1)"
+    broken = Migration(LATEST_VERSION + 1, "broken", script, script)
     monkeypatch.setattr(sqlite_module, "MIGRATIONS", (*MIGRATIONS, broken))
     monkeypatch.setattr(sqlite_module, "LATEST_VERSION", broken.version)
     with pytest.raises(StorageError, match=rf"{path}.*no such table"):

@@ -9,6 +9,15 @@ Run from the repository root (it uses the fake in tests/fakes):
 
     .venv/bin/python tools/loadtest.py [--updates 10000] [--chats 500] [--scam-share 0.05]
 
+With `--workers N` it starts N `scamguard run` processes in webhook mode instead and posts
+the updates to them round-robin as Telegram would (at most --connections requests in flight,
+Telegram's default 40), on the database `--db` names: for PostgreSQL
+(`--db postgresql://user@host:port/postgres`) a scratch database is created on that server
+for the run and dropped afterwards; without --db one worker uses a new SQLite file. Several
+workers need PostgreSQL (they share the warning outbox and its one sender):
+
+    .venv/bin/python tools/loadtest.py --workers 2 --db postgresql://scamguard@127.0.0.1:55432/postgres
+
 Exit status 0 when every check passed, 1 otherwise. Traffic stays on 127.0.0.1 and the run
 stops by itself (--deadline seconds at most).
 """
@@ -277,6 +286,167 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def _metric_total(session: Any, url: str, name: str) -> float:
+    """The sum of one counter's samples on a worker's /metrics (0 when unreachable)."""
+    try:
+        async with session.get(url) as response:
+            text = await response.text()
+    except OSError:
+        return 0.0
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run_workers(args: argparse.Namespace) -> dict[str, Any]:
+    """N worker processes in webhook mode on one database, updates posted to them."""
+    import signal
+    import uuid
+
+    import aiohttp
+
+    from bot.storage import open_storage
+    from bot.storage.postgres import is_postgres_url
+    from tests.pg import with_database
+
+    if args.workers > 1 and not (args.db and is_postgres_url(args.db)):
+        raise SystemExit("--workers > 1 needs --db postgresql://... (a shared database)")
+    plan = make_plan(args.updates, args.chats, args.scam_share, args.seed)
+    api = FakeBotApi(TOKEN)
+    server = await FakeBotServer(api).start()
+    workdir = Path(tempfile.mkdtemp(prefix="scamguard-load-"))
+    scratch: str | None = None
+    admin: Any = None
+    if args.db and is_postgres_url(args.db):
+        import asyncpg
+
+        admin = await asyncpg.connect(args.db)
+        scratch = f"scamguard_load_{uuid.uuid4().hex[:10]}"
+        await admin.execute(f'CREATE DATABASE "{scratch}"')
+        database = with_database(args.db, scratch)
+    else:
+        database = args.db or str(workdir / "load.db")
+    # Migrate once before the workers start (they would also agree among themselves).
+    await (await open_storage(database)).close()
+    secret = uuid.uuid4().hex
+    base_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SCAMGUARD_")},
+        "SCAMGUARD_TOKEN": TOKEN, "SCAMGUARD_API_URL": server.base_url,
+        "SCAMGUARD_DB": database, "SCAMGUARD_MODE": "webhook",
+        "SCAMGUARD_WEBHOOK_SECRET": secret, "SCAMGUARD_RULES_WATCH": "0",
+        "SCAMGUARD_LOG_LEVEL": "WARNING", "PTB_TIMEDELTA": "1",
+    }
+    ports = [_free_port() for _ in range(args.workers)]
+    procs: list[asyncio.subprocess.Process] = []
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.connections))
+    timed_out = False
+    try:
+        for port in ports:
+            env = {**base_env, "SCAMGUARD_HTTP": f"127.0.0.1:{port}",
+                   "SCAMGUARD_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram"}
+            procs.append(await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=env, cwd=ROOT,
+                stdout=asyncio.subprocess.DEVNULL))
+        deadline = time.perf_counter() + 60
+        while len(api.calls("setWebhook")) < args.workers:
+            if time.perf_counter() > deadline or any(p.returncode is not None for p in procs):
+                raise SystemExit("the workers did not start")
+            await asyncio.sleep(0.05)
+        metrics = [f"http://127.0.0.1:{port}/metrics" for port in ports]
+        hooks = [f"http://127.0.0.1:{port}/telegram" for port in ports]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        gate = asyncio.Semaphore(args.connections)
+
+        async def deliver(n: int, raw: dict[str, Any]) -> None:
+            body = {"update_id": n + 1, **raw}
+            async with gate:
+                while True:  # as Telegram: until answered 200
+                    async with session.post(hooks[n % len(hooks)], json=body,
+                                            headers=headers) as response:
+                        if response.status == 200:
+                            return
+                    await asyncio.sleep(0.1)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(deliver(n, raw) for n, raw in enumerate(plan.updates)))
+        posted = time.perf_counter()
+        # Handled: every update counted by a worker and every scam deleted.
+        end = started + args.deadline
+        while True:
+            counted = sum([await _metric_total(session, url, "scamguard_updates_total")
+                           for url in metrics])
+            if counted >= len(plan.updates) and plan.scams <= api.deleted:
+                break
+            if time.perf_counter() > end:
+                timed_out = True
+                break
+            await asyncio.sleep(0.05)
+        finished = time.perf_counter()
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        codes = [await asyncio.wait_for(proc.wait(), 120) for proc in procs]
+        storage = await open_storage(database)
+        try:
+            incidents = await storage.list_incidents(None, limit=len(plan.updates) * 2)
+        finally:
+            await storage.close()
+    finally:
+        await session.close()
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        await server.close()
+        if admin is not None:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            await admin.close()
+    by_key: dict[tuple[int, int], Any] = {}
+    for incident in incidents:
+        if (incident.chat_id, incident.message_id) in plan.scams:
+            by_key.setdefault((incident.chat_id, incident.message_id), incident)
+    warned: dict[tuple[int, int], int] = {k: sum(a.action == "warn" for a in i.actions)
+                                          for k, i in by_key.items()}
+    flood = flood_violations(api)
+    checks = {
+        "all_updates_handled": not timed_out,
+        "workers_stopped_cleanly": codes == [0] * len(codes),
+        "every_scam_has_an_incident": plan.scams == set(by_key),
+        "every_scam_deleted": plan.scams <= api.deleted,
+        "every_scam_warning_recorded_once": set(warned.values()) <= {1} and bool(warned),
+        "flood_overall_ok": flood["peak_per_second"] <= OVERALL_PER_SECOND,
+        "flood_per_group_ok": flood["peak_per_group_minute"] <= PER_GROUP_PER_MINUTE,
+    }
+    elapsed = max(finished - started, 1e-9)
+    rate = len(plan.updates) / elapsed
+    return {
+        "workers": args.workers,
+        "database": "postgresql" if scratch else "sqlite",
+        "updates": len(plan.updates),
+        "chats": args.chats,
+        "scams": len(plan.scams),
+        "seconds": round(elapsed, 2),
+        "seconds_posting": round(posted - started, 2),
+        "updates_per_second": round(rate, 1),
+        "incidents": len(incidents),
+        "incidents_not_scams": len(incidents) - len(by_key),
+        "flood": flood,
+        "checks": checks,
+        "target_updates_per_second": args.target,
+        "target_met": rate >= args.target,
+        "ok": all(checks.values()),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--updates", type=int, default=10_000)
@@ -287,7 +457,32 @@ def main(argv: list[str] | None = None) -> int:
                         help="give up after this many seconds")
     parser.add_argument("--target", type=float, default=500.0, help="updates/s to reach")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="run N worker processes in webhook mode (default: the bot in "
+                             "this process, long polling)")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="with --workers: postgresql://... server (a scratch database is "
+                             "made on it) or a SQLite file")
+    parser.add_argument("--connections", type=int, default=40,
+                        help="with --workers: webhook requests in flight at most")
     args = parser.parse_args(argv)
+    if args.workers:
+        result = asyncio.run(run_workers(args))
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            flood = result["flood"]
+            print(f"{result['workers']} worker(s) on {result['database']}: "
+                  f"{result['updates']} updates across {result['chats']} chats "
+                  f"({result['scams']} scams) in {result['seconds']} s: "
+                  f"{result['updates_per_second']} updates/s; sent {flood['messages_sent']} "
+                  f"messages, peak {flood['peak_per_second']}/s overall, "
+                  f"{flood['peak_per_group_minute']}/min in one group; "
+                  f"{result['incidents']} incidents, {result['incidents_not_scams']} not on "
+                  "scams")
+            for name, ok in result["checks"].items():
+                print(f"  {'ok  ' if ok else 'FAIL'} {name}")
+        return 0 if result["ok"] else 1
     result = asyncio.run(run(args))
     if args.json:
         print(json.dumps(result, indent=2))

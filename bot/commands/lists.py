@@ -14,10 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.links import LinkData, extract_links, load_link_data
+from bot.errors import ScamguardError
 from bot.lists import update_lists
 from bot.settings import Settings
 
-DATA_DIRS = (Path(__file__).resolve().parents[2] / "tests" / "data" / "links",)
+# The files `links eval` reads from its --data folder (the labelled sets of the source tree's
+# tests/data/links, which an installed package does not carry).
+DATA_FILES = (
+    "typosquats_dnstwist_dev.tsv",
+    "real_punycode_phish_dev.tsv",
+    "legit_near_misses_dev.tsv",
+    "metamask_must_not_flag_sites.json",
+    "vectors_homoglyph_idn.json",
+)
 SHORTENER_RULE = "link.shortener"
 
 
@@ -29,6 +38,11 @@ def register(sub: Any) -> None:
         "--rules", type=Path, default=None, help="rules directory (default SCAMGUARD_RULES)"
     )
     u.add_argument("--timeout", type=float, default=60.0, help="seconds per download (default 60)")
+    u.add_argument(
+        "--into", type=Path, default=None, metavar="DIR",
+        help="folder for the refreshed lists (default <data directory>/lists; the bot loads "
+        "them in place of the bundled files)",
+    )
     u.set_defaults(func=cmd_update)
 
     p = sub.add_parser("links", help="link intelligence tools")
@@ -38,8 +52,9 @@ def register(sub: Any) -> None:
     e.add_argument(
         "--data",
         type=Path,
-        default=None,
-        help="folder of the link data files (default tests/data/links)",
+        required=True,
+        metavar="DIR",
+        help="folder of the labelled link data files (tests/data/links in the source tree)",
     )
     e.add_argument("--json", action="store_true", help="print a JSON object")
     e.add_argument(
@@ -60,7 +75,8 @@ def _rules_dir(arg: Path | None) -> Path:
 
 def cmd_update(args: argparse.Namespace) -> int:
     rules = _rules_dir(args.rules)
-    results = asyncio.run(update_lists(rules, seconds=args.timeout))
+    into = args.into or Settings.from_env(os.environ).lists_dir
+    results = asyncio.run(update_lists(rules, seconds=args.timeout, into=into))
     failed = 0
     for result in results:
         if result.ok:
@@ -184,7 +200,10 @@ def meets(result: SetResult) -> bool:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     rules = _rules_dir(args.rules)
-    data_dir = args.data or next((d for d in DATA_DIRS if d.is_dir()), DATA_DIRS[0])
+    data_dir: Path = args.data
+    missing = [name for name in DATA_FILES if not (data_dir / name).is_file()]
+    if missing:
+        raise ScamguardError(f"{data_dir}: missing link data file(s): {', '.join(missing)}")
     t0 = time.perf_counter()
     data = load_link_data(rules)
     load_s = time.perf_counter() - t0

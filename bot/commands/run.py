@@ -84,6 +84,7 @@ async def serve(
     from bot.wiring.http import require_http_token
     from bot.wiring.services import build_services
     from handlers.group import flush_warnings
+    from handlers.outbox import start_sender, stop_sender
 
     token = settings.require_token()
     require_http_token(settings)
@@ -108,6 +109,7 @@ async def serve(
                     allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT
                 )
             await application.start()
+            await start_sender(application)
             try:
                 if settings.mode == "webhook":
                     # Registered once the application runs: the first update is taken, not
@@ -130,6 +132,7 @@ async def serve(
                 await application.stop()
                 # Updates still in flight at the first flush may have queued warnings since.
                 await flush_warnings(application)
+                await stop_sender(application)
     finally:
         if runner is not None:
             await runner.cleanup()

@@ -17,7 +17,8 @@ from typing import IO, Any, TypeVar
 
 from bot.errors import StorageError
 from bot.settings import Settings
-from bot.storage import Incident, SqliteStorage, Stats
+from bot.storage import Incident, Stats, is_postgres_url, open_storage
+from bot.storage.repository import Repository
 
 T = TypeVar("T")
 
@@ -39,7 +40,8 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("stats", help="counts by verdict, category, action and feedback")
     p.add_argument("--chat", type=int, default=None, metavar="ID", help="only this chat")
-    p.add_argument("--db", type=Path, default=None, help="database file (default SCAMGUARD_DB)")
+    p.add_argument("--db", default=None,
+                   help="database file or postgresql:// URL (default SCAMGUARD_DB)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=cmd_stats)
 
@@ -55,7 +57,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chat", type=int, default=None, metavar="ID", help="only this chat")
     p.add_argument("--since", type=parse_since, default=None, metavar="DATE",
                    help="from this time on: 2026-05-01, 2026-05-01T12:00, or 7d / 12h / 30m ago")
-    p.add_argument("--db", type=Path, default=None, help="database file (default SCAMGUARD_DB)")
+    p.add_argument("--db", default=None,
+                   help="database file or postgresql:// URL (default SCAMGUARD_DB)")
 
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
@@ -76,16 +79,22 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    path: Path = args.db or Settings.from_env(os.environ).db_path
-    if not path.exists():
-        raise StorageError(f"no database at {path} (set SCAMGUARD_DB or pass --db)")
-    return path
+def _db_path(args: argparse.Namespace) -> str | Path:
+    """The database the command reads: --db, else SCAMGUARD_DB. A SQLite file must exist
+    (reading never creates one); a PostgreSQL URL is used as given."""
+    target: str | Path
+    if args.db is not None:
+        target = args.db if is_postgres_url(args.db) else Path(args.db)
+    else:
+        target = Settings.from_env(os.environ).database
+    if isinstance(target, Path) and not target.exists():
+        raise StorageError(f"no database at {target} (set SCAMGUARD_DB or pass --db)")
+    return target
 
 
-def _with_storage(path: Path, work: Callable[[SqliteStorage], Awaitable[T]]) -> T:
+def _with_storage(path: str | Path, work: Callable[[Repository], Awaitable[T]]) -> T:
     async def run() -> T:
-        storage = await SqliteStorage.open(path)
+        storage = await open_storage(path)
         try:
             return await work(storage)
         finally:
@@ -210,9 +219,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _export(path: Path, args: argparse.Namespace, out: IO[str]) -> int:
+async def _export(path: str | Path, args: argparse.Namespace, out: IO[str]) -> int:
     """Write every matching incident, newest first, a page at a time; returns the count."""
-    storage = await SqliteStorage.open(path)
+    storage = await open_storage(path)
     count = 0
     try:
         writer = None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.model import Hit, Severity
+from bot.core.model import Hit
 from bot.core.scope import Scope
 from bot.errors import RuleFileError
 
@@ -87,9 +87,6 @@ class Combiner:
             return 1.0 / (1.0 + math.exp(-min(z, 60.0)))
         e = math.exp(max(z, -60.0))
         return e / (1.0 + e)
-
-    def prior(self, severity: Severity) -> float:
-        return self.weights.get(f"severity.{SEVERITIES[int(severity) - 1]}", 0.0)
 
     def to_json(self) -> str:
         return json.dumps({

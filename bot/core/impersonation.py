@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 ADMIN_RULE = "impersonation.admin"
 BRAND_RULE = "impersonation.brand-support"
 GENERIC_RULE = "impersonation.support-name"
+OFFER_RULE = "impersonation.offers-help"
+# Concepts of the phrase lexicon (every language) that make an impostor's message an offer:
+# "DM me" / "message me" (contact + me), "I'm staff / support here", "I can fix it for you".
+# The lexicon is rule data, so a new language brings its own words for these.
+OFFER_PAIRS = (("contact", "me"),)
+OFFER_SINGLES = ("support_claim", "support_self", "resolve_offer", "en_via_dm")
 CATEGORY = "fake_support"
 GROUP_TYPES = frozenset({"group", "supergroup"})
 # Brand policies (see bot.core.links.brands) under which a name may also be a typo of the
@@ -338,8 +344,18 @@ class ImpersonationCheck:
     """`check(message, context)`: hits for a sender or forward origin that imitates one of the
     chat's admins, a brand's support, or poses as a generic "Support" account."""
 
-    def __init__(self, brands: Sequence[Brand]) -> None:
+    def __init__(
+        self, brands: Sequence[Brand], concept_ids: Callable[[str], int | None] | None = None
+    ) -> None:
         self.brands = tuple(brands)
+        ids = concept_ids or (lambda _name: None)
+        self._offer_pairs = tuple(
+            (a, b) for a, b in ((ids(x), ids(y)) for x, y in OFFER_PAIRS)
+            if a is not None and b is not None
+        )
+        self._offer_singles = frozenset(
+            i for i in (ids(name) for name in OFFER_SINGLES) if i is not None
+        )
         self._exact: dict[str, Brand] = {}
         self._fuzzy: dict[str, Brand] = {}
         self._handles: dict[str, frozenset[str]] = {}
@@ -364,7 +380,12 @@ class ImpersonationCheck:
         hits: list[Hit] = []
         # In a private chat the sender is the person asking the bot, not a suspect.
         if request.sender is not None and (chat is None or chat.type != "private"):
-            hits.extend(self.screen(request.sender, admins, context, in_group, ""))
+            found = self.screen(request.sender, admins, context, in_group, "")
+            hits.extend(found)
+            if found and not message.framed and self._offers_help(message):
+                hits.append(Hit(OFFER_RULE, CATEGORY, Severity.CRITICAL, (
+                    "poses as an admin or support and offers help or asks you to write "
+                    "to them privately")))
         origin = request.forward_from
         if origin is not None and origin.type != "chat":
             hits.extend(self.screen(origin, admins, context, True, "forwarded from "))
@@ -414,6 +435,17 @@ class ImpersonationCheck:
                     reason = f"{prefix or 'the name '}{shown} poses as support but is not an admin"
                     return (Hit(GENERIC_RULE, CATEGORY, Severity.MEDIUM, reason),)
         return ()
+
+    def _offers_help(self, message: Message) -> bool:
+        """Whether the text offers help, claims a staff role or pulls the reader into a
+        private chat (the lexicon's concepts, in any language)."""
+        scan = message.scan
+        found = getattr(scan, "by_concept", None)
+        if not found:
+            return False
+        if any(concept in found for concept in self._offer_singles):
+            return True
+        return any(a in found and b in found for a, b in self._offer_pairs)
 
     def _admin_set(self, admins: Sequence[Person]) -> _AdminSet:
         """The prepared admins; the same admins object (a chat's cached list) is found by

@@ -22,6 +22,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
+
 from bot.core.links import extract_links
 from bot.core.links.extract import TELEGRAM_LINK_HOSTS
 from bot.core.model import CheckRequest, ForwardOrigin, Person
@@ -302,8 +304,26 @@ def find_emails(text: str) -> list[Found]:
 # --- everything --------------------------------------------------------------------------------
 
 
-def extract_indicators(request: CheckRequest) -> Indicators:
-    """Indicators of one message: its text, hidden links and anchors, sender and origin."""
+def phone_e164(number: str, region: str | None = None) -> str:
+    """A phone number found in a text in E.164 (+84912345678): international numbers as
+    written, local ones read in `region` (a two-letter country code, the chat's or the
+    user's). Without a region, or when the number is not possible there, the digits as
+    found."""
+    region = region.upper() if region and len(region) == 2 and region.isalpha() else None
+    if not number.startswith("+") and region is None:
+        return number
+    try:
+        parsed = phonenumbers.parse(number, None if number.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_possible_number(parsed):
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def extract_indicators(request: CheckRequest, region: str | None = None) -> Indicators:
+    """Indicators of one message: its text, hidden links and anchors, sender and origin;
+    phone numbers in E.164, local ones read in `region` (the chat's or the user's)."""
     text = request.text
     urls: list[str] = []
     domains: list[str] = []
@@ -323,7 +343,7 @@ def extract_indicators(request: CheckRequest) -> Indicators:
         urls=_unique(urls),
         domains=_unique(domains),
         addresses=_unique([address for _, address in find_addresses(text)]),
-        phones=_unique([f.value for f in numbers if f.kind == PHONE]),
+        phones=_unique([phone_e164(f.value, region) for f in numbers if f.kind == PHONE]),
         cards=_unique([f.value for f in numbers if f.kind == CARD]),
         bank_accounts=_unique([f.value for f in numbers if f.kind == BANK_ACCOUNT]),
         emails=_unique([f.value for f in find_emails(text)]),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -42,11 +43,26 @@ class Severity(IntEnum):
             raise ValueError(f"unknown severity {value!r} (one of: {names})") from None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """`value` with lone surrogates (which JSON escapes allow and UTF-8 cannot encode) replaced
+    by U+FFFD, so no later step (normalising, Chinese folding, output) fails on them."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", value)
+    return value
+
+
 def _str(value: Any, what: str) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return clean_text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     raise RequestError(f"{what} must be a string")
@@ -177,7 +193,8 @@ class CheckRequest:
 
     @classmethod
     def from_dict(cls, data: Any) -> CheckRequest:
-        """Build from a scan-input object; raises RequestError with a readable message."""
+        """Build from a scan-input object; raises RequestError with a readable message. Every
+        string field is cleaned of lone surrogates here, at the boundary."""
         obj = _mapping(data, "input")
         if "text" not in obj or obj["text"] is None:
             raise RequestError("missing 'text'")
@@ -198,14 +215,14 @@ class CheckRequest:
         if lang is not None and not isinstance(lang, str):
             raise RequestError("'lang' must be a string")
         return cls(
-            text=obj["text"],
-            urls=tuple(urls),
+            text=clean_text(obj["text"]),
+            urls=tuple(clean_text(u) for u in urls),
             sender=Person.from_dict(obj["sender"]) if obj.get("sender") else None,
             forward_from=(
                 ForwardOrigin.from_dict(obj["forward_from"]) if obj.get("forward_from") else None
             ),
             chat=ChatInfo.from_dict(obj["chat"]) if obj.get("chat") else None,
-            lang=(lang or None) and lang.strip().lower()[:8],
+            lang=(lang or None) and clean_text(lang).strip().lower()[:8],
             anchors=tuple(anchors),
         )
 
@@ -254,6 +271,8 @@ class Verdict:
     verdict: str
     score: float
     hits: tuple[Hit, ...] = ()
+    # (characters matched, length of the text) when a text over the matching limit was cut.
+    cut: tuple[int, int] | None = None
 
     @property
     def is_scam(self) -> bool:
@@ -272,7 +291,7 @@ class Verdict:
             "verdict": self.verdict,
             "score": round(self.score, 4),
             "hits": [h.to_dict() for h in self.hits],
-        }
+        } | ({"cut": {"matched": self.cut[0], "length": self.cut[1]}} if self.cut else {})
 
 
 @dataclass(frozen=True, slots=True)

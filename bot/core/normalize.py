@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import opencc
 
+from bot.core.confusables import letters
+
 
 @dataclass(frozen=True, slots=True)
 class PreparedText:
@@ -54,40 +56,10 @@ _LINE_BREAKS = re.compile(r"[\n\r\v\f\x85\u2028\u2029]+")
 # letter with the same look-alike.
 _UPPER_CONFUSABLES = {"Η": "h", "Μ": "m", "Ν": "n", "Υ": "y"}
 
-# Lower-case look-alikes of Latin letters that NFKC leaves alone.
-_CONFUSABLES = {
-    # Cyrillic
-    "а": "a", "в": "b", "г": "r", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h",
-    "о": "o", "п": "n", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ь": "b",
-    "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l",
-    "һ": "h", "ү": "y", "ҽ": "e", "ә": "e", "ɡ": "g", "ԍ": "g", "ѵ": "v", "ѡ": "w",
-    "ꙇ": "i", "ꭓ": "x",
-    # Greek
-    "α": "a", "β": "b", "γ": "y", "ε": "e", "ζ": "z", "η": "n", "ι": "i", "κ": "k",
-    "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "σ": "o", "ς": "c", "τ": "t", "υ": "u",
-    "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j", "ϱ": "p", "ϰ": "k",
-    # Armenian
-    "ա": "w", "գ": "q", "զ": "q", "հ": "h", "ո": "n", "ս": "u", "ց": "g", "օ": "o",
-    "ք": "p",
-    # Latin letters with hooks, IPA and small capitals
-    "ı": "i", "ȷ": "j", "ɑ": "a", "ɓ": "b", "ƈ": "c", "ɗ": "d", "ɛ": "e", "ƒ": "f",
-    "ɠ": "g", "ɦ": "h", "ɩ": "i", "ɪ": "i", "ʝ": "j", "ƙ": "k", "ɭ": "l", "ɱ": "m",
-    "ɲ": "n", "ɵ": "o", "ƥ": "p", "ʠ": "q", "ɽ": "r", "ʂ": "s", "ƭ": "t", "ʋ": "v",
-    "ⱳ": "w", "ƴ": "y", "ʐ": "z", "ɒ": "a", "ɔ": "c", "ǝ": "e", "ɾ": "r", "ʀ": "r",
-    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ғ": "f", "ɢ": "g", "ʜ": "h",
-    "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ǫ": "q",
-    "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
-    # Latin letters without a decomposition
-    "đ": "d", "ð": "d", "ø": "o", "ł": "l", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i",
-    "ƶ": "z", "ǥ": "g", "ɇ": "e", "ɍ": "r", "ʉ": "u", "ɏ": "y", "æ": "ae", "œ": "oe",
-    "þ": "th", "ŋ": "n", "ĸ": "k",
-    # Letterlike symbols
-    "℮": "e", "℘": "p", "℧": "u", "ⅎ": "f",
-    # Cherokee capitals (case folding keeps Cherokee upper case)
-    "Ꭺ": "a", "Ᏼ": "b", "Ꮯ": "c", "Ꭰ": "d", "Ꭼ": "e", "Ꮐ": "g", "Ꮋ": "h", "Ꭻ": "j",
-    "Ꮶ": "k", "Ꮮ": "l", "Ꮇ": "m", "Ꮎ": "o", "Ꮲ": "p", "Ꮢ": "r", "Ꮪ": "s", "Ꭲ": "t",
-    "Ꮩ": "v", "Ꮃ": "w", "Ꭹ": "y", "Ꮓ": "z",
-}
+# Lower-case look-alikes of Latin letters that NFKC leaves alone: Unicode's confusables with the
+# project's overrides (bot/core/confusables.py, shared with the host skeletons), and ligatures
+# that read as two letters in running text.
+_CONFUSABLES = letters() | {"æ": "ae", "œ": "oe", "þ": "th"}
 
 # Combining marks removed from the decomposed text: Latin/Greek/Cyrillic diacritics, and the
 # Thai marks people often leave out (tone marks, mai taikhu, thanthakhat, nikhahit, yamakkan).

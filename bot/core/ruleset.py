@@ -42,15 +42,20 @@ def rules_digest(directory: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def load_ruleset(directory: Path | str) -> RuleSet:
+def load_ruleset(directory: Path | str, lists_dir: Path | None = None) -> RuleSet:
+    """Load a rules folder; list files in `lists_dir` (when given) replace the bundled ones
+    of the same name."""
     directory = Path(directory)
     if not directory.is_dir():
         raise RuleSetError([RuleFileError(str(directory), 0, "rules directory not found")])
     errors: list[RuleFileError] = []
     parts: dict[str, object] = {}
+    def load_links(folder: Path) -> object:
+        return load_link_data(folder, lists_dir)
+
     for name, loader in (
         ("patterns", load_pattern_rules),
-        ("links", load_link_data),
+        ("links", load_links),
         ("samples", load_samples),
     ):
         try:
@@ -64,7 +69,9 @@ def load_ruleset(directory: Path | str) -> RuleSet:
     model, combiner, warnings = load_learned(directory)
     return RuleSet(
         source=directory,
-        digest=rules_digest(directory),
+        digest=rules_digest(directory)
+        if lists_dir is None or not lists_dir.is_dir()
+        else rules_digest(directory)[:8] + rules_digest(lists_dir)[:8],
         patterns=parts["patterns"],  # type: ignore[arg-type]
         links=parts["links"],  # type: ignore[arg-type]
         samples=parts["samples"],  # type: ignore[arg-type]

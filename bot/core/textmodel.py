@@ -6,8 +6,8 @@ fixed number of buckets with a rolling polynomial hash computed by NumPy, so a m
 few vectorised operations and no Python loop over its characters. The same function turns a
 line into features at training time (`bot.training`), so what was fitted is what runs.
 
-A message's feature vector is the count of each bucket divided by the square root of the
-number of n-grams, so the score is `bias + sum(weights[buckets]) / sqrt(n)`.
+A message's feature vector has 1 / sqrt(n) for each of its n distinct buckets (a repeated
+n-gram counts once), so the score is `bias + sum(weights[buckets]) / sqrt(n)`.
 
 The model also says which phrases made its score: every n-gram's weight is spread over its
 characters, and the best windows of one to four words (or up to eight CJK / Thai
@@ -20,13 +20,14 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.core.model import ChatContext, Hit, Message, Severity
+from bot.core.secrets import find_secrets
 from bot.errors import RuleFileError
 
 MODEL_DIR = "model"
@@ -91,15 +92,22 @@ def featurize(skeleton: str, bits: int) -> tuple[np.ndarray, float]:
         pos += len(h)
     buckets = out[:pos]
     buckets >>= np.uint64(64 - bits)
-    return buckets, (1.0 / float(np.sqrt(pos)) if pos else 0.0)
+    # Each n-gram counts once: a text that repeats itself ("x" * 50,000, a pasted salad)
+    # weighs no more than saying it once.
+    buckets = np.unique(buckets)
+    n = len(buckets)
+    return buckets, (1.0 / float(np.sqrt(n)) if n else 0.0)
 
 
 @dataclass(frozen=True, slots=True)
 class ModelScore:
-    """What the model says of one message: scam probability and its logit."""
+    """What the model says of one message: scam probability and its logit, with the
+    message's n-gram buckets (the category model reads the same ones)."""
 
     probability: float
     logit: float
+    buckets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    value: float = 0.0
 
 
 class TextModel:
@@ -129,12 +137,14 @@ class TextModel:
         return float(self.bias + self.weights[buckets].sum() * value)
 
     def score(self, skeleton: str) -> ModelScore:
-        z = max(-30.0, min(30.0, self.logit(skeleton)))
-        return ModelScore(1.0 / (1.0 + float(np.exp(-z))), z)
-
-    def category(self, skeleton: str) -> str | None:
-        """The scam category the text reads most like."""
         buckets, value = featurize(skeleton, self.bits)
+        z = self.bias + (float(self.weights[buckets].sum()) * value if len(buckets) else 0.0)
+        z = max(-30.0, min(30.0, z))
+        return ModelScore(1.0 / (1.0 + float(np.exp(-z))), z, buckets, value)
+
+    def category(self, score: ModelScore) -> str | None:
+        """The scam category the scored text reads most like."""
+        buckets, value = score.buckets, score.value
         if not len(buckets) or not self.categories:
             return None
         cat_z = self.cat_weights[:, buckets].sum(axis=1) * value
@@ -233,8 +243,9 @@ class ModelCheck:
         if score is None or score.probability < self.floor:
             return []
         text = message.text.skeleton
-        phrases = self.model.phrases(text)
-        category = self.model.category(text)
+        # never quote a posted recovery phrase or key back, even in part
+        phrases = () if find_secrets(message.text.raw) else self.model.phrases(text)
+        category = self.model.category(score)
         return [Hit(f"model.{category or 'other'}", category or "other",
                     model_severity(score.probability), model_reason(category, phrases),
                     evidence=phrases)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -342,6 +342,18 @@ class Reputation:
 
 
 @dataclass(frozen=True, slots=True)
+class LogChatCode:
+    """A pending /logchat link: which group (and its title then), which admin asked (0: any
+    admin, the request came from an anonymous one), until when it can be confirmed."""
+
+    code: str
+    chat_id: int
+    title: str
+    admin_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """Who did what, where. `actor_id` None is the bot itself."""
 
@@ -391,3 +403,29 @@ class Stats:
             "feedback": dict(self.feedback),
             "private_checks": self.private_checks,
         }
+
+
+# What deployment taught, for `scamguard model train --with-feedback` (same SQL on both
+# engines): marked incidents with their first category, and every /scam sample.
+LABELLED_SQL = (
+    "SELECT COALESCE(i.full_text, i.excerpt), f.kind,"
+    " (SELECT h.category FROM incident_hits h WHERE h.incident_id = i.id"
+    "  ORDER BY h.position LIMIT 1)"
+    " FROM feedback f JOIN incidents i ON i.id = f.incident_id ORDER BY f.id"
+)
+LABELLED_SAMPLES_SQL = "SELECT text, category FROM samples ORDER BY id"
+
+
+def labelled_rows(marked: Iterable[Sequence[Any]], samples: Iterable[Sequence[Any]]
+                  ) -> list[dict[str, Any]]:
+    """Labelled lines from feedback rows (Not a scam -> ham, confirmed or missed -> scam)
+    and samples (scam); one line per text, a mark before a sample."""
+    out: dict[str, dict[str, Any]] = {}
+    for text, kind, category in marked:
+        label = "ham" if kind == "false_positive" else "scam"
+        out[text] = {"text": text, "label": label, "source": f"feedback:{kind}",
+                     "category": category if label == "scam" else None}
+    for text, category in samples:
+        out.setdefault(text, {"text": text, "label": "scam", "source": "sample",
+                              "category": category})
+    return list(out.values())

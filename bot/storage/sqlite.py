@@ -15,25 +15,43 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import aiosqlite
 
-from bot.core.model import Hit, Severity
+from bot.core.model import Hit
 from bot.core.redact import excerpt, redact, text_hash
 from bot.errors import StorageError
+from bot.storage.common import (
+    GLOBAL_SAMPLES,
+    Clock,
+    check_list_name,
+    check_log_code,
+    check_score,
+    dumps,
+    from_db_time,
+    hit_rows,
+    indicators_json,
+    make_hit,
+    reputation_score,
+    to_db_time,
+    utcnow,
+)
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, statements
 from bot.storage.models import (
     FEEDBACK_KINDS,
+    LABELLED_SAMPLES_SQL,
+    LABELLED_SQL,
     ActionCount,
     ActionRecord,
     AuditEntry,
     ChatSettings,
     Incident,
     IndicatorsLike,
+    LogChatCode,
     PrivateCheck,
     Reputation,
     Sample,
@@ -41,6 +59,7 @@ from bot.storage.models import (
     StorageValueError,
     UserPrefs,
     check_verdict,
+    labelled_rows,
     normalize_language,
     normalize_region,
     parse_bool,
@@ -48,75 +67,7 @@ from bot.storage.models import (
 )
 
 DEFAULT_BUSY_TIMEOUT = 5.0
-# The chat id of samples an operator promoted to every group.
-GLOBAL_SAMPLES = 0
 _CHUNK = 500
-
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def to_db_time(moment: datetime) -> str:
-    """A fixed-width UTC ISO form, so that text order is time order; naive means UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _from_db_time(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def _redact_tree(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {str(k): _redact_tree(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_redact_tree(v) for v in value]
-    return value
-
-
-def _indicators_json(indicators: IndicatorsLike | None, keep_full: bool) -> str:
-    if indicators is None:
-        data: Any = {}
-    elif isinstance(indicators, Mapping):
-        data = dict(indicators)
-    else:
-        data = indicators.to_dict()
-    if not keep_full:
-        data = _redact_tree(data)
-    return _dumps(data)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def _score(score: float) -> float:
-    value = float(score)
-    if not 0.0 <= value <= 1.0:
-        raise StorageValueError(f"score must be between 0 and 1, not {score!r}")
-    return value
-
-
-def _hit_rows(hits: Sequence[Hit], keep_full: bool) -> list[tuple[str, str, str, str]]:
-    rows = []
-    for hit in hits:
-        reason = hit.reason if keep_full else redact(hit.reason)
-        rows.append((hit.rule, hit.category, hit.severity.label, reason))
-    return rows
-
-
-def _hit(rule: str, category: str, severity: str, reason: str) -> Hit:
-    try:
-        level = Severity.parse(severity)
-    except ValueError:
-        level = Severity.LOW
-    return Hit(rule=rule, category=category, severity=level, reason=reason)
 
 
 def _dir_writable(directory: Path) -> bool:
@@ -184,6 +135,30 @@ def describe_error(path: Path, exc: sqlite3.Error, doing: str, busy_timeout: flo
     return f"{where}: {exc} (while {doing})"
 
 
+def probe_file(path: Path, timeout: float = 0.5) -> str | None:
+    """Take and release the database's write lock on a separate connection; None when the
+    file is writable, else why not (without the path: /healthz is open to anyone). A lock
+    held by the bot past `timeout` counts as busy, which is not a failure."""
+    if not path.exists():
+        return "the database file does not exist"
+    try:
+        db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        return f"cannot open the database: {exc}"
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return None
+        return f"the database is not writable: {exc}"
+    except sqlite3.Error as exc:
+        return f"the database is not writable: {exc}"
+    finally:
+        db.close()
+    return None
+
+
 class SqliteStorage:
     """The `Repository` on one SQLite file. Create with `await SqliteStorage.open(path)`."""
 
@@ -205,7 +180,7 @@ class SqliteStorage:
         path: str | os.PathLike[str],
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-        clock: Clock = _utcnow,
+        clock: Clock = utcnow,
     ) -> SqliteStorage:
         """Open (or create) the database at `path` and bring its schema up to date."""
         db_path = Path(path)
@@ -294,6 +269,12 @@ class SqliteStorage:
                                  "SELECT MAX(version) FROM schema_version")
         return int(rows[0][0] or 0)
 
+    async def probe(self) -> str | None:
+        """None when the file takes writes, else why not (see `probe_file`)."""
+        if self._closed:
+            return "the database is closed"
+        return await asyncio.to_thread(probe_file, self.path)
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _now(self) -> str:
@@ -367,7 +348,7 @@ class SqliteStorage:
     ) -> ChatSettings:
         """Append `items` to the list setting `name` (allow_domains, allow_handles,
         trusted_users) inside one write transaction, so concurrent additions all stay."""
-        _list_name(name)
+        check_list_name(name)
         return await self._change_settings(
             chat_id, actor_id, lambda current: {name: (*getattr(current, name), *items)}
         )
@@ -377,7 +358,7 @@ class SqliteStorage:
     ) -> ChatSettings:
         """Remove `items` (normalised like stored values) from the list setting `name`
         inside one write transaction."""
-        _list_name(name)
+        check_list_name(name)
         gone = set(getattr(validate_changes(ChatSettings(chat_id=chat_id), {name: items}), name))
         return await self._change_settings(
             chat_id, actor_id,
@@ -411,8 +392,8 @@ class SqliteStorage:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     chat_id, new.scam_action, new.restrict_hours, new.suspicious_action,
-                    new.sensitivity, new.language, new.region, _dumps(list(new.allow_domains)),
-                    _dumps(list(new.allow_handles)), _dumps(list(new.trusted_users)),
+                    new.sensitivity, new.language, new.region, dumps(list(new.allow_domains)),
+                    dumps(list(new.allow_handles)), dumps(list(new.trusted_users)),
                     int(new.quiet), int(new.keep_evidence), int(new.language_auto),
                     new.log_chat, new.delete_after, int(new.cas), now,
                 ),
@@ -422,7 +403,7 @@ class SqliteStorage:
                 " VALUES (?, ?, ?, ?, ?)",
                 [
                     (actor_id, chat_id, f"settings.{k}",
-                     _dumps({"old": old_d[k], "new": new_d[k]}), now)
+                     dumps({"old": old_d[k], "new": new_d[k]}), now)
                     for k in changed
                 ],
             )
@@ -471,10 +452,10 @@ class SqliteStorage:
         already stored; `existing.actions` says what was done about it. Atomic, so of two
         concurrent deliveries of one message exactly one gets None."""
         verdict = check_verdict(verdict)
-        value = _score(score)
+        value = check_score(score)
         short, digest = excerpt(text), text_hash(text)
-        hit_rows = _hit_rows(hits, keep_full)
-        indicators_json = _indicators_json(indicators, keep_full)
+        hit_list = hit_rows(hits, keep_full)
+        indicators_text = indicators_json(indicators, keep_full)
         existing_id: int | None = None
         incident_id = 0
         async with self._write("storing an incident") as db:
@@ -484,7 +465,7 @@ class SqliteStorage:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (chat_id, message_id, edit_date) DO NOTHING",
                 (chat_id, message_id, sender_id, verdict, value, short, digest,
-                 text if keep_full else None, indicators_json, self._now(), edit_date),
+                 text if keep_full else None, indicators_text, self._now(), edit_date),
             )
             if cursor.rowcount == 0:
                 rows = list(await db.execute_fetchall(
@@ -498,7 +479,7 @@ class SqliteStorage:
                 await db.executemany(
                     "INSERT INTO incident_hits (incident_id, position, rule, category,"
                     " severity, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(incident_id, i, *row) for i, row in enumerate(hit_rows)],
+                    [(incident_id, i, *row) for i, row in enumerate(hit_list)],
                 )
         if existing_id is None:
             return incident_id, None
@@ -532,7 +513,7 @@ class SqliteStorage:
             await db.execute(
                 "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
                 " VALUES (NULL, ?, ?, ?, ?)",
-                (rows[0][0], f"action.{action}", _dumps(detail), now),
+                (rows[0][0], f"action.{action}", dumps(detail), now),
             )
 
     async def find_incident(
@@ -597,7 +578,7 @@ class SqliteStorage:
                 f" WHERE incident_id IN ({marks}) ORDER BY incident_id, position",
                 chunk,
             ):
-                hits[h[0]].append(_hit(h[1], h[2], h[3], h[4]))
+                hits[h[0]].append(make_hit(h[1], h[2], h[3], h[4]))
             for a in await self._fetch(
                 "reading incident actions",
                 "SELECT incident_id, action, ok, error, created_at FROM incident_actions"
@@ -605,7 +586,7 @@ class SqliteStorage:
                 chunk,
             ):
                 actions[a[0]].append(
-                    ActionRecord(a[1], bool(a[2]), a[3], _from_db_time(a[4]))
+                    ActionRecord(a[1], bool(a[2]), a[3], from_db_time(a[4]))
                 )
         return [
             Incident(
@@ -620,7 +601,7 @@ class SqliteStorage:
                 text_hash=row["text_hash"],
                 full_text=row["full_text"],
                 indicators=json.loads(row["indicators"]),
-                created_at=_from_db_time(row["created_at"]),
+                created_at=from_db_time(row["created_at"]),
                 actions=tuple(actions[row["id"]]),
             )
             for row in rows
@@ -640,10 +621,10 @@ class SqliteStorage:
     ) -> int:
         """Store a check a user asked for in private; redacted unless `keep_full`."""
         verdict = check_verdict(verdict)
-        value = _score(score)
-        hits_json = _dumps([dict(zip(("rule", "category", "severity", "reason"), r,
-                                     strict=True)) for r in _hit_rows(hits, keep_full)])
-        indicators_json = _indicators_json(indicators, keep_full)
+        value = check_score(score)
+        hits_json = dumps([dict(zip(("rule", "category", "severity", "reason"), r,
+                                     strict=True)) for r in hit_rows(hits, keep_full)])
+        indicators_text = indicators_json(indicators, keep_full)
         short, digest = excerpt(text), text_hash(text)
         async with self._write("storing a private check") as db:
             cursor = await db.execute(
@@ -651,7 +632,7 @@ class SqliteStorage:
                 " text_hash, full_text, indicators, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (user_id, verdict, value, hits_json, short, digest,
-                 text if keep_full else None, indicators_json, self._now()),
+                 text if keep_full else None, indicators_text, self._now()),
             )
             check_id = cursor.lastrowid
         assert check_id is not None
@@ -673,14 +654,14 @@ class SqliteStorage:
             verdict=row["verdict"],
             score=row["score"],
             hits=tuple(
-                _hit(h["rule"], h["category"], h["severity"], h["reason"])
+                make_hit(h["rule"], h["category"], h["severity"], h["reason"])
                 for h in json.loads(row["hits"])
             ),
             excerpt=row["excerpt"],
             text_hash=row["text_hash"],
             full_text=row["full_text"],
             indicators=json.loads(row["indicators"]),
-            created_at=_from_db_time(row["created_at"]),
+            created_at=from_db_time(row["created_at"]),
         )
 
     async def get_user_prefs(self, user_id: int) -> UserPrefs:
@@ -782,7 +763,7 @@ class SqliteStorage:
             await db.execute(
                 "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
                 " VALUES (?, ?, 'sample.add', ?, ?)",
-                (added_by, chat_id, _dumps({"sample": sample_id, "category": category}), now),
+                (added_by, chat_id, dumps({"sample": sample_id, "category": category}), now),
             )
         return sample_id
 
@@ -801,7 +782,7 @@ class SqliteStorage:
             " ORDER BY id",
             (chat_id,),
         )
-        return [Sample(r[0], r[1], r[2], r[3], _from_db_time(r[4])) for r in rows]
+        return [Sample(r[0], r[1], r[2], r[3], from_db_time(r[4])) for r in rows]
 
     async def get_sample(self, sample_id: int) -> Sample | None:
         rows = await self._fetch(
@@ -812,7 +793,7 @@ class SqliteStorage:
         if not rows:
             return None
         r = rows[0]
-        return Sample(r[0], r[1], r[2], r[3], _from_db_time(r[4]))
+        return Sample(r[0], r[1], r[2], r[3], from_db_time(r[4]))
 
     async def remove_sample(self, chat_id: int, sample_id: int, actor_id: int | None) -> bool:
         """Forget one of the chat's samples (audited); False when it is not the chat's."""
@@ -825,14 +806,14 @@ class SqliteStorage:
             await db.execute(
                 "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (actor_id, chat_id, "sample.remove", _dumps({"sample": sample_id}),
+                (actor_id, chat_id, "sample.remove", dumps({"sample": sample_id}),
                  self._now()),
             )
         return True
 
     async def promote_sample(self, sample_id: int, actor_id: int) -> int | None:
-        """Copy a chat's sample to every group (chat 0), audited; the id of the copy, or None
-        when there is no such sample."""
+        """Copy a chat's sample to every group (chat GLOBAL_SAMPLES), audited; the id of the
+        copy, or None when there is no such sample."""
         found = await self.get_sample(sample_id)
         if found is None:
             return None
@@ -850,11 +831,9 @@ class SqliteStorage:
             rows = list(await db.execute_fetchall(
                 "SELECT score, updated_at FROM reputation WHERE user_id = ?", (user_id,)))
             now = self._clock()
-            score = float(weight)
-            if rows:
-                old = Reputation(user_id, float(rows[0][0]), chat_id, None,
-                                 _from_db_time(rows[0][1]))
-                score += old.score_at(now, half_life_days)
+            previous = (Reputation(user_id, float(rows[0][0]), chat_id, None,
+                                   from_db_time(rows[0][1])) if rows else None)
+            score = reputation_score(previous, now, weight, half_life_days)
             await db.execute(
                 "INSERT OR REPLACE INTO reputation (user_id, score, chat_id, incident_id,"
                 " updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -870,7 +849,24 @@ class SqliteStorage:
         if not rows:
             return None
         r = rows[0]
-        return Reputation(r[0], float(r[1]), r[2], r[3], _from_db_time(r[4]))
+        return Reputation(r[0], float(r[1]), r[2], r[3], from_db_time(r[4]))
+
+    async def claim_reputation_flag(self, user_id: int, chat_id: int) -> bool:
+        """Record that `chat_id` flags the user's current reputation; False when it did so
+        already since the last removal (or there is none), so a sender is flagged once per
+        chat and removal whichever worker sees the message."""
+        async with self._write("recording a reputation flag") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT updated_at FROM reputation WHERE user_id = ?", (user_id,)))
+            if not rows:
+                return False
+            cursor = await db.execute(
+                "INSERT INTO reputation_flags (user_id, chat_id, flagged_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id, chat_id) DO UPDATE SET flagged_at = excluded.flagged_at"
+                " WHERE reputation_flags.flagged_at < ?",
+                (user_id, chat_id, self._now(), rows[0][0]),
+            )
+            return bool(cursor.rowcount)
 
     async def clear_reputation(self, user_id: int, actor_id: int | None,
                                chat_id: int | None) -> bool:
@@ -879,38 +875,54 @@ class SqliteStorage:
             cursor = await db.execute("DELETE FROM reputation WHERE user_id = ?", (user_id,))
             if cursor.rowcount == 0:
                 return False
+            await db.execute("DELETE FROM reputation_flags WHERE user_id = ?", (user_id,))
             await db.execute(
                 "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (actor_id, chat_id, "reputation.clear", _dumps({"user": user_id}),
+                (actor_id, chat_id, "reputation.clear", dumps({"user": user_id}),
                  self._now()),
             )
         return True
+
+    # -- pending /logchat links -------------------------------------------------------------
+
+    async def add_log_chat_code(self, code: str, chat_id: int, title: str, admin_id: int,
+                                expires_at: datetime) -> None:
+        """Keep a /logchat link until `expires_at` (and drop the expired ones)."""
+        check_log_code(code)
+        async with self._write("storing a log chat link") as db:
+            await db.execute("DELETE FROM log_chat_codes WHERE expires_at < ?", (self._now(),))
+            await db.execute(
+                "INSERT OR REPLACE INTO log_chat_codes (code, chat_id, title, admin_id,"
+                " expires_at) VALUES (?, ?, ?, ?, ?)",
+                (code, chat_id, title[:256], admin_id, to_db_time(expires_at)),
+            )
+
+    async def get_log_chat_code(self, code: str) -> LogChatCode | None:
+        """The pending /logchat link of `code`, None when unknown or expired."""
+        rows = await self._fetch(
+            "reading a log chat link",
+            "SELECT code, chat_id, title, admin_id, expires_at FROM log_chat_codes"
+            " WHERE code = ? AND expires_at >= ?", (code, self._now()))
+        if not rows:
+            return None
+        r = rows[0]
+        return LogChatCode(r[0], r[1], r[2], r[3], from_db_time(r[4]))
+
+    async def drop_log_chat_code(self, code: str) -> bool:
+        """Forget a /logchat link (it was used); False when it was not there."""
+        async with self._write("dropping a log chat link") as db:
+            cursor = await db.execute("DELETE FROM log_chat_codes WHERE code = ?", (code,))
+            return bool(cursor.rowcount)
 
     async def labelled_lines(self) -> list[dict[str, Any]]:
         """What deployment taught: incidents admins marked (Not a scam -> ham, confirmed or
         missed -> scam, with the incident's first category) and every /scam sample, as
         labelled lines for `scamguard model train --with-feedback`. The text is the stored
         one: the redacted excerpt unless the chat keeps full evidence."""
-        marked = await self._fetch(
-            "reading feedback labels",
-            "SELECT COALESCE(i.full_text, i.excerpt), f.kind,"
-            " (SELECT h.category FROM incident_hits h WHERE h.incident_id = i.id"
-            "  ORDER BY h.position LIMIT 1)"
-            " FROM feedback f JOIN incidents i ON i.id = f.incident_id ORDER BY f.id",
-        )
-        samples = await self._fetch(
-            "reading samples", "SELECT text, category FROM samples ORDER BY id"
-        )
-        out: dict[str, dict[str, Any]] = {}
-        for text, kind, category in marked:
-            label = "ham" if kind == "false_positive" else "scam"
-            out[text] = {"text": text, "label": label, "source": f"feedback:{kind}",
-                         "category": category if label == "scam" else None}
-        for text, category in samples:
-            out.setdefault(text, {"text": text, "label": "scam", "source": "sample",
-                                  "category": category})
-        return list(out.values())
+        marked = await self._fetch("reading feedback labels", LABELLED_SQL)
+        samples = await self._fetch("reading samples", LABELLED_SAMPLES_SQL)
+        return labelled_rows(marked, samples)
 
     # -- audit ---------------------------------------------------------------------------
 
@@ -924,7 +936,7 @@ class SqliteStorage:
             cursor = await db.execute(
                 "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (actor_id, chat_id, action, _dumps(detail), self._now()),
+                (actor_id, chat_id, action, dumps(detail), self._now()),
             )
             entry_id = cursor.lastrowid
         assert entry_id is not None
@@ -945,7 +957,7 @@ class SqliteStorage:
         rows = await self._fetch("reading the audit log", sql, params)
         return [
             AuditEntry(row["id"], row["actor_id"], row["chat_id"], row["action"],
-                       json.loads(row["detail"]), _from_db_time(row["created_at"]))
+                       json.loads(row["detail"]), from_db_time(row["created_at"]))
             for row in rows
         ]
 
@@ -1020,16 +1032,6 @@ class SqliteStorage:
                 await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as exc:
                 raise self._error(exc, "checkpointing the write-ahead log") from exc
-
-
-LIST_SETTINGS = ("allow_domains", "allow_handles", "trusted_users")
-
-
-def _list_name(name: str) -> None:
-    if name not in LIST_SETTINGS:
-        raise StorageValueError(
-            f"{name!r} is not a list setting (one of: {', '.join(LIST_SETTINGS)})"
-        )
 
 
 def _settings(row: sqlite3.Row) -> ChatSettings:

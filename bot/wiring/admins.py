@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberOwner, Message, User
 from telegram.error import TelegramError
 
 from bot.core.model import Person
+from bot.errors import ScamguardError
 from bot.policy import BotRights
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,14 @@ def rights_of(member: ChatMember) -> BotRights:
     if isinstance(member, ChatMemberAdministrator):
         return BotRights(bool(member.can_delete_messages), bool(member.can_restrict_members))
     return BotRights()
+
+
+class SharedAdmins(Protocol):
+    """Where workers sharing a database keep each chat's admin list (PostgresStorage)."""
+
+    async def load_admins(self, chat_id: int) -> tuple[dict[str, Any], float] | None: ...
+
+    async def save_admins(self, chat_id: int, admins: Mapping[str, Any]) -> None: ...
 
 
 @dataclass
@@ -57,9 +67,27 @@ class AdminCache:
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._linked: dict[int, tuple[int | None, float]] = {}
+        # Tells other workers sharing the database (set by build_services).
+        self.on_invalidate: Callable[[int], asyncio.Future[None]] | None = None
+        # Admin lists shared with those workers: one getChatAdministrators per chat for all.
+        self.shared: SharedAdmins | None = None
+        self._dropping: dict[int, asyncio.Future[None]] = {}
 
     def invalidate(self, chat_id: int) -> None:
-        """Forget what is known about a chat's admins (they changed)."""
+        """Forget what is known about a chat's admins (they changed), here and in every
+        other worker."""
+        self.forget(chat_id)
+        if self.on_invalidate is not None:
+            # The shared copy is dropped in the background: read it only once that is done.
+            self._dropping[chat_id] = self.on_invalidate(chat_id)
+
+    def forget(self, chat_id: int | None) -> None:
+        """Forget one chat's admins (None: every chat's) in this process only."""
+        if chat_id is None:
+            self._chats.clear()
+            self._linked.clear()
+            self._members.clear()
+            return
         self._chats.pop(chat_id, None)
         self._linked.pop(chat_id, None)
         for key in [k for k in self._members if k[0] == chat_id]:
@@ -81,6 +109,9 @@ class AdminCache:
         return entry
 
     async def _fetch(self, bot: Bot, chat_id: int) -> _Entry:
+        shared = await self._load_shared(chat_id)
+        if shared is not None:
+            return shared
         now = self.clock()
         try:
             members = await bot.get_chat_administrators(chat_id)
@@ -104,7 +135,46 @@ class AdminCache:
             now,
         )
         self._chats[chat_id] = entry
+        await self._save_shared(chat_id, entry)
         return entry
+
+    async def _load_shared(self, chat_id: int) -> _Entry | None:
+        """The admin list another worker fetched less than `ttl` ago, or None."""
+        if self.shared is None:
+            return None
+        dropping = self._dropping.pop(chat_id, None)
+        if dropping is not None:
+            await asyncio.wait([dropping], timeout=5.0)
+        try:
+            found = await self.shared.load_admins(chat_id)
+        except ScamguardError as exc:
+            log.warning("shared admin list of chat %s unreadable: %s", chat_id, exc)
+            return None
+        if found is None or found[1] >= self.ttl:
+            return None
+        data, age = found
+        try:
+            admins = tuple(Person(str(p["name"]), str(p["username"]), int(p["id"]))
+                           for p in data["admins"])
+            rights = BotRights(bool(data["can_delete"]), bool(data["can_restrict"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+        entry = _Entry(admins, frozenset(p.id for p in admins if p.id is not None), rights,
+                       self.clock() - age)
+        self._chats[chat_id] = entry
+        return entry
+
+    async def _save_shared(self, chat_id: int, entry: _Entry) -> None:
+        if self.shared is None:
+            return
+        data = {"admins": [{"name": p.name, "username": p.username, "id": p.id}
+                           for p in entry.admins],
+                "can_delete": entry.bot_rights.can_delete,
+                "can_restrict": entry.bot_rights.can_restrict}
+        try:
+            await self.shared.save_admins(chat_id, data)
+        except ScamguardError as exc:
+            log.warning("admin list of chat %s not shared: %s", chat_id, exc)
 
     async def get_admins(self, bot: Bot, chat_id: int) -> tuple[Person, ...]:
         """The chat's human administrators (cached getChatAdministrators)."""

@@ -1,5 +1,6 @@
-"""Operations routes of the SCAMGUARD_HTTP server: `GET /healthz`, `GET /metrics` and
-`POST /v1/check`, with bearer-token auth, a body size limit and JSON errors.
+"""Operations routes of the SCAMGUARD_HTTP server: `GET /healthz`, `GET /livez`,
+`GET /readyz`, `GET /metrics` and `POST /v1/check`, with bearer-token auth, a body size
+limit and JSON errors.
 
 `add_ops_routes(web_app, application, settings)` adds them to the aiohttp app that also
 serves webhooks."""
@@ -8,20 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.commands.core import scan_lines
+from bot.commands.core import dump_json, scan_lines
 from bot.errors import SettingsError
 from bot.settings import Settings
+from bot.storage.postgres import describe_target
+from bot.storage.sqlite import probe_file
 from bot.wiring.metrics import CONTENT_TYPE
 from bot.wiring.services import SERVICES_KEY, Services
 
@@ -34,6 +36,10 @@ DB_PROBE_TIMEOUT = 0.5
 # /healthz probes the database at most this often.
 HEALTH_CACHE_SECONDS = 5.0
 PROTECTED = frozenset({"/metrics", "/v1/check"})
+# /readyz asks Telegram itself (getMe) at most this often, and only when no Bot API call
+# succeeded within TELEGRAM_STALE_SECONDS; each ask waits at most TELEGRAM_PROBE_TIMEOUT.
+READY_CACHE_SECONDS = 10.0
+TELEGRAM_PROBE_TIMEOUT = 3.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -86,27 +92,8 @@ def make_middleware(token: str | None) -> Any:
 
 
 def probe_database(path: Path, timeout: float = DB_PROBE_TIMEOUT) -> str | None:
-    """Take and release the database's write lock on a separate connection; None when the
-    file is writable, else why not (without the path: /healthz is open to anyone). A lock
-    held by the bot past `timeout` counts as busy, which is not a failure."""
-    if not path.exists():
-        return "the database file does not exist"
-    try:
-        db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-    except sqlite3.Error as exc:
-        return f"cannot open the database: {exc}"
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("ROLLBACK")
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            return None
-        return f"the database is not writable: {exc}"
-    except sqlite3.Error as exc:
-        return f"the database is not writable: {exc}"
-    finally:
-        db.close()
-    return None
+    """The SQLite write-lock probe of `path` (see `bot.storage.sqlite.probe_file`)."""
+    return probe_file(path, timeout)
 
 
 class DatabaseProbe:
@@ -116,13 +103,15 @@ class DatabaseProbe:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         *,
         ttl: float = HEALTH_CACHE_SECONDS,
         probe: Callable[[Path], str | None] = probe_database,
         clock: Callable[[], float] = time.monotonic,
+        check_with: Callable[[], Awaitable[str | None]] | None = None,
     ) -> None:
         self.path = path
+        self._check_with = check_with
         self.ttl = ttl
         self._probe = probe
         self._clock = clock
@@ -135,9 +124,95 @@ class DatabaseProbe:
             now = self._clock()
             if self._result is not None and now - self._result[0] < self.ttl:
                 return self._result[1]
-            error = await asyncio.to_thread(self._probe, self.path)
+            if self._check_with is not None:
+                error = await self._check_with()
+            else:
+                error = await asyncio.to_thread(self._probe, Path(self.path))
             self._result = (self._clock(), error)
             return error
+
+
+class TelegramProbe:
+    """Whether the Bot API is reachable: a call that succeeded within `stale` seconds says so
+    for free; otherwise one getMe, bounded by `timeout`, at most once per `ttl` seconds
+    (concurrent callers share it)."""
+
+    def __init__(
+        self,
+        application: Application,
+        *,
+        stale: float = TELEGRAM_STALE_SECONDS,
+        ttl: float = READY_CACHE_SECONDS,
+        timeout: float = TELEGRAM_PROBE_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.application = application
+        self.stale = stale
+        self.ttl = ttl
+        self.timeout = timeout
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._result: tuple[float, str | None] | None = None
+
+    async def check(self, metrics: Any) -> str | None:
+        """None when Telegram is reachable, else why not."""
+        since = metrics.seconds_since_telegram_ok()
+        if since is not None and since <= self.stale:
+            return None
+        async with self._lock:
+            now = self._clock()
+            if self._result is not None and now - self._result[0] < self.ttl:
+                return self._result[1]
+            error: str | None = None
+            try:
+                await asyncio.wait_for(self.application.bot.get_me(), self.timeout)
+            except (TelegramError, TimeoutError) as exc:
+                error = f"Telegram is not reachable ({exc.__class__.__name__})"
+            self._result = (self._clock(), error)
+            return error
+
+
+async def readiness(
+    application: Application, database: DatabaseProbe, telegram: TelegramProbe
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of /readyz: 200 when the bot runs, rules are loaded, the database
+    takes writes and Telegram is reachable; else 503 naming each problem."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    problems: list[str] = []
+    if not application.running:
+        problems.append("the bot is not running")
+    try:
+        rules_loaded = bool(services.rules.digest)
+    except AttributeError:
+        rules_loaded = False
+    if not rules_loaded:
+        problems.append("no rules loaded")
+    db_error = await database.check()
+    if db_error:
+        problems.append(db_error)
+    tg_error = await telegram.check(services.metrics)
+    if tg_error:
+        problems.append(tg_error)
+    body = {
+        "status": "ready" if not problems else "not ready",
+        "rules_loaded": rules_loaded,
+        "database_writable": db_error is None,
+        "telegram_reachable": tg_error is None,
+        "problems": problems,
+    }
+    return (200 if not problems else 503), body
+
+
+def database_probe(
+    settings: Settings, services: Services, *, ttl: float = HEALTH_CACHE_SECONDS
+) -> DatabaseProbe:
+    """The probe of the bot's database: a write transaction on the PostgreSQL server through
+    the repository, or a SQLite file's write lock taken on a connection of its own (the
+    storage module's `probe_file`)."""
+    if settings.db_url:
+        return DatabaseProbe(describe_target(settings.db_url), ttl=ttl,
+                             check_with=services.storage.probe)
+    return DatabaseProbe(Path(settings.db_path), ttl=ttl)
 
 
 async def health(
@@ -160,7 +235,7 @@ async def health(
         digest = None
         problems.append("no rules loaded")
     if probe is None:
-        probe = DatabaseProbe(Path(settings.db_path), ttl=0.0)
+        probe = database_probe(settings, services, ttl=0.0)
     db_error = await probe.check()
     if db_error:
         problems.append(db_error)
@@ -200,11 +275,20 @@ def add_ops_routes(web_app: web.Application, application: Application, settings:
         found: Services = application.bot_data[SERVICES_KEY]
         return found
 
-    probe = DatabaseProbe(Path(settings.db_path))
+    probe = database_probe(settings, services())
 
     async def get_health(request: web.Request) -> web.Response:
         reveal = token is not None and authorized(request, token)
         status, body = await health(application, settings, probe, reveal=reveal)
+        return web.json_response(body, status=status)
+
+    telegram = TelegramProbe(application)
+
+    async def get_live(request: web.Request) -> web.Response:
+        return web.json_response({"status": "alive"})
+
+    async def get_ready(request: web.Request) -> web.Response:
+        status, body = await readiness(application, probe, telegram)
         return web.json_response(body, status=status)
 
     async def get_metrics(request: web.Request) -> web.Response:
@@ -231,8 +315,10 @@ def add_ops_routes(web_app: web.Application, application: Application, settings:
             "api", time.perf_counter() - started, str(out["verdict"]),
             [str(hit.get("category")) for hit in out.get("hits", [])],
         )
-        return web.json_response(out, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+        return web.json_response(out, dumps=dump_json)
 
     web_app.router.add_get("/healthz", get_health)
+    web_app.router.add_get("/livez", get_live)
+    web_app.router.add_get("/readyz", get_ready)
     web_app.router.add_get("/metrics", get_metrics)
     web_app.router.add_post("/v1/check", post_check)

@@ -5,11 +5,21 @@ transport so every Telegram answer and error is counted in one place."""
 
 from __future__ import annotations
 
+import platform
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    Info,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from telegram import Update
 from telegram.error import TimedOut
@@ -30,6 +40,23 @@ class Metrics:
         self.clock = clock
         self.registry = CollectorRegistry(auto_describe=True)
         reg = self.registry
+        # Process (CPU, memory, open files; Linux) and garbage collector figures, and what runs.
+        ProcessCollector(registry=reg)
+        GCCollector(registry=reg)
+        self.build = Info("scamguard_build", "The running scamguard: version, Python and "
+                          "python-telegram-bot versions", registry=reg)
+        self.build.info(build_info())
+        self.queue_depth = Gauge(
+            "scamguard_update_queue_depth", "Telegram updates waiting in the update queue",
+            registry=reg)
+        self.pending_warnings = Gauge(
+            "scamguard_pending_warnings", "Group warnings waiting to be posted (held by the "
+            "per-chat interval or the flood limit)", registry=reg)
+        self.groups_served = Gauge(
+            "scamguard_groups_served", "Groups and supergroups the bot received updates from "
+            "since it started", registry=reg)
+        self.groups: set[int] = set()
+        self.groups_served.set_function(lambda: len(self.groups))
         self.updates = Counter(
             "scamguard_updates", "Telegram updates processed, by type", ["type"], registry=reg)
         self.verdicts = Counter(
@@ -53,12 +80,28 @@ class Metrics:
         self.purged = Counter(
             "scamguard_purged_records", "Incidents and private checks removed by retention",
             registry=reg)
+        self.webhook_refused = Counter(
+            "scamguard_webhook_refused", "Webhook updates answered 503 with Retry-After (Telegram "
+            "sends them again), by reason: queue_full or shutting_down",
+            ["reason"], registry=reg)
+        self.list_updates = Counter(
+            "scamguard_list_updates", "Domain list refreshes by result (ok, failed)",
+            ["result"], registry=reg)
         self.telegram_last_answer: float | None = None
+        self.telegram_last_ok: float | None = None
 
     # ---- what the handlers report -----------------------------------------------------
 
-    def observe_update(self, kind: str) -> None:
+    def observe_update(self, kind: str, group_id: int | None = None) -> None:
         self.updates.labels(kind).inc()
+        if group_id is not None:
+            self.groups.add(group_id)
+
+    def watch(self, queue_depth: Callable[[], float], pending_warnings: Callable[[], float]
+              ) -> None:
+        """Read the gauges of the running application from these callables at each scrape."""
+        self.queue_depth.set_function(queue_depth)
+        self.pending_warnings.set_function(pending_warnings)
 
     def observe_check(self, source: str, seconds: float, verdict: Verdict) -> None:
         """One detector run: its latency and its verdict by category."""
@@ -84,6 +127,7 @@ class Metrics:
         if isinstance(status, int):
             self.telegram_last_answer = self.clock()
             if 200 <= status < 300:
+                self.telegram_last_ok = self.telegram_last_answer
                 return
         self.telegram_errors.labels(str(status)).inc()
 
@@ -94,6 +138,12 @@ class Metrics:
         if self.telegram_last_answer is None:
             return None
         return max(0.0, self.clock() - self.telegram_last_answer)
+
+    def seconds_since_telegram_ok(self) -> float | None:
+        """Seconds since a Bot API call last succeeded; None when none did."""
+        if self.telegram_last_ok is None:
+            return None
+        return max(0.0, self.clock() - self.telegram_last_ok)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
@@ -144,6 +194,16 @@ class MeteredRequest(BaseRequest):
         return status, payload
 
 
+def build_info() -> dict[str, str]:
+    """Labels of scamguard_build_info."""
+    import telegram
+
+    from bot import __version__
+
+    return {"version": __version__, "python": platform.python_version(),
+            "telegram": telegram.__version__}
+
+
 _UPDATE_KINDS = (
     "message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
     "chat_member", "my_chat_member", "chat_join_request",
@@ -163,7 +223,9 @@ def install(application: Application, metrics: Metrics) -> None:
     others, which never stops the update)."""
 
     async def count_update(update: object, context: object) -> None:
-        metrics.observe_update(update_kind(update))
+        chat = update.effective_chat if isinstance(update, Update) else None
+        group = chat.id if chat is not None and chat.type in ("group", "supergroup") else None
+        metrics.observe_update(update_kind(update), group)
 
     application.add_handler(TypeHandler(Update, count_update), group=COUNT_GROUP)
 

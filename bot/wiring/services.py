@@ -16,6 +16,7 @@ from bot.core.similarity import SampleIndex
 from bot.ratelimit import RateLimits
 from bot.rulesholder import RulesHolder
 from bot.settings import Settings
+from bot.storage.common import GLOBAL_SAMPLES
 from bot.wiring.admins import AdminCache
 from bot.wiring.cas import CasClient
 from bot.wiring.langguess import LanguageGuesser
@@ -39,25 +40,33 @@ class ChatContexts:
         self.storage = storage
         self.max_chats = max_chats
         self._samples: OrderedDict[int, SampleIndex | None] = OrderedDict()
+        # Counts invalidations: an index read while one happened is used once, not kept.
+        self._changes = 0
 
     def invalidate(self, chat_id: int) -> None:
-        """Rebuild the chat's sample index on its next message."""
-        self._samples.pop(chat_id, None)
+        """Rebuild the chat's sample index on its next message; every chat's when the
+        samples promoted to every group (chat GLOBAL_SAMPLES) changed."""
+        self._changes += 1
+        if chat_id == GLOBAL_SAMPLES:
+            self._samples.clear()
+        else:
+            self._samples.pop(chat_id, None)
 
-    def invalidate_all(self) -> None:
-        """Rebuild every chat's sample index (a sample was promoted to every group)."""
-        self._samples.clear()
+    def forget(self, chat_id: int | None) -> None:
+        """Rebuild a chat's (None: every chat's) sample index on its next message."""
+        self.invalidate(GLOBAL_SAMPLES if chat_id is None else chat_id)
 
     async def samples(self, chat_id: int) -> SampleIndex | None:
         if chat_id in self._samples:
             self._samples.move_to_end(chat_id)
             return self._samples[chat_id]
-        from bot.storage import GLOBAL_SAMPLES
-
+        changes = self._changes
         texts = await self.storage.list_samples(chat_id)
         if chat_id != GLOBAL_SAMPLES:
             texts += await self.storage.list_samples(GLOBAL_SAMPLES)
         index = SampleIndex.from_texts(texts, source=f"chat:{chat_id}") if texts else None
+        if changes != self._changes:
+            return index
         self._samples[chat_id] = index
         if len(self._samples) > self.max_chats:
             self._samples.popitem(last=False)
@@ -122,6 +131,14 @@ class ChatSettingsCache:
         self._changes += 1
         self._chats.pop(chat_id, None)
 
+    def forget(self, chat_id: int | None) -> None:
+        """Drop one chat (None: every chat), changed by another worker."""
+        if chat_id is None:
+            self._changes += 1
+            self._chats.clear()
+        else:
+            self.invalidate(chat_id)
+
     def _keep(self, settings: ChatSettings, now: float) -> None:
         self._chats[settings.chat_id] = (settings, now)
         self._chats.move_to_end(settings.chat_id)
@@ -154,11 +171,27 @@ class Services:
     contexts: ChatContexts = field(init=False)
     chat_settings: ChatSettingsCache = field(init=False)
     languages: LanguageGuesser = field(init=False)
+    # Called when another worker queued a warning (set by this worker's outbox sender).
+    on_outbox: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self.contexts = ChatContexts(self.storage)
         self.chat_settings = ChatSettingsCache(self.storage)
         self.languages = LanguageGuesser(self.rules.texts.languages)
+
+    def on_change(self, kind: str, chat_id: int) -> None:
+        """Forget what another worker changed: a chat's settings, samples or admins ("all":
+        everything, after the change listener reconnected)."""
+        if kind in ("settings", "all"):
+            self.chat_settings.forget(None if kind == "all" else chat_id)
+        if kind in ("samples", "all"):
+            self.contexts.forget(None if kind == "all" else chat_id)
+        if kind in ("admins", "all"):
+            self.admins.forget(None if kind == "all" else chat_id)
+
+    def outbox_woken(self) -> None:
+        if self.on_outbox is not None:
+            self.on_outbox()
 
     async def close(self) -> None:
         """Close the database and the CAS client."""
@@ -177,15 +210,22 @@ def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:
 async def build_services(settings: Settings, *, rules: RulesHolder | None = None) -> Services:
     """Open the database, load the rules (unless given) and build the link expander the
     settings ask for."""
-    from bot.storage import open_storage
+    from bot.storage import PostgresStorage, open_storage
 
-    rules = rules or RulesHolder(settings.rules_dir)
+    rules = rules or RulesHolder(settings.rules_dir, lists_dir=settings.lists_dir)
     for warning in rules.detector.rules.warnings:
         log.error("the learned layer is not loaded, the rules work alone: %s", warning)
-    storage = await open_storage(settings.db_path)
+    storage = await open_storage(settings.database)
     expander = None
     if settings.expand_links:
         from bot.linkexpand import LinkExpander
 
         expander = LinkExpander(timeout=settings.link_timeout)
-    return Services(settings=settings, rules=rules, storage=storage, expander=expander)
+    services = Services(settings=settings, rules=rules, storage=storage, expander=expander)
+    if isinstance(storage, PostgresStorage):
+        # Several workers share the database: hear of what the others change, and tell
+        # them when this one learns that a chat's admins changed.
+        await storage.listen(services.on_change, on_outbox=services.outbox_woken)
+        services.admins.on_invalidate = storage.announce("admins")
+        services.admins.shared = storage
+    return services

@@ -41,8 +41,9 @@ SHORTENERS_FILE = "url-shorteners.txt"
 NOT_SHORTENERS_FILE = "not-shorteners.txt"  # first-party short domains with a known target
 
 
-# Look-alike rules below HIGH: accented Latin letters alone are a weaker signal.
-_SEVERITY = {"link.idn": Severity.MEDIUM}
+# Look-alike rules below HIGH: accented Latin letters alone, or a brand among ordinary words,
+# are weaker signals.
+_SEVERITY = {"link.idn": Severity.MEDIUM, "link.brand-word": Severity.MEDIUM}
 
 
 def _hit(found: Lookalike, category: str = "lookalike_link") -> Hit:
@@ -273,7 +274,12 @@ def parse_link_data(
     )
     return LinkData(
         brands=registry.brands,
-        extra={"scam_words": registry.scam_words, "risky_suffixes": registry.risky_suffixes},
+        extra={
+            "scam_words": registry.scam_words,
+            "risky_suffixes": registry.risky_suffixes,
+            "shortener_context_high": registry.shortener_context_high,
+            "shortener_context_medium": registry.shortener_context_medium,
+        },
         deny=frozenset(deny),
         deny_urls=tuple(deny_urls),
         shorteners=short_clean,
@@ -287,11 +293,13 @@ def _under(host: str, official: set[str]) -> bool:
     return any(p in official for p in parents(host))
 
 
-def load_link_data(rules_dir: Path) -> LinkData:
-    """Read `brands.yaml` and `lists/` of a rules directory."""
+def load_link_data(rules_dir: Path, overlay: Path | None = None) -> LinkData:
+    """Read `brands.yaml` and `lists/` of a rules directory; a list file of the same name in
+    `overlay` (the data directory's lists, refreshed by `lists update`) replaces the bundled
+    one."""
     rules_dir = Path(rules_dir)
     brands_path = rules_dir / "brands.yaml"
-    lists = rules_dir / "lists"
+    lists = _ListFolder(rules_dir / "lists", overlay)
     try:
         brands_text = brands_path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -314,6 +322,19 @@ def load_link_data(rules_dir: Path) -> LinkData:
         brands_source=str(brands_path),
         not_shorteners=_optional(known),
     )
+
+
+class _ListFolder:
+    """The bundled lists folder with an optional overlay folder that wins file by file."""
+
+    def __init__(self, base: Path, overlay: Path | None) -> None:
+        self.base = base
+        self.overlay = overlay
+
+    def __truediv__(self, name: str) -> Path:
+        if self.overlay is not None and (self.overlay / name).is_file():
+            return self.overlay / name
+        return self.base / name
 
 
 def _optional(path: Path) -> tuple[str, str] | None:

@@ -53,6 +53,8 @@ class BrandRegistry:
     handle_words: frozenset[str]
     risky_suffixes: frozenset[str]
     shared_hosting: frozenset[str]
+    shortener_context_high: tuple[str, ...] = ()
+    shortener_context_medium: tuple[str, ...] = ()
 
 
 def _nodes_to_python(node: yaml.Node) -> Any:
@@ -223,6 +225,12 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
     handle_words = _strings(data.get("handle_words"), "handle_words", source, top_line, errors)
     risky = _strings(data.get("risky_suffixes"), "risky_suffixes", source, top_line, errors)
     shared = _strings(data.get("shared_hosting"), "shared_hosting", source, top_line, errors)
+    short_high = _strings(
+        data.get("shortener_context_high"), "shortener_context_high", source, top_line, errors
+    )
+    short_medium = _strings(
+        data.get("shortener_context_medium"), "shortener_context_medium", source, top_line, errors
+    )
     if errors:
         raise RuleSetError(errors)
     return BrandRegistry(
@@ -231,4 +239,6 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
         handle_words=frozenset(w.lower() for w in handle_words),
         risky_suffixes=frozenset(s.lower().lstrip(".") for s in risky),
         shared_hosting=frozenset(s.lower().lstrip("*.") for s in shared),
+        shortener_context_high=tuple(short_high),
+        shortener_context_medium=tuple(short_medium),
     )

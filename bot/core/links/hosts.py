@@ -12,6 +12,8 @@ from functools import lru_cache
 import idna
 import tldextract
 
+from bot.core.confusables import letters
+
 # The bundled public suffix list only: no suffix_list_urls and no cache dir, so nothing is ever
 # fetched or written. Private domains (github.io, pages.dev...) count as suffixes.
 _EXTRACT = tldextract.TLDExtract(
@@ -103,29 +105,32 @@ def parents(host: str) -> list[str]:
 
 # --- look-alike skeletons -------------------------------------------------------------------
 
-# Characters that look like a Latin letter or digit in domain names: Cyrillic, Greek, Armenian,
-# Cherokee, IPA and Latin extensions that NFKD does not decompose. Wider than TR39's table for
-# lowercase Cyrillic (т, м, к, в, н, ь, ѕ, ӏ...), since domain names are shown in lower case.
-_CONFUSABLE_PAIRS = (
+# Domain names are shown in lower case and read letter by letter, so more letters pass for Latin
+# there than in running text: Cyrillic, Greek, Armenian and Latin-extension letters that Unicode's
+# confusables data does not list (т, м, к, в, н, ь, ы for bl, ө for 0...). These host-only
+# look-alikes come first; the shared table (bot/core/confusables.py: Unicode's data plus the
+# project's overrides, the same one text normalisation uses) wins wherever both name a letter.
+_HOST_ONLY_PAIRS = (
     # Cyrillic
-    "аa бb вb гr дd еe ёe жx зз иu йu кk лn мm нh оo пn рp сc тt уy фф хx цu чч шw щw ъb ыbl "
-    "ьb эe юю яr ђh єe ѕs іi їi јj љљ њњ ћh ќk ѝu ўy џu ґr ғf қk ңh ҙз үy ұy һh ӏl ԁd ԛq ԝw "
-    "ҽe ҿe ӑa ӓa әe ӗe ӧo ө0 ӫo ӱy ӳy ӹbl ԍg ԏt ԓn ҫc ҷч ӄk ӈh ӊh ӎm ӣu ӥu ѡw ѵv ѳo ҥh "
+    "бb дd жx зз иu йu лn фф цu чч шw щw ъb ыbl "
+    "эe юю яr ђh єe љљ њњ ћh ќk ѝu ўy џu ґr қk ңh ҙз ұy "
+    "ҿe ӑa ӓa ӗe ӧo ө0 ӫo ӱy ӳy ӹbl ԏt ԓn ҫc ҷч ӄk ӈh ӊh ӎm ӣu ӥu ѳo ҥh "
     # Greek
-    "αa βb γy δd εe ζz ηn θo ιi κk λl μu νv ξe οo πn ρp σo ςc τt υu φф χx ψw ωw άa έe ήn ίi "
-    "όo ύu ώw ϊi ϋu ϲc ϳj ϸp ϻm ϐb ϑo ϒy ϱp ϕф ϰk ϵe "
+    "δd θo λl ξe πn φф ψw άa έe ήn ίi "
+    "όo ύu ώw ϊi ϋu ϸp ϻm ϐb ϑo ϒy ϕф ϵe "
     # Armenian, Cherokee, Latin extensions and IPA
-    "հh ոn ռn սu ցg օo զq ւl ɑa ɡg ɢg ɩi ɪi ɫl ɬl ɭl ɯw ɱm ɲn ɳn ɴn ɵo ɸф ɹr ɻr ɼr ɽr ʀr ʁr "
-    "ʂs ʃs ʄj ʅl ʇt ʈt ʉu ʋv ʌv ʍw ʏy ʐz ʑz ʒз ʝj ʟl ʠq ꞵb ɓb ɗd ƃb ƅb ƌd ƍg ƒf ƙk ƚl ƞn ƥp "
-    "ƨs ƫt ƭt ƴy ƶz ǝe ȡd ȥz ȴl ȵn ȶt ȷj ȼc ȿs ɀz ɂ? ɇe ɉj ɋq ɍr ɏy ıi ĸk ŀl łl đd ħh ŧt ŉn "
-    "ŋn ßb øo ðd þp æa œo ƀb ɖd ɗd ɠg ɦh ɧh ʜh ʰh ᴀa ᴄc ᴅd ᴇe ᴊj ᴋk ᴍm ᴏo ᴘp ᴛt ᴜu ᴠv ᴡw ᴢz "
-    "ュl ʙb ƈc ⱳw ᴦr ƪl ꝇl ꝲl ꞁl ꝉl ɨi ꝑp ꝓp ꝗq ꝙq ꞧr ꞩs ꞡg ꞣk ꞥn ꝁk ꝃk ꝅk "
+    "ւl ɫl ɬl ɳn ɸф ɹr ɻr ɼr ʁr "
+    "ʃs ʄj ʅl ʇt ʈt ʌv ʍw ʑz ʒз ꞵb ƃb ƅb ƌd ƚl ƞn "
+    "ƨs ƫt ȡd ȥz ȴl ȵn ȶt ȼc ȿs ɀz ɂ? ɉj ɋq ŀl ŉn "
+    "ßb þp æa œo ɖd ɧh ʰh "
+    "ュl ƪl ꝇl ꝲl ꞁl ꝉl ꝑp ꝓp ꝗq ꝙq ꞧr ꞩs ꞡg ꞣk ꞥn ꝁk ꝃk ꝅk "
     "ꭰd ꭱr ꭲt ꭳa ꭴa ꭵj ꭶe ꭷe ꭸn ꭹy ꭺa ꭻu ꭼz ꭽh ꭾl ꭿm"
 )
 _SINGLE: dict[str, str] = {}
-for _pair in _CONFUSABLE_PAIRS.split():
+for _pair in _HOST_ONLY_PAIRS.split():
     if len(_pair) >= 2 and _pair[1:].isascii() and _pair[1:].isalnum():
         _SINGLE[_pair[0]] = _pair[1:]
+_SINGLE.update(letters())
 # ASCII digits and letters that read as other letters in a domain name
 _SINGLE.update(
     {

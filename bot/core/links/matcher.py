@@ -225,6 +225,26 @@ class BrandMatcher:
                 )
         return best
 
+    def _brand_among_words(self, label: str, shown: str) -> Lookalike | None:
+        """A brand label standing as its own word (between hyphens or digits) next to words
+        that are not scam words: a medium signal for brands whose policy allows typos or
+        containment, nothing for dictionary words and short acronyms."""
+        tokens = [t for t in _TOKEN_SPLIT.split(label) if t]
+        if len(tokens) < 2:
+            return None
+        for i, token in enumerate(tokens):
+            brand = self.labels.get(token)
+            if brand is None or brand.policy not in ("fuzzy", "contains") or len(token) < 5:
+                continue
+            extra = " ".join(tokens[:i] + tokens[i + 1 :])
+            return Lookalike(
+                "link.brand-word",
+                brand,
+                f"{shown} puts the {brand.name} name next to other words ({extra}) "
+                f"(official: {self._official_name(brand)})",
+            )
+        return None
+
     def _fuzzy(
         self, word: str, suffix: str | None, skeletons: bool = False
     ) -> tuple[Brand, str, int] | None:
@@ -320,7 +340,12 @@ class BrandMatcher:
         hit = self._brand_in_label(label, allow_glued=True, cheap_suffix=cheap)
         if hit is not None:
             return Lookalike(hit.rule, hit.brand, f"{shown} {hit.why}")
-        # 4. the brand in front of another domain: binance.com.verify-x.xyz, binance.evil.xyz
+        # 4. the brand as a whole word among other words (brand-zhuce, brand-huygiaodich):
+        # weaker than scam words, and only for brands whose name is no dictionary word
+        word_hit = self._brand_among_words(label, shown)
+        if word_hit is not None:
+            return word_hit
+        # 5. the brand in front of another domain: binance.com.verify-x.xyz, binance.evil.xyz
         sub = [p for p in link.subdomain.split(".") if p and p != "www"]
         if sub:
             around = "." + ".".join(sub) + "."
@@ -358,7 +383,7 @@ class BrandMatcher:
                     brand,
                     f"{shown} spells {self._official_name(brand)} across dots",
                 )
-        # 5. typos and ASCII look-alikes (rn for m, 0 for o) on the brand's suffix or a cheap one
+        # 6. typos and ASCII look-alikes (rn for m, 0 for o) on the brand's suffix or a cheap one
         brand = self.skeletons.get(sk)
         if brand is not None and label not in brand.labels and self._suffix_ok(brand, suffix):
             return Lookalike(
@@ -378,7 +403,7 @@ class BrandMatcher:
                 f"{shown} is a misspelling of {self._official_name(brand)} "
                 f"({dist} letter{'s' if dist > 1 else ''} changed)",
             )
-        # 6. a misspelt brand next to scam words: binnance-support.com
+        # 7. a misspelt brand next to scam words: binnance-support.com
         tokens = [t for t in _TOKEN_SPLIT.split(label) if t]
         if len(tokens) > 1:
             for i, token in enumerate(tokens):
@@ -467,4 +492,18 @@ class BrandMatcher:
                 hit.brand,
                 f"@{handle} {hit.why} but is not an official {hit.brand.name} account",
             )
+        # the brand as one word of the handle and a support / news / official word among the
+        # others (@binance_news_vn, @okx_vn_support_247); fan clubs name no such word
+        tokens = [t for t in _TOKEN_SPLIT.split(handle) if t]
+        if len(tokens) > 2:
+            words = [t for t in tokens if t in self.handle_words]
+            for token in tokens:
+                named = self.labels.get(token)
+                if named is not None and named.policy != "word" and words:
+                    return Lookalike(
+                        "handle.lookalike",
+                        named,
+                        f"@{handle} puts the {named.name} name next to {', '.join(words)} "
+                        f"but is not an official {named.name} account",
+                    )
         return None

@@ -1,0 +1,105 @@
+"""A shortened link offered with a brand, a prize, a refund or an account threat.
+
+A shortener alone is a weak signal (many people shorten links). Together with the story a
+scam tells to make the reader click (a brand's name, a prize or refund to collect, an account
+about to be locked) it hides where that story leads. The stories are the lexicons' concepts
+named in `rules/brands.yaml` (`shortener_context_high`, `shortener_context_medium`), so a new
+language needs new lexicon lines, not code; brand names come from the registry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
+
+import ahocorasick
+
+from bot.core.model import ChatContext, Hit, Severity
+
+if TYPE_CHECKING:
+    from bot.core.links import LinkData
+    from bot.core.model import Message
+
+RULE = "link.shortener-context"
+_WORD = re.compile(r"\w")
+
+
+class ConceptIndex(Protocol):
+    """The part of the phrase rules this check needs: a concept's id by name."""
+
+    def concept_id(self, name: str) -> int | None: ...
+
+
+class ShortenerContext:
+    """Check: a shortener link in a message that names a brand or tells a lure story."""
+
+    def __init__(self, links: LinkData, concepts: ConceptIndex) -> None:
+        self.links = links
+        extra = links.extra
+        self.high = self._ids(concepts, extra.get("shortener_context_high", ()))
+        self.medium = self._ids(concepts, extra.get("shortener_context_medium", ()))
+        self._names = ahocorasick.Automaton()
+        for brand in links.brands:
+            if brand.policy == "word":
+                continue  # dictionary words (Gate, Dana) name no brand in running text
+            # the name, and acronyms among the aliases (a mixed-case alias may be a word)
+            for name in (brand.name, *(a for a in brand.aliases if a.isupper())):
+                key = name.casefold()
+                if len(key) >= 3 and key not in self._names:
+                    self._names.add_word(key, (key, brand.name))
+        if len(self._names):
+            self._names.make_automaton()
+
+    @staticmethod
+    def _ids(concepts: ConceptIndex, names: Iterable[str]) -> tuple[tuple[int, str], ...]:
+        out = []
+        for name in names:
+            cid = concepts.concept_id(name)
+            if cid is not None:
+                out.append((cid, name.replace("_", " ")))
+        return tuple(out)
+
+    def brand_named(self, text: str) -> str | None:
+        """The first brand name written as a whole word in the (folded) text."""
+        if not len(self._names):
+            return None
+        for end, (key, name) in self._names.iter(text):
+            start = end - len(key) + 1
+            before = text[start - 1] if start else " "
+            after = text[end + 1] if end + 1 < len(text) else " "
+            if not _WORD.match(before) and not _WORD.match(after):
+                return name
+        return None
+
+    def __call__(self, message: Message, context: ChatContext) -> list[Hit]:
+        short = next(
+            (link for link in message.links if link.host and self.links.is_shortener(link)),
+            None,
+        )
+        if short is None or message.framed:
+            return []
+        if any(h in context.allow_domains for h in (short.host, short.domain)):
+            return []
+        scan = message.scan
+        story: tuple[Severity, str] | None = None
+        if scan is not None:
+            for severity, ids in ((Severity.HIGH, self.high), (Severity.MEDIUM, self.medium)):
+                found = next((what for cid, what in ids if scan.has(cid)), None)
+                if found is not None:
+                    story = (severity, found)
+                    break
+        brand = self.brand_named(message.text.folded)
+        if brand is not None and (story is None or story[0] < Severity.HIGH):
+            story = (Severity.HIGH if story else Severity.MEDIUM, brand)
+        if story is None:
+            return []
+        severity, what = story
+        return [
+            Hit(
+                RULE,
+                "lookalike_link",
+                severity,
+                f"a shortened link ({short.host}) hides where this message about {what} leads",
+            )
+        ]
