@@ -10,9 +10,12 @@ from typing import Any
 
 from bot.core.model import Hit, Severity
 from bot.core.redact import redact
-from bot.storage.models import IndicatorsLike, StorageValueError
+from bot.storage.models import IndicatorsLike, Reputation, StorageValueError
 
 Clock = Callable[[], datetime]
+
+# The chat id of samples an operator promoted to every group.
+GLOBAL_SAMPLES = 0
 
 
 def utcnow() -> datetime:
@@ -90,3 +93,21 @@ def check_list_name(name: str) -> None:
         )
 
 
+def reputation_score(previous: Reputation | None, now: datetime, weight: float,
+                     half_life_days: float) -> float:
+    """A sender's score after one more removal of `weight`: the previous score decayed to
+    `now`, plus the weight."""
+    if not half_life_days > 0:
+        raise StorageValueError(f"half_life_days must be positive, not {half_life_days!r}")
+    if not weight > 0:
+        raise StorageValueError(f"a reputation weight must be positive, not {weight!r}")
+    decayed = previous.score_at(now, half_life_days) if previous is not None else 0.0
+    return float(weight) + decayed
+
+
+def check_log_code(code: str) -> str:
+    """A /logchat code as deep links carry it: 1-64 of A-Z a-z 0-9 _ -."""
+    if not (isinstance(code, str) and 0 < len(code) <= 64
+            and all(c.isascii() and (c.isalnum() or c in "_-") for c in code)):
+        raise StorageValueError("a log chat code is 1 to 64 letters, digits, _ or -")
+    return code

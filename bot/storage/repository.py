@@ -13,7 +13,10 @@ from bot.storage.models import (
     ChatSettings,
     Incident,
     IndicatorsLike,
+    LogChatCode,
     PrivateCheck,
+    Reputation,
+    Sample,
     Stats,
     UserPrefs,
 )
@@ -113,6 +116,37 @@ class Repository(Protocol):
     ) -> int: ...
 
     async def list_samples(self, chat_id: int) -> list[str]: ...
+
+    async def list_sample_rows(self, chat_id: int) -> list[Sample]: ...
+
+    async def get_sample(self, sample_id: int) -> Sample | None: ...
+
+    async def remove_sample(
+        self, chat_id: int, sample_id: int, actor_id: int | None
+    ) -> bool: ...
+
+    async def promote_sample(self, sample_id: int, actor_id: int) -> int | None: ...
+
+    async def flag_user(
+        self, user_id: int, chat_id: int, incident_id: int | None, weight: float = 1.0,
+        half_life_days: float = 14.0,
+    ) -> Reputation: ...
+
+    async def get_reputation(self, user_id: int) -> Reputation | None: ...
+
+    async def claim_reputation_flag(self, user_id: int, chat_id: int) -> bool: ...
+
+    async def clear_reputation(
+        self, user_id: int, actor_id: int | None, chat_id: int | None
+    ) -> bool: ...
+
+    async def add_log_chat_code(
+        self, code: str, chat_id: int, title: str, admin_id: int, expires_at: datetime
+    ) -> None: ...
+
+    async def get_log_chat_code(self, code: str) -> LogChatCode | None: ...
+
+    async def drop_log_chat_code(self, code: str) -> bool: ...
 
     async def labelled_lines(self) -> list[dict[str, Any]]: ...
 

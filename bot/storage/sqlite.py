@@ -26,14 +26,17 @@ from bot.core.model import Hit
 from bot.core.redact import excerpt, redact, text_hash
 from bot.errors import StorageError
 from bot.storage.common import (
+    GLOBAL_SAMPLES,
     Clock,
     check_list_name,
+    check_log_code,
     check_score,
     dumps,
     from_db_time,
     hit_rows,
     indicators_json,
     make_hit,
+    reputation_score,
     to_db_time,
     utcnow,
 )
@@ -48,7 +51,10 @@ from bot.storage.models import (
     ChatSettings,
     Incident,
     IndicatorsLike,
+    LogChatCode,
     PrivateCheck,
+    Reputation,
+    Sample,
     Stats,
     StorageValueError,
     UserPrefs,
@@ -62,6 +68,7 @@ from bot.storage.models import (
 
 DEFAULT_BUSY_TIMEOUT = 5.0
 _CHUNK = 500
+
 
 def _dir_writable(directory: Path) -> bool:
     """Tries to create a file: permission bits alone mislead (root, immutable, read-only fs)."""
@@ -380,13 +387,15 @@ class SqliteStorage:
             await db.execute(
                 "INSERT OR REPLACE INTO chat_settings (chat_id, scam_action, restrict_hours,"
                 " suspicious_action, sensitivity, language, region, allow_domains,"
-                " allow_handles, trusted_users, quiet, keep_evidence, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " allow_handles, trusted_users, quiet, keep_evidence, language_auto,"
+                " log_chat, delete_after, cas, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     chat_id, new.scam_action, new.restrict_hours, new.suspicious_action,
                     new.sensitivity, new.language, new.region, dumps(list(new.allow_domains)),
                     dumps(list(new.allow_handles)), dumps(list(new.trusted_users)),
-                    int(new.quiet), int(new.keep_evidence), now,
+                    int(new.quiet), int(new.keep_evidence), int(new.language_auto),
+                    new.log_chat, new.delete_after, int(new.cas), now,
                 ),
             )
             await db.executemany(
@@ -765,6 +774,147 @@ class SqliteStorage:
         )
         return [row[0] for row in rows]
 
+    async def list_sample_rows(self, chat_id: int) -> list[Sample]:
+        """The chat's samples with their ids, oldest first."""
+        rows = await self._fetch(
+            "reading samples",
+            "SELECT id, chat_id, text, added_by, created_at FROM samples WHERE chat_id = ?"
+            " ORDER BY id",
+            (chat_id,),
+        )
+        return [Sample(r[0], r[1], r[2], r[3], from_db_time(r[4])) for r in rows]
+
+    async def get_sample(self, sample_id: int) -> Sample | None:
+        rows = await self._fetch(
+            "reading a sample",
+            "SELECT id, chat_id, text, added_by, created_at FROM samples WHERE id = ?",
+            (sample_id,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Sample(r[0], r[1], r[2], r[3], from_db_time(r[4]))
+
+    async def remove_sample(self, chat_id: int, sample_id: int, actor_id: int | None) -> bool:
+        """Forget one of the chat's samples (audited); False when it is not the chat's."""
+        async with self._write("removing a sample") as db:
+            cursor = await db.execute(
+                "DELETE FROM samples WHERE id = ? AND chat_id = ?", (sample_id, chat_id)
+            )
+            if cursor.rowcount == 0:
+                return False
+            await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (actor_id, chat_id, "sample.remove", dumps({"sample": sample_id}),
+                 self._now()),
+            )
+        return True
+
+    async def promote_sample(self, sample_id: int, actor_id: int) -> int | None:
+        """Copy a chat's sample to every group (chat GLOBAL_SAMPLES), audited; the id of the
+        copy, or None when there is no such sample."""
+        found = await self.get_sample(sample_id)
+        if found is None:
+            return None
+        copy = await self.add_sample(GLOBAL_SAMPLES, found.text, actor_id)
+        await self.audit(actor_id, found.chat_id, "sample.promote",
+                         {"sample": sample_id, "global_sample": copy})
+        return copy
+
+    # -- reputation across groups -----------------------------------------------------------
+
+    async def flag_user(self, user_id: int, chat_id: int, incident_id: int | None,
+                        weight: float = 1.0, half_life_days: float = 14.0) -> Reputation:
+        """Add `weight` to the user's reputation (the old score decayed to now first)."""
+        async with self._write("flagging a sender") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT score, updated_at FROM reputation WHERE user_id = ?", (user_id,)))
+            now = self._clock()
+            previous = (Reputation(user_id, float(rows[0][0]), chat_id, None,
+                                   from_db_time(rows[0][1])) if rows else None)
+            score = reputation_score(previous, now, weight, half_life_days)
+            await db.execute(
+                "INSERT OR REPLACE INTO reputation (user_id, score, chat_id, incident_id,"
+                " updated_at) VALUES (?, ?, ?, ?, ?)",
+                (user_id, score, chat_id, incident_id, to_db_time(now)),
+            )
+        return Reputation(user_id, score, chat_id, incident_id, now)
+
+    async def get_reputation(self, user_id: int) -> Reputation | None:
+        rows = await self._fetch(
+            "reading a reputation",
+            "SELECT user_id, score, chat_id, incident_id, updated_at FROM reputation"
+            " WHERE user_id = ?", (user_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return Reputation(r[0], float(r[1]), r[2], r[3], from_db_time(r[4]))
+
+    async def claim_reputation_flag(self, user_id: int, chat_id: int) -> bool:
+        """Record that `chat_id` flags the user's current reputation; False when it did so
+        already since the last removal (or there is none), so a sender is flagged once per
+        chat and removal whichever worker sees the message."""
+        async with self._write("recording a reputation flag") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT updated_at FROM reputation WHERE user_id = ?", (user_id,)))
+            if not rows:
+                return False
+            cursor = await db.execute(
+                "INSERT INTO reputation_flags (user_id, chat_id, flagged_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id, chat_id) DO UPDATE SET flagged_at = excluded.flagged_at"
+                " WHERE reputation_flags.flagged_at < ?",
+                (user_id, chat_id, self._now(), rows[0][0]),
+            )
+            return bool(cursor.rowcount)
+
+    async def clear_reputation(self, user_id: int, actor_id: int | None,
+                               chat_id: int | None) -> bool:
+        """Forget the user's reputation (an admin said "not a scam"), audited."""
+        async with self._write("clearing a reputation") as db:
+            cursor = await db.execute("DELETE FROM reputation WHERE user_id = ?", (user_id,))
+            if cursor.rowcount == 0:
+                return False
+            await db.execute("DELETE FROM reputation_flags WHERE user_id = ?", (user_id,))
+            await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (actor_id, chat_id, "reputation.clear", dumps({"user": user_id}),
+                 self._now()),
+            )
+        return True
+
+    # -- pending /logchat links -------------------------------------------------------------
+
+    async def add_log_chat_code(self, code: str, chat_id: int, title: str, admin_id: int,
+                                expires_at: datetime) -> None:
+        """Keep a /logchat link until `expires_at` (and drop the expired ones)."""
+        check_log_code(code)
+        async with self._write("storing a log chat link") as db:
+            await db.execute("DELETE FROM log_chat_codes WHERE expires_at < ?", (self._now(),))
+            await db.execute(
+                "INSERT OR REPLACE INTO log_chat_codes (code, chat_id, title, admin_id,"
+                " expires_at) VALUES (?, ?, ?, ?, ?)",
+                (code, chat_id, title[:256], admin_id, to_db_time(expires_at)),
+            )
+
+    async def get_log_chat_code(self, code: str) -> LogChatCode | None:
+        """The pending /logchat link of `code`, None when unknown or expired."""
+        rows = await self._fetch(
+            "reading a log chat link",
+            "SELECT code, chat_id, title, admin_id, expires_at FROM log_chat_codes"
+            " WHERE code = ? AND expires_at >= ?", (code, self._now()))
+        if not rows:
+            return None
+        r = rows[0]
+        return LogChatCode(r[0], r[1], r[2], r[3], from_db_time(r[4]))
+
+    async def drop_log_chat_code(self, code: str) -> bool:
+        """Forget a /logchat link (it was used); False when it was not there."""
+        async with self._write("dropping a log chat link") as db:
+            cursor = await db.execute("DELETE FROM log_chat_codes WHERE code = ?", (code,))
+            return bool(cursor.rowcount)
+
     async def labelled_lines(self) -> list[dict[str, Any]]:
         """What deployment taught: incidents admins marked (Not a scam -> ham, confirmed or
         missed -> scam, with the incident's first category) and every /scam sample, as
@@ -898,4 +1048,8 @@ def _settings(row: sqlite3.Row) -> ChatSettings:
         trusted_users=tuple(json.loads(row["trusted_users"])),
         quiet=bool(row["quiet"]),
         keep_evidence=bool(row["keep_evidence"]),
+        language_auto=bool(row["language_auto"]),
+        log_chat=row["log_chat"],
+        delete_after=row["delete_after"],
+        cas=bool(row["cas"]),
     )
