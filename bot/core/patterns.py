@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ahocorasick
 import re2
@@ -76,20 +76,15 @@ _URLISH_RE = re.compile(r"\bhttps?://|\bwww\.|\bhxxps?://")
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 _RE2_OPTIONS.max_mem = 8 << 20
-# The combined set of every regex needs room for its DFA: with too little, RE2 falls back to
-# a far slower automaton on every message (measured: 66 µs instead of 1.5 µs per message).
-_RE2_SET_OPTIONS = re2.Options()
-_RE2_SET_OPTIONS.log_errors = False
-_RE2_SET_OPTIONS.max_mem = 64 << 20
+# The moderators' regular expressions are found through RE2's FilteredRE2: the literal
+# strings each one needs are matched together, and only the expressions whose strings occur
+# (or that need none) run, each with its own small automaton. One RE2 set of every
+# expression built the states of one huge automaton lazily and flushed them when its memory
+# filled: a new 4,096-character text cost 6-9 ms, and every later message had to rebuild
+# its states (0.2 ms instead of 0.02 ms).
 
 
 _URL_SPAN = re.compile(r"(?:https?|hxxps?)://\S+|\bwww\.\S+")
-
-
-def _is_word_char(c: str) -> bool:
-    # Letters and digits of scripts that separate words with spaces; CJK and Thai characters
-    # are not word characters here, so Latin phrases still match next to them.
-    return (c.isalnum() or c == "_") and ord(c) < 0x0E00
 
 
 def _spaceless(text: str) -> bool:
@@ -133,8 +128,9 @@ class PatternRule:
         return f"{self.source}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
+class Occurrence(NamedTuple):
+    """One concept found in a message (a tuple: a long message makes hundreds of them)."""
+
     concept: int
     start: int
     end: int
@@ -232,15 +228,24 @@ class PatternRules:
         raw: list[tuple[int, int, int, frozenset[str]]] = []
         if self._automaton is not None and text:
             n = len(text)
+            append = raw.append
             for end, terms in self._automaton.iter(text):
                 for term in terms:
                     start = end - term.length + 1
                     if term.bounded:
-                        if start > 0 and _is_word_char(text[start - 1]):
-                            continue
-                        if not term.prefix and end + 1 < n and _is_word_char(text[end + 1]):
-                            continue
-                    raw.append((term.concept, start, end + 1, term.langs))
+                        # A letter or digit of a script that separates words with spaces
+                        # (CJK and Thai characters are not word characters here, so Latin
+                        # phrases still match next to them); inlined, as a long message has
+                        # thousands of terms.
+                        if start > 0:
+                            c = text[start - 1]
+                            if (c.isalnum() or c == "_") and c < "\u0e00":
+                                continue
+                        if not term.prefix and end + 1 < n:
+                            c = text[end + 1]
+                            if (c.isalnum() or c == "_") and c < "\u0e00":
+                                continue
+                    append((term.concept, start, end + 1, term.langs))
         if self._regex_set is not None and text:
             for index in self._regex_set.Match(text) or ():
                 concept, pattern, langs = self._regexes[index]
@@ -774,9 +779,9 @@ class _Builder:
         regex_set = None
         regexes: list[tuple[int, Any, frozenset[str]]] = []
         if self.regexes:
-            regex_set = re2.Set.SearchSet(_RE2_SET_OPTIONS)
+            regex_set = re2.Filter()
             for concept, pattern, _source, _line, lang in self.regexes:
-                regex_set.Add(pattern)
+                regex_set.Add(pattern, _RE2_OPTIONS)
                 regexes.append((ids[concept], re2.compile(pattern, _RE2_OPTIONS),
                                 frozenset({lang})))
             regex_set.Compile()
