@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ahocorasick
+import numpy as np
 import re2
 
 from bot.core.model import ChatContext, Hit, Severity
@@ -204,7 +205,8 @@ class PatternRules:
     phrase_count: int = 0
     _automaton: Any = field(default=None, repr=False, compare=False)
     _regex_set: Any = field(default=None, repr=False, compare=False)
-    _regexes: tuple[tuple[int, Any, frozenset[str]], ...] = field(
+    # (concept, expression, its languages, the same expression over UTF-8 bytes)
+    _regexes: tuple[tuple[int, Any, frozenset[str], Any], ...] = field(
         default=(), repr=False, compare=False
     )
     _by_head: dict[int, tuple[_CompiledRule, ...]] = field(
@@ -247,9 +249,9 @@ class PatternRules:
                                 continue
                     append((term.concept, start, end + 1, term.langs))
         if self._regex_set is not None and text:
-            for index in self._regex_set.Match(text) or ():
-                concept, pattern, langs = self._regexes[index]
-                raw.extend((concept, m.start(), m.end(), langs) for m in pattern.finditer(text))
+            matched = self._regex_set.Match(text)
+            if matched:
+                raw.extend(self._regex_matches(text, matched))
         if self._languages:
             raw = self._in_message_languages(raw, message)
         if "://" in text or "www." in text:
@@ -264,6 +266,30 @@ class PatternRules:
         ]
         return Scan(occurrences, self._builtins(message),
                     self._framed_quotes(text, occurrences))
+
+    def _regex_matches(self, text: str, indices: Iterable[int]
+                       ) -> list[tuple[int, int, int, frozenset[str]]]:
+        """Every match of the given regular expressions in `text`, as character spans.
+
+        The expressions run on the UTF-8 bytes, encoded once (RE2's str interface encodes
+        the text again and converts every offset for each expression); byte offsets are
+        mapped to characters through one table. After an empty match a search of bytes
+        steps one byte where a search of the str steps one character, so an expression that
+        matches empty is searched through the str interface instead."""
+        encoded = text.encode("utf-8")
+        chars: list[int] | None = None
+        out: list[tuple[int, int, int, frozenset[str]]] = []
+        for index in indices:
+            concept, pattern, langs, by_bytes = self._regexes[index]
+            spans = [m.span() for m in by_bytes.finditer(encoded)]
+            if any(a == b for a, b in spans):
+                spans = [m.span() for m in pattern.finditer(text)]
+            elif len(encoded) != len(text):
+                if chars is None:
+                    chars = _char_offsets(encoded)
+                spans = [(chars[a], chars[b]) for a, b in spans]
+            out.extend((concept, a, b, langs) for a, b in spans)
+        return out
 
     def _framed_quotes(self, text: str, occurrences: list[Occurrence]
                        ) -> tuple[tuple[int, int], ...]:
@@ -480,6 +506,14 @@ class PatternRules:
 
     def check(self, message: Message, context: ChatContext) -> Iterable[Hit]:
         return [rule.hit for rule in self.fired(message)]
+
+
+def _char_offsets(encoded: bytes) -> list[int]:
+    """For every byte offset of a UTF-8 text (and its end), the character offset."""
+    data = np.frombuffer(encoded, dtype=np.uint8)
+    offsets = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum((data & 0xC0) != 0x80, out=offsets[1:])
+    return offsets.tolist()
 
 
 def _negated(head: Occurrence, negations: Sequence[Occurrence]) -> bool:
@@ -777,13 +811,14 @@ class _Builder:
                 automaton.add_word(body, tuple(terms))
             automaton.make_automaton()
         regex_set = None
-        regexes: list[tuple[int, Any, frozenset[str]]] = []
+        regexes: list[tuple[int, Any, frozenset[str], Any]] = []
         if self.regexes:
             regex_set = re2.Filter()
             for concept, pattern, _source, _line, lang in self.regexes:
                 regex_set.Add(pattern, _RE2_OPTIONS)
                 regexes.append((ids[concept], re2.compile(pattern, _RE2_OPTIONS),
-                                frozenset({lang})))
+                                frozenset({lang}),
+                                re2.compile(pattern.encode("utf-8"), _RE2_OPTIONS)))
             regex_set.Compile()
         by_head: dict[int, list[_CompiledRule]] = defaultdict(list)
         for index, rule in enumerate(self.rules):

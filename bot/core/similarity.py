@@ -121,8 +121,10 @@ def _features(words: list[str], unspaced: bool) -> frozenset[str]:
     if not unspaced:
         return frozenset(w for w in words if len(w) > 1)
     out: set[str] = set()
-    for word in words:
-        if _UNSPACED.search(word):
+    # each distinct word once (a long message repeats its words); ASCII words have no
+    # character of an unspaced script
+    for word in dict.fromkeys(words):
+        if not word.isascii() and _UNSPACED.search(word):
             size = 2 if _CJK.search(word) else 3
             out.update(word[i : i + size] for i in range(max(1, len(word) - size + 1)))
         elif len(word) > 1:
