@@ -39,6 +39,7 @@ MAX_CHARS = 2_000
 _PRIME = np.uint64(0x100000001B3)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _ORDER_SALT = {n: np.uint64((n * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF) for n in ORDERS}
+_SALTS = np.array([_ORDER_SALT[n] for n in ORDERS], dtype=np.uint64)
 _DIGITS = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
 # A phrase the model quotes: a run of letters / digits of a spaced script, or one character
@@ -60,19 +61,27 @@ def _hashes(text: str, bits: int) -> np.ndarray:
     """Bucket of every character n-gram of `text`: all of order 1 by position, then all of
     order 2, and so on (uint64)."""
     cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    out = np.empty(len(ORDERS) * len(cps), dtype=np.uint64)
+    size = len(cps)
+    orders = [n for n in ORDERS if size >= n]
+    counts = [size - n + 1 for n in orders]
+    out = np.empty(sum(counts), dtype=np.uint64)
+    # the rolling hashes of every order, each order's written after the previous one's
+    # (from which it is computed), then salted per order and mixed in three passes
     pos = 0
-    h = cps
-    for n in ORDERS:
-        if len(cps) < n:
-            break
-        if n > 1:
-            h = h[:-1] * _PRIME + cps[n - 1:]
-        np.multiply(h ^ _ORDER_SALT[n], _MIX, out=out[pos:pos + len(h)])
-        pos += len(h)
-    buckets = out[:pos]
-    buckets >>= np.uint64(64 - bits)
-    return buckets
+    prev = cps
+    for n, count in zip(orders, counts, strict=True):
+        seg = out[pos:pos + count]
+        if n == 1:
+            seg[:] = cps
+        else:
+            np.multiply(prev[:count], _PRIME, out=seg)
+            seg += cps[n - 1:]
+        prev = seg
+        pos += count
+    out ^= np.repeat(_SALTS[: len(orders)], counts)
+    out *= _MIX
+    out >>= np.uint64(64 - bits)
+    return out
 
 
 def _starts_lengths(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -207,18 +216,15 @@ class TextModel:
         spaceless = np.zeros(len(cps), dtype=bool)
         for lo, hi in _SPACELESS_RANGES:
             spaceless |= (cps >= lo) & (cps <= hi)
-        firsts, lasts = [], []
-        for width in range(1, 9):
-            if width > len(spans):
-                break
-            first = starts_t[: len(spans) - width + 1]
-            last = ends_t[width - 1:]
-            ok = (last - first) <= 40
-            if width > 4:
-                ok &= spaceless[: len(first)]
-            firsts.append(first[ok])
-            lasts.append(last[ok])
-        first_all, last_all = np.concatenate(firsts), np.concatenate(lasts)
+        # windows of 1-8 tokens (more than 4 only from a token of a spaceless script) and
+        # at most 40 characters, by width, then by first token: one (width x token) grid
+        count = len(spans)
+        widths = np.arange(1, 9)[:, None]
+        last_token = np.arange(count)[None, :] + widths - 1
+        last = ends_t[np.minimum(last_token, count - 1)]
+        first = np.broadcast_to(starts_t, last.shape)
+        ok = (last_token < count) & ((last - first) <= 40) & ((widths <= 4) | spaceless)
+        first_all, last_all = first[ok], last[ok]
         sums = prefix[last_all] - prefix[first_all]
         order = np.lexsort((first_all, -sums))
         chosen: list[tuple[float, int, int]] = []
