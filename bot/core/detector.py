@@ -7,7 +7,6 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from bot.core import impersonation, secrets
 from bot.core.links import extract_links
@@ -145,8 +144,10 @@ class Detector:
             negation=bool(patterns.negations(scan)),
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
-        return replace(message, scan=scan, framed=patterns.framed(scan), scope=scope,
-                       model_score=score, secrets=find_secrets(text))
+        # a new Message rather than dataclasses.replace (which inspects the fields each time)
+        return Message(request=request, text=prepared, links=message.links, scan=scan,
+                       framed=patterns.framed(scan), scope=scope, model_score=score,
+                       secrets=find_secrets(text))
 
     def score(self, message: Message, hits: tuple[Hit, ...]) -> float:
         """The message's score: the learned combination when a model is loaded, else the

@@ -86,13 +86,24 @@ def _hashes(text: str, bits: int) -> np.ndarray:
 
 def _starts_lengths(size: int) -> tuple[np.ndarray, np.ndarray]:
     """Start and length of every n-gram of a text of `size` characters, in `_hashes` order."""
-    starts = [np.arange(size - n + 1, dtype=np.int32) for n in ORDERS if size >= n]
-    if not starts:
+    counts = [size - n + 1 for n in ORDERS if size >= n]
+    if not counts:
         empty = np.zeros(0, dtype=np.int32)
         return empty, empty
-    lengths = np.repeat(np.arange(1, len(starts) + 1, dtype=np.int32),
-                        [len(s) for s in starts])
-    return np.concatenate(starts), lengths
+    if size > _TEMPLATE_SIZE:
+        starts = [np.arange(count, dtype=np.int32) for count in counts]
+        lengths = [np.full(count, n, dtype=np.int32) for n, count in enumerate(counts, 1)]
+    else:
+        starts = [_POSITIONS[:count] for count in counts]
+        lengths = [_LENGTHS[n - 1, :count] for n, count in enumerate(counts, 1)]
+    return np.concatenate(starts), np.concatenate(lengths)
+
+
+# Positions and lengths for texts as long as the model reads (MAX_CHARS and the padding),
+# sliced instead of built for each message.
+_TEMPLATE_SIZE = MAX_CHARS + 2
+_POSITIONS = np.arange(_TEMPLATE_SIZE, dtype=np.int32)
+_LENGTHS = np.repeat(np.array(ORDERS, dtype=np.int32)[:, None], _TEMPLATE_SIZE, axis=1)
 
 
 def ngram_buckets(text: str, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -173,10 +184,12 @@ class TextModel:
         buckets, value = featurize(skeleton, self.bits)
         if not len(buckets):
             return self.bias
-        return float(self.bias + self.weights[buckets].sum() * value)
+        return float(self.bias + self.weights[buckets.view(np.int64)].sum() * value)
 
     def score(self, skeleton: str) -> ModelScore:
         buckets, value, every = _featurize(skeleton, self.bits)
+        # as signed indices (the same values, below 2**bits): NumPy gathers them directly
+        buckets, every = buckets.view(np.int64), every.view(np.int64)
         z = self.bias + (float(self.weights[buckets].sum()) * value if len(buckets) else 0.0)
         z = max(-30.0, min(30.0, z))
         return ModelScore(1.0 / (1.0 + float(np.exp(-z))), z, buckets, value, every)
@@ -197,7 +210,7 @@ class TextModel:
         the buckets `score` already computed for this skeleton (ModelScore.ngrams)."""
         text = features_text(skeleton)
         if ngrams is None:
-            ngrams = _hashes(text, self.bits)
+            ngrams = _hashes(text, self.bits).view(np.int64)
         if not len(ngrams):
             return ()
         starts, lengths = _starts_lengths(len(text))
