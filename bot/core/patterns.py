@@ -338,7 +338,8 @@ class PatternRules:
             if lang is not None:
                 evidence[lang] += 1
         folded = message.text.folded[:SCRIPT_WINDOW]
-        for language in self._languages:
+        # every script is written in letters beyond ASCII: an ASCII text holds none
+        for language in () if folded.isascii() else self._languages:
             if language.script is not None:
                 # One stray letter (a garbled "Â") is not a language: evidence grows with
                 # the number of the script's letters, up to SCRIPT_EVIDENCE.

@@ -225,10 +225,11 @@ class TextModel:
         if not len(spans):
             return ()
         starts_t, ends_t = spans[:, 0], spans[:, 1]
-        cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts_t]
-        spaceless = np.zeros(len(cps), dtype=bool)
-        for lo, hi in _SPACELESS_RANGES:
-            spaceless |= (cps >= lo) & (cps <= hi)
+        spaceless = np.zeros(len(spans), dtype=bool)
+        if not text.isascii():
+            cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts_t]
+            for lo, hi in _SPACELESS_RANGES:
+                spaceless |= (cps >= lo) & (cps <= hi)
         # windows of 1-8 tokens (more than 4 only from a token of a spaceless script) and
         # at most 40 characters, by width, then by first token: one (width x token) grid
         count = len(spans)
