@@ -99,6 +99,13 @@ def _starts_lengths(size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(starts), np.concatenate(lengths)
 
 
+# Phrase windows: widths of 1-8 tokens (more than 4 only in a spaceless script), and the last
+# token of each window for messages of up to _GRID_TOKENS tokens.
+_WIDTHS = np.arange(1, 9)[:, None]
+_NARROW = _WIDTHS <= 4
+_GRID_TOKENS = 512
+_LAST_TOKEN = np.arange(_GRID_TOKENS)[None, :] + _WIDTHS - 1
+
 # Positions and lengths for texts as long as the model reads (MAX_CHARS and the padding),
 # sliced instead of built for each message.
 _TEMPLATE_SIZE = MAX_CHARS + 2
@@ -225,19 +232,24 @@ class TextModel:
         if not len(spans):
             return ()
         starts_t, ends_t = spans[:, 0], spans[:, 1]
-        spaceless = np.zeros(len(spans), dtype=bool)
-        if not text.isascii():
-            cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts_t]
-            for lo, hi in _SPACELESS_RANGES:
-                spaceless |= (cps >= lo) & (cps <= hi)
         # windows of 1-8 tokens (more than 4 only from a token of a spaceless script) and
         # at most 40 characters, by width, then by first token: one (width x token) grid
         count = len(spans)
-        widths = np.arange(1, 9)[:, None]
-        last_token = np.arange(count)[None, :] + widths - 1
+        if count <= _GRID_TOKENS:
+            last_token = _LAST_TOKEN[:, :count]
+        else:
+            last_token = np.arange(count)[None, :] + _WIDTHS - 1
         last = ends_t[np.minimum(last_token, count - 1)]
         first = np.broadcast_to(starts_t, last.shape)
-        ok = (last_token < count) & ((last - first) <= 40) & ((widths <= 4) | spaceless)
+        ok = (last_token < count) & ((last - first) <= 40)
+        if text.isascii():
+            ok &= _NARROW
+        else:
+            cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)[starts_t]
+            spaceless = np.zeros(count, dtype=bool)
+            for lo, hi in _SPACELESS_RANGES:
+                spaceless |= (cps >= lo) & (cps <= hi)
+            ok &= _NARROW | spaceless
         first_all, last_all = first[ok], last[ok]
         sums = prefix[last_all] - prefix[first_all]
         order = np.lexsort((first_all, -sums))
