@@ -1,10 +1,11 @@
 """Phrase and pattern rules: concepts from per-language lexicons, combined by rules.
 
 Loading compiles every phrase of every language into one Aho-Corasick automaton over the
-normalised skeleton, and every moderator regular expression into one RE2 set; a message is
-scanned once, and only the rules whose first concept occurs are evaluated. Scope is modelled,
-not listed: concepts must meet within a sentence, a negation before a rule's first concept in
-the same clause cancels it, and advice or discussion framing cancels guarded rules.
+normalised skeleton, and the moderators' regular expressions into one RE2 filter (the literal
+strings each expression needs are matched together; only the expressions they admit run); a
+message is scanned once, and only the rules whose first concept occurs are evaluated. Scope
+is modelled, not listed: concepts must meet within a sentence, a negation before a rule's first
+concept in the same clause cancels it, and advice or discussion framing cancels guarded rules.
 """
 
 from __future__ import annotations
