@@ -83,7 +83,7 @@ _RE2_OPTIONS.max_mem = 8 << 20
 # (or that need none) run, each with its own small automaton. One RE2 set of every
 # expression built the states of one huge automaton lazily and flushed them when its memory
 # filled: a new 4,096-character text cost 6-9 ms, and every later message had to rebuild
-# its states (0.2 ms instead of 0.02 ms).
+# its states (0.12 ms instead of 0.013 ms).
 
 
 _URL_SPAN = re.compile(r"(?:https?|hxxps?)://\S+|\bwww\.\S+")
