@@ -161,6 +161,9 @@ def test_bench_reports_both_runs(capsys: pytest.CaptureFixture[str]) -> None:
     worst = result["worst_case"]
     assert worst["length"] == 4096 and worst["messages"] >= 50
     assert worst["max_ms"] >= worst["p99_ms"] >= worst["p50_ms"] > 0
+    # CPU time beside the wall clock (a shared machine's other processes do not count)
+    assert default["cpu_seconds"] > 0 and default["messages_per_cpu_second"] > 0
+    assert worst["cpu_max_ms"] >= worst["cpu_p99_ms"] >= worst["cpu_p50_ms"] > 0
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import re2
 
 from bot.core.detector import Message
 from bot.core.links import extract_links
@@ -360,3 +361,60 @@ def test_bad_script_range_is_a_rule_file_error() -> None:
         compile_pattern_rules(lex, [], (load_yaml(bad, "languages.yaml"), "languages.yaml"))
     assert any("languages.yaml:" in str(e) and "bad script_ranges" in str(e)
                for e in info.value.errors)
+
+
+def _regex_spans(engine: PatternRules, text: str, concept: str) -> list[str]:
+    msg = message(text)
+    scan = engine.scan(msg)
+    cid = engine.concept_id(concept)
+    return [msg.text.skeleton[o.start:o.end] for o in scan.occurrences if o.concept == cid]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "send the 12 words and the 24-word phrase",
+        "gửi ngay 12 words cho tôi, rồi 24 words nữa",
+        "请把 12 words 发给我，还有 24 word",
+        "ส่ง 12 words มาให้ฉัน และ 24 words",
+    ],
+    ids=["ascii", "vietnamese", "chinese", "thai"],
+)
+def test_regex_occurrences_are_character_spans_in_any_script(text: str) -> None:
+    """A regular expression's matches are located by character, also after letters that
+    take several bytes in UTF-8: the spans cut exactly the matched words out of the text."""
+    spans = _regex_spans(ENGINE, text, "seed_phrase")
+    assert spans and all(s in ("12 words", "24-word", "24 words", "24 word") for s in spans)
+    assert len(spans) == 2
+
+
+def test_regex_that_matches_empty_is_located_by_character() -> None:
+    """An expression that can match the empty string steps character by character through
+    a text with multi-byte letters, and still finds its real matches at the right places."""
+    lexicon = """
+lang: en
+concepts:
+  ask: [send]
+  seed_phrase: ["/(?:seed)?/"]
+"""
+    rules = """
+rules:
+  - id: key-request.seed
+    category: key_request
+    severity: critical
+    reason: asks for a seed
+    all: [ask, seed_phrase]
+    examples:
+      match: ["send seed"]
+      no_match: ["hello"]
+"""
+    engine = build([lexicon], rules)
+    text = "请把 seed 发给我，seed"
+    msg = message(text)
+    cid = engine.concept_id("seed_phrase")
+    found = [(o.start, o.end) for o in engine.scan(msg).occurrences if o.concept == cid]
+    skeleton = msg.text.skeleton
+    # RE2 over the str itself: one empty match per character outside the two "seed"s
+    assert found == [m.span() for m in re2.compile("(?:seed)?").finditer(skeleton)]
+    assert [skeleton[a:b] for a, b in found].count("seed") == 2
+    assert len(found) == len(skeleton) - 2 * len("seed") + 2 + 1

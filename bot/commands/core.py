@@ -270,11 +270,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
             print(f"{name:10} rules={row['pattern_rules']:6d} phrases={row['phrases']:7d} "
                   f"blocklist={row['blocklist']:7d} samples={row['samples']:5d}  "
                   f"{row['messages_per_second']:9.0f} msg/s  p50 {row['p50_ms']:.3f} ms  "
-                  f"p99 {row['p99_ms']:.3f} ms")
+                  f"p99 {row['p99_ms']:.3f} ms  "
+                  f"({row['messages_per_cpu_second']:.0f} msg per CPU second)")
         worst = result["worst_case"]
         print(f"worst case ({worst['messages']} keyword-salad messages of {worst['length']} "
               f"characters): p50 {worst['p50_ms']:.2f} ms  p99 {worst['p99_ms']:.2f} ms  "
-              f"max {worst['max_ms']:.2f} ms (bound {worst['bound_ms']:g} ms)")
+              f"max {worst['max_ms']:.2f} ms (bound {worst['bound_ms']:g} ms); CPU time "
+              f"p50 {worst['cpu_p50_ms']:.2f} ms  max {worst['cpu_max_ms']:.2f} ms")
         if "slowdown" in result:
             print(f"cost of {args.scale}x rules and list entries: "
                   f"{result['slowdown']:.2f}x the time per message")

@@ -7,7 +7,6 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from bot.core import impersonation, secrets
 from bot.core.links import extract_links
@@ -25,6 +24,7 @@ from bot.core.model import (
 from bot.core.normalize import prepare, skeleton
 from bot.core.ruleset import RuleSet
 from bot.core.scope import scope_of
+from bot.core.secrets import find_secrets
 from bot.core.textmodel import ModelCheck
 
 # Telegram caps a message at 4,096 characters and every check over one that long stays within
@@ -88,7 +88,14 @@ MODEL_MIN_CHARS = 24
 
 
 def _enough_text(skeleton: str) -> bool:
-    return sum(1 for c in skeleton[:200] if c.isalnum()) >= MODEL_MIN_CHARS
+    """At least MODEL_MIN_CHARS letters and digits in the first 200 characters."""
+    count = 0
+    for c in skeleton[:200]:
+        if c.isalnum():
+            count += 1
+            if count >= MODEL_MIN_CHARS:
+                return True
+    return False
 
 
 def clip(text: str) -> str:
@@ -167,8 +174,10 @@ class Detector:
             framed_quote=bool(scan.framed_quotes),
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
-        return replace(message, scan=scan, framed=patterns.framed(scan), scope=scope,
-                       model_score=score)
+        # a new Message rather than dataclasses.replace (which inspects the fields each time)
+        return Message(request=request, text=prepared, links=message.links, scan=scan,
+                       framed=patterns.framed(scan), scope=scope, model_score=score,
+                       secrets=find_secrets(text))
 
     def score(self, message: Message, hits: tuple[Hit, ...]) -> float:
         """The message's score: the learned combination when a model is loaded, else the

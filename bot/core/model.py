@@ -326,3 +326,6 @@ class Message:
     framed: bool = False
     scope: Any = None
     model_score: Any = None
+    # The recovery phrases and private keys in the text (bot.core.secrets.find_secrets),
+    # found once for the checks that need them; None when not computed yet.
+    secrets: Any = None

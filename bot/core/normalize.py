@@ -126,7 +126,7 @@ def _join_spaced(match: re.Match[str]) -> str:
 _T2S = opencc.OpenCC("t2s")
 _HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 # Simplified variants OpenCC keeps apart that people use interchangeably.
-_HAN_VARIANTS = str.maketrans({"帐": "账"})
+_HAN_VARIANTS = {"帐": "账"}
 
 
 def _unleet(match: re.Match[str]) -> str:
@@ -179,7 +179,11 @@ def simplified(text: str) -> str:
     phrase written either way matches both (這裡是警察局 / 这里是警察局)."""
     if not _HAN.search(text):
         return text
-    return _T2S.convert(text).translate(_HAN_VARIANTS)
+    text = _T2S.convert(text)
+    # str.replace per variant: str.translate through a dict walks every character in Python
+    for variant, common in _HAN_VARIANTS.items():
+        text = text.replace(variant, common)
+    return text
 
 
 def _skeleton_of_clean(clean: str) -> str:

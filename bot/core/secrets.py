@@ -556,7 +556,9 @@ PRIVATE_KEY_REASON = (
 
 def check_secrets(message: Message, context: ChatContext) -> Iterable[Hit]:
     """Hits for a message that itself contains a recovery phrase or a private key."""
-    secrets = find_secrets(message.text.raw)
+    secrets = message.secrets
+    if secrets is None:
+        secrets = find_secrets(message.text.raw)
     hits: list[Hit] = []
     if any(s.kind == MNEMONIC for s in secrets):
         hits.append(Hit("secret-leak.mnemonic", "secret_leak", Severity.CRITICAL,

@@ -61,6 +61,7 @@ _HANDLE = re.compile(r"@\w+")
 # Wallet addresses, keys, order numbers: 16+ word characters mixing digits and letters.
 _ADDRESS = re.compile(r"\b(?=\w{16})(?=[a-z_]*+\d)(?=\d*+[a-z_])\w++")
 _NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+_DIGIT = re.compile(r"\d")
 # A word: letters and digits with their combining marks (Thai and Lao vowels), or one
 # placeholder. Everything else (punctuation, emoji, symbols) separates words.
 _TOKEN = re.compile(
@@ -77,10 +78,16 @@ _KEYS = frozenset({"text", "category", "lang", "note"})
 
 
 def _words(skeleton: str) -> list[str]:
-    text = _URL.sub("\ue000", skeleton[: MAX_CHARS * 2])
-    text = _HANDLE.sub("\ue001", text)
-    text = _ADDRESS.sub("\ue002", text)
-    return _TOKEN.findall(_NUMBER.sub("\ue003", text))
+    # Each substitution only where it can match (a link needs a dot or "://", a handle an
+    # "@", an address and a number a digit): most messages need one or two of the four.
+    text = skeleton[: MAX_CHARS * 2]
+    if "." in text or "://" in text:
+        text = _URL.sub("\ue000", text)
+    if "@" in text:
+        text = _HANDLE.sub("\ue001", text)
+    if _DIGIT.search(text):
+        text = _NUMBER.sub("\ue003", _ADDRESS.sub("\ue002", text))
+    return _TOKEN.findall(text)
 
 
 def canonical(skeleton: str) -> str:
@@ -121,8 +128,10 @@ def _features(words: list[str], unspaced: bool) -> frozenset[str]:
     if not unspaced:
         return frozenset(w for w in words if len(w) > 1)
     out: set[str] = set()
-    for word in words:
-        if _UNSPACED.search(word):
+    # each distinct word once (a long message repeats its words); ASCII words have no
+    # character of an unspaced script
+    for word in dict.fromkeys(words):
+        if not word.isascii() and _UNSPACED.search(word):
             size = 2 if _CJK.search(word) else 3
             out.update(word[i : i + size] for i in range(max(1, len(word) - size + 1)))
         elif len(word) > 1:

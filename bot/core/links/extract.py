@@ -28,6 +28,11 @@ _NO_SPACE_SCRIPT = re.compile(
     r"([\u0e00-\u0e7f\u3040-\u309f\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+)"
 )
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# The two tables as replacements, applied only for the characters a text holds: str.replace
+# scans in C, str.translate through a dict costs far more on a long non-ASCII text.
+_REPLACED = tuple((chr(k), "") for k in _ZERO_WIDTH) + tuple(
+    (chr(k), str(v)) for k, v in _DOTS.items()
+)
 
 # Links are looked for token by token (linear time whatever the text): a token is a run of
 # characters that cannot end a link; inside it, a host is dot-separated labels of letters (any
@@ -100,7 +105,9 @@ class Link:
 def clean_text(text: str) -> str:
     """Undo defanging and fold look-alike dots so that links can be found."""
     if not text.isascii():
-        text = text.translate(_ZERO_WIDTH).translate(_DOTS)
+        for char, repl in _REPLACED:
+            if char in text:
+                text = text.replace(char, repl)
     if "[" in text or "(" in text or "{" in text or "xx" in text or "XX" in text or "**" in text:
         for pattern, repl in _DEFANG:
             text = pattern.sub(repl, text)
@@ -206,7 +213,9 @@ def _scan_host(token: str, source: str) -> Link | None:
 
 
 def _scan(text: str, source: str, out: list[Link]) -> None:
-    for word in text.split():
+    # each distinct word once, in order of first appearance: a word gives the same links
+    # wherever it stands, and the links are deduplicated keeping the first
+    for word in dict.fromkeys(text.split()):
         if "." not in word and "@" not in word:
             continue  # most words: no link can be inside
         for m in _TOKEN_RE.finditer(word):
