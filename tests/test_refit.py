@@ -280,3 +280,47 @@ def test_refit_settings(tmp_path: Path) -> None:
         Settings.from_env({"SCAMGUARD_REFIT_CORPUS": str(tmp_path / "missing")})
     with pytest.raises(SettingsError, match="SCAMGUARD_REFIT_HOURS"):
         Settings.from_env({"SCAMGUARD_REFIT_HOURS": "-1"})
+
+
+async def test_one_worker_refits_on_postgresql_and_the_other_picks_the_model_up(
+        tmp_path: Path, shipped_rules: Path, pg_url: str) -> None:
+    """Two workers on one PostgreSQL database and one shared data directory: while one holds
+    the refit lock the other skips its refit; the one that refits (reading the labels from
+    PostgreSQL, the URL passed on the child's standard input) announces the swap and the
+    other worker serves the refitted model without a restart."""
+    settings = Settings(token=TOKEN, db_url=pg_url, rules_dir=shipped_rules,
+                        rules_watch_seconds=0.0, data_dir=tmp_path / "data", refit_hours=24.0,
+                        refit_corpus=_corpus(tmp_path / "corpus"))
+    first = await build_services(settings)
+    second = await build_services(settings)
+    try:
+        for i, text in enumerate(MARKED):
+            incident = await first.storage.add_incident(
+                chat_id=-100, message_id=i + 1, sender_id=7, verdict="scam", score=0.9,
+                text=text, hits=[Hit("key-request.seed-phrase", "key_request",
+                                     Severity.CRITICAL, "r")], keep_full=True)
+            await first.storage.add_feedback(incident, 42, "false_positive")
+        from bot.storage import PostgresStorage
+
+        assert isinstance(first.storage, PostgresStorage)
+        async with first.storage.refit_lock() as (held, _lost):
+            assert held
+            skipped = await refit_model(second, bits=BITS)
+        assert skipped.outcome == "skipped" and _metric(second, "skipped") == 1.0
+        assert not (tmp_path / "data" / "model").exists()
+
+        result = await refit_model(first, bits=BITS)
+        assert result.outcome == "accepted", result.reason
+        refitted = file_digest(tmp_path / "data" / "model" / "text-model.npz")
+        active = first.rules.detector.rules.combiner
+        assert active is not None and active.card["sources"]["feedback labels"] == len(MARKED)
+        for _ in range(200):
+            model = second.rules.detector.rules.model
+            if model is not None and model.digest == refitted:
+                break
+            await asyncio.sleep(0.05)
+        model = second.rules.detector.rules.model
+        assert model is not None and model.digest == refitted
+    finally:
+        await first.close()
+        await second.close()
