@@ -23,6 +23,7 @@ from bot.wiring.http import add_ops_routes
 from bot.wiring.listsjob import schedule_lists_update
 from bot.wiring.metrics import MeteredRequest, Metrics
 from bot.wiring.metrics import install as install_metrics
+from bot.wiring.refitjob import schedule_refit
 from bot.wiring.retention import schedule_purge
 from bot.wiring.services import SERVICES_KEY, Services
 from handlers import (
@@ -194,6 +195,7 @@ def build_application(
         module.register(application)
     schedule_purge(application)
     schedule_lists_update(application, settings.lists_update_hours, settings.lists_dir)
+    schedule_refit(application, settings)
     application.add_error_handler(log_error)
     return application
 

@@ -29,13 +29,14 @@ class ActiveRules:
     digest: str
 
 
-def load_active(directory: Path, lists_dir: Path | None = None) -> ActiveRules:
-    """Load detector and texts of a rules folder (with refreshed lists from `lists_dir`);
-    RuleSetError lists every problem of both."""
+def load_active(directory: Path, lists_dir: Path | None = None,
+                model_dir: Path | None = None) -> ActiveRules:
+    """Load detector and texts of a rules folder (with refreshed lists from `lists_dir` and a
+    refitted model from `model_dir`); RuleSetError lists every problem of both."""
     errors: list[RuleFileError] = []
     ruleset = texts = None
     try:
-        ruleset = load_ruleset(directory, lists_dir)
+        ruleset = load_ruleset(directory, lists_dir, model_dir)
     except RuleSetError as exc:
         errors.extend(exc.errors)
     try:
@@ -51,12 +52,14 @@ class RulesHolder:
     """The one reference to the active rules; `reload()` replaces it or keeps the old one."""
 
     def __init__(self, directory: Path, active: ActiveRules | None = None,
-                 lists_dir: Path | None = None) -> None:
+                 lists_dir: Path | None = None, model_dir: Path | None = None) -> None:
         """Load the folder, or start from `active` already loaded from identical files;
-        list files in `lists_dir` replace the bundled ones."""
+        list files in `lists_dir` replace the bundled ones, a model refitted into
+        `model_dir` (see `bot.core.ruleset.model_folder`) the shipped one."""
         self.directory = Path(directory)
         self.lists_dir = lists_dir
-        self.active = active or load_active(self.directory, lists_dir)
+        self.model_dir = model_dir
+        self.active = active or load_active(self.directory, lists_dir, model_dir)
 
     @property
     def detector(self) -> Detector:
@@ -75,7 +78,7 @@ class RulesHolder:
         there is no last good set: a broken model file then leaves the rules working alone,
         with `detector.rules.warnings` saying why.)"""
         try:
-            active = load_active(self.directory, self.lists_dir)
+            active = load_active(self.directory, self.lists_dir, self.model_dir)
         except RuleSetError as exc:
             return ReloadResult(False, tuple(str(e) for e in exc.errors))
         warnings = active.detector.rules.warnings

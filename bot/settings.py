@@ -18,6 +18,9 @@ from rules import RULES_DIR
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The project's own train split, beside the package in a source checkout (the default corpus
+# of the periodic refit; an installed package carries none).
+SOURCE_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus" / "train"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,13 @@ class Settings:
     rules_watch_seconds: float = 3.0
     data_dir: Path | None = None
     lists_update_hours: float = 24.0
+    # The periodic refit of the learned layer (off at 0): hours between refits, the seconds
+    # one may take, its train split and (optionally) the real corpora, as `model train` reads.
+    refit_hours: float = 0.0
+    refit_timeout: float = 3600.0
+    refit_corpus: Path | None = field(
+        default_factory=lambda: SOURCE_CORPUS if SOURCE_CORPUS.is_dir() else None)
+    refit_dev: Path | None = None
 
     @property
     def data_directory(self) -> Path:
@@ -73,6 +83,11 @@ class Settings:
     def lists_dir(self) -> Path:
         """Refreshed domain lists (they replace the bundled files of the same name)."""
         return self.data_directory / "lists"
+
+    @property
+    def model_dir(self) -> Path:
+        """A refitted model (it replaces the shipped one, see Training the model)."""
+        return self.data_directory / "model"
 
     @property
     def database(self) -> str | Path:
@@ -139,6 +154,7 @@ class Settings:
         if level not in _LOG_LEVELS:
             raise SettingsError(f"SCAMGUARD_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
 
+        refit_corpus = _parse_dir(get("SCAMGUARD_REFIT_CORPUS"), "SCAMGUARD_REFIT_CORPUS")
         rules = get("SCAMGUARD_RULES")
         db_path, db_url = _parse_db(get("SCAMGUARD_DB"))
         return cls(
@@ -170,6 +186,15 @@ class Settings:
                 get("SCAMGUARD_LISTS_UPDATE_HOURS"), "SCAMGUARD_LISTS_UPDATE_HOURS",
                 24.0, 0.0, 24.0 * 365,
             ),
+            refit_hours=_parse_float(
+                get("SCAMGUARD_REFIT_HOURS"), "SCAMGUARD_REFIT_HOURS", 0.0, 0.0, 24.0 * 365
+            ),
+            refit_timeout=_parse_float(
+                get("SCAMGUARD_REFIT_TIMEOUT"), "SCAMGUARD_REFIT_TIMEOUT", 3600.0, 10.0,
+                24.0 * 3600,
+            ),
+            refit_corpus=refit_corpus or (SOURCE_CORPUS if SOURCE_CORPUS.is_dir() else None),
+            refit_dev=_parse_dir(get("SCAMGUARD_REFIT_DEV"), "SCAMGUARD_REFIT_DEV"),
         )
 
 
@@ -195,6 +220,15 @@ def _parse_db(value: str | None) -> tuple[Path, str | None]:
             "SCAMGUARD_DB must be a SQLite file path, sqlite:///path or postgresql://..."
         )
     return Path(value), None
+
+
+def _parse_dir(value: str | None, name: str) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_dir():
+        raise SettingsError(f"{name}: {value} is not a directory")
+    return path
 
 
 def _parse_http(value: str | None) -> HttpAddress | None:

@@ -33,7 +33,10 @@ def register(sub: Any) -> None:
                         "used, and only their odd-numbered lines")
     p.add_argument("--with-feedback", action="store_true",
                    help="add the labels gathered in deployment (database SCAMGUARD_DB or --db)")
-    p.add_argument("--db", default=None, help="database with the feedback labels")
+    p.add_argument("--db", default=None,
+                   help="database with the feedback labels; '-' reads it from the first line "
+                        "of standard input (keeps a PostgreSQL password out of the process "
+                        "list)")
     p.add_argument("--bits", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_model_train)
 
@@ -82,7 +85,8 @@ def cmd_model_train(args: argparse.Namespace) -> int:
         lines += dev
         sources["real corpora (odd lines)"] = len(dev)
     if args.with_feedback:
-        feedback = learn.feedback_lines(_feedback(args.db), lines)
+        db = (sys.stdin.readline().strip() or None) if args.db == "-" else args.db
+        feedback = learn.feedback_lines(_feedback(db), lines)
         lines += feedback
         sources["feedback labels"] = len(feedback)
     trained = learn.train(lines, rules, **({"bits": args.bits} if args.bits else {}))

@@ -14,7 +14,13 @@ from bot.core.combine import COMBINER_FILE, Combiner, load_combiner
 from bot.core.links import LinkData, load_link_data
 from bot.core.patterns import PatternRules, load_pattern_rules
 from bot.core.similarity import SampleIndex, load_samples
-from bot.core.textmodel import MODEL_DIR, TextModel, load_text_model
+from bot.core.textmodel import (
+    MODEL_DIR,
+    WEIGHTS_FILE,
+    TextModel,
+    file_digest,
+    load_text_model_file,
+)
 from bot.errors import RuleFileError, RuleSetError
 
 
@@ -42,9 +48,11 @@ def rules_digest(directory: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def load_ruleset(directory: Path | str, lists_dir: Path | None = None) -> RuleSet:
+def load_ruleset(directory: Path | str, lists_dir: Path | None = None,
+                 model_dir: Path | None = None) -> RuleSet:
     """Load a rules folder; list files in `lists_dir` (when given) replace the bundled ones
-    of the same name."""
+    of the same name, and a model in `model_dir` (a refitted one, see `model_folder`)
+    replaces the shipped one."""
     directory = Path(directory)
     if not directory.is_dir():
         raise RuleSetError([RuleFileError(str(directory), 0, "rules directory not found")])
@@ -66,12 +74,16 @@ def load_ruleset(directory: Path | str, lists_dir: Path | None = None) -> RuleSe
             errors.append(exc)
     if errors:
         raise RuleSetError(errors)
-    model, combiner, warnings = load_learned(directory)
+    folder = model_folder(directory, model_dir)
+    model, combiner, warnings = load_learned_folder(folder)
+    digest = rules_digest(directory)
+    if lists_dir is not None and lists_dir.is_dir():
+        digest = digest[:8] + rules_digest(lists_dir)[:8]
+    if folder != directory / MODEL_DIR:
+        digest = digest[:8] + rules_digest(folder)[:8]
     return RuleSet(
         source=directory,
-        digest=rules_digest(directory)
-        if lists_dir is None or not lists_dir.is_dir()
-        else rules_digest(directory)[:8] + rules_digest(lists_dir)[:8],
+        digest=digest,
         patterns=parts["patterns"],  # type: ignore[arg-type]
         links=parts["links"],  # type: ignore[arg-type]
         samples=parts["samples"],  # type: ignore[arg-type]
@@ -81,25 +93,63 @@ def load_ruleset(directory: Path | str, lists_dir: Path | None = None) -> RuleSe
     )
 
 
+# The card key of a refitted model that names the shipped model it was refitted beside.
+BASE_MODEL_KEY = "base_model"
+
+
+def shipped_model_digest(directory: Path) -> str | None:
+    """The digest of the rules directory's own text-model.npz; None when it ships none."""
+    path = directory / MODEL_DIR / WEIGHTS_FILE
+    try:
+        return file_digest(path) if path.is_file() else None
+    except OSError:
+        return None
+
+
+def model_folder(directory: Path, model_dir: Path | None) -> Path:
+    """Where the learned layer is read from: `model_dir` when it holds a model refitted beside
+    the rules directory's shipped model (its card names that model's digest), else the rules
+    directory's own `model/`. A refitted model whose shipped model was since replaced (an
+    upgrade) gives way to the new shipped one until the next refit."""
+    shipped = directory / MODEL_DIR
+    if model_dir is None or not (model_dir / WEIGHTS_FILE).is_file():
+        return shipped
+    try:
+        combiner = load_combiner(model_dir / COMBINER_FILE)
+    except RuleFileError:
+        return model_dir  # reported by load_learned_folder
+    base = combiner.card.get(BASE_MODEL_KEY) if combiner is not None else None
+    if base is not None and base != (shipped_model_digest(directory) or ""):
+        return shipped
+    return model_dir
+
+
 def load_learned(
     directory: Path,
 ) -> tuple[TextModel | None, Combiner | None, tuple[RuleFileError, ...]]:
-    """The learned layer of a rules directory. Missing files mean rules alone; a broken file
+    """The learned layer of a rules directory (see `load_learned_folder`)."""
+    return load_learned_folder(directory / MODEL_DIR)
+
+
+def load_learned_folder(
+    folder: Path,
+) -> tuple[TextModel | None, Combiner | None, tuple[RuleFileError, ...]]:
+    """The learned layer in a model folder. Missing files mean rules alone; a broken file
     is reported and the rules work alone (the model and its combiner go together)."""
     try:
-        model = load_text_model(directory)
-        combiner = load_combiner(directory / MODEL_DIR / COMBINER_FILE)
+        model = load_text_model_file(folder / WEIGHTS_FILE)
+        combiner = load_combiner(folder / COMBINER_FILE)
     except RuleFileError as exc:
         return None, None, (exc,)
     if model is None and combiner is None:
         return None, None, ()
     if model is None or combiner is None:
-        missing = "text-model.npz" if model is None else COMBINER_FILE
-        return None, None, (RuleFileError(str(directory / MODEL_DIR / missing), 0,
+        missing = WEIGHTS_FILE if model is None else COMBINER_FILE
+        return None, None, (RuleFileError(str(folder / missing), 0,
                                           "missing: the model and its combiner go together"),)
     trained_on = combiner.card.get("model_digest")
     if trained_on and trained_on != model.digest:
-        return None, None, (RuleFileError(str(directory / MODEL_DIR / COMBINER_FILE), 0,
+        return None, None, (RuleFileError(str(folder / COMBINER_FILE), 0,
                                           "was fitted for another text-model.npz: retrain "
                                           "with `scamguard model train`"),)
     return model, combiner, ()

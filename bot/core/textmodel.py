@@ -340,7 +340,11 @@ def file_digest(path: Path) -> str:
 def load_text_model(directory: Path) -> TextModel | None:
     """The model of a rules directory; None when it ships none. A file that is there but
     broken raises RuleFileError naming it."""
-    path = model_files(directory)
+    return load_text_model_file(model_files(directory))
+
+
+def load_text_model_file(path: Path) -> TextModel | None:
+    """The model in this text-model.npz; None when there is no such file."""
     if not path.exists():
         return None
     source = str(path)

@@ -78,6 +78,7 @@ OUTBOX_CHANNEL = "scamguard_outbox"
 # Advisory lock keys (one namespace of bigints per database).
 MIGRATION_LOCK = 0x5C6D_0001
 SENDER_LOCK = 0x5C6D_0002
+REFIT_LOCK = 0x5C6D_0003
 
 _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
@@ -1144,23 +1145,32 @@ class PostgresStorage:
         )
         return {r[0]: r[1] for r in rows}
 
+    def sender_lock(self) -> contextlib.AbstractAsyncContextManager[tuple[bool, asyncio.Event]]:
+        """Try to become the one sender (see `advisory_lock`)."""
+        return self.advisory_lock(SENDER_LOCK, "electing a sender")
+
+    def refit_lock(self) -> contextlib.AbstractAsyncContextManager[tuple[bool, asyncio.Event]]:
+        """Try to become the one worker that refits the learned layer (see `advisory_lock`)."""
+        return self.advisory_lock(REFIT_LOCK, "electing the refitting worker")
+
     @contextlib.asynccontextmanager
-    async def sender_lock(self) -> AsyncIterator[tuple[bool, asyncio.Event]]:
-        """Try to become the one sender: yields (True, lost) while this worker holds the lock
+    async def advisory_lock(self, key: int, doing: str
+                            ) -> AsyncIterator[tuple[bool, asyncio.Event]]:
+        """Try to take the advisory lock `key`: yields (True, lost) while this worker holds it
         on a connection of its own (released when the block ends or the process dies; `lost`
         is set when that connection drops), (False, lost) when another worker holds it."""
         self._check_open()
         try:
             con = await asyncpg.connect(self._dsn, timeout=DEFAULT_CONNECT_TIMEOUT)
         except _ERRORS as exc:
-            raise StorageError(_describe_error(self.where, exc, "electing a sender")) from exc
+            raise StorageError(_describe_error(self.where, exc, doing)) from exc
         lost = asyncio.Event()
         con.add_termination_listener(lambda _c: lost.set())
         try:
             try:
-                got = await con.fetchval("SELECT pg_try_advisory_lock($1)", SENDER_LOCK)
+                got = await con.fetchval("SELECT pg_try_advisory_lock($1)", key)
             except _ERRORS as exc:
-                raise StorageError(_describe_error(self.where, exc, "electing a sender")) from exc
+                raise StorageError(_describe_error(self.where, exc, doing)) from exc
             yield bool(got), lost
         finally:
             with contextlib.suppress(*_ERRORS):

@@ -87,6 +87,10 @@ class Metrics:
         self.list_updates = Counter(
             "scamguard_list_updates", "Domain list refreshes by result (ok, failed)",
             ["result"], registry=reg)
+        self.model_refits = Counter(
+            "scamguard_model_refits", "Periodic refits of the learned layer by result: "
+            "accepted, rejected (the guard kept the active model), failed, timeout, skipped "
+            "(another worker refits)", ["result"], registry=reg)
         self.telegram_last_answer: float | None = None
         self.telegram_last_ok: float | None = None
 

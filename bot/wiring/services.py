@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -173,6 +174,7 @@ class Services:
     languages: LanguageGuesser = field(init=False)
     # Called when another worker queued a warning (set by this worker's outbox sender).
     on_outbox: Callable[[], None] | None = None
+    _tasks: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self.contexts = ChatContexts(self.storage)
@@ -188,6 +190,26 @@ class Services:
             self.contexts.forget(None if kind == "all" else chat_id)
         if kind in ("admins", "all"):
             self.admins.forget(None if kind == "all" else chat_id)
+        if kind == "model":
+            self.reload_model()
+
+    def reload_model(self) -> asyncio.Task[None]:
+        """Reload the rules in the background: another worker swapped a refitted model into
+        the shared data directory (on error the last good set stays)."""
+
+        async def run() -> None:
+            result = await asyncio.to_thread(self.rules.reload)
+            self.metrics.observe_reload(result.ok, result.changed)
+            if result.ok:
+                log.info("learned layer reloaded after a refit (%s)", self.rules.digest)
+            else:
+                log.error("refitted model not loaded, the last good set stays: %s",
+                          "; ".join(result.errors))
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def outbox_woken(self) -> None:
         if self.on_outbox is not None:
@@ -212,7 +234,8 @@ async def build_services(settings: Settings, *, rules: RulesHolder | None = None
     settings ask for."""
     from bot.storage import PostgresStorage, open_storage
 
-    rules = rules or RulesHolder(settings.rules_dir, lists_dir=settings.lists_dir)
+    rules = rules or RulesHolder(settings.rules_dir, lists_dir=settings.lists_dir,
+                                 model_dir=settings.model_dir)
     for warning in rules.detector.rules.warnings:
         log.error("the learned layer is not loaded, the rules work alone: %s", warning)
     storage = await open_storage(settings.database)
