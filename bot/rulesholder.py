@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,14 @@ class ReloadResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True)
+class ReloadRecord:
+    """When the last reload ran (Unix time) and how it went."""
+
+    at: float
+    result: ReloadResult
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,8 @@ class RulesHolder:
         self.directory = Path(directory)
         self.lists_dir = lists_dir
         self.active = active or load_active(self.directory, lists_dir)
+        self.loaded_at = time.time()
+        self.last_reload: ReloadRecord | None = None
 
     @property
     def detector(self) -> Detector:
@@ -74,6 +85,11 @@ class RulesHolder:
         """Load the folder again; on any error keep the last good rules and texts. (At start
         there is no last good set: a broken model file then leaves the rules working alone,
         with `detector.rules.warnings` saying why.)"""
+        result = self._reload()
+        self.last_reload = ReloadRecord(time.time(), result)
+        return result
+
+    def _reload(self) -> ReloadResult:
         try:
             active = load_active(self.directory, self.lists_dir)
         except RuleSetError as exc:
@@ -84,4 +100,5 @@ class RulesHolder:
             return ReloadResult(False, tuple(str(e) for e in warnings))
         changed = active.digest != self.digest
         self.active = active
+        self.loaded_at = time.time()
         return ReloadResult(changed)

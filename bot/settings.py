@@ -62,6 +62,9 @@ class Settings:
     rules_watch_seconds: float = 3.0
     data_dir: Path | None = None
     lists_update_hours: float = 24.0
+    # Labelled corpora the web console measures rules on: train/*.jsonl (lines shown) and
+    # blind/*.jsonl (rates only). Default: the source tree's tests/corpus when present.
+    corpus_dir: Path | None = None
 
     @property
     def data_directory(self) -> Path:
@@ -170,6 +173,7 @@ class Settings:
                 get("SCAMGUARD_LISTS_UPDATE_HOURS"), "SCAMGUARD_LISTS_UPDATE_HOURS",
                 24.0, 0.0, 24.0 * 365,
             ),
+            corpus_dir=Path(corpus) if (corpus := get("SCAMGUARD_CORPUS")) else None,
         )
 
 

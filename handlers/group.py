@@ -734,6 +734,33 @@ async def lift_punishment(bot: Bot, services: Services, chat_id: int,
                                                ChatPermissions.all_permissions()))
 
 
+async def record_not_scam(bot: Bot, services: Services, chat_id: int,
+                          incidents: Sequence[Incident], actor_id: int,
+                          via: str | None = None) -> None:
+    """What "Not a scam" does (the button in the group, and the web console): a false
+    positive recorded on each incident, the restrictions or bans they caused lifted, and one
+    audit entry by `actor_id` (`via` names where it was done when not in Telegram)."""
+    for incident in incidents:
+        await services.storage.add_feedback(incident.id, actor_id, "false_positive")
+        await lift_punishment(bot, services, chat_id, incident)
+    ids = [i.id for i in incidents]
+    detail: dict[str, object] = {"incident": ids[0]} if len(ids) == 1 else {"incidents": ids}
+    if via is not None:
+        detail["via"] = via
+    await services.storage.audit(actor_id, chat_id, "not_scam", detail)
+
+
+async def record_scam(services: Services, incident: Incident, actor_id: int,
+                      via: str | None = None) -> None:
+    """Confirm an incident as a scam: "confirmed" feedback (a scam label for training) and
+    an audit entry."""
+    await services.storage.add_feedback(incident.id, actor_id, "confirmed")
+    detail: dict[str, object] = {"incident": incident.id}
+    if via is not None:
+        detail["via"] = via
+    await services.storage.audit(actor_id, incident.chat_id, "scam", detail)
+
+
 async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "Not a scam" button: admins only; records a false positive on every incident the
     warning covers (one, or all of an aggregated warning) and lifts the restrictions or bans
@@ -755,12 +782,7 @@ async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     # Answer first: Telegram shows a spinner until then, and lifting a raid takes a while.
     await query.answer()
-    for incident in incidents:
-        await services.storage.add_feedback(incident.id, query.from_user.id, "false_positive")
-        await lift_punishment(context.bot, services, chat_id, incident)
-    ids = [i.id for i in incidents]
-    detail: dict[str, object] = {"incident": ids[0]} if len(ids) == 1 else {"incidents": ids}
-    await services.storage.audit(query.from_user.id, chat_id, "not_scam", detail)
+    await record_not_scam(context.bot, services, chat_id, incidents, query.from_user.id)
     name = query.from_user.full_name
     try:
         await query.edit_message_text(

@@ -29,13 +29,17 @@ from bot.core.model import Hit
 from bot.core.redact import excerpt, redact, text_hash
 from bot.errors import StorageError
 from bot.storage.common import (
+    KNOWN_CHATS_SQL,
     Clock,
+    activity_sql,
     check_list_name,
     check_score,
     dumps,
     hit_rows,
+    incident_query_sql,
     indicators_json,
     make_hit,
+    samples_sql,
     utcnow,
 )
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, statements
@@ -45,11 +49,14 @@ from bot.storage.models import (
     LABELLED_SQL,
     ActionCount,
     ActionRecord,
+    ActivityRow,
     AuditEntry,
     ChatSettings,
     Incident,
+    IncidentQuery,
     IndicatorsLike,
     PrivateCheck,
+    SampleRow,
     Stats,
     StorageValueError,
     UserPrefs,
@@ -879,6 +886,76 @@ class PostgresStorage:
             feedback={row[0]: int(row[1]) for row in feedback},
             private_checks=int(checks),
         )
+
+    # -- what the web console reads ------------------------------------------------------
+
+    async def search_incidents(self, query: IncidentQuery) -> list[Incident]:
+        """Incidents an `IncidentQuery` matches, newest first."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        sql = incident_query_sql(query, mark, _aware)
+        return await self._incidents(await self._fetch("searching incidents", sql, *params))
+
+    async def activity(self, since: datetime, chat_id: int | None = None
+                       ) -> list[ActivityRow]:
+        """Counts per UTC day and chat from `since` on (see `ActivityRow`)."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        sql = activity_sql(
+            lambda t: f"to_char({t}.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+            _aware(since), chat_id, mark,
+        )
+        rows = await self._fetch("counting activity", sql, *params)
+        return [ActivityRow(r[0], None if r[1] is None else int(r[1]), r[2], r[3], int(r[4]))
+                for r in rows]
+
+    async def known_chats(self) -> list[int]:
+        """Every chat with settings, incidents or samples."""
+        return [int(r[0]) for r in await self._fetch("listing chats", KNOWN_CHATS_SQL)]
+
+    async def list_chat_settings(self) -> list[ChatSettings]:
+        """The stored settings of every chat (chats never configured have none)."""
+        rows = await self._fetch("listing chat settings",
+                                 "SELECT * FROM chat_settings ORDER BY chat_id")
+        return [_settings(row) for row in rows]
+
+    async def list_sample_rows(self, chat_id: int | None = None, limit: int = 500
+                               ) -> list[SampleRow]:
+        """Samples (of one chat or all), newest first, as redacted excerpts."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        rows = await self._fetch("listing samples", samples_sql(chat_id, limit, mark), *params)
+        return [SampleRow(int(r[0]), int(r[1]), excerpt(r[2]), r[3], int(r[4]), r[5])
+                for r in rows]
+
+    async def remove_sample(self, sample_id: int, actor_id: int | None) -> int | None:
+        """Forget a sample (audited as `sample.remove`); the chat it belonged to, or None
+        when there was no such sample. Every worker hears of it."""
+        async with self._write("removing a sample") as con:
+            chat_id = await con.fetchval(
+                "DELETE FROM samples WHERE id = $1 RETURNING chat_id", sample_id
+            )
+            if chat_id is None:
+                return None
+            await con.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES ($1, $2, 'sample.remove', $3, $4)",
+                actor_id, chat_id, dumps({"sample": sample_id}), self._now(),
+            )
+            await con.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, f"samples:{chat_id}")
+        return int(chat_id)
 
     async def purge(self, older_than: datetime) -> int:
         """Delete incidents (with their hits, actions and feedback) and private checks made

@@ -9,11 +9,14 @@ from typing import Any, Protocol
 
 from bot.core.model import Hit
 from bot.storage.models import (
+    ActivityRow,
     AuditEntry,
     ChatSettings,
     Incident,
+    IncidentQuery,
     IndicatorsLike,
     PrivateCheck,
+    SampleRow,
     Stats,
     UserPrefs,
 )
@@ -125,6 +128,22 @@ class Repository(Protocol):
     ) -> list[AuditEntry]: ...
 
     async def stats(self, chat_id: int | None = None) -> Stats: ...
+
+    async def search_incidents(self, query: IncidentQuery) -> list[Incident]: ...
+
+    async def activity(
+        self, since: datetime, chat_id: int | None = None
+    ) -> list[ActivityRow]: ...
+
+    async def known_chats(self) -> list[int]: ...
+
+    async def list_chat_settings(self) -> list[ChatSettings]: ...
+
+    async def list_sample_rows(
+        self, chat_id: int | None = None, limit: int = 500
+    ) -> list[SampleRow]: ...
+
+    async def remove_sample(self, sample_id: int, actor_id: int | None) -> int | None: ...
 
     async def purge(self, older_than: datetime) -> int: ...
 

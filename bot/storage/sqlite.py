@@ -26,14 +26,18 @@ from bot.core.model import Hit
 from bot.core.redact import excerpt, redact, text_hash
 from bot.errors import StorageError
 from bot.storage.common import (
+    KNOWN_CHATS_SQL,
     Clock,
+    activity_sql,
     check_list_name,
     check_score,
     dumps,
     from_db_time,
     hit_rows,
+    incident_query_sql,
     indicators_json,
     make_hit,
+    samples_sql,
     to_db_time,
     utcnow,
 )
@@ -44,11 +48,14 @@ from bot.storage.models import (
     LABELLED_SQL,
     ActionCount,
     ActionRecord,
+    ActivityRow,
     AuditEntry,
     ChatSettings,
     Incident,
+    IncidentQuery,
     IndicatorsLike,
     PrivateCheck,
+    SampleRow,
     Stats,
     StorageValueError,
     UserPrefs,
@@ -858,6 +865,74 @@ class SqliteStorage:
             feedback={row[0]: row[1] for row in feedback},
             private_checks=checks,
         )
+
+    # -- what the web console reads ------------------------------------------------------
+
+    async def search_incidents(self, query: IncidentQuery) -> list[Incident]:
+        """Incidents an `IncidentQuery` matches, newest first."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        sql = incident_query_sql(query, mark, to_db_time)
+        return await self._incidents(await self._fetch("searching incidents", sql, params))
+
+    async def activity(self, since: datetime, chat_id: int | None = None
+                       ) -> list[ActivityRow]:
+        """Counts per UTC day and chat from `since` on (see `ActivityRow`)."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        sql = activity_sql(lambda t: f"substr({t}.created_at, 1, 10)", to_db_time(since),
+                           chat_id, mark)
+        rows = await self._fetch("counting activity", sql, params)
+        return [ActivityRow(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+
+    async def known_chats(self) -> list[int]:
+        """Every chat with settings, incidents or samples."""
+        return [int(r[0]) for r in await self._fetch("listing chats", KNOWN_CHATS_SQL)]
+
+    async def list_chat_settings(self) -> list[ChatSettings]:
+        """The stored settings of every chat (chats never configured have none)."""
+        rows = await self._fetch("listing chat settings",
+                                 "SELECT * FROM chat_settings ORDER BY chat_id")
+        return [_settings(row) for row in rows]
+
+    async def list_sample_rows(self, chat_id: int | None = None, limit: int = 500
+                               ) -> list[SampleRow]:
+        """Samples (of one chat or all), newest first, as redacted excerpts."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        rows = await self._fetch("listing samples", samples_sql(chat_id, limit, mark), params)
+        return [SampleRow(r[0], r[1], excerpt(r[2]), r[3], r[4], from_db_time(r[5]))
+                for r in rows]
+
+    async def remove_sample(self, sample_id: int, actor_id: int | None) -> int | None:
+        """Forget a sample (audited as `sample.remove`); the chat it belonged to, or None
+        when there was no such sample."""
+        async with self._write("removing a sample") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT chat_id FROM samples WHERE id = ?", (sample_id,)
+            ))
+            if not rows:
+                return None
+            chat_id = int(rows[0][0])
+            await db.execute("DELETE FROM samples WHERE id = ?", (sample_id,))
+            await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, 'sample.remove', ?, ?)",
+                (actor_id, chat_id, dumps({"sample": sample_id}), self._now()),
+            )
+        return chat_id
 
     async def purge(self, older_than: datetime) -> int:
         """Delete incidents (with their hits, actions and feedback) and private checks made
