@@ -174,13 +174,27 @@ def rule_spans(detector: Detector, scan: Scan | None, normalised: str,
     return spans, unplaced
 
 
-def link_rows(detector: Detector, context: ChatContext, links: Iterable[Link]
-              ) -> tuple[LinkRow, ...]:
+def names_of(link: Link) -> tuple[str, ...]:
+    """How a hit's reason names this link: its @handle, host or domain."""
+    names = [f"@{link.handle}" if link.handle else "", link.host_unicode, link.host,
+             link.domain]
+    return tuple(n.lower() for n in names if n)
+
+
+def about(link: Link, hits: Iterable[Hit]) -> list[Hit]:
+    """The verdict's hits whose reason names the link."""
+    names = names_of(link)
+    return [h for h in hits if any(n in h.reason.lower() for n in names)]
+
+
+def link_rows(detector: Detector, context: ChatContext, links: Iterable[Link],
+              verdict_hits: Sequence[Hit] = ()) -> tuple[LinkRow, ...]:
     """Each link with the policy the link rules apply to it and why."""
     data = detector.rules.links
     rows: list[LinkRow] = []
     for link in links:
-        hits = data.check_link(link, context)
+        hits = list(data.check_link(link, context))
+        hits += [h for h in about(link, verdict_hits) if h not in hits]
         brand = data.official_brand(link)
         if data.is_blocked(link):
             policy = "blocked (known phishing)"
@@ -230,10 +244,17 @@ def analyse(detector: Detector, texts: Texts, request: CheckRequest,
     placed = align(raw, normalised, spans)
     link_spans = []
     for link in message.links:
+        rules = tuple(h.rule for h in about(link, verdict.hits)) or ("link",)
+        unplaced = [r for r in unplaced if r not in rules]
         for needle in (link.url, link.host_unicode, link.host):
             at = raw.find(needle) if needle else -1
             if at >= 0:
-                link_spans.append(Span(at, at + len(needle), ("link",)))
+                link_spans.append(Span(at, at + len(needle), rules))
+                break
+        for needle in names_of(link):
+            at = normalised.find(needle)
+            if at >= 0:
+                spans.append(Span(at, at + len(needle), rules))
                 break
     original = segments(raw, [*(placed or []), *link_spans])
     sender = request.sender.name or request.sender.username if request.sender else None
@@ -242,7 +263,7 @@ def analyse(detector: Detector, texts: Texts, request: CheckRequest,
         normalised=segments(normalised, spans),
         original=original,
         aligned=placed is not None,
-        links=link_rows(detector, context, message.links),
+        links=link_rows(detector, context, message.links, verdict.hits),
         replies=replies(texts, verdict, sender),
         unplaced=tuple(unplaced),
     )
