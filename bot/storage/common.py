@@ -149,7 +149,7 @@ def activity_sql(day: Callable[[str], str], since: Any, chat_id: int | None, mar
     ]
     if chat_id is None:
         parts.append(
-            f"SELECT {day('p')}, NULL, 'private_check', p.verdict, COUNT(*)"
+            f"SELECT {day('p')}, CAST(NULL AS BIGINT), 'private_check', p.verdict, COUNT(*)"
             f" FROM private_checks p WHERE p.created_at >= {mark(since)} GROUP BY 1, 2, 4"
         )
     return " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4"
