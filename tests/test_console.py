@@ -435,7 +435,7 @@ async def test_lists_update_runs_in_the_background_and_reports(logged_in: Consol
     logged_in.state.refresh_lists = refresh
     status, _, location = await logged_in.post("/console/operators/lists-update", {})
     assert status == 303 and location == "/console/operators?done=lists"
-    for _ in range(50):
+    for _ in range(500):
         if logged_in.state.lists.finished:
             break
         await asyncio.sleep(0.01)

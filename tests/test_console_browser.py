@@ -27,7 +27,7 @@ from tests.consoleapp import (
 )
 from tests.fakes import TOKEN, FakeBotApi
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Where the README's screenshot is written when this is set (the tests never write it into
@@ -39,15 +39,14 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def browser() -> AsyncIterator[object]:
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
+    if CHROMIUM is None:
         pytest.fail("Chromium is missing: apt-get install -y chromium (the console's "
                     "browser tests need it)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         found = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=ARGS, headless=True,
+            executable_path=CHROMIUM, args=ARGS, headless=True,
         )
         try:
             yield found
@@ -58,8 +57,8 @@ async def browser() -> AsyncIterator[object]:
 @pytest_asyncio.fixture(loop_scope="module")
 async def console(tmp_path: Path, fake_api: FakeBotApi, rules_holder: RulesHolder
                   ) -> AsyncIterator[Console]:
-    from rules import RULES_DIR
     from bot.wiring.services import build_services
+    from rules import RULES_DIR
 
     settings = Settings(token=TOKEN, api_url="http://127.0.0.1:9/bot",
                         db_path=tmp_path / "scamguard.db", rules_dir=RULES_DIR,
