@@ -442,3 +442,29 @@ async def test_lists_update_runs_in_the_background_and_reports(logged_in: Consol
     assert calls == [logged_in.services]
     _, page = await logged_in.page("/console/operators")
     assert "2 updated, 1 kept" in page
+
+
+async def test_a_second_run_while_one_runs_is_refused(logged_in: Console):
+    """One rules test at a time: another request gets 409 and the run goes on."""
+    async with logged_in.state.run_lock:
+        status, page, _ = await logged_in.post("/console/rules/test", {})
+    assert status == 409 and "running" in page
+
+
+def test_a_run_stops_at_its_time_limit_and_says_so(rules_holder):
+    """Measuring stops when the time is up; the report says it covers part of the lines."""
+    import tempfile
+
+    from bot.console.rulestest import read_corpora, run_test
+    from tests.consoleapp import write_corpus
+
+    with tempfile.TemporaryDirectory() as folder:
+        corpora = read_corpora(write_corpus(Path(folder) / "c"), [])
+    result = run_test(rules_holder.detector, rules_holder.digest, "loaded", corpora,
+                      seconds=0.0)
+    assert result.truncated
+    assert result.shown.total.scam + result.shown.total.ham == 0
+    full = run_test(rules_holder.detector, rules_holder.digest, "loaded", corpora)
+    assert not full.truncated and full.shown.total.scam == 1 and full.shown.total.ham == 1
+    assert full.blind is not None and full.blind.total.scam == 1
+    assert full.blind.false_positives == [] and full.blind.misses == []
