@@ -468,3 +468,22 @@ def test_a_run_stops_at_its_time_limit_and_says_so(rules_holder):
     assert not full.truncated and full.shown.total.scam == 1 and full.shown.total.ham == 1
     assert full.blind is not None and full.blind.total.scam == 1
     assert full.blind.false_positives == [] and full.blind.misses == []
+
+
+async def test_an_unknown_console_page_is_an_html_404_with_the_headers(logged_in: Console):
+    async with logged_in.client.get("/console/nothing-here<script>") as response:
+        assert response.status == 404
+        assert response.headers["X-Frame-Options"] == "DENY"
+        text = await response.text()
+    assert "Not Found" in text and "<script>" not in text
+
+
+def test_the_corpus_setting():
+    """SCAMGUARD_CORPUS names the console's corpora; unset, it defaults to the source tree's
+    tests/corpus."""
+    from bot.console.rulestest import default_corpus_dir
+
+    assert Settings.from_env({"SCAMGUARD_CORPUS": "/srv/corpus"}).corpus_dir == Path(
+        "/srv/corpus")
+    assert Settings.from_env({}).corpus_dir is None
+    assert default_corpus_dir(None) == Path(__file__).resolve().parent / "corpus"

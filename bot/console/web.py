@@ -184,7 +184,13 @@ def console_middleware(state: ConsoleState) -> Any:
             response = web.Response(status=403, text="Forbidden: the form's CSRF token is "
                                     "missing or stale. Reload the page and try again.")
         else:
-            response = await handler(request)
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:
+                if exc.status < 400:
+                    raise
+                response = render(request, "message.html", status=exc.status,
+                                  title=exc.reason, message=f"{request.path}: {exc.reason}")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if request.path not in PUBLIC or request.path.endswith("/login"):
