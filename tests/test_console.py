@@ -252,8 +252,9 @@ async def test_not_a_scam_takes_the_telegram_buttons_path(logged_in: Console):
     lines = await s.storage.labelled_lines()
     assert [(line["label"], line["source"]) for line in lines] == [
         ("ham", "feedback:false_positive")]
-    _, page = await logged_in.page("/console/incidents")
+    _, page = await logged_in.page(location)
     assert "not_scam by 0" in page and "(console)" in page
+    assert 'name="back" value="/console/incidents?verdict=scam"' in page
 
 
 async def test_scam_mark_records_a_confirmed_scam(logged_in: Console):

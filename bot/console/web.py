@@ -311,7 +311,7 @@ class Console:
                         + (" (console)" if entry.detail.get("via") == VIA else ""))
         categories = sorted({r.category for r in self.services().rules.detector.rules
                              .patterns.rules} | {c for i in found for c in i.categories})
-        keep = {k: v for k, v in q.items() if k != "before" and v}
+        keep = {k: v for k, v in q.items() if k not in ("before", "marked") and v}
         more = None
         if len(found) == PAGE:
             more = "?" + urlencode({**keep, "before": found[-1].id})
@@ -320,7 +320,8 @@ class Console:
                       categories=categories,
                       actions=("delete", "warn", "restrict", "ban", "unban", "unrestrict"),
                       feedback=feedback, more=more, marked=q.get("marked"),
-                      here=request.path_qs)
+                      here=request.path + "?" + urlencode(
+                          {k: v for k, v in q.items() if k != "marked" and v}))
 
     async def mark(self, request: web.Request) -> web.Response:
         from handlers.group import record_not_scam, record_scam
@@ -338,7 +339,7 @@ class Console:
                                   [incident], CONSOLE_ACTOR, via=VIA)
         else:
             await record_scam(services, incident, CONSOLE_ACTOR, via=VIA)
-        back = str(form.get("back", ""))
+        back = str(form.get("back", "")).rstrip("?")
         target = back if back.startswith(f"{PREFIX}/incidents") else f"{PREFIX}/incidents"
         sep = "&" if "?" in target else "?"
         return redirect(f"{target}{sep}marked={incident.id}")
