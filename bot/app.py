@@ -4,6 +4,7 @@ aiohttp web app that receives webhooks. Used by `scamguard run` and by the tests
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -25,12 +26,25 @@ from bot.wiring.metrics import MeteredRequest, Metrics
 from bot.wiring.metrics import install as install_metrics
 from bot.wiring.retention import schedule_purge
 from bot.wiring.services import SERVICES_KEY, Services
-from handlers import BOT_DEFAULTS, admin, group, members, operators, private, report
+from handlers import (
+    BOT_DEFAULTS,
+    admin,
+    group,
+    lists,
+    logchat,
+    members,
+    onboarding,
+    operators,
+    private,
+    report,
+    signals,
+)
 
 log = logging.getLogger(__name__)
 
 # Commands first, then member events, then the group watcher that sees every other message.
-HANDLER_MODULES = (private, admin, operators, report, members, group)
+HANDLER_MODULES = (onboarding, private, admin, lists, logchat, operators, report, members,
+                   group, signals)
 
 ALLOWED_UPDATES = [
     Update.MESSAGE,
@@ -200,10 +214,28 @@ async def initialized(application: Application, settings: Settings) -> AsyncIter
     except NetworkError as exc:
         await application.bot.shutdown()
         raise ScamguardError(f"cannot reach the Bot API at {settings.api_url} ({exc})") from exc
+    # The menus and descriptions are set in the background: Telegram being slow or refusing
+    # them never delays or stops the start.
+    profile = asyncio.create_task(set_bot_profile(application))
     try:
         yield
     finally:
+        if not profile.done():
+            profile.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await profile
         await application.shutdown()
+
+
+async def set_bot_profile(application: Application) -> None:
+    """Set the command menus and descriptions in every language (see `handlers.onboarding`)."""
+    services = application.bot_data.get(SERVICES_KEY)
+    if not isinstance(services, Services):
+        return
+    try:
+        await onboarding.set_profile(application.bot, services.rules.texts)
+    except Exception:  # a background task: a failure is logged, the bot runs on
+        log.exception("could not set the bot's menus and descriptions")
 
 
 def webhook_path(settings: Settings) -> str:

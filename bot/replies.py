@@ -464,6 +464,11 @@ def _texts(texts: Texts | None) -> Texts:
 # Rendering -----------------------------------------------------------------------------------
 
 
+def region_language(region: str) -> str:
+    """The language whose readers a region's contacts mostly serve (English when several)."""
+    return _LANG_OF_REGION.get(region.upper(), BASE_LANG)
+
+
 def region_label(region: str) -> str:
     """A region code as readers type it: the global region is "global"."""
     return "global" if region == GLOBAL_REGION else region

@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot.replies import GLOBAL_REGION, Html, Texts, escape, person_name, region_label
 from bot.storage.models import (
+    DELETE_AFTER_MINUTES,
     SCAM_ACTIONS,
     SENSITIVITIES,
     SUSPICIOUS_ACTIONS,
@@ -42,7 +43,7 @@ GROUPS = filters.ChatType.GROUPS
 PRIVATE = filters.ChatType.PRIVATE
 SETTING_PREFIX = "set:"
 AUTO = "auto"
-ADMIN_COMMANDS = ("settings", "allow", "trust", "scam", "stats")
+ADMIN_COMMANDS = ("settings", "allow", "trust", "scam", "stats", "lists", "logchat")
 # Settings on the keyboard, in order, with the text key of their label.
 KEYBOARD = (
     ("scam_action", "admin.scam_action"),
@@ -53,8 +54,11 @@ KEYBOARD = (
     ("region", "admin.region"),
     ("quiet", "admin.quiet"),
     ("keep_evidence", "admin.keep_evidence"),
+    ("delete_after", "onboard.delete_after"),
+    ("cas", "onboard.cas"),
 )
-ON_OFF = ("quiet", "keep_evidence")
+ON_OFF = ("quiet", "keep_evidence", "cas")
+DELETE_AFTER = tuple(str(m) for m in DELETE_AFTER_MINUTES)
 RESTRICT_HOURS = ("1", "6", "24", "72", "168")
 
 
@@ -74,6 +78,8 @@ def choices(texts: Texts, setting: str) -> tuple[str, ...]:
         return (AUTO, *texts.regions, GLOBAL_REGION)
     if setting in ON_OFF:
         return ("off", "on")
+    if setting == "delete_after":
+        return DELETE_AFTER
     return ()
 
 
@@ -103,6 +109,10 @@ def value_label(texts: Texts, lang: str, settings: ChatSettings, setting: str,
         return region_label(value)
     if setting in ON_OFF:
         return str(texts.raw(lang, f"admin.{value}"))
+    if setting == "delete_after":
+        if value == "0":
+            return str(texts.raw(lang, "onboard.never"))
+        return str(texts.raw(lang, "onboard.minutes")).format(minutes=value)
     return value
 
 
@@ -222,9 +232,13 @@ async def change_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer()
         return
     setting, value = parsed
+    changes: dict[str, object] = {setting: value}
+    if setting == "language":
+        # An admin's choice ends the guessing from the group's messages.
+        changes["language_auto"] = False
+        services.languages.forget(chat.id)
     try:
-        settings = await services.chat_settings.update(
-            chat.id, query.from_user.id, **{setting: value})
+        settings = await services.chat_settings.update(chat.id, query.from_user.id, **changes)
     except StorageValueError as exc:
         await query.answer(str(exc)[:200], show_alert=True)
         return

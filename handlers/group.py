@@ -40,6 +40,8 @@ from bot.replies import Html, Texts, escape, person_name, render_group_warning
 from bot.storage import ChatSettings, Incident
 from bot.wiring.services import Services, services_of
 from handlers.adapter import quoted_author, quoted_request, sender_of, to_check_request
+from handlers.cleanup import schedule_deletion
+from handlers.logchat import VIA_LOG_CHAT, log_soon, post_log, post_marks
 from handlers.outbox import OutboxBatcher, outbox_storage
 
 log = logging.getLogger(__name__)
@@ -257,7 +259,7 @@ class WarningBatcher:
     async def _post(self, chat_id: int, items: Sequence[Warning]) -> None:
         services: Services = self.application.bot_data["services"]
         try:
-            await post_warning(self.application.bot, services, chat_id, items)
+            await post_warning_to_vanish(self.application, services, chat_id, items)
         except Exception as exc:  # a background task: every warning is recorded, none lost
             log.exception("warning for chat %s failed", chat_id)
             for item in items:
@@ -337,8 +339,9 @@ def warning_text(texts: Texts, settings: ChatSettings, items: Sequence[Warning])
 
 
 async def post_warning(bot: Bot, services: Services, chat_id: int,
-                       items: Sequence[Warning]) -> None:
-    """Send one (possibly aggregated) warning and record "warn" on each incident."""
+                       items: Sequence[Warning]) -> int | None:
+    """Send one (possibly aggregated) warning and record "warn" on each incident; the id of
+    the warning, None when Telegram refused it."""
     settings = await services.chat_settings.get(chat_id)
     texts = services.rules.texts
     lang = texts.language(settings.language)
@@ -347,8 +350,9 @@ async def post_warning(bot: Bot, services: Services, chat_id: int,
     markup = not_scam_button(texts, lang, incident_ids) if incident_ids else None
     reply_to = next((w.reply_to for w in reversed(items) if w.reply_to), None)
     error: TelegramError | None = None
+    sent: Message | None = None
     try:
-        await bot.send_message(
+        sent = await bot.send_message(
             chat_id,
             warning_text(texts, settings, items),
             reply_parameters=(
@@ -362,6 +366,18 @@ async def post_warning(bot: Bot, services: Services, chat_id: int,
     for item in items:
         await record(services, item.incident_id, "warn", error is None,
                      str(error)[:300] if error else None)
+    return sent.message_id if sent is not None else None
+
+
+async def post_warning_to_vanish(application: Application, services: Services, chat_id: int,
+                                 items: Sequence[Warning]) -> int | None:
+    """`post_warning`, then the warning disappears after the group's `delete_after` minutes
+    (whichever worker posts it: this process's batcher or the outbox sender)."""
+    sent = await post_warning(application.bot, services, chat_id, items)
+    if sent is not None:
+        settings = await services.chat_settings.get(chat_id)
+        schedule_deletion(application, chat_id, [sent], settings.delete_after)
+    return sent
 
 
 # ---- the pipeline -------------------------------------------------------------------------------
@@ -590,7 +606,27 @@ async def _act(application: Application, services: Services, message: Message,
                     None if deleted else message.message_id, incident,
                     tuple(dict.fromkeys(missing)), impersonator)
         )
+    if settings.log_chat is not None:
+        log_soon(application, post_log(
+            bot, services, chat_id, message.chat.title or "",
+            action=_shown_action(decision, outcome), sender=sender_of(message),
+            verdict=verdict, text=request_text, incident_id=incident))
+    # Removed: banned or muted (a deleted message alone does not mark its sender).
+    removed = bool(outcome.done.get("ban") or outcome.done.get("restrict"))
+    if (removed and verdict.is_scam and can_punish and user is not None
+            and not is_secret_leak(verdict)):
+        await flag_sender(services, user.id, chat_id, incident)
     return outcome
+
+
+async def flag_sender(services: Services, user_id: int, chat_id: int,
+                      incident_id: int | None) -> None:
+    """Remember across this instance's groups that the scam policy removed this sender."""
+    try:
+        await services.storage.flag_user(user_id, chat_id, incident_id,
+                                         half_life_days=services.reputation_half_life)
+    except ScamguardError as exc:
+        log.error("could not flag sender %s: %s", user_id, exc)
 
 
 def _shown_action(decision: Decision, outcome: Outcome) -> str:
@@ -734,20 +770,30 @@ async def lift_punishment(bot: Bot, services: Services, chat_id: int,
                                                ChatPermissions.all_permissions()))
 
 
-async def record_not_scam(bot: Bot, services: Services, chat_id: int,
-                          incidents: Sequence[Incident], actor_id: int,
-                          via: str | None = None) -> None:
-    """What "Not a scam" does (the button in the group, and the web console): a false
-    positive recorded on each incident, the restrictions or bans they caused lifted, and one
-    audit entry by `actor_id` (`via` names where it was done when not in Telegram)."""
+async def record_not_scam(application: Application, services: Services, chat_id: int,
+                          incidents: Sequence[Incident], actor_id: int, *,
+                          via: str | None = None, actor_name: str | None = None,
+                          chat_title: str | None = None) -> None:
+    """What "Not a scam" does wherever it is pressed (the group's warning, a log entry, the
+    web console): a false positive recorded on each incident, the restrictions or bans they
+    caused lifted, the senders' reputation across groups cleared, one audit entry by
+    `actor_id` (`via` names where it was done when not on the warning), and, unless it was
+    pressed on a log entry, one entry per incident in the group's log chat naming
+    `actor_name`."""
     for incident in incidents:
         await services.storage.add_feedback(incident.id, actor_id, "false_positive")
-        await lift_punishment(bot, services, chat_id, incident)
+        await lift_punishment(application.bot, services, chat_id, incident)
+        if incident.sender_id is not None and incident.sender_id > 0:
+            await services.storage.clear_reputation(incident.sender_id, actor_id, chat_id)
     ids = [i.id for i in incidents]
     detail: dict[str, object] = {"incident": ids[0]} if len(ids) == 1 else {"incidents": ids}
     if via is not None:
         detail["via"] = via
     await services.storage.audit(actor_id, chat_id, "not_scam", detail)
+    if via != VIA_LOG_CHAT:
+        log_soon(application, post_marks(
+            application.bot, services, chat_id, incidents, action="not_scam",
+            done_by=actor_name or via or str(actor_id), chat_title=chat_title))
 
 
 async def record_scam(services: Services, incident: Incident, actor_id: int,
@@ -762,9 +808,8 @@ async def record_scam(services: Services, incident: Incident, actor_id: int,
 
 
 async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The "Not a scam" button: admins only; records a false positive on every incident the
-    warning covers (one, or all of an aggregated warning) and lifts the restrictions or bans
-    they caused."""
+    """The "Not a scam" button: admins only; `record_not_scam` on every incident the warning
+    covers (one, or all of an aggregated warning)."""
     query = update.callback_query
     if query is None or query.data is None or query.message is None:
         return
@@ -782,7 +827,9 @@ async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     # Answer first: Telegram shows a spinner until then, and lifting a raid takes a while.
     await query.answer()
-    await record_not_scam(context.bot, services, chat_id, incidents, query.from_user.id)
+    await record_not_scam(context.application, services, chat_id, incidents,
+                          query.from_user.id, actor_name=query.from_user.full_name,
+                          chat_title=query.message.chat.title)
     name = query.from_user.full_name
     try:
         await query.edit_message_text(

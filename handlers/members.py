@@ -16,6 +16,8 @@ from bot.policy import RESTRICT_RIGHT, impersonation_decision
 from bot.wiring.admins import ADMIN_STATUSES, person_from_user
 from bot.wiring.services import services_of
 from handlers.group import Warning, attempt, batcher_of, is_rights_error, screen_hits_verdict
+from handlers.logchat import log_soon, post_log
+from handlers.signals import screen_with_cas
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,9 @@ async def screen_new_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     settings = await services.chat_settings.get(chat_id)
     if user.id in settings.trusted_users:
         return
+    if await screen_with_cas(context.application, services, settings, chat_id,
+                             change.chat.title or "", user):
+        return
     admins = await services.admins.get_admins(context.bot, chat_id)
     person = person_from_user(user)
     brands = services.rules.detector.rules.links.brands
@@ -72,6 +77,7 @@ async def screen_new_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     except ScamguardError as exc:
         log.error("join incident in chat %s not stored: %s", chat_id, exc)
     missing = decision.missing if serious else ()
+    done = "warn"
     if serious and (decision.ban or decision.restrict_hours):
         if decision.ban:
             call = context.bot.ban_chat_member(chat_id, user.id)
@@ -81,9 +87,15 @@ async def screen_new_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
                 until_date=datetime.now(UTC) + timedelta(hours=decision.restrict_hours))
         wanted = "ban" if decision.ban else "restrict"
         error = await attempt(services, incident, wanted, call)
-        if error is not None and is_rights_error(error):
+        if error is None:
+            done = wanted
+        elif is_rights_error(error):
             services.admins.invalidate(chat_id)
             missing = (RESTRICT_RIGHT,)
+    if settings.log_chat is not None:
+        log_soon(context.application, post_log(
+            context.bot, services, chat_id, change.chat.title or "", action=done,
+            sender=person, verdict=verdict, text="", incident_id=incident))
     await batcher_of(context.application).submit(
         # No message was posted, so the warning names the account and states no action.
         Warning(chat_id, verdict, person, "none", 0, None, incident, missing,

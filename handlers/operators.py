@@ -15,6 +15,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 from bot.core.ruleset import rules_digest
 from bot.replies import escape
 from bot.rulesholder import ReloadResult, RulesHolder
+from bot.storage.common import GLOBAL_SAMPLES
 from bot.wiring.services import SERVICES_KEY, Services, services_of
 
 log = logging.getLogger(__name__)
@@ -183,10 +184,34 @@ async def show_global_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await message.reply_text("\n".join(lines))
 
 
+async def promote_sample(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/promote <sample id>: a group's /scam sample (ids are shown by /lists) protects
+    every group of this instance from now on; audited."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    if not _is_operator(services, update):
+        await message.reply_text(NOT_OPERATOR)
+        return
+    wanted = (context.args or [""])[0].strip().lstrip("#")
+    if not wanted.isdigit():
+        await message.reply_text("Use /promote followed by a sample number from /lists.")
+        return
+    copy = await services.storage.promote_sample(int(wanted), user.id)
+    if copy is None:
+        await message.reply_text(f"There is no sample #{wanted}.")
+        return
+    services.contexts.invalidate(GLOBAL_SAMPLES)
+    await message.reply_text(f"Sample #{wanted} now protects every group (as #{copy}).")
+
+
 def register(application: Application) -> None:
     """Operator commands and, when SCAMGUARD_RULES_WATCH > 0, the rules-folder watcher."""
     application.add_handler(CommandHandler("reload", reload_rules, PRIVATE))
     application.add_handler(CommandHandler("globalstats", show_global_stats, PRIVATE))
+    application.add_handler(CommandHandler("promote", promote_sample, PRIVATE))
     services = application.bot_data.get(SERVICES_KEY)
     if not isinstance(services, Services):
         return

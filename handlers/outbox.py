@@ -105,10 +105,11 @@ class OutboxBatcher:
         except ScamguardError as exc:
             log.error("warning for chat %s not queued (%s): posting it from this worker",
                       warning.chat_id, exc)
-            from handlers.group import post_warning
+            from handlers.group import post_warning_to_vanish
 
             services: Services = self.application.bot_data[SERVICES_KEY]
-            await post_warning(self.application.bot, services, warning.chat_id, [warning])
+            await post_warning_to_vanish(self.application, services, warning.chat_id,
+                                         [warning])
 
     async def settle(self) -> None:
         """Wait until this worker's sender (if it is the sender) posted what is due now."""
@@ -232,7 +233,7 @@ class OutboxSender:
             await asyncio.sleep(1.0 - (now - self._sent_times[0]))
 
     async def _post(self, chat_id: int, rows: Sequence[OutboxRow]) -> None:
-        from handlers.group import post_warning, record
+        from handlers.group import post_warning_to_vanish, record
 
         services: Services = self.application.bot_data[SERVICES_KEY]
         fresh: list[OutboxRow] = []
@@ -250,7 +251,7 @@ class OutboxSender:
         await self.storage.claim_outbox(ids)
         warnings = [warning_from_dict(r.payload) for r in fresh]
         try:
-            await post_warning(self.application.bot, services, chat_id, warnings)
+            await post_warning_to_vanish(self.application, services, chat_id, warnings)
         except Exception as exc:  # recorded on each incident like a Telegram error
             log.exception("warning for chat %s failed", chat_id)
             for item in warnings:

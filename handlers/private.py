@@ -1,4 +1,5 @@
-"""Private chat: `/start`, `/help`, `/region`, `/language`, `/keep`, a forwarded or pasted
+"""Private chat: `/help`, `/region`, `/language` (typed codes; without one, the keyboards
+of `handlers.onboarding`), `/keep`, a forwarded or pasted
 message checked with the verdict, reasons, tips and contacts, and `/evidence` for the last
 check."""
 
@@ -29,6 +30,7 @@ from bot.replies import (
 )
 from bot.wiring.services import Services, services_of
 from handlers.adapter import to_check_request
+from handlers.onboarding import send_language_keyboard, send_region_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -149,16 +151,6 @@ def _choices(texts: Texts) -> dict[str, str]:
     }
 
 
-async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start: what the bot does and how to use it."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    services = services_of(context)
-    reader = await reader_of(services, user)
-    await _answer(message, services.rules.texts.text(reader.lang, "private.start"))
-
-
 async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: the commands, the current language and region, and the choices."""
     message, user = update.effective_message, update.effective_user
@@ -182,7 +174,7 @@ async def set_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     reader = await reader_of(services, user)
     wanted = (context.args or [""])[0].strip()
     if not wanted:
-        await show_help(update, context)
+        await send_region_keyboard(message, texts, reader.lang)
         return
     region = texts.region(wanted)
     if region is None:
@@ -204,7 +196,7 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     reader = await reader_of(services, user)
     wanted = (context.args or [""])[0].strip().lower()
     if not wanted:
-        await show_help(update, context)
+        await send_language_keyboard(message, texts, reader.lang)
         return
     lang = texts.language(wanted)
     if lang == "en" and not wanted.startswith("en"):
@@ -337,7 +329,6 @@ async def send_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 def register(application: Application) -> None:
     """Private-chat commands, then the checker for every other private message."""
     recent_of(application)
-    application.add_handler(CommandHandler("start", greet, PRIVATE))
     application.add_handler(CommandHandler("help", show_help, PRIVATE))
     application.add_handler(CommandHandler("region", set_region, PRIVATE))
     application.add_handler(CommandHandler("language", set_language, PRIVATE))

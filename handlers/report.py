@@ -15,6 +15,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.replies import escape
 from bot.wiring.services import Services, services_of
+from handlers.cleanup import schedule_deletion
 from handlers.group import moderate
 
 log = logging.getLogger(__name__)
@@ -68,11 +69,13 @@ def actor_key(message: Message) -> int:
     return message.from_user.id if message.from_user else message.chat.id
 
 
-async def _quiet_reply(message: Message, text: str) -> None:
+async def _quiet_reply(message: Message, text: str) -> int | None:
     try:
-        await message.reply_text(text, disable_notification=True)
+        sent = await message.reply_text(text, disable_notification=True)
     except TelegramError as exc:
         log.info("could not answer in chat %s: %s", message.chat.id, exc)
+        return None
+    return sent.message_id
 
 
 async def _notice_once(context: ContextTypes.DEFAULT_TYPE, message: Message,
@@ -115,10 +118,13 @@ async def report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await services.storage.audit(user.id, message.chat.id, "report",
                                  {"message_id": target.message_id})
     outcome = await moderate(context.application, target)
-    if outcome.decision.acts:
-        return
-    await _quiet_reply(message, texts.text(lang, "group.report_clean"))
-    await tell_admins(context, services, message, target.message_id, lang)
+    answer = None
+    if not outcome.decision.acts:
+        answer = await _quiet_reply(message, texts.text(lang, "group.report_clean"))
+        await tell_admins(context, services, message, target.message_id, lang)
+    # The group's delete_after makes the /report exchange disappear like the warnings.
+    schedule_deletion(context.application, message.chat.id,
+                      [message.message_id, answer or 0], settings.delete_after)
 
 
 async def tell_admins(context: ContextTypes.DEFAULT_TYPE, services: Services, message: Message,

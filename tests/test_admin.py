@@ -52,7 +52,8 @@ async def test_settings_shows_values_and_keyboard(harness: Harness) -> None:
     assert data == ["set:scam_action:restrict", "set:restrict_hours:72",
                     "set:suspicious_action:none",
                     "set:sensitivity:high", "set:language:id", "set:region:CN",
-                    "set:quiet:on", "set:keep_evidence:on"]
+                    "set:quiet:on", "set:keep_evidence:on", "set:delete_after:1",
+                    "set:cas:on"]
 
 
 async def test_anonymous_admin_may_use_settings(harness: Harness) -> None:

@@ -6,6 +6,7 @@ other's setting changes, and a second worker takes over the sending when the fir
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
@@ -18,7 +19,7 @@ from bot.settings import Settings
 from bot.storage import PostgresStorage
 from tests.conftest import ALICE, BOB, CAROL, collect_errors, fake_builder
 from tests.fakes import FakeBotApi
-from tests.fakes.updates import GROUP_ID, group, message, message_update, person
+from tests.fakes.updates import GROUP_ID, group, message, message_update, person, private
 from tests.pg import query
 
 SCAM = ("Hello, I am from Binance support. To unlock your account send me your 12-word "
@@ -263,3 +264,82 @@ async def test_a_sample_added_through_one_worker_is_used_by_the_other(
         await a.services.storage.add_sample(GROUP_ID, text, ALICE["id"])
         await eventually(lambda: GROUP_ID not in b.services.contexts._samples, within=5)
         assert await b.services.contexts.samples(GROUP_ID) is not None
+
+
+_UPDATE_IDS = itertools.count(5000)
+
+
+def _numbered(raw: dict) -> dict:
+    raw["update_id"] = next(_UPDATE_IDS)
+    raw["message"]["message_id"] = raw["update_id"]
+    return raw
+
+
+def _command(sender: dict, text: str, chat: dict) -> dict:
+    name = text.split()[0]
+    return _numbered(message_update(message(chat, sender, text, entities=[
+        {"type": "bot_command", "offset": 0, "length": len(name)}])))
+
+
+async def test_two_workers_share_log_links_reputation_and_promoted_samples(
+    pg_settings: Settings, api: FakeBotApi, rules_holder
+) -> None:
+    """A /logchat link made by worker A is confirmed through worker B; a sender banned
+    through A is flagged in another group through B, once, although A has not seen them
+    there yet; a sample promoted through A reaches the index B built before."""
+    other = group(-100999, "Other Group")
+    async with AsyncExitStack() as stack:
+        a = await stack.enter_async_context(worker(pg_settings, api, rules_holder))
+        b = await stack.enter_async_context(worker(pg_settings, api, rules_holder))
+        await a.services.storage.update_chat_settings(GROUP_ID, ALICE["id"], scam_action="ban")
+
+        await a.feed(_command(ALICE, "/logchat", group()))
+        buttons = api.calls("sendMessage")[-1].params["reply_markup"]["inline_keyboard"]
+        [link] = [x["url"] for row in buttons for x in row if "?start=log_" in x["url"]]
+        code = link.split("?start=log_", 1)[1]
+        await b.feed(_command(ALICE, f"/start log_{code}", private(ALICE)))
+        assert (await b.services.storage.get_chat_settings(GROUP_ID)).log_chat == ALICE["id"]
+        await eventually(lambda: GROUP_ID not in a.services.chat_settings._chats, within=5)
+
+        await a.feed(scam(1001))
+        assert (GROUP_ID, CAROL["id"]) in api.banned
+        await eventually(lambda: any("Carol" in t for t in api.sent_texts(ALICE["id"])[1:]))
+        await b.feed(_numbered(message_update(message(other, CAROL, "hi everyone, hello"))))
+        await a.feed(_numbered(message_update(message(other, CAROL, "anyone at the meetup?"))))
+        notices = [t for t in api.sent_texts(other["id"]) if "removed as a scammer" in t]
+        assert len(notices) == 1
+
+        assert await b.services.contexts.samples(other["id"]) is None
+        sample = await a.services.storage.add_sample(
+            GROUP_ID, "Kevin has the golden circle list ready, send him a note", ALICE["id"])
+        assert await a.services.storage.promote_sample(sample, ALICE["id"]) is not None
+        await eventually(lambda: other["id"] not in b.services.contexts._samples, within=5)
+        assert await b.services.contexts.samples(other["id"]) is not None
+
+
+async def test_warning_posted_by_the_outbox_sender_disappears(
+    pg_settings: Settings, api: FakeBotApi, rules_holder
+) -> None:
+    """With delete_after set, the warning the outbox sender posts is scheduled for deletion
+    in the sender's job queue, like the batcher's on one machine."""
+    from handlers.cleanup import JOB_PREFIX, delete_later
+
+    async with worker(pg_settings, api, rules_holder) as w:
+        await w.services.chat_settings.update(GROUP_ID, ALICE["id"], delete_after=5)
+        await w.feed(scam(1101))
+        await eventually(lambda: api.calls("sendMessage"))
+        await eventually(lambda: [j for j in w.app.job_queue.jobs()
+                                  if j.name.startswith(JOB_PREFIX)])
+        [job] = [j for j in w.app.job_queue.jobs() if j.name.startswith(JOB_PREFIX)]
+        assert job.callback is delete_later
+        await job.run(w.app)
+        [deleted] = api.calls("deleteMessages")
+        assert deleted.params["chat_id"] == GROUP_ID
+        assert deleted.params["message_ids"] == [_made_id(api, api.calls("sendMessage")[0])]
+
+
+def _made_id(api: FakeBotApi, call: object) -> int:
+    """The message id the fake gave to a sent message (from 10000, in order of creation)."""
+    made = [c for c in api.calls() if c.method in (
+        "sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument")]
+    return 10_000 + made.index(call)  # type: ignore[arg-type]

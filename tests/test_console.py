@@ -4,11 +4,13 @@ feedback path, rules test runs, statistics and CSV, operator actions."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -257,6 +259,39 @@ async def test_not_a_scam_takes_the_telegram_buttons_path(logged_in: Console):
     assert 'name="back" value="/console/incidents?verdict=scam"' in page
 
 
+async def test_not_a_scam_clears_the_reputation_and_is_logged_like_the_buttons(
+        logged_in: Console):
+    """The shared "Not a scam" path: the sender's reputation across groups is cleared
+    (audited) and the group's log chat gets an entry for the incident, with its buttons,
+    saying the web console decided it."""
+    s = logged_in.services
+    log_chat = -100777
+    await s.chat_settings.update(GROUP, 1, log_chat=log_chat)
+    incident = await add_incident(s, "muted sender text", action="restrict")
+    await s.storage.flag_user(4242, GROUP, incident)
+    status, _, _ = await logged_in.post(f"/console/incidents/{incident}/mark",
+                                        {"kind": "not_scam"})
+    assert status == 303
+    assert await s.storage.get_reputation(4242) is None
+    cleared = [a for a in await s.storage.list_audit() if a.action == "reputation.clear"]
+    assert [(a.actor_id, a.chat_id, a.detail) for a in cleared] == [
+        (0, GROUP, {"user": 4242})]
+    restricted = logged_in.api.calls("restrictChatMember")
+    assert [(c.params["chat_id"], c.params["user_id"]) for c in restricted] == [(GROUP, 4242)]
+    entries: list[Any] = []
+    for _ in range(200):
+        entries = [c for c in logged_in.api.calls("sendMessage")
+                   if c.params["chat_id"] == log_chat]
+        if entries:
+            break
+        await asyncio.sleep(0.01)
+    [entry] = entries
+    assert "marked as not a scam: the web console" in entry.params["text"]
+    assert "muted sender text" in entry.params["text"]
+    data = [b["callback_data"] for b in entry.params["reply_markup"]["inline_keyboard"][0]]
+    assert data == [f"lg:fp:{incident}", f"lg:ub:{incident}", f"lg:bn:{incident}"]
+
+
 async def test_scam_mark_records_a_confirmed_scam(logged_in: Console):
     s = logged_in.services
     incident = await add_incident(s, "confirmed text")
@@ -414,6 +449,36 @@ async def test_operators_list_and_undo_allow_lists_trusted_members_and_samples(
     assert "sample.remove" in [a.action for a in await s.storage.list_audit()]
     status, _, _ = await logged_in.post(f"/console/operators/samples/{sample}/remove", {})
     assert status == 404
+    # The same audited removals as /lists in the group.
+    audited = [a.action for a in await s.storage.list_audit(GROUP)]
+    assert {"settings.allow_domains", "settings.trusted_users", "sample.remove"} <= set(
+        audited)
+
+
+async def test_operators_show_and_remove_promoted_samples(logged_in: Console):
+    """A sample promoted with /promote is listed first, as every group's, and its original
+    says it was promoted; removing the copy takes it out of every group's index."""
+    s = logged_in.services
+    sample = await s.storage.add_sample(GROUP, "double your deposit in one hour", 1)
+    copy = await s.storage.promote_sample(sample, 9001)
+    status, page = await logged_in.page("/console/operators")
+    assert status == 200
+    assert page.index("Every group (promoted)") < page.index(f"Group {GROUP}")
+    assert page.count("promoted to every group</span>") == 1
+    assert "Remove from every group" in page
+    assert "Group 0" not in page
+    _, incidents = await logged_in.page("/console/incidents")
+    assert '<option value="0"' not in incidents
+    other_group = -100999
+    assert await s.contexts.samples(other_group) is not None  # the promoted copy reaches it
+    status, _, _ = await logged_in.post(f"/console/operators/samples/{copy}/remove", {})
+    assert status == 303
+    assert await s.contexts.samples(other_group) is None
+    assert await s.storage.list_samples(0) == []
+    assert await s.storage.list_samples(GROUP) == ["double your deposit in one hour"]
+    _, page = await logged_in.page("/console/operators")
+    assert "Every group (promoted)" not in page
+    assert "promoted to every group</span>" not in page
 
 
 async def test_operators_show_health_and_the_last_telegram_error(logged_in: Console):

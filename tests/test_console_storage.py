@@ -90,18 +90,34 @@ async def test_activity_counts_per_day_and_chat(store: Any):
 
 
 async def test_chats_samples_and_their_removal(store: Any):
+    """Operators list every chat's samples (the promoted ones of GLOBAL_SAMPLES with them,
+    which is no group of its own) and remove any of them, audited in the chat it was in; an
+    admin's removal is bounded to the own chat."""
     await _fill(store)
     await store.add_to_list(-300, 1, "allow_domains", "example.org")
     sample = await store.add_sample(-400, "claim your airdrop at wallet-gift.example", 9,
                                     "giveaway")
-    assert await store.known_chats() == [-400, -300, -200, -100]
+    other = await store.add_sample(-500, "double your deposit in one hour", 8)
+    promoted = await store.promote_sample(other, 9001)
+    assert promoted is not None
+    assert await store.known_chats() == [-500, -400, -300, -200, -100]
     assert [c.chat_id for c in await store.list_chat_settings()] == [-300]
     rows = await store.list_sample_rows()
     assert [(r.id, r.chat_id, r.category, r.added_by) for r in rows] == [
-        (sample, -400, "giveaway", 9)]
+        (sample, -400, "giveaway", 9), (other, -500, None, 8), (promoted, 0, None, 9001)]
+    assert rows[0].text == "claim your airdrop at wallet-gift.example"
+    # A limit keeps the newest, still oldest first.
+    assert [r.id for r in await store.list_sample_rows(None, limit=2)] == [other, promoted]
     assert await store.list_sample_rows(-100) == []
-    assert await store.remove_sample(sample, 0) == -400
+    assert await store.remove_sample(-100, sample, 0) is None  # not that chat's sample
+    removed = await store.remove_sample(None, sample, 0)
+    assert removed is not None and (removed.id, removed.chat_id) == (sample, -400)
     assert await store.list_samples(-400) == []
-    assert await store.remove_sample(sample, 0) is None
+    assert await store.remove_sample(None, sample, 0) is None
+    gone = await store.remove_sample(None, promoted, 0)
+    assert gone is not None and gone.chat_id == 0
+    assert await store.list_samples(0) == []
+    assert await store.list_samples(-500) == ["double your deposit in one hour"]
     audit = [a for a in await store.list_audit() if a.action == "sample.remove"]
-    assert [(a.actor_id, a.chat_id, a.detail) for a in audit] == [(0, -400, {"sample": sample})]
+    assert sorted((a.actor_id, a.chat_id, a.detail["sample"]) for a in audit) == [
+        (0, -400, sample), (0, 0, promoted)]

@@ -16,7 +16,7 @@ from bot.core import CheckRequest, Detector, load_ruleset
 from bot.core.combine import FEATURES, Combiner, parse_combiner
 from bot.core.model import Hit, Severity
 from bot.core.scope import Scope, quotation
-from bot.core.textmodel import features_text, featurize, ngram_buckets
+from bot.core.textmodel import TextModel, features_text, featurize, ngram_buckets
 from bot.errors import RuleFileError
 from bot.storage import open_storage
 from rules import RULES_DIR
@@ -318,7 +318,112 @@ def test_feedback_refit_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_rules_keep_their_meaning_beside_the_model(small_model: Path) -> None:
     """With a model loaded, a lone critical rule hit is still a scam and a clean everyday
-    message stays clean: the learned layer raises verdicts, it never lowers a rule's."""
+    message stays clean: the learned layer lowers a rule's verdict only in a framed
+    message (see the tests below), and a plain request has no frame."""
     detector = Detector(load_ruleset(small_model))
     assert detector.check(CheckRequest("send me your seed phrase")).verdict == "scam"
     assert detector.check(CheckRequest("see you at lunch tomorrow")).verdict == "clean"
+
+
+# -- what the learned combination may take back ------------------------------------------
+
+
+def _flat_model(bias: float, bits: int = 8) -> TextModel:
+    """A text model that reads every text the same (logit `bias`)."""
+    return TextModel(bits, np.zeros(1 << bits, np.float32), bias, ("key_request",),
+                     np.zeros((1, 1 << bits), np.float16), np.zeros(1, np.float32), {}, "t")
+
+
+def _learned_detector(model_bias: float, normal: tuple[float, float] = (0.5, 0.8)
+                      ) -> Detector:
+    """The shipped rules with a flat text model and a combination that follows it alone."""
+    combiner = _combiner(**{"bias": 0.0, "model": 1.0})
+    combiner = replace(combiner, thresholds={**combiner.thresholds, "normal": normal})
+    return Detector(replace(load_ruleset(RULES_DIR), model=_flat_model(model_bias),
+                            combiner=combiner))
+
+
+FRAMED_REPORT = ("My dad got a call from a fake police officer who told him to move his "
+                 "savings to a safe account. Luckily he hung up and called me first.")
+
+
+def test_a_framed_message_the_learned_layer_reads_as_clean_is_cleared() -> None:
+    """A member reporting what a fake officer asked for: the rules see the request, the
+    frame (reported speech) and a learned reading of "not a scam" take it back."""
+    rules_alone = Detector(replace(load_ruleset(RULES_DIR), model=None, combiner=None))
+    assert rules_alone.check(CheckRequest(FRAMED_REPORT)).verdict != "clean"
+    assert _learned_detector(-6.0).check(CheckRequest(FRAMED_REPORT)).verdict == "clean"
+    # the same learned layer reading it as a scam keeps the verdict
+    assert _learned_detector(6.0).check(CheckRequest(FRAMED_REPORT)).verdict != "clean"
+
+
+def test_a_plain_critical_request_is_never_cleared_by_the_learned_layer() -> None:
+    """No frame, a critical hit: the rules' verdict stands whatever the text model reads."""
+    detector = _learned_detector(-6.0)
+    text = "send me your seed phrase to verify your wallet now"
+    verdict = detector.check(CheckRequest(text))
+    assert any(h.severity == Severity.CRITICAL for h in verdict.hits)
+    assert verdict.verdict != "clean"
+
+
+def test_an_unframed_lesser_hit_is_taken_back_only_on_a_clear_learned_reading() -> None:
+    """Without a frame, a non-critical phrase rule's verdict is taken back only when the
+    learned layer reads the message as more likely not a scam than a scam."""
+    text = "Guaranteed profit of 3% daily, join our signal group and earn every day"
+    rules_alone = Detector(replace(load_ruleset(RULES_DIR), model=None, combiner=None))
+    found = rules_alone.check(CheckRequest(text))
+    assert found.verdict != "clean"
+    assert all(h.severity < Severity.CRITICAL for h in found.hits)
+    assert not rules_alone.prepare(CheckRequest(text)).scope.framed
+    assert _learned_detector(-6.0).check(CheckRequest(text)).verdict == "clean"
+    # read as clean (below a suspicious threshold of 0.9) but not as more likely clean
+    # than scam (0.55): the rules stand
+    assert _learned_detector(0.2, (0.9, 0.95)).check(CheckRequest(text)).verdict != "clean"
+    assert _learned_detector(-0.4, (0.9, 0.95)).check(CheckRequest(text)).verdict == "clean"
+
+
+def test_links_secrets_and_impersonation_stand_in_a_framed_message() -> None:
+    """A look-alike link is dangerous whoever posts it, framed or not."""
+    text = ("is this legit? they sent me binance-verify-login.com to unlock my account, "
+            "what do you think")
+    verdict = _learned_detector(-6.0).check(CheckRequest(text))
+    assert any(h.rule.startswith("link.") for h in verdict.hits)
+    assert verdict.verdict != "clean"
+
+
+@pytest.mark.parametrize("text", [
+    "My dad got a call from a fake police officer yesterday",
+    "我爸昨天接到一个冒充警察的电话",
+    "bố tôi vừa nhận cuộc gọi giả danh công an",
+    "พ่อผมโดนโทรมาอ้างเป็นตำรวจ",
+    "bapak saya ditelpon orang yang mengaku dari polisi",
+    "ayah aku kena call orang mengaku dari polis",
+    "may tumawag sa tatay ko, nagpanggap na pulis",
+    "min pappa blev uppringd av någon som utgav sig för att vara polis",
+])
+def test_reported_speech_is_a_scope_signal_in_every_language(text: str) -> None:
+    """Reported speech ("my dad got a call from someone posing as police") frames a
+    message as discussion for the learned layer, in each of the eight languages."""
+    message = Detector(load_ruleset(RULES_DIR)).prepare(CheckRequest(text))
+    assert message.scope.discussion and message.scope.framed
+
+
+def test_reported_speech_cancels_no_rule() -> None:
+    """Unlike a question about a scam, a reported-speech word does not switch rules off:
+    the rules alone still flag a request that mentions a scammer."""
+    rules_alone = Detector(replace(load_ruleset(RULES_DIR), model=None, combiner=None))
+    text = "My colleague lost funds too. Send me your seed phrase and I will check your wallet"
+    assert rules_alone.prepare(CheckRequest(text)).scope.discussion
+    assert rules_alone.check(CheckRequest(text)).verdict == "scam"
+
+
+def test_thresholds_come_from_every_folds_held_out_scores() -> None:
+    """Every corpus line gets a held-out score of the combination, and the thresholds keep
+    the stated budget on them."""
+    lines = _small_corpus()
+    trained = learn.train(lines, load_ruleset(RULES_DIR), bits=12)
+    assert trained.held_out is not None and len(trained.held_out) == len(trained.lines)
+    hard = np.array([x.label == "ham" and x.hard for x in trained.lines])
+    suspicious = trained.combiner.thresholds["normal"][0]
+    budget = learn.BUDGETS["normal"][0][0]
+    assert (trained.held_out[hard] >= suspicious).mean() <= budget + 1e-9

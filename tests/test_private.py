@@ -60,6 +60,8 @@ async def test_start_in_users_telegram_language(harness: Harness) -> None:
     (sent,) = harness.api.calls("sendMessage")
     assert sent.params["text"] == texts.text("vi", "private.start")
     assert sent.params["parse_mode"] == "HTML"
+    [[button]] = sent.params["reply_markup"]["inline_keyboard"]
+    assert button["text"] == texts.raw("vi", "onboard.add_to_group")
 
 
 async def test_help_shows_default_region_of_language(harness: Harness) -> None:
@@ -74,7 +76,8 @@ async def test_help_shows_default_region_of_language(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("arg", "stored", "needle"),
     [("sg", "SG", "Region set to SG."), ("global", "ZZ", "Region set to global."),
-     ("XX", None, "I do not know the region XX"), ("", None, "(now: global)")],
+     ("XX", None, "I do not know the region XX"),
+     ("", None, "Choose a language, then your country:")],
     ids=["sg", "global", "unknown", "missing"],
 )
 async def test_region_command(harness: Harness, arg: str, stored: str | None,
@@ -115,7 +118,7 @@ async def test_language_command(harness: Harness, arg: str, stored: str | None,
     elif arg:
         assert "I do not know the language de" in text
     else:
-        assert "(now: en)" in text
+        assert text == texts.text("en", "onboard.choose_language")
 
 
 async def test_keep_evidence_is_the_users_choice(harness: Harness) -> None:

@@ -136,7 +136,7 @@ def model_card(trained: Any, card: dict[str, Any]) -> str:
         "- never trained on: the blind split (tests/corpus/blind), research-only or "
         "unlicensed corpora, even-numbered lines of the real corpora.",
         "",
-        "## Figures on the validation split (fold 0 of 5, out-of-fold scores)",
+        "## Figures on held-out scores (every line scored by a model and a combination fitted on the other four folds)",
         "",
         "| sensitivity | thresholds (suspicious, scam) | recall | hard negatives flagged "
         "| everyday messages flagged |",

@@ -37,11 +37,12 @@ from bot.console.rulestest import (
 from bot.console.sessions import COOKIE, Session, Sessions, same
 from bot.core.detector import THRESHOLDS
 from bot.core.model import VERDICTS, ChatContext, ChatInfo, CheckRequest, Person, RequestError
+from bot.core.redact import excerpt, text_hash
 from bot.errors import RuleSetError, ScamguardError
 from bot.rulesholder import ActiveRules, load_active
 from bot.settings import Settings
-from bot.storage.common import LIST_SETTINGS
-from bot.storage.models import IncidentQuery, StorageValueError
+from bot.storage.common import GLOBAL_SAMPLES, LIST_SETTINGS
+from bot.storage.models import IncidentQuery, Sample, StorageValueError
 from bot.wiring.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ PREFIX = "/console"
 # audit detail says "via": "console".
 CONSOLE_ACTOR = 0
 VIA = "console"
+# Who a group's log chat says decided what the console did.
+ACTOR_NAME = "the web console"
+MAX_SAMPLES = 500
 MAX_FORM = 256 * 1024
 MAX_TEXT = 16_384
 LOGIN_FAILURE_DELAY = 0.5
@@ -71,6 +75,24 @@ PUBLIC = frozenset({f"{PREFIX}/login", f"{PREFIX}/static/console.css"})
 STATIC = Path(__file__).with_name("static")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# How the incidents page names where a mark came from (the audit's "via").
+VIA_SHOWN = {VIA: "console", "log_chat": "log chat"}
+
+
+@dataclass(frozen=True)
+class SampleView:
+    """A sample as the Operators page shows it: a redacted excerpt, never the whole text;
+    `promoted`: a copy of it reaches every group."""
+
+    sample: Sample
+    excerpt: str
+    promoted: bool
+
+
+def _promoted_first(item: tuple[int, list[SampleView]]) -> tuple[bool, int]:
+    return item[0] != GLOBAL_SAMPLES, item[0]
 
 
 @dataclass
@@ -305,10 +327,12 @@ class Console:
         feedback: dict[int, list[str]] = {}
         for entry in await storage.list_audit(query.chat_id, limit=500):
             if entry.action in ("not_scam", "scam"):
+                via = entry.detail.get("via")
+                where = f" ({VIA_SHOWN.get(via, via)})" if via else ""
                 for i in entry.detail.get("incidents", [entry.detail.get("incident")]):
                     feedback.setdefault(i, []).append(
                         f"{entry.action} by {entry.actor_id} at {_when(entry.created_at)}"
-                        + (" (console)" if entry.detail.get("via") == VIA else ""))
+                        + where)
         categories = sorted({r.category for r in self.services().rules.detector.rules
                              .patterns.rules} | {c for i in found for c in i.categories})
         keep = {k: v for k, v in q.items() if k not in ("before", "marked") and v}
@@ -335,8 +359,8 @@ class Console:
             return render(request, "message.html", status=404, title="Not found",
                           message="No such incident, or an unknown mark.")
         if kind == "not_scam":
-            await record_not_scam(self.application.bot, services, incident.chat_id,
-                                  [incident], CONSOLE_ACTOR, via=VIA)
+            await record_not_scam(self.application, services, incident.chat_id,
+                                  [incident], CONSOLE_ACTOR, via=VIA, actor_name=ACTOR_NAME)
         else:
             await record_scam(services, incident, CONSOLE_ACTOR, via=VIA)
         back = str(form.get("back", "")).rstrip("?")
@@ -518,13 +542,18 @@ class Console:
         status, body = await health(self.application, self.settings, self.probe)
         chats = [c for c in await services.storage.list_chat_settings()
                  if c.allow_domains or c.allow_handles or c.trusted_users]
-        samples = await services.storage.list_sample_rows(None, limit=500)
-        by_chat: dict[int, list[Any]] = defaultdict(list)
-        for sample in samples:
-            by_chat[sample.chat_id].append(sample)
+        samples = await services.storage.list_sample_rows(None, limit=MAX_SAMPLES)
+        promoted = {text_hash(s.text) for s in samples if s.chat_id == GLOBAL_SAMPLES}
+        by_chat: dict[int, list[SampleView]] = defaultdict(list)
+        # Newest first; the samples promoted to every group before those of single groups.
+        for sample in reversed(samples):
+            by_chat[sample.chat_id].append(SampleView(
+                sample, excerpt(sample.text),
+                sample.chat_id != GLOBAL_SAMPLES and text_hash(sample.text) in promoted))
         error = services.metrics.telegram_last_error
         return render(request, "operators.html", health_status=status, health=body,
-                      chats=chats, samples=sorted(by_chat.items()), lists=self.state.lists,
+                      chats=chats, samples=sorted(by_chat.items(), key=_promoted_first),
+                      global_chat=GLOBAL_SAMPLES, lists=self.state.lists,
                       holder=services.rules, last_error=error,
                       telegram_ok=services.metrics.seconds_since_telegram_ok(),
                       notice=request.query.get("done"))
@@ -552,12 +581,14 @@ class Console:
 
     async def remove_sample(self, request: web.Request) -> web.Response:
         services = self.services()
-        chat_id = await services.storage.remove_sample(
-            _int(request.match_info["id"]) or 0, CONSOLE_ACTOR)
-        if chat_id is None:
+        # The same audited removal as /lists in the group, for any chat's sample (a promoted
+        # one too: every group's index is then rebuilt).
+        removed = await services.storage.remove_sample(
+            None, _int(request.match_info["id"]) or 0, CONSOLE_ACTOR)
+        if removed is None:
             return render(request, "message.html", status=404, title="Not found",
                           message="No such sample.")
-        services.contexts.invalidate(chat_id)
+        services.contexts.invalidate(removed.chat_id)
         return redirect(f"{PREFIX}/operators?done=sample")
 
     async def update_lists(self, request: web.Request) -> web.Response:

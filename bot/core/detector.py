@@ -56,6 +56,11 @@ THRESHOLDS = {
 # sent me this, is it a scam?"): a quoted template is discussed, not sent. Links, secrets and
 # impersonation stay: they are dangerous whoever posts them.
 FRAMED_OUT = ("similar.",)
+# An unframed message's rule verdict is taken back below this learned score (see
+# Detector._takes_back).
+UNFRAMED_TAKE_BACK = 0.5
+# Hits that stand in any frame (see Detector._stands).
+STANDING = ("link.", "secret", "impersonation.", "handle.", "similar.", "domain.")
 
 
 def combine(hits: Iterable[Hit]) -> float:
@@ -119,6 +124,28 @@ class Detector:
         # the score, and a reading of a clean message explains nothing.
         self.model_check = ModelCheck(self.model) if self.model is not None else None
         self.checks: tuple[Check, ...] = tuple(checks)
+        self._unguarded = frozenset(r.id for r in rules.patterns.rules if not r.guarded)
+
+    def _stands(self, hit: Hit) -> bool:
+        """A hit no frame takes back: links, secrets, impersonation and known samples are
+        dangerous whoever posts them, and an unguarded rule's author said framing does
+        not cancel it."""
+        return hit.rule.startswith(STANDING) or hit.rule in self._unguarded
+
+    def _takes_back(self, message: Message, hits: tuple[Hit, ...], learned: float,
+                    other: str) -> bool:
+        """Whether the learned reading takes back the rules' verdict. Only guarded phrase
+        rules can be taken back, never a hit that stands in any frame, and:
+        - in a framed message (opening advice, a report, a quotation) when the learned
+          layer reads it as clean: a discussion of the scam, not the scam;
+        - without a frame, when no hit is critical and the learned layer reads the message
+          as more likely not a scam than a scam (a rule that met a safety tip's words)."""
+        if other != "clean" or any(self._stands(h) for h in hits):
+            return False
+        if message.scope.framed:
+            return True
+        return learned < UNFRAMED_TAKE_BACK and all(
+            h.severity < Severity.CRITICAL for h in hits)
 
     def prepare(self, request: CheckRequest) -> Message:
         text = clip(request.text)
@@ -130,11 +157,14 @@ class Detector:
         )
         patterns = self.rules.patterns
         scan = patterns.scan(message)
+        negations = patterns.negations(scan)
         scope = scope_of(
             prepared.folded,
             advice_at=patterns.advice_at(scan),
-            discussion=patterns.discussed(scan),
-            negation=bool(patterns.negations(scan)),
+            discussion=patterns.discussed(scan) or patterns.reported(scan),
+            negation=bool(negations),
+            negation_first=any(n.sentence == 0 for n in negations),
+            framed_quote=bool(scan.framed_quotes),
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
         return replace(message, scan=scan, framed=patterns.framed(scan), scope=scope,
@@ -170,6 +200,8 @@ class Detector:
             other = label(learned, context.sensitivity, self.combiner.thresholds)
             if VERDICTS.index(other) > VERDICTS.index(verdict):
                 verdict, score = other, max(score, learned)
+            elif verdict != "clean" and self._takes_back(message, hits, learned, other):
+                verdict, score = "clean", learned
         if verdict != "clean" and self.model_check is not None:
             hits = tuple(sorted((*hits, *self.model_check(message, context)),
                                 key=lambda h: (-h.severity, h.rule)))

@@ -32,10 +32,11 @@ if TYPE_CHECKING:
 
 BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
+REPORTED = "reported"
 # Phrases built on a negation that push rather than forbid ("don't miss", "do not hesitate"):
 # a negation inside one of them does not count.
 NOT_NEGATION = "not_negation"
-GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION)
+GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED)
 SCOPES = ("sentence", "message")
 # How far (in characters of normalised text) a negation reaches forward to its verb.
 NEGATION_REACH = 48
@@ -367,6 +368,12 @@ class PatternRules:
     def discussed(self, scan: Scan) -> bool:
         """The message asks about or reports a scam ("is this a scam?", "someone asked me")."""
         return self._ids.get(DISCUSSION) in scan.by_concept
+
+    def reported(self, scan: Scan) -> bool:
+        """The writer reports what someone else did or said, or names the sender as an
+        impersonator ("my dad got a call from a fake officer", "我爸接到冒充警察的电话").
+        A scope signal only: unlike `discussed`, it cancels no rule."""
+        return self._ids.get(REPORTED, -1) in scan.by_concept
 
     def advice_at(self, scan: Scan) -> int | None:
         """The first sentence with safety advice ("beware of...", "stay safe"), if any. A

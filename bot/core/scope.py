@@ -52,6 +52,23 @@ class Scope:
     question: bool = False
     quoted: float = 0.0
     outside: str | None = None
+    # a negation in the first sentence ("Never send your code to anyone ...")
+    negation_first: bool = False
+    # a quotation the text around it asks about, warns about or reports
+    framed_quote: bool = False
+    # a substantial quotation in quotation marks (not a text after a colon)
+    marked: bool = False
+
+    @property
+    def framed(self) -> bool:
+        """The writer stands beside the words rather than behind them: the message opens
+        with advice or a negation, discusses or reports a scam, or quotes someone in
+        quotation marks. A
+        question alone ("can you forward me the code?"), a text after a colon ("Admin
+        here: ..."), or advice appended at the end ("Send me your phrase. Stay safe!") is
+        no frame."""
+        return (self.advice_first or self.negation_first or self.discussion
+                or self.framed_quote or self.marked)
 
     def names(self) -> tuple[str, ...]:
         """The signals that are on, for explanations and reports."""
@@ -97,7 +114,8 @@ def _looks_like_url(head: str) -> bool:
 
 
 def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
-             negation: bool) -> Scope:
+             negation: bool, negation_first: bool = False,
+             framed_quote: bool = False) -> Scope:
     """Scope signals from the folded text and what the phrase scan found."""
     share, outside = quotation(folded)
     return Scope(
@@ -108,4 +126,7 @@ def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
         question=bool(_QUESTION.search(folded)),
         quoted=share,
         outside=outside,
+        negation_first=negation_first,
+        framed_quote=framed_quote,
+        marked=bool(quote_spans(folded)) if share else False,
     )

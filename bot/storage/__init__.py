@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from bot.storage.common import GLOBAL_SAMPLES
 from bot.storage.models import (
     ActionCount,
     ActionRecord,
@@ -14,6 +15,8 @@ from bot.storage.models import (
     ChatSettings,
     Incident,
     PrivateCheck,
+    Reputation,
+    Sample,
     Stats,
     StorageValueError,
     UserPrefs,
@@ -47,6 +50,7 @@ async def open_storage(
 
 
 __all__ = [
+    "GLOBAL_SAMPLES",
     "ActionCount",
     "ActionRecord",
     "AuditEntry",
@@ -55,6 +59,8 @@ __all__ = [
     "PostgresStorage",
     "PrivateCheck",
     "Repository",
+    "Reputation",
+    "Sample",
     "SqliteStorage",
     "Stats",
     "Storage",

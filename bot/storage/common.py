@@ -10,9 +10,12 @@ from typing import Any
 
 from bot.core.model import Hit, Severity
 from bot.core.redact import redact
-from bot.storage.models import IndicatorsLike, StorageValueError
+from bot.storage.models import IndicatorsLike, Reputation, StorageValueError
 
 Clock = Callable[[], datetime]
+
+# The chat id of samples an operator promoted to every group.
+GLOBAL_SAMPLES = 0
 
 
 def utcnow() -> datetime:
@@ -90,6 +93,24 @@ def check_list_name(name: str) -> None:
         )
 
 
+def reputation_score(previous: Reputation | None, now: datetime, weight: float,
+                     half_life_days: float) -> float:
+    """A sender's score after one more removal of `weight`: the previous score decayed to
+    `now`, plus the weight."""
+    if not half_life_days > 0:
+        raise StorageValueError(f"half_life_days must be positive, not {half_life_days!r}")
+    if not weight > 0:
+        raise StorageValueError(f"a reputation weight must be positive, not {weight!r}")
+    decayed = previous.score_at(now, half_life_days) if previous is not None else 0.0
+    return float(weight) + decayed
+
+
+def check_log_code(code: str) -> str:
+    """A /logchat code as deep links carry it: 1-64 of A-Z a-z 0-9 _ -."""
+    if not (isinstance(code, str) and 0 < len(code) <= 64
+            and all(c.isascii() and (c.isalnum() or c in "_-") for c in code)):
+        raise StorageValueError("a log chat code is 1 to 64 letters, digits, _ or -")
+    return code
 
 
 # -- read-only queries of the web console (one SQL for both engines) -------------------------
@@ -155,14 +176,23 @@ def activity_sql(day: Callable[[str], str], since: Any, chat_id: int | None, mar
     return " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4"
 
 
+# Groups with settings, incidents or samples of their own (not GLOBAL_SAMPLES).
 KNOWN_CHATS_SQL = (
     "SELECT chat_id FROM chat_settings UNION SELECT chat_id FROM incidents"
-    " UNION SELECT chat_id FROM samples ORDER BY 1"
+    f" UNION SELECT chat_id FROM samples WHERE chat_id <> {GLOBAL_SAMPLES} ORDER BY 1"
 )
 
 
-def samples_sql(chat_id: int | None, limit: int, mark: Mark) -> str:
-    sql = "SELECT id, chat_id, text, category, added_by, created_at FROM samples"
+SAMPLE_COLUMNS = "id, chat_id, text, added_by, created_at, category"
+
+
+def samples_sql(chat_id: int | None, limit: int | None, mark: Mark) -> str:
+    """SELECT of `SAMPLE_COLUMNS` of one chat's samples (None: every chat's, promoted ones
+    included), oldest first; with `limit`, only the newest `limit` of them."""
+    sql = f"SELECT {SAMPLE_COLUMNS} FROM samples"
     if chat_id is not None:
         sql += f" WHERE chat_id = {mark(chat_id)}"
-    return sql + f" ORDER BY id DESC LIMIT {mark(max(0, min(int(limit), 5000)))}"
+    if limit is None:
+        return sql + " ORDER BY id"
+    newest = f"{sql} ORDER BY id DESC LIMIT {mark(max(0, min(int(limit), 5000)))}"
+    return f"SELECT * FROM ({newest}) AS newest ORDER BY id"

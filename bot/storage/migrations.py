@@ -317,6 +317,77 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        5,
+        "onboarding, log chat, disappearing warnings, CAS, reputation",
+        # language_auto: the language is the bot's guess until an admin chooses one; a group
+        # whose language an admin already set (audited as settings.language) keeps it.
+        # Samples of chat 0 are promoted to every group by an operator.
+        # reputation: one row per sender the scam policy removed, its score at updated_at;
+        # reputation_flags: when a chat last flagged that sender (once per removal, whichever
+        # worker sees the message). log_chat_codes: /logchat links pending confirmation,
+        # readable by every worker.
+        """
+        ALTER TABLE chat_settings ADD COLUMN language_auto INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE chat_settings ADD COLUMN log_chat INTEGER;
+        ALTER TABLE chat_settings ADD COLUMN delete_after INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chat_settings ADD COLUMN cas INTEGER NOT NULL DEFAULT 0;
+        UPDATE chat_settings SET language_auto = 0 WHERE chat_id IN (
+            SELECT chat_id FROM audit WHERE action = 'settings.language'
+            AND chat_id IS NOT NULL
+        );
+        CREATE TABLE reputation (
+            user_id INTEGER PRIMARY KEY,
+            score REAL NOT NULL,
+            chat_id INTEGER NOT NULL,
+            incident_id INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE reputation_flags (
+            user_id INTEGER NOT NULL,
+            chat_id INTEGER NOT NULL,
+            flagged_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, chat_id)
+        );
+        CREATE TABLE log_chat_codes (
+            code TEXT PRIMARY KEY,
+            chat_id INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            admin_id INTEGER NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        """,
+        """
+        ALTER TABLE chat_settings ADD COLUMN language_auto BOOLEAN NOT NULL DEFAULT TRUE;
+        ALTER TABLE chat_settings ADD COLUMN log_chat BIGINT;
+        ALTER TABLE chat_settings ADD COLUMN delete_after INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chat_settings ADD COLUMN cas BOOLEAN NOT NULL DEFAULT FALSE;
+        UPDATE chat_settings SET language_auto = FALSE WHERE chat_id IN (
+            SELECT chat_id FROM audit WHERE action = 'settings.language'
+            AND chat_id IS NOT NULL
+        );
+        CREATE TABLE reputation (
+            user_id BIGINT PRIMARY KEY,
+            score DOUBLE PRECISION NOT NULL,
+            chat_id BIGINT NOT NULL,
+            incident_id BIGINT,
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE reputation_flags (
+            user_id BIGINT NOT NULL,
+            chat_id BIGINT NOT NULL,
+            flagged_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (user_id, chat_id)
+        );
+        CREATE TABLE log_chat_codes (
+            code TEXT PRIMARY KEY,
+            chat_id BIGINT NOT NULL,
+            title TEXT NOT NULL,
+            admin_id BIGINT NOT NULL,
+            expires_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -14,6 +14,8 @@ from bot.errors import ScamguardError
 SCAM_ACTIONS = ("warn", "delete", "restrict", "ban")
 SUSPICIOUS_ACTIONS = ("warn", "none")
 SENSITIVITIES = ("low", "normal", "high")
+DELETE_AFTER_MINUTES = (0, 1, 5, 15, 60)
+MAX_DELETE_AFTER = 2880
 FEEDBACK_KINDS = ("false_positive", "missed_scam", "confirmed")
 MAX_RESTRICT_HOURS = 8760
 MAX_LIST_ITEMS = 500
@@ -41,7 +43,10 @@ IndicatorsLike = SupportsToDict | Mapping[str, Any]
 @dataclass(frozen=True, slots=True)
 class ChatSettings:
     """What a group's admins chose. `quiet` posts no warnings (actions only);
-    `keep_evidence` keeps the full text of incidents instead of a redacted excerpt."""
+    `keep_evidence` keeps the full text of incidents instead of a redacted excerpt.
+    `language_auto`: the language is guessed from the chat until an admin chooses one;
+    `log_chat`: where every action is logged (None: nowhere); `delete_after`: minutes after
+    which warnings disappear (0: they stay); `cas`: look new members up in Combot Anti-Spam."""
 
     chat_id: int
     scam_action: str = "delete"
@@ -55,6 +60,10 @@ class ChatSettings:
     trusted_users: tuple[int, ...] = ()
     quiet: bool = False
     keep_evidence: bool = False
+    language_auto: bool = True
+    log_chat: int | None = None
+    delete_after: int = 0
+    cas: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -175,7 +184,18 @@ def validate_changes(current: ChatSettings, changes: Mapping[str, Any]) -> ChatS
                     f"restrict_hours must be between 1 and {MAX_RESTRICT_HOURS}"
                 )
             clean[name] = value
-        elif name in ("quiet", "keep_evidence"):
+        elif name == "delete_after":
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise StorageValueError(f"delete_after must be a whole number, not {value!r}")
+            if not 0 <= value <= MAX_DELETE_AFTER:
+                raise StorageValueError(
+                    f"delete_after must be between 0 and {MAX_DELETE_AFTER} minutes")
+            clean[name] = value
+        elif name == "log_chat":
+            clean[name] = None if value is None else _user_id(value)
+        elif name in ("quiet", "keep_evidence", "language_auto", "cas"):
             clean[name] = parse_bool(name, value)
         elif name == "allow_domains":
             clean[name] = tuple(dict.fromkeys(normalize_domain(v) for v in _items(name, value)))
@@ -294,6 +314,48 @@ class UserPrefs:
 
 
 @dataclass(frozen=True, slots=True)
+class Sample:
+    """A known-scam message an admin marked with /scam (chat 0: promoted to every group),
+    with the category it was filed under, if any. Show it as a redacted excerpt."""
+
+    id: int
+    chat_id: int
+    text: str
+    added_by: int
+    created_at: datetime
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reputation:
+    """A sender the scam policy removed somewhere: the score at `updated_at` (1.0 for one
+    removal), where and for which incident. Read it through `score_at()`, which decays."""
+
+    user_id: int
+    score: float
+    chat_id: int
+    incident_id: int | None
+    updated_at: datetime
+
+    def score_at(self, moment: datetime, half_life_days: float) -> float:
+        """The score decayed by half every `half_life_days`."""
+        days = max(0.0, (moment - self.updated_at).total_seconds() / 86400)
+        return float(self.score * 0.5 ** (days / half_life_days))
+
+
+@dataclass(frozen=True, slots=True)
+class LogChatCode:
+    """A pending /logchat link: which group (and its title then), which admin asked (0: any
+    admin, the request came from an anonymous one), until when it can be confirmed."""
+
+    code: str
+    chat_id: int
+    title: str
+    admin_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """Who did what, where. `actor_id` None is the bot itself."""
 
@@ -398,15 +460,3 @@ class ActivityRow:
     key: str
     count: int
 
-
-@dataclass(frozen=True)
-class SampleRow:
-    """A chat's known-scam sample as shown to operators: a redacted excerpt, never the
-    whole stored text."""
-
-    id: int
-    chat_id: int
-    excerpt: str
-    category: str | None
-    added_by: int
-    created_at: datetime

@@ -29,16 +29,20 @@ from bot.core.model import Hit
 from bot.core.redact import excerpt, redact, text_hash
 from bot.errors import StorageError
 from bot.storage.common import (
+    GLOBAL_SAMPLES,
     KNOWN_CHATS_SQL,
+    SAMPLE_COLUMNS,
     Clock,
     activity_sql,
     check_list_name,
+    check_log_code,
     check_score,
     dumps,
     hit_rows,
     incident_query_sql,
     indicators_json,
     make_hit,
+    reputation_score,
     samples_sql,
     utcnow,
 )
@@ -55,8 +59,10 @@ from bot.storage.models import (
     Incident,
     IncidentQuery,
     IndicatorsLike,
+    LogChatCode,
     PrivateCheck,
-    SampleRow,
+    Reputation,
+    Sample,
     Stats,
     StorageValueError,
     UserPrefs,
@@ -408,8 +414,10 @@ class PostgresStorage:
             await con.execute(
                 "INSERT INTO chat_settings (chat_id, scam_action, restrict_hours,"
                 " suspicious_action, sensitivity, language, region, allow_domains,"
-                " allow_handles, trusted_users, quiet, keep_evidence, updated_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                " allow_handles, trusted_users, quiet, keep_evidence, language_auto,"
+                " log_chat, delete_after, cas, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+                " $16, $17)"
                 " ON CONFLICT (chat_id) DO UPDATE SET scam_action = excluded.scam_action,"
                 " restrict_hours = excluded.restrict_hours,"
                 " suspicious_action = excluded.suspicious_action,"
@@ -417,11 +425,15 @@ class PostgresStorage:
                 " region = excluded.region, allow_domains = excluded.allow_domains,"
                 " allow_handles = excluded.allow_handles,"
                 " trusted_users = excluded.trusted_users, quiet = excluded.quiet,"
-                " keep_evidence = excluded.keep_evidence, updated_at = excluded.updated_at",
+                " keep_evidence = excluded.keep_evidence,"
+                " language_auto = excluded.language_auto, log_chat = excluded.log_chat,"
+                " delete_after = excluded.delete_after, cas = excluded.cas,"
+                " updated_at = excluded.updated_at",
                 chat_id, new.scam_action, new.restrict_hours, new.suspicious_action,
                 new.sensitivity, new.language, new.region, dumps(list(new.allow_domains)),
                 dumps(list(new.allow_handles)), dumps(list(new.trusted_users)),
-                new.quiet, new.keep_evidence, now,
+                new.quiet, new.keep_evidence, new.language_auto, new.log_chat,
+                new.delete_after, new.cas, now,
             )
             await con.executemany(
                 "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
@@ -798,6 +810,163 @@ class PostgresStorage:
         )
         return [row[0] for row in rows]
 
+    async def list_sample_rows(self, chat_id: int | None = None, limit: int | None = None
+                               ) -> list[Sample]:
+        """One chat's samples with their ids (None: every chat's, the promoted ones of
+        GLOBAL_SAMPLES included), oldest first; with `limit`, the newest `limit` only."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        rows = await self._fetch("reading samples", samples_sql(chat_id, limit, mark), *params)
+        return [_sample(r) for r in rows]
+
+    async def get_sample(self, sample_id: int) -> Sample | None:
+        rows = await self._fetch(
+            "reading a sample", f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = $1",
+            sample_id,
+        )
+        return _sample(rows[0]) if rows else None
+
+    async def remove_sample(self, chat_id: int | None, sample_id: int,
+                            actor_id: int | None) -> Sample | None:
+        """Forget a sample (audited as `sample.remove` in the chat it belonged to, announced
+        to every worker); the sample removed, None when there is none of that id in
+        `chat_id` (None: in any chat, for operators)."""
+        async with self._write("removing a sample") as con:
+            row = await con.fetchrow(
+                "DELETE FROM samples WHERE id = $1 AND ($2::bigint IS NULL OR chat_id = $2)"
+                f" RETURNING {SAMPLE_COLUMNS}", sample_id, chat_id,
+            )
+            if row is None:
+                return None
+            sample = _sample(row)
+            await con.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES ($1, $2, 'sample.remove', $3, $4)",
+                actor_id, sample.chat_id, dumps({"sample": sample_id}), self._now(),
+            )
+            await con.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL,
+                              f"samples:{sample.chat_id}")
+        return sample
+
+    async def promote_sample(self, sample_id: int, actor_id: int) -> int | None:
+        """Copy a chat's sample to every group (chat GLOBAL_SAMPLES), audited; the id of the
+        copy, or None when there is no such sample. Every worker hears of it (samples of
+        GLOBAL_SAMPLES changed: every chat's index is rebuilt)."""
+        found = await self.get_sample(sample_id)
+        if found is None:
+            return None
+        copy = await self.add_sample(GLOBAL_SAMPLES, found.text, actor_id)
+        await self.audit(actor_id, found.chat_id, "sample.promote",
+                         {"sample": sample_id, "global_sample": copy})
+        return copy
+
+    # -- reputation across groups --------------------------------------------------------
+
+    async def flag_user(self, user_id: int, chat_id: int, incident_id: int | None,
+                        weight: float = 1.0, half_life_days: float = 14.0) -> Reputation:
+        """Add `weight` to the user's reputation (the old score decayed to now first); two
+        workers flagging one sender at once both count."""
+        async with self._write("flagging a sender") as con:
+            await con.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                              f"reputation:{user_id}")
+            row = await con.fetchrow(
+                "SELECT score, updated_at FROM reputation WHERE user_id = $1", user_id)
+            now = self._now()
+            previous = (Reputation(user_id, float(row[0]), chat_id, None, row[1])
+                        if row is not None else None)
+            score = reputation_score(previous, now, weight, half_life_days)
+            await con.execute(
+                "INSERT INTO reputation (user_id, score, chat_id, incident_id, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET"
+                " score = excluded.score, chat_id = excluded.chat_id,"
+                " incident_id = excluded.incident_id, updated_at = excluded.updated_at",
+                user_id, score, chat_id, incident_id, now,
+            )
+        return Reputation(user_id, score, chat_id, incident_id, _aware(now))
+
+    async def get_reputation(self, user_id: int) -> Reputation | None:
+        rows = await self._fetch(
+            "reading a reputation",
+            "SELECT user_id, score, chat_id, incident_id, updated_at FROM reputation"
+            " WHERE user_id = $1", user_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return Reputation(r[0], float(r[1]), r[2], r[3], r[4])
+
+    async def claim_reputation_flag(self, user_id: int, chat_id: int) -> bool:
+        """Record that `chat_id` flags the user's current reputation; False when it did so
+        already since the last removal (or there is none): one flag per chat and removal,
+        whichever worker sees the message."""
+        async with self._write("recording a reputation flag") as con:
+            updated = await con.fetchval(
+                "SELECT updated_at FROM reputation WHERE user_id = $1", user_id)
+            if updated is None:
+                return False
+            done = await con.fetchval(
+                "INSERT INTO reputation_flags (user_id, chat_id, flagged_at)"
+                " VALUES ($1, $2, $3) ON CONFLICT (user_id, chat_id) DO UPDATE"
+                " SET flagged_at = excluded.flagged_at"
+                " WHERE reputation_flags.flagged_at < $4 RETURNING 1",
+                user_id, chat_id, self._now(), updated,
+            )
+        return done is not None
+
+    async def clear_reputation(self, user_id: int, actor_id: int | None,
+                               chat_id: int | None) -> bool:
+        """Forget the user's reputation (an admin said "not a scam"), audited."""
+        async with self._write("clearing a reputation") as con:
+            gone = await con.fetchval(
+                "DELETE FROM reputation WHERE user_id = $1 RETURNING user_id", user_id)
+            if gone is None:
+                return False
+            await con.execute("DELETE FROM reputation_flags WHERE user_id = $1", user_id)
+            await con.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES ($1, $2, 'reputation.clear', $3, $4)",
+                actor_id, chat_id, dumps({"user": user_id}), self._now(),
+            )
+        return True
+
+    # -- pending /logchat links ----------------------------------------------------------
+
+    async def add_log_chat_code(self, code: str, chat_id: int, title: str, admin_id: int,
+                                expires_at: datetime) -> None:
+        """Keep a /logchat link until `expires_at` (and drop the expired ones), for every
+        worker: the link may be confirmed through another one."""
+        check_log_code(code)
+        async with self._write("storing a log chat link") as con:
+            await con.execute("DELETE FROM log_chat_codes WHERE expires_at < $1", self._now())
+            await con.execute(
+                "INSERT INTO log_chat_codes (code, chat_id, title, admin_id, expires_at)"
+                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET"
+                " chat_id = excluded.chat_id, title = excluded.title,"
+                " admin_id = excluded.admin_id, expires_at = excluded.expires_at",
+                code, chat_id, title[:256], admin_id, _aware(expires_at),
+            )
+
+    async def get_log_chat_code(self, code: str) -> LogChatCode | None:
+        """The pending /logchat link of `code`, None when unknown or expired."""
+        rows = await self._fetch(
+            "reading a log chat link",
+            "SELECT code, chat_id, title, admin_id, expires_at FROM log_chat_codes"
+            " WHERE code = $1 AND expires_at >= $2", code, self._now())
+        if not rows:
+            return None
+        r = rows[0]
+        return LogChatCode(r[0], r[1], r[2], r[3], r[4])
+
+    async def drop_log_chat_code(self, code: str) -> bool:
+        """Forget a /logchat link (it was used); False when it was not there."""
+        async with self._write("dropping a log chat link") as con:
+            gone = await con.fetchval(
+                "DELETE FROM log_chat_codes WHERE code = $1 RETURNING code", code)
+        return gone is not None
+
     async def labelled_lines(self) -> list[dict[str, Any]]:
         """What deployment taught, as labelled lines (see models.labelled_rows)."""
         marked = await self._fetch("reading feedback labels", LABELLED_SQL)
@@ -926,36 +1095,6 @@ class PostgresStorage:
         rows = await self._fetch("listing chat settings",
                                  "SELECT * FROM chat_settings ORDER BY chat_id")
         return [_settings(row) for row in rows]
-
-    async def list_sample_rows(self, chat_id: int | None = None, limit: int = 500
-                               ) -> list[SampleRow]:
-        """Samples (of one chat or all), newest first, as redacted excerpts."""
-        params: list[Any] = []
-
-        def mark(value: Any) -> str:
-            params.append(value)
-            return f"${len(params)}"
-
-        rows = await self._fetch("listing samples", samples_sql(chat_id, limit, mark), *params)
-        return [SampleRow(int(r[0]), int(r[1]), excerpt(r[2]), r[3], int(r[4]), r[5])
-                for r in rows]
-
-    async def remove_sample(self, sample_id: int, actor_id: int | None) -> int | None:
-        """Forget a sample (audited as `sample.remove`); the chat it belonged to, or None
-        when there was no such sample. Every worker hears of it."""
-        async with self._write("removing a sample") as con:
-            chat_id = await con.fetchval(
-                "DELETE FROM samples WHERE id = $1 RETURNING chat_id", sample_id
-            )
-            if chat_id is None:
-                return None
-            await con.execute(
-                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
-                " VALUES ($1, $2, 'sample.remove', $3, $4)",
-                actor_id, chat_id, dumps({"sample": sample_id}), self._now(),
-            )
-            await con.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, f"samples:{chat_id}")
-        return int(chat_id)
 
     async def purge(self, older_than: datetime) -> int:
         """Delete incidents (with their hits, actions and feedback) and private checks made
@@ -1102,6 +1241,11 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _sample(row: asyncpg.Record) -> Sample:
+    """A `Sample` from a row of `SAMPLE_COLUMNS`."""
+    return Sample(int(row[0]), int(row[1]), row[2], int(row[3]), _aware(row[4]), row[5])
+
+
 def _settings(row: asyncpg.Record) -> ChatSettings:
     return ChatSettings(
         chat_id=row["chat_id"],
@@ -1116,4 +1260,8 @@ def _settings(row: asyncpg.Record) -> ChatSettings:
         trusted_users=tuple(json.loads(row["trusted_users"])),
         quiet=bool(row["quiet"]),
         keep_evidence=bool(row["keep_evidence"]),
+        language_auto=bool(row["language_auto"]),
+        log_chat=row["log_chat"],
+        delete_after=row["delete_after"],
+        cas=bool(row["cas"]),
     )

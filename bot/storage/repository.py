@@ -15,8 +15,10 @@ from bot.storage.models import (
     Incident,
     IncidentQuery,
     IndicatorsLike,
+    LogChatCode,
     PrivateCheck,
-    SampleRow,
+    Reputation,
+    Sample,
     Stats,
     UserPrefs,
 )
@@ -117,6 +119,39 @@ class Repository(Protocol):
 
     async def list_samples(self, chat_id: int) -> list[str]: ...
 
+    async def list_sample_rows(
+        self, chat_id: int | None = None, limit: int | None = None
+    ) -> list[Sample]: ...
+
+    async def get_sample(self, sample_id: int) -> Sample | None: ...
+
+    async def remove_sample(
+        self, chat_id: int | None, sample_id: int, actor_id: int | None
+    ) -> Sample | None: ...
+
+    async def promote_sample(self, sample_id: int, actor_id: int) -> int | None: ...
+
+    async def flag_user(
+        self, user_id: int, chat_id: int, incident_id: int | None, weight: float = 1.0,
+        half_life_days: float = 14.0,
+    ) -> Reputation: ...
+
+    async def get_reputation(self, user_id: int) -> Reputation | None: ...
+
+    async def claim_reputation_flag(self, user_id: int, chat_id: int) -> bool: ...
+
+    async def clear_reputation(
+        self, user_id: int, actor_id: int | None, chat_id: int | None
+    ) -> bool: ...
+
+    async def add_log_chat_code(
+        self, code: str, chat_id: int, title: str, admin_id: int, expires_at: datetime
+    ) -> None: ...
+
+    async def get_log_chat_code(self, code: str) -> LogChatCode | None: ...
+
+    async def drop_log_chat_code(self, code: str) -> bool: ...
+
     async def labelled_lines(self) -> list[dict[str, Any]]: ...
 
     async def audit(
@@ -138,12 +173,6 @@ class Repository(Protocol):
     async def known_chats(self) -> list[int]: ...
 
     async def list_chat_settings(self) -> list[ChatSettings]: ...
-
-    async def list_sample_rows(
-        self, chat_id: int | None = None, limit: int = 500
-    ) -> list[SampleRow]: ...
-
-    async def remove_sample(self, sample_id: int, actor_id: int | None) -> int | None: ...
 
     async def purge(self, older_than: datetime) -> int: ...
 

@@ -26,10 +26,13 @@ from bot.core.model import Hit
 from bot.core.redact import excerpt, redact, text_hash
 from bot.errors import StorageError
 from bot.storage.common import (
+    GLOBAL_SAMPLES,
     KNOWN_CHATS_SQL,
+    SAMPLE_COLUMNS,
     Clock,
     activity_sql,
     check_list_name,
+    check_log_code,
     check_score,
     dumps,
     from_db_time,
@@ -37,6 +40,7 @@ from bot.storage.common import (
     incident_query_sql,
     indicators_json,
     make_hit,
+    reputation_score,
     samples_sql,
     to_db_time,
     utcnow,
@@ -54,8 +58,10 @@ from bot.storage.models import (
     Incident,
     IncidentQuery,
     IndicatorsLike,
+    LogChatCode,
     PrivateCheck,
-    SampleRow,
+    Reputation,
+    Sample,
     Stats,
     StorageValueError,
     UserPrefs,
@@ -69,6 +75,7 @@ from bot.storage.models import (
 
 DEFAULT_BUSY_TIMEOUT = 5.0
 _CHUNK = 500
+
 
 def _dir_writable(directory: Path) -> bool:
     """Tries to create a file: permission bits alone mislead (root, immutable, read-only fs)."""
@@ -387,13 +394,15 @@ class SqliteStorage:
             await db.execute(
                 "INSERT OR REPLACE INTO chat_settings (chat_id, scam_action, restrict_hours,"
                 " suspicious_action, sensitivity, language, region, allow_domains,"
-                " allow_handles, trusted_users, quiet, keep_evidence, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " allow_handles, trusted_users, quiet, keep_evidence, language_auto,"
+                " log_chat, delete_after, cas, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     chat_id, new.scam_action, new.restrict_hours, new.suspicious_action,
                     new.sensitivity, new.language, new.region, dumps(list(new.allow_domains)),
                     dumps(list(new.allow_handles)), dumps(list(new.trusted_users)),
-                    int(new.quiet), int(new.keep_evidence), now,
+                    int(new.quiet), int(new.keep_evidence), int(new.language_auto),
+                    new.log_chat, new.delete_after, int(new.cas), now,
                 ),
             )
             await db.executemany(
@@ -772,6 +781,149 @@ class SqliteStorage:
         )
         return [row[0] for row in rows]
 
+    async def list_sample_rows(self, chat_id: int | None = None, limit: int | None = None
+                               ) -> list[Sample]:
+        """One chat's samples with their ids (None: every chat's, the promoted ones of
+        GLOBAL_SAMPLES included), oldest first; with `limit`, the newest `limit` only."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        rows = await self._fetch("reading samples", samples_sql(chat_id, limit, mark), params)
+        return [_sample(r) for r in rows]
+
+    async def get_sample(self, sample_id: int) -> Sample | None:
+        rows = await self._fetch(
+            "reading a sample", f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?",
+            (sample_id,),
+        )
+        return _sample(rows[0]) if rows else None
+
+    async def remove_sample(self, chat_id: int | None, sample_id: int,
+                            actor_id: int | None) -> Sample | None:
+        """Forget a sample (audited as `sample.remove` in the chat it belonged to); the
+        sample removed, None when there is none of that id in `chat_id` (None: in any
+        chat, for operators)."""
+        async with self._write("removing a sample") as db:
+            rows = list(await db.execute_fetchall(
+                f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?", (sample_id,)))
+            if not rows or (chat_id is not None and rows[0][1] != chat_id):
+                return None
+            sample = _sample(rows[0])
+            await db.execute("DELETE FROM samples WHERE id = ?", (sample_id,))
+            await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, 'sample.remove', ?, ?)",
+                (actor_id, sample.chat_id, dumps({"sample": sample_id}), self._now()),
+            )
+        return sample
+
+    async def promote_sample(self, sample_id: int, actor_id: int) -> int | None:
+        """Copy a chat's sample to every group (chat GLOBAL_SAMPLES), audited; the id of the
+        copy, or None when there is no such sample."""
+        found = await self.get_sample(sample_id)
+        if found is None:
+            return None
+        copy = await self.add_sample(GLOBAL_SAMPLES, found.text, actor_id)
+        await self.audit(actor_id, found.chat_id, "sample.promote",
+                         {"sample": sample_id, "global_sample": copy})
+        return copy
+
+    # -- reputation across groups -----------------------------------------------------------
+
+    async def flag_user(self, user_id: int, chat_id: int, incident_id: int | None,
+                        weight: float = 1.0, half_life_days: float = 14.0) -> Reputation:
+        """Add `weight` to the user's reputation (the old score decayed to now first)."""
+        async with self._write("flagging a sender") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT score, updated_at FROM reputation WHERE user_id = ?", (user_id,)))
+            now = self._clock()
+            previous = (Reputation(user_id, float(rows[0][0]), chat_id, None,
+                                   from_db_time(rows[0][1])) if rows else None)
+            score = reputation_score(previous, now, weight, half_life_days)
+            await db.execute(
+                "INSERT OR REPLACE INTO reputation (user_id, score, chat_id, incident_id,"
+                " updated_at) VALUES (?, ?, ?, ?, ?)",
+                (user_id, score, chat_id, incident_id, to_db_time(now)),
+            )
+        return Reputation(user_id, score, chat_id, incident_id, now)
+
+    async def get_reputation(self, user_id: int) -> Reputation | None:
+        rows = await self._fetch(
+            "reading a reputation",
+            "SELECT user_id, score, chat_id, incident_id, updated_at FROM reputation"
+            " WHERE user_id = ?", (user_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return Reputation(r[0], float(r[1]), r[2], r[3], from_db_time(r[4]))
+
+    async def claim_reputation_flag(self, user_id: int, chat_id: int) -> bool:
+        """Record that `chat_id` flags the user's current reputation; False when it did so
+        already since the last removal (or there is none), so a sender is flagged once per
+        chat and removal whichever worker sees the message."""
+        async with self._write("recording a reputation flag") as db:
+            rows = list(await db.execute_fetchall(
+                "SELECT updated_at FROM reputation WHERE user_id = ?", (user_id,)))
+            if not rows:
+                return False
+            cursor = await db.execute(
+                "INSERT INTO reputation_flags (user_id, chat_id, flagged_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id, chat_id) DO UPDATE SET flagged_at = excluded.flagged_at"
+                " WHERE reputation_flags.flagged_at < ?",
+                (user_id, chat_id, self._now(), rows[0][0]),
+            )
+            return bool(cursor.rowcount)
+
+    async def clear_reputation(self, user_id: int, actor_id: int | None,
+                               chat_id: int | None) -> bool:
+        """Forget the user's reputation (an admin said "not a scam"), audited."""
+        async with self._write("clearing a reputation") as db:
+            cursor = await db.execute("DELETE FROM reputation WHERE user_id = ?", (user_id,))
+            if cursor.rowcount == 0:
+                return False
+            await db.execute("DELETE FROM reputation_flags WHERE user_id = ?", (user_id,))
+            await db.execute(
+                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (actor_id, chat_id, "reputation.clear", dumps({"user": user_id}),
+                 self._now()),
+            )
+        return True
+
+    # -- pending /logchat links -------------------------------------------------------------
+
+    async def add_log_chat_code(self, code: str, chat_id: int, title: str, admin_id: int,
+                                expires_at: datetime) -> None:
+        """Keep a /logchat link until `expires_at` (and drop the expired ones)."""
+        check_log_code(code)
+        async with self._write("storing a log chat link") as db:
+            await db.execute("DELETE FROM log_chat_codes WHERE expires_at < ?", (self._now(),))
+            await db.execute(
+                "INSERT OR REPLACE INTO log_chat_codes (code, chat_id, title, admin_id,"
+                " expires_at) VALUES (?, ?, ?, ?, ?)",
+                (code, chat_id, title[:256], admin_id, to_db_time(expires_at)),
+            )
+
+    async def get_log_chat_code(self, code: str) -> LogChatCode | None:
+        """The pending /logchat link of `code`, None when unknown or expired."""
+        rows = await self._fetch(
+            "reading a log chat link",
+            "SELECT code, chat_id, title, admin_id, expires_at FROM log_chat_codes"
+            " WHERE code = ? AND expires_at >= ?", (code, self._now()))
+        if not rows:
+            return None
+        r = rows[0]
+        return LogChatCode(r[0], r[1], r[2], r[3], from_db_time(r[4]))
+
+    async def drop_log_chat_code(self, code: str) -> bool:
+        """Forget a /logchat link (it was used); False when it was not there."""
+        async with self._write("dropping a log chat link") as db:
+            cursor = await db.execute("DELETE FROM log_chat_codes WHERE code = ?", (code,))
+            return bool(cursor.rowcount)
+
     async def labelled_lines(self) -> list[dict[str, Any]]:
         """What deployment taught: incidents admins marked (Not a scam -> ham, confirmed or
         missed -> scam, with the incident's first category) and every /scam sample, as
@@ -903,37 +1055,6 @@ class SqliteStorage:
                                  "SELECT * FROM chat_settings ORDER BY chat_id")
         return [_settings(row) for row in rows]
 
-    async def list_sample_rows(self, chat_id: int | None = None, limit: int = 500
-                               ) -> list[SampleRow]:
-        """Samples (of one chat or all), newest first, as redacted excerpts."""
-        params: list[Any] = []
-
-        def mark(value: Any) -> str:
-            params.append(value)
-            return "?"
-
-        rows = await self._fetch("listing samples", samples_sql(chat_id, limit, mark), params)
-        return [SampleRow(r[0], r[1], excerpt(r[2]), r[3], r[4], from_db_time(r[5]))
-                for r in rows]
-
-    async def remove_sample(self, sample_id: int, actor_id: int | None) -> int | None:
-        """Forget a sample (audited as `sample.remove`); the chat it belonged to, or None
-        when there was no such sample."""
-        async with self._write("removing a sample") as db:
-            rows = list(await db.execute_fetchall(
-                "SELECT chat_id FROM samples WHERE id = ?", (sample_id,)
-            ))
-            if not rows:
-                return None
-            chat_id = int(rows[0][0])
-            await db.execute("DELETE FROM samples WHERE id = ?", (sample_id,))
-            await db.execute(
-                "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
-                " VALUES (?, ?, 'sample.remove', ?, ?)",
-                (actor_id, chat_id, dumps({"sample": sample_id}), self._now()),
-            )
-        return chat_id
-
     async def purge(self, older_than: datetime) -> int:
         """Delete incidents (with their hits, actions and feedback) and private checks made
         before `older_than`; returns how many incidents and checks went. Their text is
@@ -959,6 +1080,11 @@ class SqliteStorage:
                 raise self._error(exc, "checkpointing the write-ahead log") from exc
 
 
+def _sample(row: Sequence[Any]) -> Sample:
+    """A `Sample` from a row of `SAMPLE_COLUMNS`."""
+    return Sample(int(row[0]), int(row[1]), row[2], int(row[3]), from_db_time(row[4]), row[5])
+
+
 def _settings(row: sqlite3.Row) -> ChatSettings:
     return ChatSettings(
         chat_id=row["chat_id"],
@@ -973,4 +1099,8 @@ def _settings(row: sqlite3.Row) -> ChatSettings:
         trusted_users=tuple(json.loads(row["trusted_users"])),
         quiet=bool(row["quiet"]),
         keep_evidence=bool(row["keep_evidence"]),
+        language_auto=bool(row["language_auto"]),
+        log_chat=row["log_chat"],
+        delete_after=row["delete_after"],
+        cas=bool(row["cas"]),
     )

@@ -16,7 +16,10 @@ from bot.core.similarity import SampleIndex
 from bot.ratelimit import RateLimits
 from bot.rulesholder import RulesHolder
 from bot.settings import Settings
+from bot.storage.common import GLOBAL_SAMPLES
 from bot.wiring.admins import AdminCache
+from bot.wiring.cas import CasClient
+from bot.wiring.langguess import LanguageGuesser
 from bot.wiring.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -41,17 +44,17 @@ class ChatContexts:
         self._changes = 0
 
     def invalidate(self, chat_id: int) -> None:
-        """Rebuild the chat's sample index on its next message."""
+        """Rebuild the chat's sample index on its next message; every chat's when the
+        samples promoted to every group (chat GLOBAL_SAMPLES) changed."""
         self._changes += 1
-        self._samples.pop(chat_id, None)
+        if chat_id == GLOBAL_SAMPLES:
+            self._samples.clear()
+        else:
+            self._samples.pop(chat_id, None)
 
     def forget(self, chat_id: int | None) -> None:
         """Rebuild a chat's (None: every chat's) sample index on its next message."""
-        if chat_id is None:
-            self._changes += 1
-            self._samples.clear()
-        else:
-            self.invalidate(chat_id)
+        self.invalidate(GLOBAL_SAMPLES if chat_id is None else chat_id)
 
     async def samples(self, chat_id: int) -> SampleIndex | None:
         if chat_id in self._samples:
@@ -59,6 +62,8 @@ class ChatContexts:
             return self._samples[chat_id]
         changes = self._changes
         texts = await self.storage.list_samples(chat_id)
+        if chat_id != GLOBAL_SAMPLES:
+            texts += await self.storage.list_samples(GLOBAL_SAMPLES)
         index = SampleIndex.from_texts(texts, source=f"chat:{chat_id}") if texts else None
         if changes != self._changes:
             return index
@@ -158,14 +163,21 @@ class Services:
     expander: LinkExpander | None = None
     metrics: Metrics = field(default_factory=Metrics)
     warn_interval: float = 60.0
+    cas: CasClient = field(default_factory=CasClient)
+    # Reputation across groups: a removal scores 1.0, halved every `reputation_half_life`
+    # days; a sender at `reputation_threshold` or more is flagged in the other groups.
+    reputation_half_life: float = 14.0
+    reputation_threshold: float = 0.5
     contexts: ChatContexts = field(init=False)
     chat_settings: ChatSettingsCache = field(init=False)
+    languages: LanguageGuesser = field(init=False)
     # Called when another worker queued a warning (set by this worker's outbox sender).
     on_outbox: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self.contexts = ChatContexts(self.storage)
         self.chat_settings = ChatSettingsCache(self.storage)
+        self.languages = LanguageGuesser(self.rules.texts.languages)
 
     def on_change(self, kind: str, chat_id: int) -> None:
         """Forget what another worker changed: a chat's settings, samples or admins ("all":
@@ -182,7 +194,8 @@ class Services:
             self.on_outbox()
 
     async def close(self) -> None:
-        """Close the database."""
+        """Close the database and the CAS client."""
+        await self.cas.close()
         await self.storage.close()
 
 

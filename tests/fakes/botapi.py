@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,8 +53,8 @@ ALL_RIGHTS = {
 # Methods that only acknowledge: they answer `true` and change nothing the fake tracks.
 ACKNOWLEDGED = frozenset(
     {
-        "answerCallbackQuery", "setMyCommands", "deleteMyCommands", "setChatMenuButton",
-        "setMyDescription", "setMyShortDescription", "setMyName", "leaveChat", "sendChatAction",
+        "answerCallbackQuery", "deleteMyCommands", "setChatMenuButton", "setMyName",
+        "leaveChat", "sendChatAction",
         "pinChatMessage", "unpinChatMessage", "setMessageReaction", "close", "logOut",
         "approveChatJoinRequest", "declineChatJoinRequest", "setChatPermissions",
     }
@@ -142,6 +143,11 @@ class FakeBotApi:
         self.poll_wait = 0.5
         self._chaos: tuple[float, random.Random, float, frozenset[str]] | None = None
         self.injected: list[tuple[str, str]] = []
+        # The bot's profile as set: menus by (scope type, language code or ""), descriptions
+        # and short descriptions by language code ("" for the default).
+        self.menus: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
 
     # ---- what tests set up ----------------------------------------------------------------
 
@@ -337,6 +343,34 @@ class FakeBotApi:
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         return message
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            return _error(400, "Bad Request: commands must be a list of at most 100")
+        for command in commands:
+            name, text = command.get("command", ""), command.get("description", "")
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", str(name)):
+                return _error(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(text)) <= 256:
+                return _error(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        scope = params.get("scope") or {"type": "default"}
+        self.menus[(str(scope.get("type")), str(params.get("language_code") or ""))] = commands
+        return _ok(True)
+
+    def _api_setMyDescription(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        text = str(params.get("description") or "")
+        if len(text) > 512:
+            return _error(400, "Bad Request: BOT_DESCRIPTION_INVALID")
+        self.descriptions[str(params.get("language_code") or "")] = text
+        return _ok(True)
+
+    def _api_setMyShortDescription(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        text = str(params.get("short_description") or "")
+        if len(text) > 120:
+            return _error(400, "Bad Request: BOT_SHORT_DESCRIPTION_INVALID")
+        self.short_descriptions[str(params.get("language_code") or "")] = text
+        return _ok(True)
 
     def _api_getMe(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return _ok(self.me)
