@@ -415,7 +415,7 @@ def train(lines: Sequence[TrainLine], rules: RuleSet, bits: int = BITS) -> Train
         core_k, deltas_k = fit_combiner([rows[i] for i in fit_idx],
                                         [rule_ids[i] for i in fit_idx], y[fit_idx], w[fit_idx])
         held_combiner = Combiner(core_k, deltas_k, {})
-        for i in np.flatnonzero(folds == k):
+        for i in (int(j) for j in np.flatnonzero(folds == k)):
             scores[i] = held_combiner.score(prepared.hits[i], float(oof[i]), oof_out.get(i),
                                             prepared.scopes[i])
     core, deltas = fit_combiner(rows, rule_ids, y, w)

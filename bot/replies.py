@@ -607,6 +607,8 @@ def render_private_verdict(
     if origin is not None:
         lines.append(f"<b>{t.text(lang, 'label.origin')}{c}</b>{render_origin(t, lang, origin)}")
     if verdict.verdict == "clean":
+        if verdict.taken_back:
+            lines.append(t.text(lang, "verdict.taken_back"))
         lines.append(t.text(lang, "verdict.clean_note"))
     why = reasons(t, lang, verdict)
     if why:

@@ -15,6 +15,7 @@ from bot.cli import main
 from bot.core import CheckRequest, Detector, load_ruleset
 from bot.core.combine import FEATURES, Combiner, parse_combiner
 from bot.core.model import Hit, Severity
+from bot.core.ruleset import RuleSet
 from bot.core.scope import Scope, quotation
 from bot.core.textmodel import TextModel, features_text, featurize, ngram_buckets
 from bot.errors import RuleFileError
@@ -170,6 +171,12 @@ def test_training_is_deterministic() -> None:
     assert first.combiner.weights == second.combiner.weights
     assert first.combiner.rules == second.combiner.rules
     assert first.combiner.thresholds == second.combiner.thresholds
+    # every line has a held-out score of the combination, and the thresholds keep the
+    # stated budget of hard negatives on them
+    assert first.held_out is not None and len(first.held_out) == len(first.lines)
+    hard = np.array([x.label == "ham" and x.hard for x in first.lines])
+    suspicious = first.combiner.thresholds["normal"][0]
+    assert (first.held_out[hard] >= suspicious).mean() <= learn.BUDGETS["normal"][0][0] + 1e-9
 
 
 def test_trained_model_loads_and_explains(small_model: Path) -> None:
@@ -334,13 +341,25 @@ def _flat_model(bias: float, bits: int = 8) -> TextModel:
                      np.zeros((1, 1 << bits), np.float16), np.zeros(1, np.float32), {}, "t")
 
 
+_SHIPPED: list[RuleSet] = []
+
+
+def _shipped() -> RuleSet:
+    if not _SHIPPED:
+        _SHIPPED.append(load_ruleset(RULES_DIR))
+    return _SHIPPED[0]
+
+
 def _learned_detector(model_bias: float, normal: tuple[float, float] = (0.5, 0.8)
                       ) -> Detector:
     """The shipped rules with a flat text model and a combination that follows it alone."""
     combiner = _combiner(**{"bias": 0.0, "model": 1.0})
     combiner = replace(combiner, thresholds={**combiner.thresholds, "normal": normal})
-    return Detector(replace(load_ruleset(RULES_DIR), model=_flat_model(model_bias),
-                            combiner=combiner))
+    return Detector(replace(_shipped(), model=_flat_model(model_bias), combiner=combiner))
+
+
+def _rules_alone() -> Detector:
+    return Detector(replace(_shipped(), model=None, combiner=None))
 
 
 FRAMED_REPORT = ("My dad got a call from a fake police officer who told him to move his "
@@ -350,9 +369,11 @@ FRAMED_REPORT = ("My dad got a call from a fake police officer who told him to m
 def test_a_framed_message_the_learned_layer_reads_as_clean_is_cleared() -> None:
     """A member reporting what a fake officer asked for: the rules see the request, the
     frame (reported speech) and a learned reading of "not a scam" take it back."""
-    rules_alone = Detector(replace(load_ruleset(RULES_DIR), model=None, combiner=None))
+    rules_alone = _rules_alone()
     assert rules_alone.check(CheckRequest(FRAMED_REPORT)).verdict != "clean"
-    assert _learned_detector(-6.0).check(CheckRequest(FRAMED_REPORT)).verdict == "clean"
+    taken = _learned_detector(-6.0).check(CheckRequest(FRAMED_REPORT))
+    assert taken.verdict == "clean" and taken.taken_back == "framed"
+    assert taken.hits and taken.to_dict()["taken_back"] == "framed"
     # the same learned layer reading it as a scam keeps the verdict
     assert _learned_detector(6.0).check(CheckRequest(FRAMED_REPORT)).verdict != "clean"
 
@@ -370,7 +391,7 @@ def test_an_unframed_lesser_hit_is_taken_back_only_on_a_clear_learned_reading() 
     """Without a frame, a non-critical phrase rule's verdict is taken back only when the
     learned layer reads the message as more likely not a scam than a scam."""
     text = "Guaranteed profit of 3% daily, join our signal group and earn every day"
-    rules_alone = Detector(replace(load_ruleset(RULES_DIR), model=None, combiner=None))
+    rules_alone = _rules_alone()
     found = rules_alone.check(CheckRequest(text))
     assert found.verdict != "clean"
     assert all(h.severity < Severity.CRITICAL for h in found.hits)
@@ -404,26 +425,14 @@ def test_links_secrets_and_impersonation_stand_in_a_framed_message() -> None:
 def test_reported_speech_is_a_scope_signal_in_every_language(text: str) -> None:
     """Reported speech ("my dad got a call from someone posing as police") frames a
     message as discussion for the learned layer, in each of the eight languages."""
-    message = Detector(load_ruleset(RULES_DIR)).prepare(CheckRequest(text))
+    message = Detector(_shipped()).prepare(CheckRequest(text))
     assert message.scope.discussion and message.scope.framed
 
 
 def test_reported_speech_cancels_no_rule() -> None:
     """Unlike a question about a scam, a reported-speech word does not switch rules off:
     the rules alone still flag a request that mentions a scammer."""
-    rules_alone = Detector(replace(load_ruleset(RULES_DIR), model=None, combiner=None))
+    rules_alone = _rules_alone()
     text = "My colleague lost funds too. Send me your seed phrase and I will check your wallet"
     assert rules_alone.prepare(CheckRequest(text)).scope.discussion
     assert rules_alone.check(CheckRequest(text)).verdict == "scam"
-
-
-def test_thresholds_come_from_every_folds_held_out_scores() -> None:
-    """Every corpus line gets a held-out score of the combination, and the thresholds keep
-    the stated budget on them."""
-    lines = _small_corpus()
-    trained = learn.train(lines, load_ruleset(RULES_DIR), bits=12)
-    assert trained.held_out is not None and len(trained.held_out) == len(trained.lines)
-    hard = np.array([x.label == "ham" and x.hard for x in trained.lines])
-    suspicious = trained.combiner.thresholds["normal"][0]
-    budget = learn.BUDGETS["normal"][0][0]
-    assert (trained.held_out[hard] >= suspicious).mean() <= budget + 1e-9

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,19 @@ def test_private_verdict_unknown_rule_uses_category_or_own_reason(texts: Texts) 
     assert "promises fixed daily profits" in en
     assert escape(texts.raw("vi", "category.investment")) in vi
     assert "promises fixed daily profits" not in vi
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_taken_back_verdict_says_it_reads_as_a_warning(texts: Texts, lang: str) -> None:
+    """A forwarded safety tip whose rule hits the learned layer took back: clean, with a
+    note that it reads as a warning or a report, and the rule hits still listed."""
+    verdict = replace(SUSPICIOUS, verdict="clean", taken_back="framed")
+    out = render_private_verdict(verdict, texts=texts, lang=lang)
+    assert texts.raw(lang, "verdict.clean") in out
+    assert escape(texts.raw(lang, "verdict.taken_back")) in out
+    assert texts.raw(lang, "label.why") in out
+    plain = render_private_verdict(CLEAN, texts=texts, lang=lang)
+    assert escape(texts.raw(lang, "verdict.taken_back")) not in plain
 
 
 @pytest.mark.parametrize("lang", LANGS)

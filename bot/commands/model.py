@@ -136,7 +136,10 @@ def model_card(trained: Any, card: dict[str, Any]) -> str:
         "- never trained on: the blind split (tests/corpus/blind), research-only or "
         "unlicensed corpora, even-numbered lines of the real corpora.",
         "",
-        "## Figures on held-out scores (every line scored by a model and a combination fitted on the other four folds)",
+        "## Figures on held-out scores",
+        "",
+        "Every line scored by a text model and a combination fitted on the other four of five "
+        "folds.",
         "",
         "| sensitivity | thresholds (suspicious, scam) | recall | hard negatives flagged "
         "| everyday messages flagged |",

@@ -193,6 +193,7 @@ class Detector:
         hits = tuple(sorted(found.values(), key=lambda h: (-h.severity, h.rule)))
         score = combine(hits)
         verdict = label(score, context.sensitivity)
+        taken_back: str | None = None
         if self.combiner is not None and _enough_text(message.text.skeleton):
             # The rules keep their meaning (a moderator's rule acts as its severity says);
             # the learned combination raises the verdict where the rules miss.
@@ -202,9 +203,10 @@ class Detector:
                 verdict, score = other, max(score, learned)
             elif verdict != "clean" and self._takes_back(message, hits, learned, other):
                 verdict, score = "clean", learned
+                taken_back = "framed" if message.scope.framed else "unframed"
         if verdict != "clean" and self.model_check is not None:
             hits = tuple(sorted((*hits, *self.model_check(message, context)),
                                 key=lambda h: (-h.severity, h.rule)))
         length = len(request.text)
         cut = (MAX_TEXT, length) if length > MAX_TEXT else None
-        return Verdict(verdict, score, hits, cut)
+        return Verdict(verdict, score, hits, cut, taken_back)

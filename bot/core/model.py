@@ -273,6 +273,9 @@ class Verdict:
     hits: tuple[Hit, ...] = ()
     # (characters matched, length of the text) when a text over the matching limit was cut.
     cut: tuple[int, int] | None = None
+    # why the learned layer took back the rules' verdict: "framed" (a warning, a report,
+    # a quotation) or "unframed" (read as more likely not a scam); the hits stay listed
+    taken_back: str | None = None
 
     @property
     def is_scam(self) -> bool:
@@ -291,7 +294,8 @@ class Verdict:
             "verdict": self.verdict,
             "score": round(self.score, 4),
             "hits": [h.to_dict() for h in self.hits],
-        } | ({"cut": {"matched": self.cut[0], "length": self.cut[1]}} if self.cut else {})
+        } | ({"cut": {"matched": self.cut[0], "length": self.cut[1]}} if self.cut else {}) | (
+            {"taken_back": self.taken_back} if self.taken_back else {})
 
 
 @dataclass(frozen=True, slots=True)
