@@ -17,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
+from bot.console import add_console_routes
 from bot.errors import ScamguardError, SettingsError
 from bot.settings import Settings
 from bot.wiring.http import add_ops_routes
@@ -259,6 +260,7 @@ def build_web_app(application: Application, settings: Settings) -> web.Applicati
     web_app[APPLICATION_KEY] = application
     gate = web_app[WEBHOOK_GATE_KEY] = WebhookGate()
     add_ops_routes(web_app, application, settings)
+    add_console_routes(web_app, application, settings)
     if settings.mode == "webhook":
         secret = (settings.webhook_secret or "").encode()
         metrics = services_of(application).metrics

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,14 @@ class ReloadResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True)
+class ReloadRecord:
+    """When the last reload ran (Unix time) and how it went."""
+
+    at: float
+    result: ReloadResult
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,8 @@ class RulesHolder:
         self.lists_dir = lists_dir
         self.model_dir = model_dir
         self.active = active or load_active(self.directory, lists_dir, model_dir)
+        self.loaded_at = time.time()
+        self.last_reload: ReloadRecord | None = None
 
     @property
     def detector(self) -> Detector:
@@ -77,6 +88,11 @@ class RulesHolder:
         """Load the folder again; on any error keep the last good rules and texts. (At start
         there is no last good set: a broken model file then leaves the rules working alone,
         with `detector.rules.warnings` saying why.)"""
+        result = self._reload()
+        self.last_reload = ReloadRecord(time.time(), result)
+        return result
+
+    def _reload(self) -> ReloadResult:
         try:
             active = load_active(self.directory, self.lists_dir, self.model_dir)
         except RuleSetError as exc:
@@ -87,4 +103,5 @@ class RulesHolder:
             return ReloadResult(False, tuple(str(e) for e in warnings))
         changed = active.digest != self.digest
         self.active = active
+        self.loaded_at = time.time()
         return ReloadResult(changed)

@@ -72,6 +72,9 @@ class Settings:
     refit_corpus: Path | None = field(
         default_factory=lambda: SOURCE_CORPUS if SOURCE_CORPUS.is_dir() else None)
     refit_dev: Path | None = None
+    # Labelled corpora the web console measures rules on: train/*.jsonl (lines shown) and
+    # blind/*.jsonl (rates only). Default: the source tree's tests/corpus when present.
+    corpus_dir: Path | None = None
 
     @property
     def data_directory(self) -> Path:
@@ -195,6 +198,7 @@ class Settings:
             ),
             refit_corpus=refit_corpus or (SOURCE_CORPUS if SOURCE_CORPUS.is_dir() else None),
             refit_dev=_parse_dir(get("SCAMGUARD_REFIT_DEV"), "SCAMGUARD_REFIT_DEV"),
+            corpus_dir=Path(corpus) if (corpus := get("SCAMGUARD_CORPUS")) else None,
         )
 
 

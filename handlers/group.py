@@ -41,7 +41,7 @@ from bot.storage import ChatSettings, Incident
 from bot.wiring.services import Services, services_of
 from handlers.adapter import quoted_author, quoted_request, sender_of, to_check_request
 from handlers.cleanup import schedule_deletion
-from handlers.logchat import log_soon, post_log
+from handlers.logchat import VIA_LOG_CHAT, log_soon, post_log, post_marks
 from handlers.outbox import OutboxBatcher, outbox_storage
 
 log = logging.getLogger(__name__)
@@ -770,10 +770,46 @@ async def lift_punishment(bot: Bot, services: Services, chat_id: int,
                                                ChatPermissions.all_permissions()))
 
 
+async def record_not_scam(application: Application, services: Services, chat_id: int,
+                          incidents: Sequence[Incident], actor_id: int, *,
+                          via: str | None = None, actor_name: str | None = None,
+                          chat_title: str | None = None) -> None:
+    """What "Not a scam" does wherever it is pressed (the group's warning, a log entry, the
+    web console): a false positive recorded on each incident, the restrictions or bans they
+    caused lifted, the senders' reputation across groups cleared, one audit entry by
+    `actor_id` (`via` names where it was done when not on the warning), and, unless it was
+    pressed on a log entry, one entry per incident in the group's log chat naming
+    `actor_name`."""
+    for incident in incidents:
+        await services.storage.add_feedback(incident.id, actor_id, "false_positive")
+        await lift_punishment(application.bot, services, chat_id, incident)
+        if incident.sender_id is not None and incident.sender_id > 0:
+            await services.storage.clear_reputation(incident.sender_id, actor_id, chat_id)
+    ids = [i.id for i in incidents]
+    detail: dict[str, object] = {"incident": ids[0]} if len(ids) == 1 else {"incidents": ids}
+    if via is not None:
+        detail["via"] = via
+    await services.storage.audit(actor_id, chat_id, "not_scam", detail)
+    if via != VIA_LOG_CHAT:
+        log_soon(application, post_marks(
+            application.bot, services, chat_id, incidents, action="not_scam",
+            done_by=actor_name or via or str(actor_id), chat_title=chat_title))
+
+
+async def record_scam(services: Services, incident: Incident, actor_id: int,
+                      via: str | None = None) -> None:
+    """Confirm an incident as a scam: "confirmed" feedback (a scam label for training) and
+    an audit entry."""
+    await services.storage.add_feedback(incident.id, actor_id, "confirmed")
+    detail: dict[str, object] = {"incident": incident.id}
+    if via is not None:
+        detail["via"] = via
+    await services.storage.audit(actor_id, incident.chat_id, "scam", detail)
+
+
 async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The "Not a scam" button: admins only; records a false positive on every incident the
-    warning covers (one, or all of an aggregated warning) and lifts the restrictions or bans
-    they caused."""
+    """The "Not a scam" button: admins only; `record_not_scam` on every incident the warning
+    covers (one, or all of an aggregated warning)."""
     query = update.callback_query
     if query is None or query.data is None or query.message is None:
         return
@@ -791,15 +827,9 @@ async def mark_not_scam(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     # Answer first: Telegram shows a spinner until then, and lifting a raid takes a while.
     await query.answer()
-    for incident in incidents:
-        await services.storage.add_feedback(incident.id, query.from_user.id, "false_positive")
-        await lift_punishment(context.bot, services, chat_id, incident)
-        if incident.sender_id is not None and incident.sender_id > 0:
-            await services.storage.clear_reputation(incident.sender_id, query.from_user.id,
-                                                    chat_id)
-    ids = [i.id for i in incidents]
-    detail: dict[str, object] = {"incident": ids[0]} if len(ids) == 1 else {"incidents": ids}
-    await services.storage.audit(query.from_user.id, chat_id, "not_scam", detail)
+    await record_not_scam(context.application, services, chat_id, incidents,
+                          query.from_user.id, actor_name=query.from_user.full_name,
+                          chat_title=query.message.chat.title)
     name = query.from_user.full_name
     try:
         await query.edit_message_text(

@@ -88,10 +88,8 @@ async def _remove(services: Services, chat_id: int, actor: int, kind: str,
                   key: str) -> str | None:
     """Remove the entry the button names; what was removed, None when it is gone."""
     if kind == "s":
-        sample = await services.storage.get_sample(int(key))
-        if sample is None or sample.chat_id != chat_id:
-            return None
-        if not await services.storage.remove_sample(chat_id, sample.id, actor):
+        sample = await services.storage.remove_sample(chat_id, int(key), actor)
+        if sample is None:  # gone, or not this chat's
             return None
         services.contexts.invalidate(chat_id)
         return f"#{sample.id}"

@@ -37,6 +37,8 @@ LOG_PREFIX = "lg:"
 _LOG_RE = re.compile(r"lg:(?P<op>fp|ub|bn):(?P<incident>\d{1,18})")
 OPS = {"fp": "not_scam", "ub": "unban", "bn": "ban"}
 ANY_ADMIN = 0
+# The audit `via` of a "Not a scam" pressed on a log entry (which is edited, not reposted).
+VIA_LOG_CHAT = "log_chat"
 
 
 async def new_code(services: Services, chat_id: int, title: str, admin_id: int) -> str:
@@ -168,9 +170,10 @@ def log_text(services: Services, lang: str, chat_title: str, action: str,
 async def post_log(bot: Bot, services: Services, chat_id: int, chat_title: str, *,
                    action: str, sender: Person | ForwardOrigin | None,
                    verdict: Verdict | None, text: str, incident_id: int | None,
-                   why: Sequence[str] = ()) -> bool:
-    """Post one action of a group to its log chat, if it has one; True when posted. A log
-    chat that refuses (the bot was removed) is logged and the group goes on."""
+                   why: Sequence[str] = (), done_by: str | None = None) -> bool:
+    """Post one action of a group to its log chat, if it has one; True when posted.
+    `done_by` names who decided it (an admin, the web console), as a pressed log button
+    does. A log chat that refuses (the bot was removed) is logged and the group goes on."""
     settings = await services.chat_settings.get(chat_id)
     if settings.log_chat is None:
         return False
@@ -178,16 +181,35 @@ async def post_log(bot: Bot, services: Services, chat_id: int, chat_title: str, 
     lang = texts.language(settings.language)
     reasons_shown = list(why) or (reasons(texts, lang, verdict) if verdict is not None else [])
     markup = log_buttons(texts, lang, incident_id) if incident_id is not None else None
+    entry = log_text(services, lang, chat_title, action, sender, reasons_shown, text)
+    if done_by is not None:
+        done = texts.text(lang, "onboard.log_done",
+                          action=texts.raw(lang, f"onboard.act_{action}"), name=done_by)
+        entry = Html(f"{entry}\n{done}")
     try:
         await bot.send_message(
-            settings.log_chat, log_text(services, lang, chat_title, action, sender,
-                                        reasons_shown, text),
-            reply_markup=markup, disable_notification=True)
+            settings.log_chat, entry, reply_markup=markup, disable_notification=True)
     except TelegramError as exc:
         log.warning("log chat %s of chat %s refused an entry: %s", settings.log_chat,
                     chat_id, exc)
         return False
     return True
+
+
+async def post_marks(bot: Bot, services: Services, chat_id: int,
+                     incidents: Sequence[Incident], *, action: str, done_by: str,
+                     chat_title: str | None = None) -> None:
+    """Log a decision someone made on incidents of a group outside its log chat (one entry
+    per incident, with its buttons, its reasons and excerpt), if the group has a log chat."""
+    settings = await services.chat_settings.get(chat_id)
+    if settings.log_chat is None:
+        return
+    title = chat_title if chat_title is not None else await chat_name(bot, chat_id)
+    for incident in incidents:
+        sender = Person(id=incident.sender_id) if incident.sender_id is not None else None
+        await post_log(bot, services, chat_id, title, action=action, sender=sender,
+                       verdict=Verdict(incident.verdict, incident.score, incident.hits),
+                       text=incident.excerpt, incident_id=incident.id, done_by=done_by)
 
 
 _BACKGROUND: set[asyncio.Task[Any]] = set()
@@ -206,17 +228,17 @@ def log_soon(application: Application, coroutine: Coroutine[Any, Any, Any]) -> N
 # ---- the buttons ------------------------------------------------------------------------
 
 
-async def _undo(bot: Bot, services: Services, op: str, incident: Incident,
+async def _undo(application: Application, services: Services, op: str, incident: Incident,
                 actor: int) -> bool:
-    """Do what a log button asks on the incident's group; True when Telegram agreed."""
-    from handlers.group import attempt, lift_punishment
+    """Do what a log button asks on the incident's group; True when Telegram agreed.
+    "Not a scam" is the same as everywhere else (`record_not_scam`, audited there)."""
+    from handlers.group import attempt, record_not_scam
 
+    bot = application.bot
     chat_id, sender = incident.chat_id, incident.sender_id
     if op == "fp":
-        await services.storage.add_feedback(incident.id, actor, "false_positive")
-        await lift_punishment(bot, services, chat_id, incident)
-        if sender is not None and sender > 0:
-            await services.storage.clear_reputation(sender, actor, chat_id)
+        await record_not_scam(application, services, chat_id, [incident], actor,
+                              via=VIA_LOG_CHAT)
         return True
     if sender is None:
         return False
@@ -258,9 +280,10 @@ async def press_log_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     op = match["op"]
     await query.answer()
-    ok = await _undo(context.bot, services, op, incident, presser.id)
-    await services.storage.audit(presser.id, incident.chat_id, f"log.{OPS[op]}",
-                                 {"incident": incident.id, "ok": ok})
+    ok = await _undo(context.application, services, op, incident, presser.id)
+    if op != "fp":
+        await services.storage.audit(presser.id, incident.chat_id, f"log.{OPS[op]}",
+                                     {"incident": incident.id, "ok": ok})
     if not ok or query.message is None:
         return
     done = texts.text(lang, "onboard.log_done",

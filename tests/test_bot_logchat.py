@@ -128,14 +128,43 @@ async def test_log_buttons_are_for_the_groups_admins(harness: Harness):
     assert (GROUP_ID, CAROL["id"]) in harness.api.banned
     await harness.feed(callback_update(BOB, shown, f"lg:ub:{incident.id}"))
     assert (GROUP_ID, CAROL["id"]) not in harness.api.banned
+    await harness.services.storage.flag_user(CAROL["id"], GROUP_ID, incident.id)
+    entries = len(harness.api.sent_texts(ALICE["id"]))
     await harness.feed(callback_update(ALICE, shown, f"lg:fp:{incident.id}"))
     stored = await harness.services.storage.get_incident(incident.id)
     assert {a.action for a in stored.actions} >= {"delete", "ban", "unban"}
     stats = await harness.services.storage.stats(GROUP_ID)
     assert stats.feedback == {"false_positive": 1}
-    actions = [e.action for e in await harness.services.storage.list_audit(GROUP_ID)]
-    assert {"log.ban", "log.unban", "log.not_scam"} <= set(actions)
+    # Not a scam takes the path of every "Not a scam": the reputation goes, one audit entry.
+    assert await harness.services.storage.get_reputation(CAROL["id"]) is None
+    audit = await harness.services.storage.list_audit(GROUP_ID)
+    assert {"log.ban", "log.unban", "reputation.clear"} <= {e.action for e in audit}
+    assert [(e.actor_id, e.detail) for e in audit if e.action == "not_scam"] == [
+        (ALICE["id"], {"incident": incident.id, "via": "log_chat"})]
     assert "Bob" in harness.api.calls("editMessageText")[0].params["text"]
+    assert "Alice" in harness.api.calls("editMessageText")[-1].params["text"]
+    await asyncio.sleep(0.05)
+    assert len(harness.api.sent_texts(ALICE["id"])) == entries  # edited, not posted again
+
+
+async def test_not_a_scam_on_the_warning_is_logged(harness: Harness):
+    """An admin's Not a scam on the group's warning: the log chat gets an entry for the
+    incident naming the admin, with its buttons; the sender's reputation is cleared."""
+    await with_private_log(harness)
+    await harness.feed(message_update(message(group(), CAROL, SCAM)))
+    await harness.flush()
+    [incident] = await harness.services.storage.list_incidents(GROUP_ID)
+    await harness.services.storage.flag_user(CAROL["id"], GROUP_ID, incident.id)
+    before = len(await sent_to(harness, ALICE["id"], 2))  # the confirmation, the deletion
+    await harness.feed(callback_update(BOB, message(group(), BOT, "warning"),
+                                       f"fp:{incident.id}"))
+    entry = (await sent_to(harness, ALICE["id"], before + 1))[-1]
+    text = entry.params["text"]
+    assert "Crypto Friends" in text and "marked as not a scam: Bob" in text
+    assert "recovery phrase" in text
+    data = [b["callback_data"] for b in entry.params["reply_markup"]["inline_keyboard"][0]]
+    assert data == [f"lg:fp:{incident.id}", f"lg:ub:{incident.id}", f"lg:bn:{incident.id}"]
+    assert await harness.services.storage.get_reputation(CAROL["id"]) is None
 
 
 async def test_a_log_chat_that_refuses_does_not_stop_the_group(harness: Harness):

@@ -103,7 +103,8 @@ async def test_rules_reload_automatically(
         en.write_text(en.read_text("utf-8").replace("I check messages for scams.",
                                                     "I check messages for scams, live."),
                       encoding="utf-8")
-        for _ in range(100):
+        # A reload reads the whole set, the learned model included: seconds on a busy machine.
+        for _ in range(600):
             if "live." in services.rules.texts.raw("en", "private.start"):
                 break
             await asyncio.sleep(0.05)
@@ -111,7 +112,7 @@ async def test_rules_reload_automatically(
 
         en.write_text(en.read_text("utf-8").replace("<b>Scam.</b>", "<b>Scam."),
                       encoding="utf-8")
-        (sent,) = await fake_api.wait_for("sendMessage")
+        (sent,) = await fake_api.wait_for("sendMessage", within=30.0)
         assert sent.params["chat_id"] == OPERATOR["id"]
         assert f"{en}:" in sent.params["text"]
         await asyncio.sleep(0.5)

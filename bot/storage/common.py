@@ -111,3 +111,88 @@ def check_log_code(code: str) -> str:
             and all(c.isascii() and (c.isalnum() or c in "_-") for c in code)):
         raise StorageValueError("a log chat code is 1 to 64 letters, digits, _ or -")
     return code
+
+
+# -- read-only queries of the web console (one SQL for both engines) -------------------------
+
+Mark = Callable[[Any], str]
+
+
+def incident_query_sql(query: Any, mark: Mark, when: Callable[[datetime], Any]) -> str:
+    """SELECT of the incidents an `IncidentQuery` matches, newest first; `mark(value)` adds
+    a parameter and returns its placeholder, `when` turns a time into the stored form."""
+    where: list[str] = []
+    if query.chat_id is not None:
+        where.append(f"i.chat_id = {mark(query.chat_id)}")
+    if query.verdict:
+        where.append(f"i.verdict = {mark(query.verdict)}")
+    if query.category:
+        where.append("EXISTS (SELECT 1 FROM incident_hits h WHERE h.incident_id = i.id"
+                     f" AND h.category = {mark(query.category)})")
+    if query.action:
+        where.append("EXISTS (SELECT 1 FROM incident_actions a WHERE a.incident_id = i.id"
+                     f" AND a.action = {mark(query.action)})")
+    if query.since is not None:
+        where.append(f"i.created_at >= {mark(when(query.since))}")
+    if query.until is not None:
+        where.append(f"i.created_at < {mark(when(query.until))}")
+    if query.before_id is not None:
+        where.append(f"i.id < {mark(query.before_id)}")
+    sql = "SELECT i.* FROM incidents i"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + f" ORDER BY i.id DESC LIMIT {mark(max(0, min(int(query.limit), 1000)))}"
+
+
+def activity_sql(day: Callable[[str], str], since: Any, chat_id: int | None, mark: Mark
+                 ) -> str:
+    """One UNION of the per-day counts `ActivityRow` holds; `day(alias)` is the engine's
+    UTC date (YYYY-MM-DD) of that table's created_at."""
+    def where(alias: str, chat: str = "i") -> str:
+        parts = [f"{alias}.created_at >= {mark(since)}"]
+        if chat_id is not None:
+            parts.append(f"{chat}.chat_id = {mark(chat_id)}")
+        return " WHERE " + " AND ".join(parts)
+
+    parts = [
+        f"SELECT {day('i')} AS day, i.chat_id AS chat, 'verdict' AS kind, i.verdict AS k,"
+        f" COUNT(*) AS n FROM incidents i{where('i')} GROUP BY 1, 2, 4",
+        f"SELECT {day('i')}, i.chat_id, 'category', h.category, COUNT(DISTINCT i.id)"
+        f" FROM incidents i JOIN incident_hits h ON h.incident_id = i.id{where('i')}"
+        " GROUP BY 1, 2, 4",
+        f"SELECT {day('a')}, i.chat_id, 'action',"
+        " a.action || CASE WHEN a.ok THEN ':ok' ELSE ':failed' END, COUNT(*)"
+        f" FROM incident_actions a JOIN incidents i ON i.id = a.incident_id{where('a')}"
+        " GROUP BY 1, 2, 4",
+        f"SELECT {day('f')}, i.chat_id, 'feedback', f.kind, COUNT(*)"
+        f" FROM feedback f JOIN incidents i ON i.id = f.incident_id{where('f')}"
+        " GROUP BY 1, 2, 4",
+    ]
+    if chat_id is None:
+        parts.append(
+            f"SELECT {day('p')}, CAST(NULL AS BIGINT), 'private_check', p.verdict, COUNT(*)"
+            f" FROM private_checks p WHERE p.created_at >= {mark(since)} GROUP BY 1, 2, 4"
+        )
+    return " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4"
+
+
+# Groups with settings, incidents or samples of their own (not GLOBAL_SAMPLES).
+KNOWN_CHATS_SQL = (
+    "SELECT chat_id FROM chat_settings UNION SELECT chat_id FROM incidents"
+    f" UNION SELECT chat_id FROM samples WHERE chat_id <> {GLOBAL_SAMPLES} ORDER BY 1"
+)
+
+
+SAMPLE_COLUMNS = "id, chat_id, text, added_by, created_at, category"
+
+
+def samples_sql(chat_id: int | None, limit: int | None, mark: Mark) -> str:
+    """SELECT of `SAMPLE_COLUMNS` of one chat's samples (None: every chat's, promoted ones
+    included), oldest first; with `limit`, only the newest `limit` of them."""
+    sql = f"SELECT {SAMPLE_COLUMNS} FROM samples"
+    if chat_id is not None:
+        sql += f" WHERE chat_id = {mark(chat_id)}"
+    if limit is None:
+        return sql + " ORDER BY id"
+    newest = f"{sql} ORDER BY id DESC LIMIT {mark(max(0, min(int(limit), 5000)))}"
+    return f"SELECT * FROM ({newest}) AS newest ORDER BY id"

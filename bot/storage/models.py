@@ -315,13 +315,15 @@ class UserPrefs:
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """A known-scam message an admin marked with /scam (chat 0: promoted to every group)."""
+    """A known-scam message an admin marked with /scam (chat 0: promoted to every group),
+    with the category it was filed under, if any. Show it as a redacted excerpt."""
 
     id: int
     chat_id: int
     text: str
     added_by: int
     created_at: datetime
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,3 +431,32 @@ def labelled_rows(marked: Iterable[Sequence[Any]], samples: Iterable[Sequence[An
         out.setdefault(text, {"text": text, "label": "scam", "source": "sample",
                               "category": category})
     return list(out.values())
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """A filter over incidents (every field optional): one chat, a verdict, a hit category,
+    an action taken, a creation time range [since, until), and paging by id."""
+
+    chat_id: int | None = None
+    verdict: str | None = None
+    category: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """One count of one UTC day: `kind` is verdict (key: the verdict), category, action
+    (key: "action:ok" or "action:failed"), feedback (key: the kind) or private_check (key:
+    the verdict, chat None)."""
+
+    day: str
+    chat_id: int | None
+    kind: str
+    key: str
+    count: int
+

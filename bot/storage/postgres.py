@@ -30,15 +30,20 @@ from bot.core.redact import excerpt, redact, text_hash
 from bot.errors import StorageError
 from bot.storage.common import (
     GLOBAL_SAMPLES,
+    KNOWN_CHATS_SQL,
+    SAMPLE_COLUMNS,
     Clock,
+    activity_sql,
     check_list_name,
     check_log_code,
     check_score,
     dumps,
     hit_rows,
+    incident_query_sql,
     indicators_json,
     make_hit,
     reputation_score,
+    samples_sql,
     utcnow,
 )
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, statements
@@ -48,9 +53,11 @@ from bot.storage.models import (
     LABELLED_SQL,
     ActionCount,
     ActionRecord,
+    ActivityRow,
     AuditEntry,
     ChatSettings,
     Incident,
+    IncidentQuery,
     IndicatorsLike,
     LogChatCode,
     PrivateCheck,
@@ -804,43 +811,47 @@ class PostgresStorage:
         )
         return [row[0] for row in rows]
 
-    async def list_sample_rows(self, chat_id: int) -> list[Sample]:
-        """The chat's samples with their ids, oldest first."""
-        rows = await self._fetch(
-            "reading samples",
-            "SELECT id, chat_id, text, added_by, created_at FROM samples WHERE chat_id = $1"
-            " ORDER BY id", chat_id,
-        )
-        return [Sample(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    async def list_sample_rows(self, chat_id: int | None = None, limit: int | None = None
+                               ) -> list[Sample]:
+        """One chat's samples with their ids (None: every chat's, the promoted ones of
+        GLOBAL_SAMPLES included), oldest first; with `limit`, the newest `limit` only."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        rows = await self._fetch("reading samples", samples_sql(chat_id, limit, mark), *params)
+        return [_sample(r) for r in rows]
 
     async def get_sample(self, sample_id: int) -> Sample | None:
         rows = await self._fetch(
-            "reading a sample",
-            "SELECT id, chat_id, text, added_by, created_at FROM samples WHERE id = $1",
+            "reading a sample", f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = $1",
             sample_id,
         )
-        if not rows:
-            return None
-        r = rows[0]
-        return Sample(r[0], r[1], r[2], r[3], r[4])
+        return _sample(rows[0]) if rows else None
 
-    async def remove_sample(self, chat_id: int, sample_id: int, actor_id: int | None) -> bool:
-        """Forget one of the chat's samples (audited, announced to every worker); False when
-        it is not the chat's."""
+    async def remove_sample(self, chat_id: int | None, sample_id: int,
+                            actor_id: int | None) -> Sample | None:
+        """Forget a sample (audited as `sample.remove` in the chat it belonged to, announced
+        to every worker); the sample removed, None when there is none of that id in
+        `chat_id` (None: in any chat, for operators)."""
         async with self._write("removing a sample") as con:
-            gone = await con.fetchval(
-                "DELETE FROM samples WHERE id = $1 AND chat_id = $2 RETURNING id",
-                sample_id, chat_id,
+            row = await con.fetchrow(
+                "DELETE FROM samples WHERE id = $1 AND ($2::bigint IS NULL OR chat_id = $2)"
+                f" RETURNING {SAMPLE_COLUMNS}", sample_id, chat_id,
             )
-            if gone is None:
-                return False
+            if row is None:
+                return None
+            sample = _sample(row)
             await con.execute(
                 "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
                 " VALUES ($1, $2, 'sample.remove', $3, $4)",
-                actor_id, chat_id, dumps({"sample": sample_id}), self._now(),
+                actor_id, sample.chat_id, dumps({"sample": sample_id}), self._now(),
             )
-            await con.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, f"samples:{chat_id}")
-        return True
+            await con.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL,
+                              f"samples:{sample.chat_id}")
+        return sample
 
     async def promote_sample(self, sample_id: int, actor_id: int) -> int | None:
         """Copy a chat's sample to every group (chat GLOBAL_SAMPLES), audited; the id of the
@@ -1046,6 +1057,46 @@ class PostgresStorage:
             private_checks=int(checks),
         )
 
+    # -- what the web console reads ------------------------------------------------------
+
+    async def search_incidents(self, query: IncidentQuery) -> list[Incident]:
+        """Incidents an `IncidentQuery` matches, newest first."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        sql = incident_query_sql(query, mark, _aware)
+        return await self._incidents(await self._fetch("searching incidents", sql, *params))
+
+    async def activity(self, since: datetime, chat_id: int | None = None
+                       ) -> list[ActivityRow]:
+        """Counts per UTC day and chat from `since` on (see `ActivityRow`)."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        sql = activity_sql(
+            lambda t: f"to_char({t}.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+            _aware(since), chat_id, mark,
+        )
+        rows = await self._fetch("counting activity", sql, *params)
+        return [ActivityRow(r[0], None if r[1] is None else int(r[1]), r[2], r[3], int(r[4]))
+                for r in rows]
+
+    async def known_chats(self) -> list[int]:
+        """Every chat with settings, incidents or samples."""
+        return [int(r[0]) for r in await self._fetch("listing chats", KNOWN_CHATS_SQL)]
+
+    async def list_chat_settings(self) -> list[ChatSettings]:
+        """The stored settings of every chat (chats never configured have none)."""
+        rows = await self._fetch("listing chat settings",
+                                 "SELECT * FROM chat_settings ORDER BY chat_id")
+        return [_settings(row) for row in rows]
+
     async def purge(self, older_than: datetime) -> int:
         """Delete incidents (with their hits, actions and feedback) and private checks made
         before `older_than`, and sent outbox rows; returns how many incidents and checks
@@ -1198,6 +1249,11 @@ def _aware(moment: datetime) -> datetime:
     from datetime import UTC
 
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _sample(row: asyncpg.Record) -> Sample:
+    """A `Sample` from a row of `SAMPLE_COLUMNS`."""
+    return Sample(int(row[0]), int(row[1]), row[2], int(row[3]), _aware(row[4]), row[5])
 
 
 def _settings(row: asyncpg.Record) -> ChatSettings:

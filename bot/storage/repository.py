@@ -9,9 +9,11 @@ from typing import Any, Protocol
 
 from bot.core.model import Hit
 from bot.storage.models import (
+    ActivityRow,
     AuditEntry,
     ChatSettings,
     Incident,
+    IncidentQuery,
     IndicatorsLike,
     LogChatCode,
     PrivateCheck,
@@ -117,13 +119,15 @@ class Repository(Protocol):
 
     async def list_samples(self, chat_id: int) -> list[str]: ...
 
-    async def list_sample_rows(self, chat_id: int) -> list[Sample]: ...
+    async def list_sample_rows(
+        self, chat_id: int | None = None, limit: int | None = None
+    ) -> list[Sample]: ...
 
     async def get_sample(self, sample_id: int) -> Sample | None: ...
 
     async def remove_sample(
-        self, chat_id: int, sample_id: int, actor_id: int | None
-    ) -> bool: ...
+        self, chat_id: int | None, sample_id: int, actor_id: int | None
+    ) -> Sample | None: ...
 
     async def promote_sample(self, sample_id: int, actor_id: int) -> int | None: ...
 
@@ -159,6 +163,16 @@ class Repository(Protocol):
     ) -> list[AuditEntry]: ...
 
     async def stats(self, chat_id: int | None = None) -> Stats: ...
+
+    async def search_incidents(self, query: IncidentQuery) -> list[Incident]: ...
+
+    async def activity(
+        self, since: datetime, chat_id: int | None = None
+    ) -> list[ActivityRow]: ...
+
+    async def known_chats(self) -> list[int]: ...
+
+    async def list_chat_settings(self) -> list[ChatSettings]: ...
 
     async def purge(self, older_than: datetime) -> int: ...
 

@@ -27,16 +27,21 @@ from bot.core.redact import excerpt, redact, text_hash
 from bot.errors import StorageError
 from bot.storage.common import (
     GLOBAL_SAMPLES,
+    KNOWN_CHATS_SQL,
+    SAMPLE_COLUMNS,
     Clock,
+    activity_sql,
     check_list_name,
     check_log_code,
     check_score,
     dumps,
     from_db_time,
     hit_rows,
+    incident_query_sql,
     indicators_json,
     make_hit,
     reputation_score,
+    samples_sql,
     to_db_time,
     utcnow,
 )
@@ -47,9 +52,11 @@ from bot.storage.models import (
     LABELLED_SQL,
     ActionCount,
     ActionRecord,
+    ActivityRow,
     AuditEntry,
     ChatSettings,
     Incident,
+    IncidentQuery,
     IndicatorsLike,
     LogChatCode,
     PrivateCheck,
@@ -774,42 +781,44 @@ class SqliteStorage:
         )
         return [row[0] for row in rows]
 
-    async def list_sample_rows(self, chat_id: int) -> list[Sample]:
-        """The chat's samples with their ids, oldest first."""
-        rows = await self._fetch(
-            "reading samples",
-            "SELECT id, chat_id, text, added_by, created_at FROM samples WHERE chat_id = ?"
-            " ORDER BY id",
-            (chat_id,),
-        )
-        return [Sample(r[0], r[1], r[2], r[3], from_db_time(r[4])) for r in rows]
+    async def list_sample_rows(self, chat_id: int | None = None, limit: int | None = None
+                               ) -> list[Sample]:
+        """One chat's samples with their ids (None: every chat's, the promoted ones of
+        GLOBAL_SAMPLES included), oldest first; with `limit`, the newest `limit` only."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        rows = await self._fetch("reading samples", samples_sql(chat_id, limit, mark), params)
+        return [_sample(r) for r in rows]
 
     async def get_sample(self, sample_id: int) -> Sample | None:
         rows = await self._fetch(
-            "reading a sample",
-            "SELECT id, chat_id, text, added_by, created_at FROM samples WHERE id = ?",
+            "reading a sample", f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?",
             (sample_id,),
         )
-        if not rows:
-            return None
-        r = rows[0]
-        return Sample(r[0], r[1], r[2], r[3], from_db_time(r[4]))
+        return _sample(rows[0]) if rows else None
 
-    async def remove_sample(self, chat_id: int, sample_id: int, actor_id: int | None) -> bool:
-        """Forget one of the chat's samples (audited); False when it is not the chat's."""
+    async def remove_sample(self, chat_id: int | None, sample_id: int,
+                            actor_id: int | None) -> Sample | None:
+        """Forget a sample (audited as `sample.remove` in the chat it belonged to); the
+        sample removed, None when there is none of that id in `chat_id` (None: in any
+        chat, for operators)."""
         async with self._write("removing a sample") as db:
-            cursor = await db.execute(
-                "DELETE FROM samples WHERE id = ? AND chat_id = ?", (sample_id, chat_id)
-            )
-            if cursor.rowcount == 0:
-                return False
+            rows = list(await db.execute_fetchall(
+                f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?", (sample_id,)))
+            if not rows or (chat_id is not None and rows[0][1] != chat_id):
+                return None
+            sample = _sample(rows[0])
+            await db.execute("DELETE FROM samples WHERE id = ?", (sample_id,))
             await db.execute(
                 "INSERT INTO audit (actor_id, chat_id, action, detail, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (actor_id, chat_id, "sample.remove", dumps({"sample": sample_id}),
-                 self._now()),
+                " VALUES (?, ?, 'sample.remove', ?, ?)",
+                (actor_id, sample.chat_id, dumps({"sample": sample_id}), self._now()),
             )
-        return True
+        return sample
 
     async def promote_sample(self, sample_id: int, actor_id: int) -> int | None:
         """Copy a chat's sample to every group (chat GLOBAL_SAMPLES), audited; the id of the
@@ -1009,6 +1018,43 @@ class SqliteStorage:
             private_checks=checks,
         )
 
+    # -- what the web console reads ------------------------------------------------------
+
+    async def search_incidents(self, query: IncidentQuery) -> list[Incident]:
+        """Incidents an `IncidentQuery` matches, newest first."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        sql = incident_query_sql(query, mark, to_db_time)
+        return await self._incidents(await self._fetch("searching incidents", sql, params))
+
+    async def activity(self, since: datetime, chat_id: int | None = None
+                       ) -> list[ActivityRow]:
+        """Counts per UTC day and chat from `since` on (see `ActivityRow`)."""
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        sql = activity_sql(lambda t: f"substr({t}.created_at, 1, 10)", to_db_time(since),
+                           chat_id, mark)
+        rows = await self._fetch("counting activity", sql, params)
+        return [ActivityRow(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+
+    async def known_chats(self) -> list[int]:
+        """Every chat with settings, incidents or samples."""
+        return [int(r[0]) for r in await self._fetch("listing chats", KNOWN_CHATS_SQL)]
+
+    async def list_chat_settings(self) -> list[ChatSettings]:
+        """The stored settings of every chat (chats never configured have none)."""
+        rows = await self._fetch("listing chat settings",
+                                 "SELECT * FROM chat_settings ORDER BY chat_id")
+        return [_settings(row) for row in rows]
+
     async def purge(self, older_than: datetime) -> int:
         """Delete incidents (with their hits, actions and feedback) and private checks made
         before `older_than`; returns how many incidents and checks went. Their text is
@@ -1032,6 +1078,11 @@ class SqliteStorage:
                 await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as exc:
                 raise self._error(exc, "checkpointing the write-ahead log") from exc
+
+
+def _sample(row: Sequence[Any]) -> Sample:
+    """A `Sample` from a row of `SAMPLE_COLUMNS`."""
+    return Sample(int(row[0]), int(row[1]), row[2], int(row[3]), from_db_time(row[4]), row[5])
 
 
 def _settings(row: sqlite3.Row) -> ChatSettings:

@@ -93,6 +93,8 @@ class Metrics:
             "(another worker refits)", ["result"], registry=reg)
         self.telegram_last_answer: float | None = None
         self.telegram_last_ok: float | None = None
+        # (Unix time, HTTP status or 'timeout' / 'network') of the last failed Bot API call.
+        self.telegram_last_error: tuple[float, str] | None = None
 
     # ---- what the handlers report -----------------------------------------------------
 
@@ -134,6 +136,7 @@ class Metrics:
                 self.telegram_last_ok = self.telegram_last_answer
                 return
         self.telegram_errors.labels(str(status)).inc()
+        self.telegram_last_error = (time.time(), str(status))
 
     # ---- what operations read ---------------------------------------------------------
 
