@@ -62,13 +62,11 @@ class Scope:
     @property
     def framed(self) -> bool:
         """The writer stands beside the words rather than behind them: the message opens
-        with advice or a negation, discusses or reports a scam, or quotes someone in
-        quotation marks. A
-        question alone ("can you forward me the code?"), a text after a colon ("Admin
-        here: ..."), or advice appended at the end ("Send me your phrase. Stay safe!") is
-        no frame."""
-        return (self.advice_first or self.negation_first or self.discussion
-                or self.framed_quote or self.marked)
+        with advice, discusses or reports a scam, or quotes someone in quotation marks.
+        These are no frame: a negation ("I do not wish my manager to know..."), a question
+        alone ("can you forward me the code?"), a text after a colon ("Admin here: ..."),
+        advice appended at the end ("Send me your phrase. Stay safe!")."""
+        return self.advice_first or self.discussion or self.framed_quote or self.marked
 
     def names(self) -> tuple[str, ...]:
         """The signals that are on, for explanations and reports."""
