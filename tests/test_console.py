@@ -187,6 +187,20 @@ async def test_check_calls_a_safe_message_clean(logged_in: Console):
     assert "No rule fired." in page
 
 
+async def test_check_says_when_the_learned_layer_took_a_verdict_back(logged_in: Console):
+    """A member reporting what a fake officer asked for: clean, the note says the learned
+    layer took the rules' verdict back, and the rule hit is still shown."""
+    status, page, _ = await logged_in.post("/console/check", {"text": (
+        "My dad got a call from a fake police officer who told him to move his savings to a "
+        "safe account. Luckily he hung up and called me first.")})
+    assert status == 200
+    assert 'id="verdict">clean<' in page
+    assert 'id="taken-back"' in page and "framed message" in page
+    assert "official.safe-account" in page
+    status, page, _ = await logged_in.post("/console/check", {"text": SAFE})
+    assert 'id="taken-back"' not in page
+
+
 async def test_check_escapes_hostile_text_everywhere(logged_in: Console):
     """Message, sender and URLs with markup come back as text only (and in the replies the
     bot would post)."""
