@@ -412,7 +412,14 @@ async def test_statistics_draw_charts_and_count_per_group(logged_in: Console):
     await s.storage.record_action(failed, "ban", False, "not enough rights")
     status, page = await logged_in.page("/console/stats")
     assert status == 200
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 5
+    # incidents per day by group (a legend entry per group) and actions with their failures
+    group_chart = page[page.index("Incidents per day, by group"):]
+    group_chart = group_chart[:group_chart.index("</svg>")]
+    assert str(GROUP) in group_chart and "-100777" in group_chart
+    action_chart = page[page.index("Actions and their failures"):]
+    action_chart = action_chart[:action_chart.index("</svg>")]
+    assert "ban failed" in action_chart and "delete ok" in action_chart
     assert f"?chat={GROUP}" in page and "?chat=-100777" in page
     _, only = await logged_in.page("/console/stats?chat=-100777&days=7")
     assert f"?chat={GROUP}\"" not in only
@@ -567,3 +574,13 @@ def test_the_corpus_setting():
         "/srv/corpus")
     assert Settings.from_env({}).corpus_dir is None
     assert default_corpus_dir(None) == Path(__file__).resolve().parent / "corpus"
+
+
+def test_the_group_chart_keeps_the_busiest_groups_and_sums_the_rest():
+    from bot.console.web import GROUP_SERIES, _top_groups
+
+    days = {-100 - i: [i, 1] for i in range(GROUP_SERIES + 2)}
+    series = _top_groups(days)
+    assert len(series) == GROUP_SERIES + 1
+    assert str(-100 - (GROUP_SERIES + 1)) in series      # the busiest group has a series
+    assert series["other groups"] == [0 + 1, 2]           # the two quietest, summed per day

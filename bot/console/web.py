@@ -482,12 +482,14 @@ class Console:
         categories: Counter[str] = Counter()
         actions: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         per_group: dict[int, Counter[str]] = defaultdict(Counter)
+        group_days: dict[int, list[int]] = defaultdict(lambda: [0] * days)
         private: Counter[str] = Counter()
         for row in rows:
             i = index.get(row.day)
             if row.kind == "verdict":
                 if i is not None and row.key in verdicts:
                     verdicts[row.key][i] += row.count
+                    group_days[row.chat_id][i] += row.count
                 per_group[row.chat_id][row.key] += row.count
                 per_group[row.chat_id]["incidents"] += row.count
             elif row.kind == "category":
@@ -511,6 +513,11 @@ class Console:
             verdict_chart=stacked_bars("Incidents per day", day_list, verdicts),
             feedback_chart=stacked_bars("Feedback per day", day_list, fps),
             category_chart=hbars("Incidents by category", list(categories.items())),
+            group_chart=stacked_bars("Incidents per day, by group", day_list,
+                                     _top_groups(group_days)),
+            action_chart=hbars("Actions and their failures", [
+                (f"{name} {result}", n) for name, (ok, failed) in actions.items()
+                for result, n in (("ok", ok), ("failed", failed)) if n]),
             actions=sorted(actions.items()), per_group=sorted(per_group.items(),
                                                               key=lambda kv: str(kv[0])),
             private=private, checked=checked,
@@ -632,6 +639,19 @@ def _rule_files(directory: Path) -> list[tuple[str, int]]:
 def _cell(value: str) -> str:
     """A CSV cell a spreadsheet does not run as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+GROUP_SERIES = 6
+
+
+def _top_groups(group_days: dict[int, list[int]]) -> dict[str, list[int]]:
+    """Per-day incident counts of the busiest groups, the rest summed as "other groups"."""
+    ranked = sorted(group_days.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
+    series = {str(chat): counts for chat, counts in ranked[:GROUP_SERIES]}
+    rest = [counts for _, counts in ranked[GROUP_SERIES:]]
+    if rest:
+        series["other groups"] = [sum(day) for day in zip(*rest, strict=True)]
+    return series
 
 
 def _checked(services: Services) -> dict[str, int]:
