@@ -6,8 +6,9 @@
 
 Every weight is fitted on the training lines (`scamguard model train`); a rule that is not in
 the fitted table (a moderator's new rule) counts with its severity's prior, so it works before
-any refit. Thresholds per sensitivity were chosen on a validation split for a stated budget of
-false positives and are stored with the weights (rules/model/combiner.json).
+any refit. Thresholds per sensitivity were chosen on held-out scores (every line scored by a
+combination fitted on the other folds) for a stated budget of false positives and are stored
+with the weights (rules/model/combiner.json).
 """
 
 from __future__ import annotations
