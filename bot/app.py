@@ -60,8 +60,12 @@ ALLOWED_UPDATES = [
 # and deletions and member actions none either: they are held to the overall per-token limit
 # only (a raid's deletions are paced with the warnings, so no burst of them draws a 429 that
 # pauses every request), and a 429 on them is retried after Telegram's retry_after.
-# answerCallbackQuery has no chat_id and is not limited at all (it must come within seconds).
+# answerCallbackQuery has no chat_id and is not limited at all (it must come within seconds),
+# nor are reads (getChatAdministrators, getChatMember, getChat): they send nothing, and held
+# to the 30-a-second budget of messages they made the first message of every new chat wait
+# behind a raid's deletions and warnings.
 _SENDING = ("send", "copy", "forward")
+_READING = ("get",)
 # A chat_id that AIORateLimiter counts under the overall limit but under no group limit.
 _OVERALL_ONLY = 0
 
@@ -92,8 +96,8 @@ WEBHOOK_GATE_KEY: web.AppKey[WebhookGate] = web.AppKey("webhook_gate", WebhookGa
 class ModerationRateLimiter(AIORateLimiter):
     """AIORateLimiter that applies the per-group message limit to sent messages only, so a
     burst of deletions, or an admin going through the settings keyboard, is not held to 20
-    per minute, while every call with a chat (sends, deletions, bans, restrictions, edits)
-    stays under the overall limit. Retries on RetryAfter."""
+    per minute, while every call with a chat that acts (sends, deletions, bans, restrictions,
+    edits) stays under the overall limit; reads are not held. Retries on RetryAfter."""
 
     async def process_request(
         self,
@@ -104,7 +108,10 @@ class ModerationRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
-        if "chat_id" in data and not endpoint.lower().startswith(_SENDING):
+        name = endpoint.lower()
+        if name.startswith(_READING):
+            data = {k: v for k, v in data.items() if k != "chat_id"}
+        elif "chat_id" in data and not name.startswith(_SENDING):
             data = {**data, "chat_id": _OVERALL_ONLY}
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args

@@ -295,3 +295,25 @@ async def test_keyboard_edits_are_not_held_by_the_group_message_limit(fake_api: 
         held.cancel()
     assert len(fake_api.calls("editMessageText")) == 3
     assert len(fake_api.calls("sendMessage")) == 1
+
+
+async def test_reads_are_not_held_by_the_overall_limit(fake_api: FakeBotApi):
+    """With the overall budget spent, reading a chat's admins goes out at once while an
+    action waits: reads send nothing, and the first message of every new chat needs one."""
+    from telegram.ext import ExtBot
+
+    from bot.app import ModerationRateLimiter
+
+    limiter = ModerationRateLimiter(overall_max_rate=1, overall_time_period=60, max_retries=0)
+    bot = ExtBot(TOKEN, request=FakeRequest(fake_api), rate_limiter=limiter)
+    async with bot:
+        await bot.delete_message(GROUP_ID, 1)
+        async with asyncio.timeout(5):  # a guard: reads must not wait for the overall budget
+            for _ in range(3):
+                await bot.get_chat_administrators(GROUP_ID)
+        held = asyncio.ensure_future(bot.delete_message(GROUP_ID, 2))
+        await asyncio.sleep(0.2)
+        assert not held.done()
+        held.cancel()
+    assert len(fake_api.calls("getChatAdministrators")) == 3
+    assert len(fake_api.calls("deleteMessage")) == 1
