@@ -164,13 +164,11 @@ class Detector:
         )
         patterns = self.rules.patterns
         scan = patterns.scan(message)
-        negations = patterns.negations(scan)
         scope = scope_of(
             prepared.folded,
             advice_at=patterns.advice_at(scan),
             discussion=patterns.discussed(scan) or patterns.reported(scan),
-            negation=bool(negations),
-            negation_first=any(n.sentence == 0 for n in negations),
+            negation=bool(patterns.negations(scan)),
             framed_quote=bool(scan.framed_quotes),
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None

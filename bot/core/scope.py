@@ -52,8 +52,6 @@ class Scope:
     question: bool = False
     quoted: float = 0.0
     outside: str | None = None
-    # a negation in the first sentence ("Never send your code to anyone ...")
-    negation_first: bool = False
     # a quotation the text around it asks about, warns about or reports
     framed_quote: bool = False
     # a substantial quotation in quotation marks (not a text after a colon)
@@ -77,22 +75,26 @@ class Scope:
         return tuple(out)
 
 
+def _substantial(match: re.Match[str]) -> bool:
+    """Three words, or six characters of a script written without spaces: a quoted button
+    label or a "scare-quoted" word is not a quotation."""
+    inner = match.group(0)[1:-1]
+    return len(inner.split()) >= 3 or sum(1 for c in inner if ord(c) >= 0x0E00) >= 6
+
+
 def quote_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of substantial quotations (three words, or six characters of a script written
-    without spaces): a quoted button label or a "scare-quoted" word is not a quotation."""
-    out = []
-    for m in _QUOTE_RE.finditer(text):
-        inner = m.group(0)[1:-1]
-        if len(inner.split()) >= 3 or sum(1 for c in inner if ord(c) >= 0x0E00) >= 6:
-            out.append(m.span())
-    return out
+    """Spans of substantial quotations (see `_substantial`)."""
+    return [m.span() for m in _QUOTE_RE.finditer(text) if _substantial(m)]
 
 
 def quotation(text: str) -> tuple[float, str | None]:
     """Share of `text` inside quotation marks of any script, and the text outside them."""
+    return _quotation(text, [m.span() for m in _QUOTE_RE.finditer(text)])
+
+
+def _quotation(text: str, spans: list[tuple[int, int]]) -> tuple[float, str | None]:
     if not text:
         return 0.0, None
-    spans = [m.span() for m in _QUOTE_RE.finditer(text)]
     if not spans:
         m = _INTRO_COLON.match(text)
         if m and len(m.group(2)) > 2 * len(m.group(1)) and not _looks_like_url(m.group(1)):
@@ -112,10 +114,10 @@ def _looks_like_url(head: str) -> bool:
 
 
 def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
-             negation: bool, negation_first: bool = False,
-             framed_quote: bool = False) -> Scope:
+             negation: bool, framed_quote: bool = False) -> Scope:
     """Scope signals from the folded text and what the phrase scan found."""
-    share, outside = quotation(folded)
+    matches = list(_QUOTE_RE.finditer(folded))
+    share, outside = _quotation(folded, [m.span() for m in matches])
     return Scope(
         advice=advice_at is not None,
         advice_first=advice_at == 0,
@@ -124,7 +126,6 @@ def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
         question=bool(_QUESTION.search(folded)),
         quoted=share,
         outside=outside,
-        negation_first=negation_first,
         framed_quote=framed_quote,
-        marked=bool(quote_spans(folded)) if share else False,
+        marked=any(_substantial(m) for m in matches),
     )
