@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+
+from bot.storage import PostgresStorage, SqliteStorage
 
 ENV = "SCAMGUARD_TEST_PG"
 HOW = 'start one with: eval "$(tools/pg-cluster.sh start)"'
@@ -58,3 +62,24 @@ async def query(dsn: str, sql: str, *params: object) -> list[asyncpg.Record]:
         return list(await con.fetch(sql, *params))
     finally:
         await con.close()
+
+
+@asynccontextmanager
+async def store_on(engine: str, folder: Path, clock: Callable[[], datetime]
+                   ) -> AsyncIterator[SqliteStorage | PostgresStorage]:
+    """A fresh repository on `engine` ("sqlite": a file in `folder`; "postgresql": a fresh
+    database), closed afterwards: the body of the tests' two-engine `storage` fixtures."""
+    store: SqliteStorage | PostgresStorage
+    if engine == "sqlite":
+        store = await SqliteStorage.open(folder / "scamguard.db", clock=clock)
+        try:
+            yield store
+        finally:
+            await store.close()
+        return
+    async with fresh_database() as url:
+        store = await PostgresStorage.open(url, clock=clock)
+        try:
+            yield store
+        finally:
+            await store.close()

@@ -26,7 +26,7 @@ from bot.storage import (
     open_storage,
 )
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
-from tests.pg import fresh_database, query
+from tests.pg import query, store_on
 
 Store = SqliteStorage | PostgresStorage
 
@@ -54,23 +54,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def storage(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
-) -> AsyncIterator[Store]:
+async def storage(request: pytest.FixtureRequest, tmp_path: Path,
+                  clock: Clock) -> AsyncIterator[Store]:
     """A fresh repository on each backend."""
-    if request.param == "sqlite":
-        store: Store = await SqliteStorage.open(tmp_path / "scamguard.db", clock=clock)
-        try:
-            yield store
-        finally:
-            await store.close()
-        return
-    async with fresh_database() as url:
-        store = await PostgresStorage.open(url, clock=clock)
-        try:
-            yield store
-        finally:
-            await store.close()
+    async with store_on(request.param, tmp_path, clock) as store:
+        yield store
 
 
 async def raw_count(store: Store, sql: str, *params: Any) -> int:

@@ -19,7 +19,7 @@ from bot.storage import GLOBAL_SAMPLES, PostgresStorage, SqliteStorage, StorageV
 from bot.storage import postgres as postgres_module
 from bot.storage import sqlite as sqlite_module
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
-from tests.pg import fresh_database, query
+from tests.pg import fresh_database, query, store_on
 
 Store = SqliteStorage | PostgresStorage
 
@@ -40,19 +40,9 @@ def clock() -> Clock:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def storage(request: pytest.FixtureRequest, tmp_path: Path,
                   clock: Clock) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        store: Store = await SqliteStorage.open(tmp_path / "db.sqlite", clock=clock)
-        try:
-            yield store
-        finally:
-            await store.close()
-        return
-    async with fresh_database() as url:
-        store = await PostgresStorage.open(url, clock=clock)
-        try:
-            yield store
-        finally:
-            await store.close()
+    """A fresh repository on each backend."""
+    async with store_on(request.param, tmp_path, clock) as store:
+        yield store
 
 
 async def test_new_settings_have_defaults_and_are_validated(storage: Store) -> None:
