@@ -46,3 +46,34 @@ def test_a_quoted_request_without_framing_still_counts() -> None:
 def test_short_quotes_are_not_quotations(text: str) -> None:
     """A quoted button label or a scare-quoted word is not somebody's message."""
     assert quote_spans(text) == []
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("does anyone else get the 'hi I sent my code to your number by mistake, pls send it "
+     "back' SMS?", "'hi I sent my code to your number by mistake, pls send it back'"),
+    ("'I've sent my code to your phone by mistake' lol", "'I've sent my code to your phone "
+     "by mistake'"),
+    ("he keeps asking 'what's your code please' haha", "'what's your code please'"),
+])
+def test_single_quotes_quote_a_message(text: str, quoted: str) -> None:
+    """People quote with the keyboard's single quote; apostrophes inside words stay inside."""
+    assert [text[a:b] for a, b in quote_spans(text)] == [quoted]
+
+
+@pytest.mark.parametrize("text", [
+    "it's fine, don't worry, the users' funds are safe and we're ok",
+    "click 'Verify' now",
+    "rock'n'roll all night and party every day",
+])
+def test_apostrophes_are_not_quotation_marks(text: str) -> None:
+    """Apostrophes (it's, users') and a scare-quoted word are not somebody's message."""
+    assert quote_spans(text) == []
+
+
+def test_a_single_quoted_request_that_is_discussed_is_quoted() -> None:
+    """The request alone fires; quoted in single quotes inside a report, it is discussed."""
+    alone = "send me your seed phrase to verify your wallet"
+    quoted = "my aunt received 'send me your seed phrase to verify your wallet' what now?"
+    assert RULES.patterns.fired(DETECTOR.prepare(CheckRequest(alone)))
+    fired = RULES.patterns.fired(DETECTOR.prepare(CheckRequest(quoted)))
+    assert not [r.id for r in fired if r.guarded]

@@ -3,7 +3,7 @@
 A scam asks the reader for something; a safety tip, a question about a message or a member
 reporting what someone sent them uses the same words in another frame. The signals here are
 structural, not phrase lists: quotation marks of every script mark text the writer did not
-say themselves (“…”, "…", «…», 「…」, 『…』, ‘…’, „…“, and a colon that introduces a forwarded
+say themselves (“…”, "…", '…', «…», 「…」, 『…』, ‘…’, „…“, and a colon that introduces a forwarded
 text: "quoting the DM I got: ..."), a question mark ends a question, and the lexicons' advice,
 discussion (reported speech, "someone asked me") and negation concepts place the writer
 beside the request rather than behind it.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Opening and closing marks; ASCII apostrophes are left out (they are mostly apostrophes).
+# Opening and closing marks of every script (ASCII single quotes: see _SINGLE).
 _QUOTE_PAIRS = (
     ("\u201c", "\u201d"),  # “ ”
     ("\u201e", "\u201c"),  # „ “
@@ -32,8 +32,14 @@ _QUOTE_PAIRS = (
     ('"', '"'),
     ("\uff02", "\uff02"),  # fullwidth "
 )
+# ASCII single quotes as quotation marks ('hi, I sent my code to your number by mistake'),
+# the way people quote on a phone keyboard: an opening quote after a space or punctuation,
+# a closing one before a space, punctuation or the end, and apostrophes only between
+# letters inside (it's, don't). A possessive (the users' funds) neither opens nor closes.
+_SINGLE = r"(?<![\w'])'((?=\S)(?:[^'\n]|(?<=\w)'(?=\w)){3,}?(?<=\S))'(?![\w'])"
 _QUOTE_RE = re.compile("|".join(
-    f"{re.escape(o)}([^{re.escape(o + c)}]{{3,}}){re.escape(c)}" for o, c in _QUOTE_PAIRS
+    [f"{re.escape(o)}([^{re.escape(o + c)}]{{3,}}){re.escape(c)}" for o, c in _QUOTE_PAIRS]
+    + [_SINGLE]
 ))
 # A colon after a few words, followed by a longer text: "got this DM: ...", "他们说：..."
 _INTRO_COLON = re.compile(r"^(.{3,60}?)[:：]\s*(\S.{20,})$", re.S)
