@@ -403,6 +403,31 @@ def test_an_unframed_lesser_hit_is_taken_back_only_on_a_clear_learned_reading() 
     assert _learned_detector(-0.4, (0.9, 0.95)).check(CheckRequest(text)).verdict == "clean"
 
 
+RECOVERY_WARNING = ("My colleague lost 40k to a fake exchange and then paid a 'recovery expert' "
+                    "who promised to get his lost funds back. Beware, that is the second scam")
+
+
+def test_an_unguarded_rule_is_taken_back_only_on_a_clearly_clean_framed_reading() -> None:
+    """An unguarded rule (its scams use a frame's words: "Scammed? We recover lost funds")
+    is taken back in a framed message only when the learned layer reads it as clearly not
+    a scam; a reading merely below the suspicious threshold keeps it, and without a frame
+    it always stands."""
+    rules_alone = _rules_alone()
+    found = rules_alone.check(CheckRequest(RECOVERY_WARNING))
+    unguarded = {r.id for r in _shipped().patterns.rules if not r.guarded}
+    assert found.verdict != "clean" and {h.rule for h in found.hits} & unguarded
+    assert rules_alone.prepare(CheckRequest(RECOVERY_WARNING)).scope.framed
+    taken = _learned_detector(-6.0).check(CheckRequest(RECOVERY_WARNING))
+    assert taken.verdict == "clean" and taken.taken_back == "framed"
+    # below the suspicious threshold (0.9) yet not clearly clean (0.4): the rule stands
+    assert _learned_detector(-0.4, (0.9, 0.95)).check(
+        CheckRequest(RECOVERY_WARNING)).verdict != "clean"
+    advert = "Hire a certified hacker to recover your lost crypto, no upfront fee"
+    assert rules_alone.check(CheckRequest(advert)).verdict != "clean"
+    assert not rules_alone.prepare(CheckRequest(advert)).scope.framed
+    assert _learned_detector(-6.0).check(CheckRequest(advert)).verdict != "clean"
+
+
 def test_links_secrets_and_impersonation_stand_in_a_framed_message() -> None:
     """A look-alike link is dangerous whoever posts it, framed or not."""
     text = ("is this legit? they sent me binance-verify-login.com to unlock my account, "

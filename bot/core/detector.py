@@ -59,6 +59,8 @@ FRAMED_OUT = ("similar.",)
 # An unframed message's rule verdict is taken back below this learned score (see
 # Detector._takes_back).
 UNFRAMED_TAKE_BACK = 0.5
+# A framed message's unguarded rule is taken back below this learned score.
+UNGUARDED_TAKE_BACK = 0.3
 # Hits that stand in any frame (see Detector._stands).
 STANDING = ("link.", "secret", "impersonation.", "handle.", "similar.", "domain.")
 
@@ -135,23 +137,27 @@ class Detector:
 
     def _stands(self, hit: Hit) -> bool:
         """A hit no frame takes back: links, secrets, impersonation and known samples are
-        dangerous whoever posts them, and an unguarded rule's author said framing does
-        not cancel it."""
-        return hit.rule.startswith(STANDING) or hit.rule in self._unguarded
+        dangerous whoever posts them."""
+        return hit.rule.startswith(STANDING)
 
     def _takes_back(self, message: Message, hits: tuple[Hit, ...], learned: float,
                     other: str) -> bool:
-        """Whether the learned reading takes back the rules' verdict. Only guarded phrase
-        rules can be taken back, never a hit that stands in any frame, and:
+        """Whether the learned reading takes back the rules' verdict. Only phrase rules can
+        be taken back, never a hit that stands in any frame, and:
         - in a framed message (opening advice, a report, a quotation) when the learned
-          layer reads it as clean: a discussion of the scam, not the scam;
-        - without a frame, when no hit is critical and the learned layer reads the message
-          as more likely not a scam than a scam (a rule that met a safety tip's words)."""
+          layer reads it as clean: a discussion of the scam, not the scam; a rule whose
+          author wrote `guarded: false` (its scams use the words of a frame themselves:
+          "Scammed? We recover lost funds") only when the learned layer reads the message
+          as clearly not a scam (below UNGUARDED_TAKE_BACK);
+        - without a frame, when no hit is critical or unguarded and the learned layer reads
+          the message as more likely not a scam than a scam (a rule that met a safety
+          tip's words)."""
         if other != "clean" or any(self._stands(h) for h in hits):
             return False
+        unguarded = any(h.rule in self._unguarded for h in hits)
         if message.scope.framed:
-            return True
-        return learned < UNFRAMED_TAKE_BACK and all(
+            return not unguarded or learned < UNGUARDED_TAKE_BACK
+        return not unguarded and learned < UNFRAMED_TAKE_BACK and all(
             h.severity < Severity.CRITICAL for h in hits)
 
     def prepare(self, request: CheckRequest) -> Message:
