@@ -73,12 +73,21 @@ def _sentence_ends(text: str) -> list[int]:
         ends.append(m.end())
     return ends
 _CLAUSE_END = re.compile(r"[,;:，；：、]")
+# Word characters of the scripts that separate words with spaces (letters and digits below
+# Thai, and "_"): a bounded phrase must not touch one.
+_WORD_CHARS = frozenset(c for c in map(chr, range(0x0E00)) if c.isalnum() or c == "_")
 _HANDLE_RE = re.compile(r"(?<![\w.])@[a-z][a-z0-9_]{3,31}\b|\bt\.me/|\btelegram\.me/")
 _URLISH_RE = re.compile(r"\bhttps?://|\bwww\.|\bhxxps?://")
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 _RE2_OPTIONS.max_mem = 8 << 20
+# Only the span of a whole match is read: without capturing groups, RE2 finds it with its
+# DFAs alone, never running the slower engines that place the groups.
+_SPAN_OPTIONS = re2.Options()
+_SPAN_OPTIONS.log_errors = False
+_SPAN_OPTIONS.max_mem = 8 << 20
+_SPAN_OPTIONS.never_capture = True
 # The moderators' regular expressions are found through RE2's FilteredRE2: the literal
 # strings each one needs are matched together, and only the expressions whose strings occur
 # (or that need none) run, each with its own small automaton. One RE2 set of every
@@ -141,13 +150,14 @@ class Occurrence(NamedTuple):
     clause: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Term:
+class _Term(NamedTuple):
+    """One phrase of a concept as the automaton holds it (with the phrase's length): whether
+    it must start at a word boundary, and whether it must end at one too (not a prefix)."""
+
     concept: int
-    length: int
-    bounded: bool
-    prefix: bool
     langs: frozenset[str]
+    bounded: bool
+    strict: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +217,8 @@ class PatternRules:
     phrase_count: int = 0
     _automaton: Any = field(default=None, repr=False, compare=False)
     _regex_set: Any = field(default=None, repr=False, compare=False)
-    # (concept, expression, its languages, the same expression over UTF-8 bytes)
+    # (concept, expression, its languages, the same expression over UTF-8 bytes and without
+    # capturing groups)
     _regexes: tuple[tuple[int, Any, frozenset[str], Any], ...] = field(
         default=(), repr=False, compare=False
     )
@@ -233,27 +244,25 @@ class PatternRules:
         if self._automaton is not None and text:
             n = len(text)
             append = raw.append
-            for end, terms in self._automaton.iter(text):
-                for term in terms:
-                    start = end - term.length + 1
-                    if term.bounded:
-                        # A letter or digit of a script that separates words with spaces
-                        # (CJK and Thai characters are not word characters here, so Latin
-                        # phrases still match next to them); inlined, as a long message has
-                        # thousands of terms.
-                        if start > 0:
-                            c = text[start - 1]
-                            if (c.isalnum() or c == "_") and c < "\u0e00":
-                                continue
-                        if not term.prefix and end + 1 < n:
-                            c = text[end + 1]
-                            if (c.isalnum() or c == "_") and c < "\u0e00":
-                                continue
-                    append((term.concept, start, end + 1, term.langs))
+            word = _WORD_CHARS
+            for end, (length, terms) in self._automaton.iter(text):
+                start = end - length + 1
+                stop = end + 1
+                for concept, langs, bounded, strict in terms:
+                    # A letter or digit of a script that separates words with spaces (CJK
+                    # and Thai characters are not word characters here, so Latin phrases
+                    # still match next to them); inlined, as a long message has thousands
+                    # of terms.
+                    if bounded and (start > 0 and text[start - 1] in word
+                                    or strict and stop < n and text[stop] in word):
+                        continue
+                    append((concept, start, stop, langs))
         if self._regex_set is not None and text:
-            matched = self._regex_set.Match(text)
+            # the expressions run on the UTF-8 bytes, encoded once (see _regex_matches)
+            encoded = text.encode("utf-8")
+            matched = self._regex_set.Match(encoded)
             if matched:
-                raw.extend(self._regex_matches(text, matched))
+                raw.extend(self._regex_matches(text, encoded, matched))
         if self._languages:
             raw = self._in_message_languages(raw, message)
         if "://" in text or "www." in text:
@@ -269,7 +278,7 @@ class PatternRules:
         return Scan(occurrences, self._builtins(message),
                     self._framed_quotes(text, occurrences))
 
-    def _regex_matches(self, text: str, indices: Iterable[int]
+    def _regex_matches(self, text: str, encoded: bytes, indices: Iterable[int]
                        ) -> list[tuple[int, int, int, frozenset[str]]]:
         """Every match of the given regular expressions in `text`, as character spans.
 
@@ -278,7 +287,6 @@ class PatternRules:
         mapped to characters through one table. After an empty match a search of bytes
         steps one byte where a search of the str steps one character, so an expression that
         matches empty is searched through the str interface instead."""
-        encoded = text.encode("utf-8")
         chars: list[int] | None = None
         out: list[tuple[int, int, int, frozenset[str]]] = []
         for index in indices:
@@ -311,7 +319,8 @@ class PatternRules:
             rest.append(text[last:a])
             last = b
         rest.append(text[last:])
-        if any(c in "?？" for c in "".join(rest)) or any(
+        outer = "".join(rest)
+        if "?" in outer or "？" in outer or any(
                 o.concept in framing and outside(o.start) for o in occurrences):
             return tuple(spans)
         return ()
@@ -345,8 +354,12 @@ class PatternRules:
             if language.script is not None:
                 # One stray letter (a garbled "Â") is not a language: evidence grows with
                 # the number of the script's letters, up to SCRIPT_EVIDENCE.
-                found = len(language.script.findall(folded, 0, SCRIPT_WINDOW))
-                evidence[language.code] += min(SCRIPT_EVIDENCE, found)
+                found = 0
+                for _letter in language.script.finditer(folded, 0, SCRIPT_WINDOW):
+                    found += 1
+                    if found == SCRIPT_EVIDENCE:
+                        break
+                evidence[language.code] += found
         declared = message.request.lang
         if declared:
             evidence[declared.split("-")[0]] += LANG_EVIDENCE
@@ -813,11 +826,12 @@ class _Builder:
             grouped[(marker, ids[_MARKER + code], True, False)].add(code)
         entries: dict[str, list[_Term]] = defaultdict(list)
         for (body, concept_id, bounded, prefix), langs in grouped.items():
-            entries[body].append(_Term(concept_id, len(body), bounded, prefix, frozenset(langs)))
+            entries[body].append(_Term(concept_id, frozenset(langs), bounded,
+                                       bounded and not prefix))
         if entries:
             automaton = ahocorasick.Automaton()
             for body, terms in entries.items():
-                automaton.add_word(body, tuple(terms))
+                automaton.add_word(body, (len(body), tuple(terms)))
             automaton.make_automaton()
         regex_set = None
         regexes: list[tuple[int, Any, frozenset[str], Any]] = []
@@ -827,7 +841,7 @@ class _Builder:
                 regex_set.Add(pattern, _RE2_OPTIONS)
                 regexes.append((ids[concept], re2.compile(pattern, _RE2_OPTIONS),
                                 frozenset({lang}),
-                                re2.compile(pattern.encode("utf-8"), _RE2_OPTIONS)))
+                                re2.compile(pattern.encode("utf-8"), _SPAN_OPTIONS)))
             regex_set.Compile()
         by_head: dict[int, list[_CompiledRule]] = defaultdict(list)
         for index, rule in enumerate(self.rules):
