@@ -76,8 +76,11 @@ _CLAUSE_END = re.compile(r"[,;:，；：、]")
 # Word characters of the scripts that separate words with spaces (letters and digits below
 # Thai, and "_"): a bounded phrase must not touch one.
 _WORD_CHARS = frozenset(c for c in map(chr, range(0x0E00)) if c.isalnum() or c == "_")
-_HANDLE_RE = re.compile(r"(?<![\w.])@[a-z][a-z0-9_]{3,31}\b|\bt\.me/|\btelegram\.me/")
-_URLISH_RE = re.compile(r"\bhttps?://|\bwww\.|\bhxxps?://")
+# Each branch starts with a literal character and looks behind it for the boundary
+# (`t(?<!\wt)` is `\bt`): the regex engine then skips to the candidates instead of trying
+# every branch at every position of a long message.
+_HANDLE_RE = re.compile(r"@(?<![\w.]@)[a-z][a-z0-9_]{3,31}\b|t(?<!\wt)(?:elegram)?\.me/")
+_URLISH_RE = re.compile(r"h(?<!\wh)(?:ttps?|xxps?)://|w(?<!\ww)ww\.")
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False

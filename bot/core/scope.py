@@ -36,7 +36,11 @@ _QUOTE_PAIRS = (
 # the way people quote on a phone keyboard: an opening quote after a space or punctuation,
 # a closing one before a space, punctuation or the end, and apostrophes only between
 # letters inside (it's, don't). A possessive (the users' funds) neither opens nor closes.
-_SINGLE = r"(?<![\w'])'((?=\S)(?:[^'\n]|(?<=\w)'(?=\w)){3,}?(?<=\S))'(?![\w'])"
+# The quote is written first and the look-behind checks the character before it
+# (`'(?<![\w']')` rather than `(?<![\w'])'`): an expression whose every branch starts with a
+# literal character lets the regex engine skip to the candidates instead of trying each
+# branch at every position (ten times faster on a long message).
+_SINGLE = r"'(?<![\w']')((?=\S)(?:[^'\n]|(?<=\w)'(?=\w)){3,}?(?<=\S))'(?![\w'])"
 _QUOTE_RE = re.compile("|".join(
     [f"{re.escape(o)}([^{re.escape(o + c)}]{{3,}}){re.escape(c)}" for o, c in _QUOTE_PAIRS]
     + [_SINGLE]

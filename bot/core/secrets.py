@@ -490,8 +490,9 @@ def _find_keys(text: str) -> list[Secret]:
 # with spaces, commas or list numbers between them (ordinary Chinese text has none).
 _CJK = "\u4e00-\u9fff"
 _CJK_GAP = r"(?:[\s,，、;；|/]+(?:\d{1,2}\s*[.)、:：]?\s*)?|\d{1,2}\s*[.)、:：]?\s*)"
+# (the look-behind after the first character: see bot/core/scope.py, _SINGLE)
 _CJK_RUN = re.compile(
-    rf"(?<![{_CJK}])[{_CJK}](?:{_CJK_GAP}[{_CJK}](?![{_CJK}])){{11,29}}"
+    rf"[{_CJK}](?<![{_CJK}][{_CJK}])(?:{_CJK_GAP}[{_CJK}](?![{_CJK}])){{11,29}}"
 )
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _CJK_LISTS = (_index("chinese_simplified"), _index("chinese_traditional"))

@@ -20,7 +20,7 @@ _DEFANG = (
     (re.compile(r"\[\s*\.\s*\]|\(\s*\.\s*\)|\{\s*\.\s*\}|\[\s*dot\s*\]|\(\s*dot\s*\)", re.I), "."),
     (re.compile(r"\[\s*:\s*\]"), ":"),
     (re.compile(r"\[\s*/\s*\]"), "/"),
-    (re.compile(r"\bh(?:xx|\*\*|XX)p(s?)(?=\[?:)", re.I), r"http\1"),
+    (re.compile(r"h(?<!\wh)(?:xx|\*\*|XX)p(s?)(?=\[?:)", re.I), r"http\1"),
 )
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": ".", "\u2024": ".", "\ufe52": "."})
 # Scripts written without spaces: a link glued to them ("请访问binance.com") starts after them.
@@ -243,7 +243,9 @@ def extract_links(
     if text:
         cleaned = clean_text(text if text.isascii() else unicodedata.normalize("NFKC", text))
         if not cleaned.isascii():
-            cleaned = _NO_SPACE_SCRIPT.sub(r" \1 ", cleaned)
+            # what `_NO_SPACE_SCRIPT.sub(r" \1 ", cleaned)` gives, without expanding the
+            # template in Python for each run
+            cleaned = " ".join(_NO_SPACE_SCRIPT.split(cleaned))
         _scan(cleaned, "text", found)
     for anchor in anchors:
         link = _from_url(anchor.url, "anchor", anchor.text)
