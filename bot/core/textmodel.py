@@ -47,6 +47,8 @@ _SPACES = re.compile(r"\s+")
 _TOKEN = re.compile(r"[^\s\u0e00-\u0e7f\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+|\S")
 # Characters of scripts written without spaces between words.
 _SPACELESS_RANGES = ((0x0E00, 0x0E7F), (0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
+# How many of the heaviest windows are looked at for the phrases.
+_TOP_WINDOWS = 200
 # Trailing punctuation is not part of a quoted phrase.
 _EDGE_PUNCT = " .,;:!?()[]{}\"'“”‘’«»「」『』，。！？：；、…-"
 
@@ -82,6 +84,36 @@ def _hashes(text: str, bits: int) -> np.ndarray:
     out *= _MIX
     out >>= np.uint64(64 - bits)
     return out
+
+
+def _token_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of the `_TOKEN` matches of a `features_text` (whose only whitespace
+    is single spaces): runs of characters of spaced scripts, and each character of a
+    spaceless one; computed over the code points at once."""
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    spaceless = np.zeros(len(cps), dtype=bool)
+    for lo, hi in _SPACELESS_RANGES:
+        spaceless |= (cps >= lo) & (cps <= hi)
+    spaced = ~spaceless & (cps != 32)
+    before = np.empty_like(spaced)
+    after = np.empty_like(spaced)
+    if len(cps):
+        before[0] = after[-1] = False
+        before[1:] = spaced[:-1]
+        after[:-1] = spaced[1:]
+    starts = np.flatnonzero(spaced & ~before | spaceless)
+    ends = np.flatnonzero(spaced & ~after | spaceless) + 1
+    return starts.astype(np.int64), ends.astype(np.int64)
+
+
+def _best_first(keys: np.ndarray, ties: np.ndarray, count: int) -> np.ndarray:
+    """The first `count` of `np.lexsort((ties, keys))` (the same order, ties kept): only the
+    candidates up to the count-th smallest key are sorted."""
+    if len(keys) <= count:
+        return np.lexsort((ties, keys))
+    cut = np.partition(keys, count - 1)[count - 1]
+    candidates = np.flatnonzero(keys <= cut)
+    return candidates[np.lexsort((ties[candidates], keys[candidates]))][:count]
 
 
 def _starts_lengths(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,8 +163,9 @@ def _distinct(buckets: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
-def _featurize(skeleton: str, bits: int) -> tuple[np.ndarray, float, np.ndarray]:
-    every = _hashes(features_text(skeleton), bits)
+def _featurize(skeleton: str, bits: int, text: str | None = None
+               ) -> tuple[np.ndarray, float, np.ndarray]:
+    every = _hashes(features_text(skeleton) if text is None else text, bits)
     # Each n-gram counts once: a text that repeats itself ("x" * 50,000, a pasted salad)
     # weighs no more than saying it once.
     buckets = _distinct(every)
@@ -158,6 +191,8 @@ class ModelScore:
     buckets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     value: float = 0.0
     ngrams: np.ndarray | None = None
+    # the text the n-grams were read from (`features_text` of the skeleton)
+    text: str | None = None
 
 
 class TextModel:
@@ -194,12 +229,13 @@ class TextModel:
         return float(self.bias + self.weights[buckets.view(np.int64)].sum() * value)
 
     def score(self, skeleton: str) -> ModelScore:
-        buckets, value, every = _featurize(skeleton, self.bits)
+        text = features_text(skeleton)
+        buckets, value, every = _featurize(skeleton, self.bits, text)
         # as signed indices (the same values, below 2**bits): NumPy gathers them directly
         buckets, every = buckets.view(np.int64), every.view(np.int64)
         z = self.bias + (float(self.weights[buckets].sum()) * value if len(buckets) else 0.0)
         z = max(-30.0, min(30.0, z))
-        return ModelScore(1.0 / (1.0 + float(np.exp(-z))), z, buckets, value, every)
+        return ModelScore(1.0 / (1.0 + float(np.exp(-z))), z, buckets, value, every, text)
 
     def category(self, score: ModelScore) -> str | None:
         """The scam category the scored text reads most like."""
@@ -211,11 +247,13 @@ class TextModel:
         cat_z = gathered.sum(axis=1) * value
         return self.categories[int(np.argmax(cat_z + self.cat_bias))]
 
-    def phrases(self, skeleton: str, limit: int = 2,
-                ngrams: np.ndarray | None = None) -> tuple[str, ...]:
-        """The windows of the message that weigh most towards 'scam', best first. `ngrams`:
-        the buckets `score` already computed for this skeleton (ModelScore.ngrams)."""
-        text = features_text(skeleton)
+    def phrases(self, skeleton: str, limit: int = 2, ngrams: np.ndarray | None = None,
+                text: str | None = None) -> tuple[str, ...]:
+        """The windows of the message that weigh most towards 'scam', best first. `ngrams`
+        and `text`: the buckets and the text `score` already computed for this skeleton
+        (ModelScore.ngrams and .text)."""
+        if text is None or ngrams is None:
+            text = features_text(skeleton)
         if ngrams is None:
             ngrams = _hashes(text, self.bits).view(np.int64)
         if not len(ngrams):
@@ -228,13 +266,12 @@ class TextModel:
                     - np.bincount(starts + lengths, weights=share, minlength=size))
         per_char = np.cumsum(per_char)[: len(text)]
         prefix = np.concatenate(([0.0], np.cumsum(per_char)))
-        spans = np.array([m.span() for m in _TOKEN.finditer(text)], dtype=np.int64)
-        if not len(spans):
+        starts_t, ends_t = _token_spans(text)
+        if not len(starts_t):
             return ()
-        starts_t, ends_t = spans[:, 0], spans[:, 1]
         # windows of 1-8 tokens (more than 4 only from a token of a spaceless script) and
         # at most 40 characters, by width, then by first token: one (width x token) grid
-        count = len(spans)
+        count = len(starts_t)
         if count <= _GRID_TOKENS:
             last_token = _LAST_TOKEN[:, :count]
         else:
@@ -252,9 +289,9 @@ class TextModel:
             ok &= _NARROW | spaceless
         first_all, last_all = first[ok], last[ok]
         sums = prefix[last_all] - prefix[first_all]
-        order = np.lexsort((first_all, -sums))
+        order = _best_first(-sums, first_all, _TOP_WINDOWS)
         chosen: list[tuple[float, int, int]] = []
-        for k in order[:200].tolist():
+        for k in order[:_TOP_WINDOWS].tolist():
             total, start, end = float(sums[k]), int(first_all[k]), int(last_all[k])
             if total <= 0 or (chosen and total < 0.35 * chosen[0][0]):
                 break
@@ -313,13 +350,12 @@ class ModelCheck:
         score = message.model_score
         if score is None or score.probability < self.floor:
             return []
-        text = message.text.skeleton
         # never quote a posted recovery phrase or key back, even in part
         secrets = message.secrets
         if secrets is None:
             secrets = find_secrets(message.text.raw)
         phrases = () if secrets else self.model.phrases(
-            text, ngrams=score.ngrams)
+            message.text.skeleton, ngrams=score.ngrams, text=score.text)
         category = self.model.category(score)
         return [Hit(f"model.{category or 'other'}", category or "other",
                     model_severity(score.probability), model_reason(category, phrases),
