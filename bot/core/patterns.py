@@ -266,10 +266,10 @@ class PatternRules:
             matched = self._regex_set.Match(encoded)
             if matched:
                 raw.extend(self._regex_matches(text, encoded, matched))
-        if self._languages:
-            raw = self._in_message_languages(raw, message)
-        if "://" in text or "www." in text:
-            raw = self._outside_urls(raw, text)
+        url_spans = ([m.span() for m in _URL_SPAN.finditer(text)]
+                      if "://" in text or "www." in text else [])
+        if self._languages or url_spans:
+            raw = self._kept(raw, message, url_spans)
         breaker = self._ids.get(CLAUSE_BREAK)
         if breaker is not None:
             clause_ends.extend(start for c, start, _, _ in raw if c == breaker)
@@ -328,19 +328,29 @@ class PatternRules:
             return tuple(spans)
         return ()
 
-    def _outside_urls(
-        self, raw: list[tuple[int, int, int, frozenset[str]]], text: str
+    def _kept(
+        self, raw: list[tuple[int, int, int, frozenset[str]]], message: Message,
+        url_spans: list[tuple[int, int]],
     ) -> list[tuple[int, int, int, frozenset[str]]]:
-        """Guards written inside a link's address do not count: a news link ending in
-        '-scam-warning' does not make a transfer request advice."""
-        spans = [m.span() for m in _URL_SPAN.finditer(text)]
-        if not spans:
-            return raw
-        guards = self._guards
-        return [
-            item for item in raw
-            if item[0] not in guards or not any(a <= item[1] < b for a, b in spans)
-        ]
+        """The occurrences that count, in one pass: markers are dropped, and phrases of
+        languages the message is clearly not written in (English phrases stay for every
+        concept but the guards); guards written inside a link's address do not count either
+        (a news link ending in '-scam-warning' does not make a transfer request advice)."""
+        languages = bool(self._languages)
+        allowed = self.message_languages(raw, message) if languages else None
+        markers, guards = self._markers, self._guards
+        kept = []
+        for item in raw:
+            concept, start, _e, langs = item
+            if languages and (concept in markers or not (
+                    allowed is None or langs & allowed
+                    or ("en" in langs and concept not in guards))):
+                continue
+            if url_spans and concept in guards and any(
+                    a <= start < b for a, b in url_spans):
+                continue
+            kept.append(item)
+        return kept
 
     def message_languages(
         self, raw: Sequence[tuple[int, int, int, frozenset[str]]], message: Message
@@ -375,24 +385,6 @@ class PatternRules:
             if evidence.get(language.code, 0) >= floor:
                 allowed |= language.family
         return frozenset(allowed) or None
-
-    def _in_message_languages(
-        self, raw: list[tuple[int, int, int, frozenset[str]]], message: Message
-    ) -> list[tuple[int, int, int, frozenset[str]]]:
-        """Drop markers, and phrases of languages the message is clearly not written in
-        (English phrases stay for every concept but the guards)."""
-        allowed = self.message_languages(raw, message)
-        markers, guards = self._markers, self._guards
-        kept = []
-        for item in raw:
-            concept, _s, _e, langs = item
-            if concept in markers:
-                continue
-            if allowed is None or langs & allowed or (
-                "en" in langs and concept not in guards
-            ):
-                kept.append(item)
-        return kept
 
     def _builtins(self, message: Message) -> frozenset[int]:
         folded = message.text.folded
