@@ -99,6 +99,9 @@ _SPAN_OPTIONS.never_capture = True
 # its states (0.12 ms instead of 0.013 ms).
 
 
+# From this many bytes of text on, the expressions are run as candidates of the message's
+# languages rather than through the filter's own matching (see _regex_occurrences).
+_LONG_TEXT = 1_024
 _URL_SPAN = re.compile(r"(?:https?|hxxps?)://\S+|\bwww\.\S+")
 
 
@@ -260,16 +263,16 @@ class PatternRules:
                                     or strict and stop < n and text[stop] in word):
                         continue
                     append((concept, start, stop, langs))
+        # The languages are told by the phrases (markers) and the text, never by the
+        # expressions: known before these run, they spare the expressions of languages whose
+        # matches would be dropped.
+        allowed = self.message_languages(raw, message) if self._languages else None
         if self._regex_set is not None and text:
-            # the expressions run on the UTF-8 bytes, encoded once (see _regex_matches)
-            encoded = text.encode("utf-8")
-            matched = self._regex_set.Match(encoded)
-            if matched:
-                raw.extend(self._regex_matches(text, encoded, matched))
+            raw.extend(self._regex_occurrences(text, allowed))
         url_spans = ([m.span() for m in _URL_SPAN.finditer(text)]
                       if "://" in text or "www." in text else [])
         if self._languages or url_spans:
-            raw = self._kept(raw, message, url_spans)
+            raw = self._kept(raw, allowed, url_spans)
         breaker = self._ids.get(CLAUSE_BREAK)
         if breaker is not None:
             clause_ends.extend(start for c, start, _, _ in raw if c == breaker)
@@ -280,6 +283,24 @@ class PatternRules:
         ]
         return Scan(occurrences, self._builtins(message),
                     self._framed_quotes(text, occurrences))
+
+    def _regex_occurrences(self, text: str, allowed: frozenset[str] | None
+                           ) -> list[tuple[int, int, int, frozenset[str]]]:
+        """Every match of the expressions that can count in a message of these languages
+        (see `_kept`). On a short text (or one of no clear language) the filter runs the
+        expressions whose literal strings occur and reports those that match; on a long
+        one in clear languages only the candidates of those languages are run at all."""
+        # the expressions run on the UTF-8 bytes, encoded once (see _regex_matches)
+        encoded = text.encode("utf-8")
+        long_text = len(encoded) >= _LONG_TEXT
+        indices = self._regex_set.Match(encoded, allowed is not None and long_text)
+        if not indices:
+            return []
+        if allowed is not None:
+            guards, regexes = self._guards, self._regexes
+            indices = [i for i in indices if _counts(regexes[i][0], regexes[i][2], allowed,
+                                                     guards)]
+        return self._regex_matches(text, encoded, indices)
 
     def _regex_matches(self, text: str, encoded: bytes, indices: Iterable[int]
                        ) -> list[tuple[int, int, int, frozenset[str]]]:
@@ -329,7 +350,7 @@ class PatternRules:
         return ()
 
     def _kept(
-        self, raw: list[tuple[int, int, int, frozenset[str]]], message: Message,
+        self, raw: list[tuple[int, int, int, frozenset[str]]], allowed: frozenset[str] | None,
         url_spans: list[tuple[int, int]],
     ) -> list[tuple[int, int, int, frozenset[str]]]:
         """The occurrences that count, in one pass: markers are dropped, and phrases of
@@ -337,14 +358,12 @@ class PatternRules:
         concept but the guards); guards written inside a link's address do not count either
         (a news link ending in '-scam-warning' does not make a transfer request advice)."""
         languages = bool(self._languages)
-        allowed = self.message_languages(raw, message) if languages else None
         markers, guards = self._markers, self._guards
         kept = []
         for item in raw:
             concept, start, _e, langs = item
-            if languages and (concept in markers or not (
-                    allowed is None or langs & allowed
-                    or ("en" in langs and concept not in guards))):
+            if languages and (concept in markers
+                              or not _counts(concept, langs, allowed, guards)):
                 continue
             if url_spans and concept in guards and any(
                     a <= start < b for a, b in url_spans):
@@ -523,6 +542,13 @@ class PatternRules:
 
     def check(self, message: Message, context: ChatContext) -> Iterable[Hit]:
         return [rule.hit for rule in self.fired(message)]
+
+
+def _counts(concept: int, langs: frozenset[str], allowed: frozenset[str] | None,
+            guards: frozenset[int]) -> bool:
+    """Whether a phrase of these languages counts in a message that reads as `allowed`
+    (None: no clear language): English phrases count everywhere, except guards."""
+    return allowed is None or bool(langs & allowed) or ("en" in langs and concept not in guards)
 
 
 def _char_offsets(encoded: bytes) -> list[int]:
