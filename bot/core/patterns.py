@@ -102,7 +102,8 @@ _SPAN_OPTIONS.never_capture = True
 # From this many bytes of text on, the expressions are run as candidates of the message's
 # languages rather than through the filter's own matching (see _regex_occurrences).
 _LONG_TEXT = 1_024
-_URL_SPAN = re.compile(r"(?:https?|hxxps?)://\S+|\bwww\.\S+")
+# (w(?<!\ww) is \bw: every branch starts with a literal character, see _HANDLE_RE)
+_URL_SPAN = re.compile(r"(?:https?|hxxps?)://\S+|w(?<!\ww)ww\.\S+")
 
 
 def _spaceless(text: str) -> bool:
