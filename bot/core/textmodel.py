@@ -47,6 +47,8 @@ _SPACES = re.compile(r"\s+")
 _TOKEN = re.compile(r"[^\s\u0e00-\u0e7f\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+|\S")
 # Characters of scripts written without spaces between words.
 _SPACELESS_RANGES = ((0x0E00, 0x0E7F), (0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
+# From this length on, tokens are found with array operations (see _token_spans).
+_ARRAY_TOKENS = 200
 # How many of the heaviest windows are looked at for the phrases.
 _TOP_WINDOWS = 200
 # Trailing punctuation is not part of a quoted phrase.
@@ -89,7 +91,14 @@ def _hashes(text: str, bits: int) -> np.ndarray:
 def _token_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Starts and ends of the `_TOKEN` matches of a `features_text` (whose only whitespace
     is single spaces): runs of characters of spaced scripts, and each character of a
-    spaceless one; computed over the code points at once."""
+    spaceless one; computed over the code points at once (from a few hundred characters on;
+    on a shorter text the regex is cheaper than the array operations)."""
+    if len(text) < _ARRAY_TOKENS:
+        spans = np.array([m.span() for m in _TOKEN.finditer(text)], dtype=np.int64)
+        if not len(spans):
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        return spans[:, 0], spans[:, 1]
     cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     spaceless = np.zeros(len(cps), dtype=bool)
     for lo, hi in _SPACELESS_RANGES:
