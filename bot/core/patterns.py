@@ -260,8 +260,8 @@ class PatternRules:
                     # and Thai characters are not word characters here, so Latin phrases
                     # still match next to them); inlined, as a long message has thousands
                     # of terms.
-                    if bounded and (start > 0 and text[start - 1] in word
-                                    or strict and stop < n and text[stop] in word):
+                    if bounded and ((start > 0 and text[start - 1] in word)
+                                    or (strict and stop < n and text[stop] in word)):
                         continue
                     append((concept, start, stop, langs))
         # The languages are told by the phrases (markers) and the text, never by the
