@@ -288,7 +288,7 @@ class PatternRules:
     def _regex_occurrences(self, text: str, allowed: frozenset[str] | None
                            ) -> list[tuple[int, int, int, frozenset[str]]]:
         """Every match of the expressions that can count in a message of these languages
-        (see `_kept`). On a short text (or one of no clear language) the filter runs the
+        (the test of `_kept`). On a short text (or one of no clear language) the filter runs the
         expressions whose literal strings occur and reports those that match; on a long
         one in clear languages only the candidates of those languages are run at all."""
         # the expressions run on the UTF-8 bytes, encoded once (see _regex_matches)
@@ -299,8 +299,9 @@ class PatternRules:
             return []
         if allowed is not None:
             guards, regexes = self._guards, self._regexes
-            indices = [i for i in indices if _counts(regexes[i][0], regexes[i][2], allowed,
-                                                     guards)]
+            indices = [i for i in indices
+                       if regexes[i][2] & allowed
+                       or ("en" in regexes[i][2] and regexes[i][0] not in guards)]
         return self._regex_matches(text, encoded, indices)
 
     def _regex_matches(self, text: str, encoded: bytes, indices: Iterable[int]
@@ -363,8 +364,10 @@ class PatternRules:
         kept = []
         for item in raw:
             concept, start, _e, langs = item
-            if languages and (concept in markers
-                              or not _counts(concept, langs, allowed, guards)):
+            # English phrases count in a message of any language, except guards
+            if languages and (concept in markers or not (
+                    allowed is None or langs & allowed
+                    or ("en" in langs and concept not in guards))):
                 continue
             if url_spans and concept in guards and any(
                     a <= start < b for a, b in url_spans):
@@ -543,13 +546,6 @@ class PatternRules:
 
     def check(self, message: Message, context: ChatContext) -> Iterable[Hit]:
         return [rule.hit for rule in self.fired(message)]
-
-
-def _counts(concept: int, langs: frozenset[str], allowed: frozenset[str] | None,
-            guards: frozenset[int]) -> bool:
-    """Whether a phrase of these languages counts in a message that reads as `allowed`
-    (None: no clear language): English phrases count everywhere, except guards."""
-    return allowed is None or bool(langs & allowed) or ("en" in langs and concept not in guards)
 
 
 def _char_offsets(encoded: bytes) -> list[int]:
