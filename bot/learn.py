@@ -65,6 +65,12 @@ BITS = 18
 # Chosen by five-fold cross-validation on the train lines (recall at the normal budgets rises
 # from C=2 to a plateau from about C=300): the n-grams need little shrinking.
 TEXT_C = 300.0
+# The n-grams are scaled by their naive-Bayes log-count ratio before the logistic fit (the
+# NBSVM recipe of Wang and Manning, 2012): an n-gram seen on one side only starts with a large
+# scale, so a paraphrase sharing a few such n-grams with the train lines scores further from
+# the middle. Smoothing of the counts: 0.5 (five-fold recall at the normal budgets 80.5% plain,
+# 82.7% with 1.0, 83.4% with 0.5).
+NB_ALPHA = 0.5
 CATEGORY_C = 8.0
 FOLDS = 5
 # Regularisation of the combination: the shared weights lightly, each rule's adjustment
@@ -251,12 +257,24 @@ def _class_weights(lines: Sequence[TrainLine]) -> np.ndarray:
     return w
 
 
+def _nb_ratio(x: Any, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each column's log ratio of its (smoothed, weighted) presence among scams and hams."""
+    present = (x > 0).astype(np.float64)
+    scam = NB_ALPHA + np.asarray(present[y].T @ w[y]).ravel()
+    ham = NB_ALPHA + np.asarray(present[~y].T @ w[~y]).ravel()
+    return np.log((scam / scam.sum()) / (ham / ham.sum()))
+
+
 def _fit_text(x: Any, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
+    """A logistic model over NB-scaled n-grams, returned as plain weights over the n-grams."""
+    from scipy.sparse import diags
     from sklearn.linear_model import LogisticRegression
 
+    ratio = _nb_ratio(x, y, w)
     clf = LogisticRegression(C=TEXT_C, solver="liblinear", max_iter=500, random_state=0)
-    clf.fit(x, y, sample_weight=w)
-    return clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
+    clf.fit(x @ diags(ratio), y, sample_weight=w)
+    # w·(r∘x) = (w∘r)·x: the scaling folds into the weights, inference stays one dot product
+    return (clf.coef_[0] * ratio).astype(np.float32), float(clf.intercept_[0])
 
 
 def _fit_categories(x: Any, cats: Sequence[str], w: np.ndarray

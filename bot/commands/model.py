@@ -119,7 +119,9 @@ def model_card(trained: Any, card: dict[str, Any]) -> str:
         "## What it is",
         f"- Text model: logistic regression over {len(trained.weights):,} "
         "hashed character n-grams (1-5) of the normalised text (digits as 0); no word "
-        "segmentation, so Chinese and Thai need nothing special.",
+        "segmentation, so Chinese and Thai need nothing special. Each n-gram is scaled by "
+        "its naive-Bayes log-count ratio (scams against the rest, smoothing "
+        f"{learn.NB_ALPHA}) before the fit, and the scale is folded into the shipped weights.",
         f"- Category model: multinomial logistic regression over the same features, classes: "
         f"{', '.join(trained.categories)}. Used only to explain a model-driven verdict.",
         "- Combination: logistic regression over rule hits (severity prior + a bounded "
