@@ -179,6 +179,22 @@ def test_training_is_deterministic() -> None:
     assert (first.held_out[hard] >= suspicious).mean() <= learn.BUDGETS["normal"][0][0] + 1e-9
 
 
+def test_naive_bayes_scale_follows_which_side_an_ngram_is_seen_on() -> None:
+    """Columns seen only among scams scale up, only among hams scale negative, on both sides
+    evenly near zero; the scale is folded into the returned weights."""
+    from scipy.sparse import csr_matrix
+
+    x = csr_matrix(np.array([[1, 0, 1], [1, 0, 1], [0, 1, 1], [0, 1, 1]], dtype=np.float64))
+    y = np.array([True, True, False, False])
+    w = np.ones(4)
+    ratio = learn._nb_ratio(x, y, w)
+    assert ratio[0] > 0.5 and ratio[1] < -0.5 and abs(ratio[2]) < 1e-9
+    weights, _bias = learn._fit_text(x, y, w)
+    # the shared column carries no evidence after scaling, whatever the fit did with it
+    assert weights[2] == 0.0
+    assert weights[0] > 0 > weights[1]
+
+
 def test_trained_model_loads_and_explains(small_model: Path) -> None:
     """A trained model loads with its rules; a paraphrase no rule knows is explained by the
     phrases that made it."""
