@@ -207,7 +207,10 @@ class Detector:
         score = combine(hits)
         verdict = label(score, context.sensitivity)
         taken_back: str | None = None
-        if self.combiner is not None and _enough_text(message.text.skeleton):
+        # A scam verdict that a standing hit carries can be neither raised nor taken back:
+        # the learned reading (the text outside quotations scored again) would change nothing.
+        settled = verdict == "scam" and any(self._stands(h) for h in hits)
+        if self.combiner is not None and not settled and _enough_text(message.text.skeleton):
             # The rules keep their meaning (a moderator's rule acts as its severity says);
             # the learned combination raises the verdict where the rules miss.
             learned = self.score(message, hits)
