@@ -349,6 +349,9 @@ def test_detector_reports_link_hits():
 SHORT = [
     ("generic shortener", "https://bit.ly/3abc", ["link.shortener"]),
     ("first-party short domain", "https://youtu.be/dQw4w9WgXcQ", []),
+    ("a shopping app's own short link", "Flash sale 12.12! Voucher 50% di https://shp.ee/ab12cd",
+     []),
+    ("another shop's", "Lazada: your order is on the way, track it lzd.co/xY12ab", []),
     ("telegram links", "https://t.me/durov", []),
     ("shortener on a subdomain", "https://cdl.booksy.com/x1", ["link.shortener"]),
     ("its parent domain is a site", "https://booksy.com/", []),
