@@ -394,13 +394,35 @@ def test_a_framed_message_the_learned_layer_reads_as_clean_is_cleared() -> None:
     assert _learned_detector(6.0).check(CheckRequest(FRAMED_REPORT)).verdict != "clean"
 
 
-def test_a_plain_critical_request_is_never_cleared_by_the_learned_layer() -> None:
-    """No frame, a critical hit: the rules' verdict stands whatever the text model reads."""
-    detector = _learned_detector(-6.0)
+def test_a_plain_critical_request_is_cleared_only_on_a_near_certain_clean_reading() -> None:
+    """No frame, a critical hit: the rules' verdict stands unless the learned layer reads
+    the message as near-certainly not a scam (below CRITICAL_TAKE_BACK); a reading that is
+    merely "more likely not" (0.12) keeps it."""
     text = "send me your seed phrase to verify your wallet now"
-    verdict = detector.check(CheckRequest(text))
-    assert any(h.severity == Severity.CRITICAL for h in verdict.hits)
-    assert verdict.verdict != "clean"
+    kept = _learned_detector(-2.0).check(CheckRequest(text))
+    assert any(h.severity == Severity.CRITICAL for h in kept.hits)
+    assert kept.verdict != "clean" and kept.taken_back is None
+    taken = _learned_detector(-6.0).check(CheckRequest(text))
+    assert taken.verdict == "clean" and taken.taken_back == "unframed"
+
+
+@pytest.mark.parametrize("text", [
+    "send me your seed phrase to verify your wallet now",
+    "gửi cho mình 12 từ khôi phục ví của bạn để xác minh nhé",
+    "kirim frasa pemulihan dompet kamu ke saya untuk verifikasi",
+    "请把你的钱包助记词发给我，帮你验证",
+    "ส่งวลีกู้คืนกระเป๋าของคุณมาให้แอดมินตรวจสอบนะครับ",
+    "hantar 12 perkataan pemulihan wallet awak kat saya untuk sahkan",
+    "ipadala mo sa akin ang seed phrase ng wallet mo para ma-verify",
+    "skicka din återställningsfras till mig så verifierar jag plånboken",
+    "I sent my code to your number by mistake, can you forward it to me?",
+])
+def test_the_shipped_layer_never_clears_a_plain_request_for_a_secret(text: str) -> None:
+    """With the shipped model, a plain request for a recovery phrase or a code is a scam in
+    every language: the near-certain clean reading that may take a critical hit back is
+    kept for reports of what happened to the writer."""
+    verdict = Detector(_shipped()).check(CheckRequest(text))
+    assert verdict.verdict == "scam" and verdict.taken_back is None
 
 
 def test_an_unframed_lesser_hit_is_taken_back_only_on_a_clear_learned_reading() -> None:

@@ -61,6 +61,11 @@ FRAMED_OUT = ("similar.",)
 UNFRAMED_TAKE_BACK = 0.5
 # A framed message's unguarded rule is taken back below this learned score.
 UNGUARDED_TAKE_BACK = 0.3
+# Without a frame, a critical phrase hit is taken back only below this learned score: the
+# text model has to read the message as near-certainly not a scam despite the hit ("the
+# tetangga asked me to pass on the code that came to my phone, turned out his WhatsApp was
+# hijacked").
+CRITICAL_TAKE_BACK = 0.05
 # Hits that stand in any frame (see Detector._stands).
 STANDING = ("link.", "secret", "impersonation.", "handle.", "similar.", "domain.")
 
@@ -157,8 +162,11 @@ class Detector:
         unguarded = any(h.rule in self._unguarded for h in hits)
         if message.scope.framed:
             return not unguarded or learned < UNGUARDED_TAKE_BACK
-        return not unguarded and learned < UNFRAMED_TAKE_BACK and all(
-            h.severity < Severity.CRITICAL for h in hits)
+        if unguarded:
+            return False
+        if any(h.severity >= Severity.CRITICAL for h in hits):
+            return learned < CRITICAL_TAKE_BACK
+        return learned < UNFRAMED_TAKE_BACK
 
     def prepare(self, request: CheckRequest) -> Message:
         text = clip(request.text)
