@@ -145,6 +145,9 @@ LOOKALIKES = [
     ("short official domain in front", "okx.com.example.org", "link.brand-subdomain", "OKX"),
     ("dictionary official domain in front", "gate.io.claim.xyz", "link.brand-subdomain",
      "Gate.io"),
+    ("misspelt brand in front", "binnance.com.cn.ltd", "link.brand-subdomain", "Binance"),
+    ("brand hyphened to a word in front", "www-binance.com-login.xyz", "link.brand-subdomain",
+     "Binance"),
 ]
 
 
@@ -169,6 +172,7 @@ NOT_LOOKALIKES = [
     ("brand-like word without scam words", "okxygen.com"),
     ("short name alone in front", "okx.example.org"),
     ("dictionary name in front", "gate.example.org"),
+    ("a word one letter from a brand, in front", "finance.yahoo.com"),
 ]
 
 
