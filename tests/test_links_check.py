@@ -350,6 +350,29 @@ def test_detector_reports_link_hits():
     assert verdict.verdict == "clean"
 
 
+REGIONAL = [
+    ("J&T's site in Malaysia", "Your parcel is out for delivery, track at jtexpress.my", []),
+    ("Citi in Singapore", "Log in at https://www.citibank.com.sg/ to see your rewards", []),
+    ("HSBC in Malaysia", "Your statement is ready on hsbc.com.my", []),
+    ("a fake SF Express domain", "Update your address: sf-express-hk.delivery/update",
+     ["link.brand-keyword"]),
+    ("a fake Pos Laju domain", "Bungkusan anda ditahan, kemaskini di poslaju-my.co",
+     ["link.brand-keyword"]),
+    ("a fake Skatteverket domain", "Du har en återbetalning: skatteverket-aterbetalning.se",
+     ["link.brand-keyword"]),
+    ("a fake Taipower site", "電費逾期，請至 taipower-pay.tw-bill.com 繳費",
+     ["link.brand-subdomain"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in REGIONAL],
+                         ids=[c[0] for c in REGIONAL])
+def test_regional_brands_official_sites_and_fakes(shipped, text, expected):
+    """A brand's sites in each country of the region are official; fake parcel, tax and
+    bill domains of the region's couriers, agencies and utilities are look-alikes."""
+    assert rules_of(shipped, text) == expected
+
+
 SHORT = [
     ("generic shortener", "https://bit.ly/3abc", ["link.shortener"]),
     ("first-party short domain", "https://youtu.be/dQw4w9WgXcQ", []),
