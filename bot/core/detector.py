@@ -162,7 +162,10 @@ class Detector:
         unguarded = any(h.rule in self._unguarded for h in hits)
         if message.scope.framed:
             return not unguarded or learned < UNGUARDED_TAKE_BACK
-        if unguarded:
+        # advice appended to a message ("... Stay safe from scammers.") is no frame, and a
+        # reading it sways is no reason to take the rules' verdict back either: scammers
+        # append it too
+        if unguarded or message.scope.advice:
             return False
         if any(h.severity >= Severity.CRITICAL for h in hits):
             return learned < CRITICAL_TAKE_BACK
