@@ -69,7 +69,8 @@ def test_appended_advice_does_not_clear_a_scam(suffix: str) -> None:
     assert cleared == []
 
 
-@pytest.mark.parametrize("filler", ["lorem ipsum ", "See you at lunch, the weather is nice today. "])
+@pytest.mark.parametrize("filler", ["lorem ipsum ",
+                                    "See you at lunch, the weather is nice today. "])
 def test_padding_does_not_clear_a_scam(filler: str) -> None:
     """A scam the rules found, after a page of filler, is still flagged: the learned layer
     read only chat-length lines, and its reading of the filler takes nothing back."""
