@@ -232,8 +232,10 @@ async def test_scam_in_warn_only_group_does_not_delete(harness: Harness) -> None
 
 
 async def test_scam_sample_flags_later_copies(harness: Harness) -> None:
-    """After /scam, the same text posted again by someone else is flagged as a known scam."""
-    text = "Exclusive offer for this group only: pay 50 USDT to join the VIP room today"
+    """After /scam, the same text posted again by someone else is flagged as a known scam
+    (a lure the detector does not flag by itself: the admin knows what follows it)."""
+    text = ("Members of this group are invited to the new lounge tonight, seats are limited, "
+            "reply here to reserve")
     await harness.feed(message_update(message(group(), CAROL, text, message_id=5150)))
     assert await harness.services.storage.list_incidents(GROUP_ID) == []
     await harness.feed(command(ALICE, "/scam", reply_to=message(group(), DAVE, text)))

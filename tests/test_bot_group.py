@@ -563,7 +563,8 @@ async def test_group_expands_only_shortened_links_even_without_a_scheme(harness:
     """bit.ly/x written without http is expanded; an ordinary link next to it is not."""
     expander = FakeExpander("https://blnance.com/claim")
     harness.services.expander = expander  # type: ignore[assignment]
-    await harness.feed(scam_update("Have a look bit.ly/abc or see https://example.org/"))
+    await harness.feed(scam_update("Photos from saturday: have a look bit.ly/abc or see "
+                                   "https://example.org/"))
     assert len(expander.asked) == 1 and "bit.ly/abc" in expander.asked[0]
     [incident] = await incidents(harness)
     assert "link.lookalike" in {h.rule for h in incident.hits}

@@ -67,3 +67,20 @@ def test_appended_advice_does_not_clear_a_scam(suffix: str) -> None:
         if DETECTOR.check(CheckRequest(f"{text} {suffix}")).verdict == "clean":
             cleared.append(line.source)
     assert cleared == []
+
+
+@pytest.mark.parametrize("filler", ["lorem ipsum ", "See you at lunch, the weather is nice today. "])
+def test_padding_does_not_clear_a_scam(filler: str) -> None:
+    """A scam the rules found, after a page of filler, is still flagged: the learned layer
+    read only chat-length lines, and its reading of the filler takes nothing back."""
+    cleared = []
+    for line in LINES:
+        if line.lang != "en" or line.label != "scam" or line.known_gap:
+            continue
+        found = DETECTOR.check(CheckRequest(line.text)).hits
+        if not [h for h in found if not h.rule.startswith("model.")]:
+            continue
+        padded = filler * (2_000 // len(filler)) + line.text
+        if DETECTOR.check(CheckRequest(padded)).verdict == "clean":
+            cleared.append(line.source)
+    assert cleared == []

@@ -299,7 +299,10 @@ def test_admin_impostor_offering_help_is_a_scam(text: str) -> None:
     verdict = detector.check(CheckRequest(text, sender=impostor, chat=chat))
     assert verdict.verdict == "scam"
     rules = {h.rule for h in verdict.hits if not h.rule.startswith("model.")}
-    assert rules == {"impersonation.admin", "impersonation.offers-help"}
+    # the name and the offer; the claim to be staff may also meet the phrase rules
+    assert {"impersonation.admin", "impersonation.offers-help"} <= rules
+    assert rules - {"impersonation.admin", "impersonation.offers-help"} <= {
+        "fake-support.self-claim", "lang-zh.fake-service.self-intro"}
     plain = detector.check(CheckRequest("gm everyone", sender=impostor, chat=chat))
     assert "impersonation.offers-help" not in {h.rule for h in plain.hits}
     advice = detector.check(CheckRequest("Admins will never DM you first, beware of fakes",

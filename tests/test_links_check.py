@@ -145,6 +145,9 @@ LOOKALIKES = [
     ("short official domain in front", "okx.com.example.org", "link.brand-subdomain", "OKX"),
     ("dictionary official domain in front", "gate.io.claim.xyz", "link.brand-subdomain",
      "Gate.io"),
+    ("misspelt brand in front", "binnance.com.cn.ltd", "link.brand-subdomain", "Binance"),
+    ("brand hyphened to a word in front", "www-binance.com-login.xyz", "link.brand-subdomain",
+     "Binance"),
 ]
 
 
@@ -169,6 +172,7 @@ NOT_LOOKALIKES = [
     ("brand-like word without scam words", "okxygen.com"),
     ("short name alone in front", "okx.example.org"),
     ("dictionary name in front", "gate.example.org"),
+    ("a word one letter from a brand, in front", "finance.yahoo.com"),
 ]
 
 
@@ -344,6 +348,29 @@ def test_detector_reports_link_hits():
     verdict = detector.check(CheckRequest("photos from the trip: https://bit.ly/3abcd"))
     assert [h.rule for h in verdict.hits] == ["link.shortener"]
     assert verdict.verdict == "clean"
+
+
+REGIONAL = [
+    ("J&T's site in Malaysia", "Your parcel is out for delivery, track at jtexpress.my", []),
+    ("Citi in Singapore", "Log in at https://www.citibank.com.sg/ to see your rewards", []),
+    ("HSBC in Malaysia", "Your statement is ready on hsbc.com.my", []),
+    ("a fake SF Express domain", "Update your address: sf-express-hk.delivery/update",
+     ["link.brand-keyword"]),
+    ("a fake Pos Laju domain", "Bungkusan anda ditahan, kemaskini di poslaju-my.co",
+     ["link.brand-keyword"]),
+    ("a fake Skatteverket domain", "Du har en återbetalning: skatteverket-aterbetalning.se",
+     ["link.brand-keyword"]),
+    ("a fake Taipower site", "電費逾期，請至 taipower-pay.tw-bill.com 繳費",
+     ["link.brand-subdomain"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in REGIONAL],
+                         ids=[c[0] for c in REGIONAL])
+def test_regional_brands_official_sites_and_fakes(shipped, text, expected):
+    """A brand's sites in each country of the region are official; fake parcel, tax and
+    bill domains of the region's couriers, agencies and utilities are look-alikes."""
+    assert rules_of(shipped, text) == expected
 
 
 SHORT = [

@@ -66,6 +66,11 @@ UNGUARDED_TAKE_BACK = 0.3
 # tetangga asked me to pass on the code that came to my phone, turned out his WhatsApp was
 # hijacked").
 CRITICAL_TAKE_BACK = 0.05
+# Without a frame, a rule verdict is taken back only in a text of chat length: the model
+# learned from lines of at most ~500 characters, and its reading of a long text is the
+# reading of whatever fills it ("lorem ipsum" x 2,000 and then a request for the recovery
+# phrase reads as the filler). Padding a scam must not clear it.
+TAKE_BACK_MAX_CHARS = 1_000
 # Hits that stand in any frame (see Detector._stands).
 STANDING = ("link.", "secret", "impersonation.", "handle.", "similar.", "domain.")
 
@@ -153,16 +158,22 @@ class Detector:
           layer reads it as clean: a discussion of the scam, not the scam; a rule whose
           author wrote `guarded: false` (its scams use the words of a frame themselves:
           "Scammed? We recover lost funds") only when the learned layer reads the message
-          as clearly not a scam (below UNGUARDED_TAKE_BACK);
-        - without a frame, when no hit is critical or unguarded and the learned layer reads
-          the message as more likely not a scam than a scam (a rule that met a safety
-          tip's words)."""
+          as clearly not a scam (below UNGUARDED_TAKE_BACK) and it is of chat length;
+        - without a frame, in a text of chat length (TAKE_BACK_MAX_CHARS), when no hit is
+          unguarded and the learned layer reads the message as more likely not a scam than
+          a scam (a rule that met a safety tip's words), or, for a critical hit, as
+          near-certainly not one."""
         if other != "clean" or any(self._stands(h) for h in hits):
             return False
         unguarded = any(h.rule in self._unguarded for h in hits)
+        # beyond chat length the learned reading is the filler's: only a frame takes back
+        chat_length = len(message.text.skeleton) <= TAKE_BACK_MAX_CHARS
         if message.scope.framed:
-            return not unguarded or learned < UNGUARDED_TAKE_BACK
-        if unguarded:
+            return not unguarded or (chat_length and learned < UNGUARDED_TAKE_BACK)
+        # advice appended to a message ("... Stay safe from scammers.") is no frame, and a
+        # reading it sways is no reason to take the rules' verdict back either: scammers
+        # append it too
+        if unguarded or message.scope.advice or not chat_length:
             return False
         if any(h.severity >= Severity.CRITICAL for h in hits):
             return learned < CRITICAL_TAKE_BACK

@@ -375,6 +375,22 @@ class BrandMatcher:
                         f"{shown} puts the {part_hit.brand.name} name in front of another "
                         f"domain ({link.domain})",
                     )
+                # the same brand misspelt or joined to a word by a hyphen, as the registrable
+                # label's checks find it (binnance.com.cn.ltd, www-binance.com-login.xyz):
+                # only distinctive names, and only typos that keep the first letter (a
+                # changed first letter makes other words: finance.yahoo.com)
+                for token in (t for t in _TOKEN_SPLIT.split(part) if len(t) >= 5):
+                    found = self.labels.get(token) if token != part else None
+                    if found is None or found.policy not in ("fuzzy", "contains"):
+                        near = self._fuzzy(token, None)
+                        found = near[0] if near is not None and near[1][0] == token[0] else None
+                    if found is not None and found.policy in ("fuzzy", "contains"):
+                        return Lookalike(
+                            "link.brand-subdomain",
+                            found,
+                            f"{shown} puts the {found.name} name, misspelt or joined to "
+                            f"another word, in front of another domain ({link.domain})",
+                        )
             joined = "".join(sub) + label
             brand = self.labels.get(joined) or self.skeletons.get(skeleton(joined))
             if brand is not None and brand.policy != "word":
