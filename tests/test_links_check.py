@@ -373,6 +373,30 @@ def test_regional_brands_official_sites_and_fakes(shipped, text, expected):
     assert rules_of(shipped, text) == expected
 
 
+DIGITS_AND_WORDS = [
+    ("a zero for the o, on a suffix a typo would not count on", "Login: https://0kx.co/login",
+     ["link.lookalike"]),
+    ("a one for the i", "Verify your account at b1nance.com", ["link.lookalike"]),
+    ("digits in one word of several", "Download the new app at lun0-app.download",
+     ["link.lookalike"]),
+    ("a brand whose own name has the digit", "Swap on https://1inch.io", []),
+    ("a misspelt brand next to other words", "Check your rebate at binnance-rebate.com",
+     ["link.brand-word"]),
+    ("a misspelt brand next to scam words", "Open binnance-support.com now",
+     ["link.brand-keyword"]),
+    ("a changed first letter is another word", "Read finance-news.com every morning", []),
+    ("a short name misspelt is someone else", "Our menu is on okz-noodles.com", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in DIGITS_AND_WORDS],
+                         ids=[c[0] for c in DIGITS_AND_WORDS])
+def test_digits_for_letters_and_misspelt_brands_among_words(shipped, text, expected):
+    """Digits written for a brand's letters are flagged on any suffix and beside any words; a
+    distinctive brand misspelt beside other words is a medium signal."""
+    assert rules_of(shipped, text) == expected
+
+
 SHORT = [
     ("generic shortener", "https://bit.ly/3abc", ["link.shortener"]),
     ("first-party short domain", "https://youtu.be/dQw4w9WgXcQ", []),

@@ -74,6 +74,17 @@ def plausible_typo(word: str, brand: str) -> bool:
     )
 
 
+def _same_first(word: str, brand_label: str) -> bool:
+    """The typo keeps the first letter, or puts a look-alike of it (lnstagram)."""
+    return skeleton(word[:1]) == skeleton(brand_label[:1])
+
+
+def _has_own_digits(token: str, brand: Brand) -> bool:
+    """The brand's own label writes those digits (1inch, 7eleven)."""
+    digits = "".join(c for c in token if c.isdigit())
+    return any(digits and digits in label for label in brand.labels)
+
+
 def _unicode(label: str) -> str:
     if not label.startswith("xn--"):
         return label
@@ -399,6 +410,15 @@ class BrandMatcher:
                     brand,
                     f"{shown} spells {self._official_name(brand)} across dots",
                 )
+        # 6a. digits written for letters (amaz0n-orders, netf1ix, 0kx.co), alone or as one
+        # word of the label: no typist and no other name does that, so on any suffix
+        found_digits = self._digit_lookalike(label)
+        if found_digits is not None:
+            return Lookalike(
+                "link.lookalike",
+                found_digits,
+                f"{shown} writes {self._official_name(found_digits)} with digits for letters",
+            )
         # 6. typos and ASCII look-alikes (rn for m, 0 for o) on the brand's suffix or a cheap one
         brand = self.skeletons.get(sk)
         if brand is not None and label not in brand.labels and self._suffix_ok(brand, suffix):
@@ -419,21 +439,50 @@ class BrandMatcher:
                 f"{shown} is a misspelling of {self._official_name(brand)} "
                 f"({dist} letter{'s' if dist > 1 else ''} changed)",
             )
-        # 7. a misspelt brand next to scam words: binnance-support.com
+        # 7. a misspelt brand next to scam words (binnance-support.com), or next to other
+        # words (binnance-rebate.com, facebok-video.me): a medium signal, only for distinctive
+        # names and typos that keep the first letter (finance-news is no Binance)
         tokens = [t for t in _TOKEN_SPLIT.split(label) if t]
         if len(tokens) > 1:
+            among: Lookalike | None = None
             for i, token in enumerate(tokens):
                 rest = "-".join(tokens[:i] + tokens[i + 1 :])
-                if not self._rest_is_scam_words(rest):
+                scam_words = self._rest_is_scam_words(rest)
+                if not scam_words and (among is not None or len(token) < 5):
                     continue
                 near = self._fuzzy(token, None)
-                if near is not None and near[0].policy in ("fuzzy", "contains"):
+                if near is None or near[0].policy not in ("fuzzy", "contains"):
+                    continue
+                if scam_words:
                     return Lookalike(
                         "link.brand-keyword",
                         near[0],
                         f"{shown} puts a misspelt {near[0].name} name next to scam words",
                     )
+                if _same_first(token, near[1]):
+                    among = Lookalike(
+                        "link.brand-word",
+                        near[0],
+                        f"{shown} puts a misspelt {near[0].name} name next to other words "
+                        f"(official: {self._official_name(near[0])})",
+                    )
+            if among is not None:
+                return among
         return generic
+
+    def _digit_lookalike(self, label: str) -> Brand | None:
+        """The brand a word of the label spells with digits for letters (amaz0n, 0kx, lun0),
+        whatever the other words; never a brand whose own name has those digits (1inch)."""
+        if label.isalpha():
+            return None
+        for token in label.replace("_", "-").split("-"):
+            if len(token) < 3 or token.isdigit() or token.isalpha() or not token.isalnum():
+                continue
+            brand = self.skeletons.get(skeleton(token))
+            if brand is None or token in brand.labels or _has_own_digits(token, brand):
+                continue
+            return brand
+        return None
 
     @staticmethod
     def _odd_letters(uni: str, suffix: str, shown: str) -> Lookalike | None:
