@@ -275,7 +275,7 @@ class BrandMatcher:
             if brand.policy in ("word", "exact"):
                 limit = 0
                 if (
-                    len(choice) >= 3
+                    (len(choice) >= 4 or brand.kind in ("bank", "payments", "exchange"))
                     and suffix is not None
                     and suffix in self.official_suffixes[brand.id]
                     and suffix not in GENERIC_SUFFIXES
