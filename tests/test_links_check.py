@@ -581,6 +581,8 @@ SHORTENED = [
     ("brand named", "Binance listing news: https://bit.ly/3abXy", Severity.MEDIUM),
     ("brand and a threat", "Your Vietcombank account will be locked, see https://bit.ly/3abXy",
      Severity.HIGH),
+    ("a parcel notice", "DHL: your parcel is waiting, details https://bit.ly/3abXy",
+     Severity.MEDIUM),
 ]
 
 
@@ -608,6 +610,8 @@ def test_shortener_with_a_lure_story(detector, text, severity):
     "trust me, this recipe is great https://bit.ly/3abcd",
     "Beware of messages saying your account is locked with a bit.ly link, they are scams",
     "Your account will be locked today, verify at https://binance.com/en/support",
+    "Jom follow TikTok kami untuk promosi homestay https://t.co/vUVdMseYe",
+    "Nak tambah contact WhatsApp, PM kat sini https://t.co/8fW0G7YGOm",
 ])
 def test_shortener_without_a_lure_story(detector, text):
     """Shorteners without such a story, stories without a shortener and warnings about them

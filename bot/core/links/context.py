@@ -25,6 +25,11 @@ RULE = "link.shortener-context"
 _WORD = re.compile(r"\w")
 
 
+# Kinds of brands that everyday posts name beside a shortened link (platforms and shops): the
+# name tells no lure story there.
+EVERYDAY_KINDS = frozenset({"social", "messenger", "media", "shop"})
+
+
 class ConceptIndex(Protocol):
     """The part of the phrase rules this check needs: a concept's id by name."""
 
@@ -43,6 +48,8 @@ class ShortenerContext:
         for brand in links.brands:
             if brand.policy == "word":
                 continue  # dictionary words (Gate, Dana) name no brand in running text
+            if brand.kind in EVERYDAY_KINDS:
+                continue  # "follow us on TikTok https://t.co/..." is how everyone posts
             # the name, and acronyms among the aliases (a mixed-case alias may be a word)
             for name in (brand.name, *(a for a in brand.aliases if a.isupper())):
                 key = name.casefold()
