@@ -525,6 +525,9 @@ CONTEXT_HANDLES = [
     ("fan club", "@binance_fans_vietnam", []),
     ("official account", "@binance", []),
     ("unrelated news", "@crypto_news_daily", []),
+    ("a bank's short name beside a support word", "@bdo_customercare_ph", ["handle.lookalike"]),
+    ("a glued support word", "@swish_support_se", ["handle.lookalike"]),
+    ("a dictionary-word brand among other words", "@grab_food_lovers", []),
 ]
 
 
