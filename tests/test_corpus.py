@@ -48,6 +48,18 @@ def test_known_gaps_still_fail() -> None:
     assert fixed == []
 
 
+def _english_rule_scams() -> list[LabelledLine]:
+    """English train scams that a rule (not only the learned layer) flags."""
+    out = []
+    for line in LINES:
+        if line.lang != "en" or line.label != "scam" or line.known_gap:
+            continue
+        found = DETECTOR.check(CheckRequest(line.text)).hits
+        if [h for h in found if not h.rule.startswith("model.")]:
+            out.append(line)
+    return out
+
+
 @pytest.mark.parametrize("suffix", ["Stay safe from scammers.", "Beware of scams!",
                                     "Never trust strangers online!"])
 def test_appended_advice_does_not_clear_a_scam(suffix: str) -> None:
@@ -55,12 +67,7 @@ def test_appended_advice_does_not_clear_a_scam(suffix: str) -> None:
     rules found. (A scam only the learned layer reads as one may weigh the advice as evidence.)
     """
     cleared = []
-    for line in LINES:
-        if line.lang != "en" or line.label != "scam" or line.known_gap:
-            continue
-        found = DETECTOR.check(CheckRequest(line.text)).hits
-        if not [h for h in found if not h.rule.startswith("model.")]:
-            continue
+    for line in _english_rule_scams():
         text = line.text.rstrip()
         if text[-1:] not in ".!?":
             text += "."
@@ -75,12 +82,7 @@ def test_padding_does_not_clear_a_scam(filler: str) -> None:
     """A scam the rules found, after a page of filler, is still flagged: the learned layer
     read only chat-length lines, and its reading of the filler takes nothing back."""
     cleared = []
-    for line in LINES:
-        if line.lang != "en" or line.label != "scam" or line.known_gap:
-            continue
-        found = DETECTOR.check(CheckRequest(line.text)).hits
-        if not [h for h in found if not h.rule.startswith("model.")]:
-            continue
+    for line in _english_rule_scams():
         padded = filler * (2_000 // len(filler)) + line.text
         if DETECTOR.check(CheckRequest(padded)).verdict == "clean":
             cleared.append(line.source)
