@@ -464,6 +464,10 @@ SHIPPED_DOMAINS = [
     ("vietnamese bank plus scam word", "vietcombank-hotro.com", ["link.brand-keyword"]),
     ("swedish bank look-alike letters", "swedbаnk.se", ["link.lookalike"]),
     ("thai bank inside a label", "kasikornbank-th-secure.online", ["link.brand-keyword"]),
+    ("a word one letter from a dictionary brand", "glove.com.ph", []),
+    ("a word one letter from a dictionary bank name", "web.se", []),
+    ("another agency one letter from a dictionary brand", "pwa.co.th", []),
+    ("an acronym's typo in its own namespace", "bcaa.co.id", ["link.lookalike"]),
 ]
 
 

@@ -286,12 +286,15 @@ class BrandMatcher:
             if brand.policy in ("word", "exact"):
                 limit = 0
                 if (
-                    (len(choice) >= 4 or brand.kind in ("bank", "payments", "exchange"))
+                    brand.policy == "exact"
+                    and (len(choice) >= 4 or brand.kind in ("bank", "payments", "exchange"))
                     and suffix is not None
                     and suffix in self.official_suffixes[brand.id]
                     and suffix not in GENERIC_SUFFIXES
                 ):
-                    limit = 1  # a typo of a short bank name inside its own country namespace
+                    # a typo of a short name inside its own country namespace; not of a
+                    # dictionary word, whose typos are other words (glove for globe)
+                    limit = 1
             if dist == 0 or dist > limit or not plausible_typo(word, key):
                 continue
             if suffix is not None and not self._suffix_ok(brand, suffix):
