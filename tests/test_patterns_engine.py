@@ -131,6 +131,31 @@ def test_not_concept_blocks_rule() -> None:
     assert engine.fired(message("support team: send your seed phrase")) == []
 
 
+def test_message_scope_guard_counts_before_appended_advice_only() -> None:
+    """A guarded message-scoped rule's `not` concept anywhere before the first sentence of
+    advice stops it; the same words inside advice appended after the scam do not clear it."""
+    lexicon = LEXICON.replace(
+        'discussion: ["is this a scam", "someone asked me"]',
+        'discussion: ["is this a scam", "someone asked me"]\n  story: ["task scam*", "my cousin"]',
+    )
+    rules = RULES.replace(
+        "    scope: message\n    guarded: false",
+        "    not: [story]\n    scope: message",
+    )
+    engine = build(lexicons=[lexicon, LEXICON_ZH], rules=rules)
+
+    def ids(text: str) -> list[str]:
+        return [r.id for r in engine.fired(message(text))]
+
+    assert ids("I am support. Write to @helpdesk_real") == ["fake-support.contact"]
+    # the guard before or beside the claim: a story, not the act
+    assert ids("My cousin says: I am support. Write to @helpdesk_real") == []
+    assert ids("I am support. Write to @helpdesk_real, my cousin") == []
+    # the guard's words inside appended advice: the scam stands
+    assert ids("I am support. Write to @helpdesk_real. Stay safe from task scams!") == [
+        "fake-support.contact"]
+
+
 def test_hits_name_rule_category_severity_reason() -> None:
     """A hit carries the rule's id, category, severity and reason."""
     hits = list(ENGINE.check(message("send your seed phrase"), None))  # type: ignore[arg-type]

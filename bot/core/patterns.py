@@ -513,7 +513,12 @@ class PatternRules:
         if rule.message_scope:
             if rule.any and not any(scan.has(c) for c in rule.any):
                 return False
-            if any(scan.has(c) for c in rule.not_):
+            # a guard counts before the first sentence of safety advice: advice appended to
+            # a scam ("beware of job scams") must not clear the scam it follows
+            if any(
+                c in scan.builtins or any(o.sentence < limit for o in by.get(c, ()))
+                for c in rule.not_
+            ):
                 return False
             heads = by.get(rule.head, ())
             return any(live(h) for h in heads) if heads else advice_at is None
