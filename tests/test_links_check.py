@@ -283,6 +283,18 @@ def test_shipped_registry_matches_schema():
     jsonschema.validate(yaml.safe_load((RULES_DIR / "brands.yaml").read_text("utf-8")), schema)
 
 
+def test_kind_lists_name_kinds_that_exist():
+    """A kind in service_kinds or everyday_kinds that no brand has (a typo that would silently
+    switch a check off) is an error at the key's line."""
+    text = (RULES_DIR / "brands.yaml").read_text("utf-8")
+    broken = text.replace("service_kinds: [bank,", "service_kinds: [bnak, bank,", 1)
+    line = broken[: broken.index("service_kinds:")].count("\n") + 1
+    with pytest.raises(RuleSetError) as info:
+        parse_brands(broken, "brands.yaml")
+    assert [(e.line, e.message) for e in info.value.errors] == [
+        (line, "service_kinds: no brand has the kind 'bnak'")]
+
+
 def test_shipped_registry_parses_pure():
     """parse_brands works on text alone and keeps each brand's line."""
     registry = parse_brands((RULES_DIR / "brands.yaml").read_text("utf-8"), "brands.yaml")
@@ -532,6 +544,8 @@ CONTEXT_HANDLES = [
     ("a bank's short name beside a support word", "@bdo_customercare_ph", ["handle.lookalike"]),
     ("a glued support word", "@swish_support_se", ["handle.lookalike"]),
     ("a dictionary-word brand among other words", "@grab_food_lovers", []),
+    ("an e-wallet's word name beside a support word", "@dana_cs_resmi_id", ["handle.lookalike"]),
+    ("an e-wallet's word name beside news words only", "@dana_berita_harian", []),
 ]
 
 

@@ -279,6 +279,7 @@ def parse_link_data(
             "risky_suffixes": registry.risky_suffixes,
             "shortener_context_high": registry.shortener_context_high,
             "shortener_context_medium": registry.shortener_context_medium,
+            "everyday_kinds": registry.everyday_kinds,
         },
         deny=frozenset(deny),
         deny_urls=tuple(deny_urls),

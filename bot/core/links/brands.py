@@ -55,6 +55,11 @@ class BrandRegistry:
     shared_hosting: frozenset[str]
     shortener_context_high: tuple[str, ...] = ()
     shortener_context_medium: tuple[str, ...] = ()
+    # kinds whose support desks are imitated, and the words of a support desk (handles)
+    service_kinds: frozenset[str] = frozenset()
+    support_words: frozenset[str] = frozenset()
+    # kinds whose names tell no lure story beside a shortened link
+    everyday_kinds: frozenset[str] = frozenset()
 
 
 def _nodes_to_python(node: yaml.Node) -> Any:
@@ -98,6 +103,12 @@ def _strings(
         errors.append(RuleFileError(source, line, f"{what} must be a list of strings"))
         return []
     return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _key_line(text: str, key: str, default: int) -> int:
+    """The line of a top-level key (the parsed data keeps lines of mappings only)."""
+    match = re.search(rf"^{re.escape(key)}\s*:", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else default
 
 
 def _official_host(value: str) -> str | None:
@@ -231,6 +242,16 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
     short_medium = _strings(
         data.get("shortener_context_medium"), "shortener_context_medium", source, top_line, errors
     )
+    support_words = _strings(data.get("support_words"), "support_words", source, top_line, errors)
+    kinds = {b.kind for b in brands if b.kind}
+    kind_lists: dict[str, frozenset[str]] = {}
+    for key in ("service_kinds", "everyday_kinds"):
+        listed = _strings(data.get(key), key, source, top_line, errors)
+        for kind in listed:
+            if kind not in kinds:
+                errors.append(RuleFileError(
+                    source, _key_line(text, key, top_line), f"{key}: no brand has the kind {kind!r}"))
+        kind_lists[key] = frozenset(listed)
     if errors:
         raise RuleSetError(errors)
     return BrandRegistry(
@@ -241,4 +262,7 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
         shared_hosting=frozenset(s.lower().lstrip("*.") for s in shared),
         shortener_context_high=tuple(short_high),
         shortener_context_medium=tuple(short_medium),
+        service_kinds=kind_lists["service_kinds"],
+        support_words=frozenset(w.lower() for w in support_words),
+        everyday_kinds=kind_lists["everyday_kinds"],
     )

@@ -25,11 +25,6 @@ RULE = "link.shortener-context"
 _WORD = re.compile(r"\w")
 
 
-# Kinds of brands that everyday posts name beside a shortened link (platforms and shops): the
-# name tells no lure story there.
-EVERYDAY_KINDS = frozenset({"social", "messenger", "media", "shop"})
-
-
 class ConceptIndex(Protocol):
     """The part of the phrase rules this check needs: a concept's id by name."""
 
@@ -48,7 +43,7 @@ class ShortenerContext:
         for brand in links.brands:
             if brand.policy == "word":
                 continue  # dictionary words (Gate, Dana) name no brand in running text
-            if brand.kind in EVERYDAY_KINDS:
+            if brand.kind in extra.get("everyday_kinds", ()):
                 continue  # "follow us on TikTok https://t.co/..." is how everyone posts
             # the name, and acronyms among the aliases (a mixed-case alias may be a word)
             for name in (brand.name, *(a for a in brand.aliases if a.isupper())):

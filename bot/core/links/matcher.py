@@ -22,17 +22,6 @@ from bot.core.links.hosts import is_mixed_script, normalize_host, parents, scrip
 # Suffixes open to anyone worldwide: a typo of a short brand there is most likely someone else.
 GENERIC_SUFFIXES = frozenset({"com", "net", "org", "io", "co", "info", "app", "biz", "me"})
 _TOKEN_SPLIT = re.compile(r"[-_0-9]+")
-# Brands whose support accounts scammers imitate: banks, exchanges, wallets, payments,
-# couriers, telcos, utilities and agencies.
-_SERVICE_KINDS = frozenset({"bank", "exchange", "wallet", "payments", "e", "super", "courier",
-                            "telecom", "utility", "government"})
-# The words of a support desk (not news or announcements: @crypto_news_daily is no desk).
-_SUPPORT_WORDS = frozenset({
-    "support", "help", "helpdesk", "desk", "care", "customercare", "customerservice",
-    "callcenter", "careline", "service", "services", "cs", "hotline", "kefu", "kf", "cskh",
-    "hotro", "bantuan", "layanan", "kundtjanst", "kundservice", "admin", "moderation",
-    "appeal", "appeals", "jiefeng", "unlock", "unblock", "recovery", "refund", "verify",
-})
 _CACHE_LIMIT = 100_000
 
 
@@ -582,7 +571,8 @@ class BrandMatcher:
                 # agency's and a support word stands beside it (@bdo_customercare_ph)
                 if named is not None and words and (
                     named.policy != "word"
-                    or (named.kind in _SERVICE_KINDS and _SUPPORT_WORDS.intersection(words))
+                    or (named.kind in self.registry.service_kinds
+                         and self.registry.support_words.intersection(words))
                 ):
                     return Lookalike(
                         "handle.lookalike",
