@@ -485,6 +485,19 @@ class PatternRules:
         return [n for n in found
                 if not any(e.start <= n.start and n.end <= e.end for e in exempt)]
 
+    def _resumed(self, scan: Scan, advice_at: int,
+                 quotes: tuple[tuple[int, int], ...]) -> frozenset[int]:
+        """Sentences after the advice that address a request to the writer ("we never ask
+        for your password. Just send me the code you got"): advice frames what follows
+        until the writer asks for something themselves, outside quotation marks."""
+        me = self._ids.get("me", -1)
+        advice = self._ids.get(ADVICE, -1)
+        out = {o.sentence for o in scan.by_concept.get(me, ())
+               if o.sentence > advice_at and not any(a <= o.start < b for a, b in quotes)}
+        if out:
+            out -= {o.sentence for o in scan.by_concept.get(advice, ())}
+        return frozenset(out)
+
     def _rule_holds(
         self,
         rule: _CompiledRule,
@@ -501,10 +514,12 @@ class PatternRules:
         if quotes is None:
             quotes = scan.framed_quotes
 
+        resumed = self._resumed(scan, advice_at, quotes) if advice_at is not None else ()
+
         def live(h: Occurrence) -> bool:
             if quotes and any(a <= h.start < b for a, b in quotes):
                 return False
-            return h.sentence < limit and not _negated(h, negations)
+            return (h.sentence < limit or h.sentence in resumed) and not _negated(h, negations)
 
         by = scan.by_concept
         for concept in rule.required:
