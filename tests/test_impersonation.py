@@ -301,8 +301,10 @@ def test_admin_impostor_offering_help_is_a_scam(text: str) -> None:
     rules = {h.rule for h in verdict.hits if not h.rule.startswith("model.")}
     # the name and the offer; the claim to be staff may also meet the phrase rules
     assert {"impersonation.admin", "impersonation.offers-help"} <= rules
-    assert rules - {"impersonation.admin", "impersonation.offers-help"} <= {
-        "fake-support.self-claim", "lang-zh.fake-service.self-intro"}
+    # any other hit is one of the fake-support phrase rules, never another category's
+    assert {h.category for h in verdict.hits if not h.rule.startswith("model.")
+            and h.rule not in ("impersonation.admin", "impersonation.offers-help")} <= {
+        "fake_support"}
     plain = detector.check(CheckRequest("gm everyone", sender=impostor, chat=chat))
     assert "impersonation.offers-help" not in {h.rule for h in plain.hits}
     advice = detector.check(CheckRequest("Admins will never DM you first, beware of fakes",

@@ -442,7 +442,7 @@ def test_an_unframed_lesser_hit_is_taken_back_only_on_a_clear_learned_reading() 
 
 
 RECOVERY_WARNING = ("My colleague lost 40k to a fake exchange and then paid a 'recovery expert' "
-                    "who promised to get his lost funds back. Beware, that is the second scam")
+                    "who promised to get his lost funds back. Beware of them")
 
 
 def test_an_unguarded_rule_is_taken_back_only_on_a_clearly_clean_framed_reading() -> None:

@@ -381,7 +381,8 @@ def test_advice_frames_what_follows_not_what_came_before(text: str,
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Beware of fake admins. To verify, send me your seed phrase", ["key-request.seed-phrase"]),
+        ("Beware of fake admins. To verify, send me your seed phrase",
+         ["key-request.seed-phrase"]),
         ("Beware of fake admins. To verify, send your seed phrase", []),
         ("Beware of fake admins. If one writes 'send me your seed phrase', stay safe", []),
         ('Beware of fake admins. They write "send me your seed phrase"?', []),
@@ -391,7 +392,8 @@ def test_advice_frames_what_follows_not_what_came_before(text: str,
 def test_a_request_to_the_writer_ends_the_advice_frame(text: str, expected: list[str]) -> None:
     """Advice frames what follows until a later sentence asks for something to be sent to the
     writer ("we never ask for your password. Just send me the code"), outside quotes."""
-    lexicon = LEXICON.replace('  negation: [never,', '  me: [me, "to me", us]\n  negation: [never,')
+    lexicon = LEXICON.replace(
+        "  negation: [never,", '  me: [me, "to me", us]\n  negation: [never,')
     engine = build(lexicons=[lexicon, LEXICON_ZH])
     assert [r.id for r in engine.fired(message(text))] == expected
 

@@ -249,8 +249,9 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
         listed = _strings(data.get(key), key, source, top_line, errors)
         for kind in listed:
             if kind not in kinds:
-                errors.append(RuleFileError(
-                    source, _key_line(text, key, top_line), f"{key}: no brand has the kind {kind!r}"))
+                line = _key_line(text, key, top_line)
+                errors.append(
+                    RuleFileError(source, line, f"{key}: no brand has the kind {kind!r}"))
         kind_lists[key] = frozenset(listed)
     if errors:
         raise RuleSetError(errors)
