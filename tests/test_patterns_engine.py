@@ -463,3 +463,33 @@ rules:
     assert found == [m.span() for m in re2.compile("(?:seed)?").finditer(skeleton)]
     assert [skeleton[a:b] for a, b in found].count("seed") == 2
     assert len(found) == len(skeleton) - 2 * len("seed") + 2 + 1
+
+
+LEXICON_FRAMES = LEXICON.replace(
+    '  clause_break: [but]\n',
+    '  clause_break: [but]\n'
+    '  retold: ["got a dm", "screenshot from"]\n'
+    '  verdict: [fake, blocked]\n')
+FRAMES = build([LEXICON_FRAMES, LEXICON_ZH])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('got a DM "send your seed phrase to verify" lmao', []),
+        ('"send your seed phrase to unlock your wallet" is fake, report it', []),
+        ('screenshot from my inbox: "verify your 12 words here"', []),
+        ('"send your seed phrase" and nothing happened, blocked', []),
+        ('"Send your seed phrase" to claim, it is never fake', ["key-request.seed-phrase"]),
+        ('the fake admins lie, send your seed phrase to "verify" with me',
+         ["key-request.seed-phrase"]),
+        ('"send your seed phrase" to the support team now', ["key-request.seed-phrase"]),
+    ],
+    ids=["retold", "verdict", "screenshot", "blocked", "negated-verdict",
+         "verdict-outside-the-request", "no-frame"],
+)
+def test_retelling_and_verdict_frame_only_quotations(text: str, expected: list[str]) -> None:
+    """A retelling ("got a DM") or the writer's verdict ("fake", "blocked") outside a
+    quotation frames the quotation as somebody else's words; it takes back nothing outside
+    quotation marks, and a negated verdict ("not fake") frames nothing."""
+    assert [r.id for r in FRAMES.fired(message(text))] == expected

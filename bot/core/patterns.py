@@ -35,10 +35,16 @@ if TYPE_CHECKING:
 BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
 REPORTED = "reported"
+# How the writer shows a text they were sent ("got this DM", "screenshot from my inbox",
+# "我收到") and their own verdict on it ("fake, the domain is wrong", "ni palsu", "假的"):
+# they frame the quotations of their message as somebody else's words, and cancel nothing
+# else (a scammer calls the others fake too: "ignore the fake admins, DM me").
+RETOLD, VERDICT = "retold", "verdict"
 # Phrases built on a negation that push rather than forbid ("don't miss", "do not hesitate"):
 # a negation inside one of them does not count.
 NOT_NEGATION = "not_negation"
-GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED)
+GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED, RETOLD,
+                  VERDICT)
 SCOPES = ("sentence", "message")
 # How far (in characters of normalised text) a negation reaches forward to its verb.
 NEGATION_REACH = 48
@@ -329,12 +335,18 @@ class PatternRules:
 
     def _framed_quotes(self, text: str, occurrences: list[Occurrence]
                        ) -> tuple[tuple[int, int], ...]:
-        """Quotations whose surrounding text asks about them, warns or reports them: what
-        is inside is somebody else's words ("they wrote “send me the code”, legit?")."""
+        """Quotations whose surrounding text asks about them, warns about them, reports
+        them or judges them: what is inside is somebody else's words ("they wrote “send me
+        the code”, legit?", "got a DM “send the 12 words”, blocked", "“akaun disekat, klik
+        sini” palsu"). Reported speech, a retelling and the writer's verdict frame only the
+        quotations; outside them they take nothing back."""
         spans = quote_spans(text)
         if not spans:
             return ()
-        framing = {self._ids.get(DISCUSSION), self._ids.get(ADVICE)}
+        framing = {self._ids.get(c) for c in (DISCUSSION, ADVICE, REPORTED, RETOLD, VERDICT)}
+        verdict = self._ids.get(VERDICT)
+        negation = self._ids.get(NEGATION)
+        negations = [o for o in occurrences if o.concept == negation]
 
         def outside(pos: int) -> bool:
             return not any(a <= pos < b for a, b in spans)
@@ -346,8 +358,11 @@ class PatternRules:
             last = b
         rest.append(text[last:])
         outer = "".join(rest)
+        # a verdict the writer negates is no verdict ("not fake", "bukan palsu")
         if "?" in outer or "？" in outer or any(
-                o.concept in framing and outside(o.start) for o in occurrences):
+                o.concept in framing and outside(o.start)
+                and not (o.concept == verdict and _negated(o, negations))
+                for o in occurrences):
             return tuple(spans)
         return ()
 
