@@ -480,6 +480,10 @@ SHIPPED_DOMAINS = [
     ("a word one letter from a dictionary bank name", "web.se", []),
     ("another agency one letter from a dictionary brand", "pwa.co.th", []),
     ("an acronym's typo in its own namespace", "bcaa.co.id", ["link.lookalike"]),
+    ("an agency's official domain with hyphens for dots", "rd-go-th.com", ["link.lookalike"]),
+    ("a bank's official domain glued to another", "krungthai.com-th.info", ["link.lookalike"]),
+    ("a bank's dictionary name beside points", "scb-point-th.co", ["link.brand-keyword"]),
+    ("hyphens that spell no official domain", "go-th-travel.com", []),
 ]
 
 

@@ -147,6 +147,12 @@ class BrandMatcher:
                 self._handles_automaton.add_word(bare, (handle, brand))
         if len(self._handles_automaton):
             self._handles_automaton.make_automaton()
+        # official domains of two parts or more written with hyphens for dots (rd-go-th,
+        # krungthai-com, maybank2u-com-my): a host that spells one is imitating it
+        self._hyphenated: dict[str, tuple[str, Brand]] = {}
+        for host, brand in self.official.items():
+            if "." in host and len(host) >= 6:
+                self._hyphenated.setdefault(host.replace(".", "-"), (host, brand))
         self._fuzzy_choices = {label: label for label in self.labels}
         self._skeleton_choices = {skeleton(label): label for label in self.labels}
         self._fuzzy_keys = list(self._fuzzy_choices)
@@ -235,6 +241,23 @@ class BrandMatcher:
                     "link.brand-keyword", brand, f"contains the {brand.name} name ({lab})"
                 )
         return best
+
+    def _hyphenated_official(self, sub: list[str], label: str) -> tuple[str, Brand] | None:
+        """An official domain written with hyphens for its dots, as whole hyphen-separated
+        parts of the host's name (rd-go-th.com, krungthai.com-th.info)."""
+        if not self._hyphenated or (not sub and "-" not in label):
+            return None
+        dotted = ".".join([*sub, label])
+        parts = dotted.replace(".", "-").split("-")
+        for i in range(len(parts)):
+            for n in (2, 3, 4):
+                if i + n > len(parts):
+                    break
+                found = self._hyphenated.get("-".join(parts[i : i + n]))
+                # spelt with its dots (okx.com.verify.xyz) it is the subdomain check's case
+                if found is not None and f".{found[0]}." not in f".{dotted}.":
+                    return found
+        return None
 
     def _brand_among_words(self, label: str, shown: str) -> Lookalike | None:
         """A brand label standing as its own word (between hyphens or digits) next to words
@@ -413,6 +436,16 @@ class BrandMatcher:
                     brand,
                     f"{shown} spells {self._official_name(brand)} across dots",
                 )
+        # 5a. an official domain spelt with hyphens for dots (rd-go-th.com,
+        # krungthai.com-th.info): nobody else's name is an agency's or bank's whole domain
+        spelt = self._hyphenated_official(sub, label)
+        if spelt is not None:
+            host, brand = spelt
+            return Lookalike(
+                "link.lookalike",
+                brand,
+                f"{shown} spells the official {host} with hyphens inside another domain",
+            )
         # 6a. digits written for letters (amaz0n-orders, netf1ix, 0kx.co), alone or as one
         # word of the label: no typist and no other name does that, so on any suffix
         found_digits = self._digit_lookalike(label)
