@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
 REPORTED = "reported"
+# The writer as the recipient of a request ("send me", "cho em", "发给我"): after advice, a
+# sentence holding it is the writer's own request again.
+ME = "me"
 # How the writer shows a text they were sent ("got this DM", "screenshot from my inbox",
 # "我收到") and their own verdict on it ("fake, the domain is wrong", "ni palsu", "假的"):
 # they frame the quotations of their message as somebody else's words, and cancel nothing
@@ -479,13 +482,15 @@ class PatternRules:
         discussed = self.discussed(scan)
         advice_at = self.advice_at(scan)
         negations = self.negations(scan)
+        resumed = self._resumed(scan, advice_at) if advice_at is not None else frozenset()
         out: list[_CompiledRule] = []
         for head in (*scan.by_concept, *scan.builtins):
             for compiled in self._by_head.get(head, ()):
                 if not compiled.guarded:
                     if self._rule_holds(compiled, scan, [], None, quotes=()):
                         out.append(compiled)
-                elif not discussed and self._rule_holds(compiled, scan, negations, advice_at):
+                elif not discussed and self._rule_holds(
+                        compiled, scan, negations, advice_at, resumed=resumed):
                     out.append(compiled)
         out.sort(key=lambda c: c.index)
         return [c.rule for c in out]
@@ -500,13 +505,13 @@ class PatternRules:
         return [n for n in found
                 if not any(e.start <= n.start and n.end <= e.end for e in exempt)]
 
-    def _resumed(self, scan: Scan, advice_at: int,
-                 quotes: tuple[tuple[int, int], ...]) -> frozenset[int]:
+    def _resumed(self, scan: Scan, advice_at: int) -> frozenset[int]:
         """Sentences after the advice that address a request to the writer ("we never ask
         for your password. Just send me the code you got"): advice frames what follows
         until the writer asks for something themselves, outside quotation marks."""
-        me = self._ids.get("me", -1)
+        me = self._ids.get(ME, -1)
         advice = self._ids.get(ADVICE, -1)
+        quotes = scan.framed_quotes
         out = {o.sentence for o in scan.by_concept.get(me, ())
                if o.sentence > advice_at and not any(a <= o.start < b for a, b in quotes)}
         if out:
@@ -520,16 +525,16 @@ class PatternRules:
         negations: Sequence[Occurrence],
         advice_at: int | None,
         quotes: tuple[tuple[int, int], ...] | None = None,
+        resumed: frozenset[int] = frozenset(),
     ) -> bool:
         """The rule's concepts meet in one sentence (or the message), with a head that is
-        neither negated, nor in or after the first sentence of safety advice, nor inside a
-        quotation that the text around it discusses."""
+        neither negated, nor in or after the first sentence of safety advice (unless a
+        `resumed` sentence: the writer's own request again), nor inside a quotation that the
+        text around it discusses."""
         limit = len(scan.occurrences) + 10**9 if advice_at is None else advice_at
 
         if quotes is None:
             quotes = scan.framed_quotes
-
-        resumed = self._resumed(scan, advice_at, quotes) if advice_at is not None else ()
 
         def live(h: Occurrence) -> bool:
             if quotes and any(a <= h.start < b for a, b in quotes):
