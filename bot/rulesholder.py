@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core import Detector, load_ruleset
+from bot.core.ruleset import settle_heap
 from bot.errors import RuleFileError, RuleSetError
 from bot.replies import Texts, load_texts
 
@@ -71,6 +72,7 @@ class RulesHolder:
         self.active = active or load_active(self.directory, lists_dir, model_dir)
         self.loaded_at = time.time()
         self.last_reload: ReloadRecord | None = None
+        settle_heap()
 
     @property
     def detector(self) -> Detector:
@@ -104,4 +106,5 @@ class RulesHolder:
         changed = active.digest != self.digest
         self.active = active
         self.loaded_at = time.time()
+        settle_heap()
         return ReloadResult(changed)

@@ -164,6 +164,12 @@ def test_bench_reports_both_runs(capsys: pytest.CaptureFixture[str]) -> None:
     # CPU time beside the wall clock (a shared machine's other processes do not count)
     assert default["cpu_seconds"] > 0 and default["messages_per_cpu_second"] > 0
     assert worst["cpu_max_ms"] >= worst["cpu_p99_ms"] >= worst["cpu_p50_ms"] > 0
+    # each message's best of several checks is its own cost: never above its single pass
+    assert worst["repeats"] == 3
+    assert worst["best_max_ms"] >= worst["best_p99_ms"] >= worst["best_p50_ms"] > 0
+    assert worst["best_max_ms"] <= worst["max_ms"] and worst["best_p50_ms"] <= worst["p50_ms"]
+    assert worst["within_bound"] == (worst["best_max_ms"] <= worst["bound_ms"])
+    assert worst["single_pass_within_bound"] == (worst["max_ms"] <= worst["bound_ms"])
 
 
 @pytest.mark.parametrize(

@@ -266,6 +266,39 @@ def test_reload_keeps_the_last_good_model(small_model: Path, tmp_path: Path) -> 
     assert holder.detector.model is not None
 
 
+def test_loaded_rules_are_left_out_of_collections_and_a_replaced_set_is_freed(
+        small_model: Path, tmp_path: Path) -> None:
+    """After a load the rule set is frozen out of the cyclic collector's scans (a full
+    collection would walk it during some message's check); a reload releases the frozen
+    objects first, so the replaced set is freed, not kept forever."""
+    import gc
+    import weakref
+
+    from bot.rulesholder import RulesHolder
+
+    rules = tmp_path / "rules"
+    shutil.copytree(small_model, rules)
+    class Node:
+        pass
+
+    gc.unfreeze()
+    cycle = Node()
+    cycle.itself = cycle  # type: ignore[attr-defined]
+    held_in_a_cycle = weakref.ref(cycle)
+    holder = RulesHolder(rules)
+    try:
+        assert gc.get_freeze_count() > 100_000
+        old = weakref.ref(holder.active.detector)
+        del cycle  # garbage now, but frozen with everything else
+        assert holder.reload().ok
+        assert holder.active.detector is not old()
+        assert old() is None
+        assert held_in_a_cycle() is None
+        assert gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
+
+
 # -- feedback -----------------------------------------------------------------------------
 
 

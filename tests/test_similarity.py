@@ -317,3 +317,41 @@ def test_project_corpus_ham_matches_no_sample(lang: str) -> None:
     ham = [row["text"] for row in rows if row["label"] == "ham"]
     assert ham
     assert [t for t in ham if BUNDLED.match(t) is not None] == []
+
+
+def _padded(length: int) -> str:
+    """TEMPLATE_EN after ordinary chat, `length` characters in all."""
+    filler = "ok see you at the meetup tomorrow, bring the slides and the charger please. "
+    head = (filler * (length // len(filler) + 1))[: max(0, length - len(TEMPLATE_EN) - 1)]
+    return head + " " + TEMPLATE_EN
+
+
+def test_template_in_a_longer_message_is_found_while_within_reach() -> None:
+    """A sample inside a message up to 1/PARTIAL_SHARE times its length still matches, and the
+    head-only reading of long messages agrees with reading them whole."""
+    from bot.core.similarity import PARTIAL_SHARE, canonical, features
+
+    reach = INDEX.reach
+    assert reach == int(max(len(canonical(prepare(t).skeleton)) for t in INDEX.texts)
+                        / PARTIAL_SHARE) + 1
+    inside = _padded(int(len(TEMPLATE_EN) * 2))
+    assert [h.category for h in hits(inside)] == ["fake_support"]
+    for length in (int(reach * 0.9), reach * 2, reach * 3, 4_096):
+        text = _padded(length)
+        canon = canonical(prepare(text).skeleton)
+        whole = INDEX.best(canon, features(canon))  # every step, no head reading
+        assert [h.category for h in hits(text)] == ([whole[0].category] if whole else [])
+    # past the reach nothing can match, whichever way it is read
+    assert hits(_padded(reach * 3)) == []
+
+
+def test_chat_samples_widen_the_reach() -> None:
+    """A chat's long sample is still found inside a long message the bundled ones could not
+    reach."""
+    long_sample = " ".join([TEMPLATE_EN.replace("25 USDT", "30 USDT")] * 4)
+    chat = SampleIndex.from_texts([long_sample])
+    assert chat.reach > 3 * INDEX.reach
+    text = "hi all, forwarding what I got today: " + long_sample
+    assert hits(text) == []  # too long for the bundled samples' reach
+    found = hits(text, INDEX, ChatContext(samples=chat))
+    assert [h.category for h in found] == ["known_scam"]

@@ -1,11 +1,12 @@
 """Phrase and pattern rules: concepts from per-language lexicons, combined by rules.
 
 Loading compiles every phrase of every language into one Aho-Corasick automaton over the
-normalised skeleton, and the moderators' regular expressions into one RE2 filter (the literal
-strings each expression needs are matched together; only the expressions they admit run); a
-message is scanned once, and only the rules whose first concept occurs are evaluated. Scope
-is modelled, not listed: concepts must meet within a sentence, a negation before a rule's first
-concept in the same clause cancels it, and advice or discussion framing cancels guarded rules.
+normalised skeleton, and the moderators' regular expressions into RE2 expressions behind a
+prefilter (the literal strings each expression needs are matched together; only the
+expressions they admit run); a message is scanned once, and only the rules whose first
+concept occurs are evaluated. Scope is modelled, not listed: concepts must meet within a
+sentence, a negation before a rule's first concept in the same clause cancels it, and advice
+or discussion framing cancels guarded rules.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import re2
 
 from bot.core.model import ChatContext, Hit, Severity
 from bot.core.normalize import simplified, skeleton
+from bot.core.prefilter import Prefilter
 from bot.core.scope import quote_spans
 from bot.core.yamlfile import LDict, line_of, read_yaml
 from bot.errors import RuleFileError, RuleSetError
@@ -100,17 +102,12 @@ _SPAN_OPTIONS = re2.Options()
 _SPAN_OPTIONS.log_errors = False
 _SPAN_OPTIONS.max_mem = 8 << 20
 _SPAN_OPTIONS.never_capture = True
-# The moderators' regular expressions are found through RE2's FilteredRE2: the literal
-# strings each one needs are matched together, and only the expressions whose strings occur
-# (or that need none) run, each with its own small automaton. One RE2 set of every
-# expression built the states of one huge automaton lazily and flushed them when its memory
-# filled: a new 4,096-character text cost 6-9 ms, and every later message had to rebuild
-# its states (0.12 ms instead of 0.013 ms).
-
-
-# From this many bytes of text on, the expressions are run as candidates of the message's
-# languages rather than through the filter's own matching (see _regex_occurrences).
-_LONG_TEXT = 1_024
+# The moderators' regular expressions are found through a prefilter (bot.core.prefilter):
+# the literal strings each one needs are matched together by one Aho-Corasick automaton, and
+# only the expressions whose strings occur (or that need none) run, each with its own small
+# automaton. One RE2 set of every expression built the states of one huge automaton lazily
+# and flushed them when its memory filled (6-9 ms for a new 4,096-character text); RE2's
+# FilteredRE2 does the same for its literal strings (1-15 ms).
 # (w(?<!\ww) is \bw: every branch starts with a literal character, see _HANDLE_RE)
 _URL_SPAN = re.compile(r"(?:https?|hxxps?)://\S+|w(?<!\ww)ww\.\S+")
 
@@ -297,15 +294,13 @@ class PatternRules:
     def _regex_occurrences(self, text: str, allowed: frozenset[str] | None
                            ) -> list[tuple[int, int, int, frozenset[str]]]:
         """Every match of the expressions that can count in a message of these languages
-        (the test of `_kept`). On a short text (or one of no clear language) the filter runs the
-        expressions whose literal strings occur and reports those that match; on a long
-        one in clear languages only the candidates of those languages are run at all."""
-        # the expressions run on the UTF-8 bytes, encoded once (see _regex_matches)
-        encoded = text.encode("utf-8")
-        long_text = len(encoded) >= _LONG_TEXT
-        indices = self._regex_set.Match(encoded, allowed is not None and long_text)
+        (the test of `_kept`): of those whose literal strings occur, only the ones of these
+        languages run at all."""
+        indices = self._regex_set.candidates(text)
         if not indices:
             return []
+        # the expressions run on the UTF-8 bytes, encoded once (see _regex_matches)
+        encoded = text.encode("utf-8")
         if allowed is not None:
             guards, regexes = self._guards, self._regexes
             indices = [i for i in indices
@@ -894,13 +889,11 @@ class _Builder:
         regex_set = None
         regexes: list[tuple[int, Any, frozenset[str], Any]] = []
         if self.regexes:
-            regex_set = re2.Filter()
+            regex_set = Prefilter([pattern for _c, pattern, _s, _l, _lang in self.regexes])
             for concept, pattern, _source, _line, lang in self.regexes:
-                regex_set.Add(pattern, _RE2_OPTIONS)
                 regexes.append((ids[concept], re2.compile(pattern, _RE2_OPTIONS),
                                 frozenset({lang}),
                                 re2.compile(pattern.encode("utf-8"), _SPAN_OPTIONS)))
-            regex_set.Compile()
         by_head: dict[int, list[_CompiledRule]] = defaultdict(list)
         for index, rule in enumerate(self.rules):
             compiled = _CompiledRule(rule, ids, index)

@@ -53,6 +53,9 @@ COMMON_MIN = 8
 MIN_WEIGHT = 48
 # Messages longer than this (canonical characters) are compared by their head only.
 MAX_CHARS = 2_000
+# Characters by which the canonical form of a text's head may differ from the same part of
+# the whole text's (a word, number or address cut at the end of the head).
+_HEAD_MARGIN = 64
 
 # Links: with a scheme or www., or a dotted name ending in letters (t.me/x, site.io/path);
 # possessive groups keep the scan linear.
@@ -155,6 +158,14 @@ class SampleIndex:
     _weights: tuple[int, ...] = field(default=(), repr=False)
     _needed: tuple[int, ...] = field(default=(), repr=False)
     _postings: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    # the longest canonical sample: a message far longer can match none (see `reach`)
+    _longest: int = field(default=0, repr=False)
+
+    @property
+    def reach(self) -> int:
+        """The longest canonical message that can still match a sample: the shorter text
+        needs PARTIAL_SHARE of the longer's length (and more for a whole-text ratio)."""
+        return int(self._longest / PARTIAL_SHARE) + 1
 
     @classmethod
     def build(cls, samples: Iterable[Sample], source: str = "") -> SampleIndex:
@@ -186,6 +197,7 @@ class SampleIndex:
             _weights=tuple(weight(c) for c in canons),
             _needed=tuple(max(min(MIN_SHARED, n), int(n * SHARED_SHARE)) for n in counts),
             _postings=index,
+            _longest=max(map(len, canons), default=0),
         )
 
     @classmethod
@@ -270,6 +282,14 @@ class SampleIndex:
         if len(skeleton) < MIN_WEIGHT and not (
             len(skeleton) >= MIN_WEIGHT // 3 and _CJK.search(skeleton)
         ):
+            return ()
+        # A long message is first read by its head: when that alone is past the reach of
+        # every sample, the rest need not be read (a template inside a long message is still
+        # found while the message is within reach).
+        reach = max(self.reach, extra.reach if extra is not None else 0)
+        head = 2 * reach + _HEAD_MARGIN
+        if (reach + _HEAD_MARGIN < MAX_CHARS and len(skeleton) > head
+                and len(" ".join(_words(skeleton[:head]))) > reach + _HEAD_MARGIN):
             return ()
         words = _words(skeleton)
         canon = " ".join(words)[:MAX_CHARS]
