@@ -499,12 +499,41 @@ def test_an_unguarded_rule_is_taken_back_only_on_a_clearly_clean_framed_reading(
     assert _learned_detector(-6.0).check(CheckRequest(advert)).verdict != "clean"
 
 
-def test_links_secrets_and_impersonation_stand_in_a_framed_message() -> None:
-    """A look-alike link is dangerous whoever posts it, framed or not."""
-    text = ("is this legit? they sent me binance-verify-login.com to unlock my account, "
-            "what do you think")
+def test_a_listed_link_stands_in_a_framed_message() -> None:
+    """A link on a phishing list is dangerous whoever posts it, framed or not, whatever the
+    learned reading."""
+    text = ("is this legit? they sent me https://1688-efm.pages.dev/login to unlock my "
+            "account, what do you think")
     verdict = _learned_detector(-6.0).check(CheckRequest(text))
-    assert any(h.rule.startswith("link.") for h in verdict.hits)
+    assert "link.blocklisted" in [h.rule for h in verdict.hits]
+    assert verdict.verdict == "scam"
+
+
+DISCUSSED_LINK = ("is this legit? they sent me binance-verify-login.com to unlock my account, "
+                  "what do you think")
+
+
+def test_a_discussed_look_alike_link_is_weighed_by_the_learned_reading() -> None:
+    """A link judged by its look alone, which the writer asks about or quotes with a
+    verdict, no longer stands in that frame: the learned reading decides, as for phrases
+    (the hit is still reported)."""
+    clean = _learned_detector(-6.0).check(CheckRequest(DISCUSSED_LINK))
+    assert "link.brand-keyword" in [h.rule for h in clean.hits]
+    assert clean.verdict == "clean" and clean.taken_back == "framed"
+    assert _learned_detector(6.0).check(CheckRequest(DISCUSSED_LINK)).verdict != "clean"
+    quoted = ('got this SMS “Maybank: akaun anda disekat, log masuk di '
+              'maybank2u-secure.info” palsu kan?')
+    assert _learned_detector(-6.0).check(CheckRequest(quoted)).verdict == "clean"
+
+
+@pytest.mark.parametrize("text", [
+    # advice is no discussion: "beware of fakes, use our site" is a scam's own opener
+    "Beware of fake sites! The only official login is binance-verify-login.com",
+    "Unlock your account at binance-verify-login.com within 24 hours",
+])
+def test_a_look_alike_link_not_discussed_stands(text: str) -> None:
+    verdict = _learned_detector(-6.0).check(CheckRequest(text))
+    assert "link.brand-keyword" in [h.rule for h in verdict.hits]
     assert verdict.verdict != "clean"
 
 

@@ -73,6 +73,9 @@ CRITICAL_TAKE_BACK = 0.05
 TAKE_BACK_MAX_CHARS = 1_000
 # Hits that stand in any frame (see Detector._stands).
 STANDING = ("link.", "secret", "impersonation.", "handle.", "similar.", "domain.")
+# Link hits read from a link's look alone, which a discussion of the link takes out of the
+# standing ones (see Detector._stands); a listed bad domain stands in any frame.
+DISCUSSABLE = ("link.brand-keyword", "link.brand-subdomain", "link.brand-word", "link.lookalike")
 
 
 def combine(hits: Iterable[Hit]) -> float:
@@ -145,10 +148,17 @@ class Detector:
         self.checks: tuple[Check, ...] = tuple(checks)
         self._unguarded = frozenset(r.id for r in rules.patterns.rules if not r.guarded)
 
-    def _stands(self, hit: Hit) -> bool:
+    def _stands(self, hit: Hit, message: Message | None = None) -> bool:
         """A hit no frame takes back: links, secrets, impersonation and known samples are
-        dangerous whoever posts them."""
-        return hit.rule.startswith(STANDING)
+        dangerous whoever posts them. A link judged by its look alone (a brand in another
+        name, a look-alike spelling) stands unless the writer discusses it or it sits in a
+        quotation the writer frames ("got this SMS “… poslaju-redelivery.co”, is it real?"):
+        then the learned reading decides, as for phrases."""
+        if not hit.rule.startswith(STANDING):
+            return False
+        discussed = message is not None and (message.scope.discussion
+                                             or message.scope.framed_quote)
+        return not (discussed and hit.rule.startswith(DISCUSSABLE))
 
     def _takes_back(self, message: Message, hits: tuple[Hit, ...], learned: float,
                     other: str) -> bool:
@@ -163,7 +173,7 @@ class Detector:
           unguarded and the learned layer reads the message as more likely not a scam than
           a scam (a rule that met a safety tip's words), or, for a critical hit, as
           near-certainly not one."""
-        if other != "clean" or any(self._stands(h) for h in hits):
+        if other != "clean" or any(self._stands(h, message) for h in hits):
             return False
         unguarded = any(h.rule in self._unguarded for h in hits)
         # beyond chat length the learned reading is the filler's: only a frame takes back
@@ -228,7 +238,7 @@ class Detector:
         taken_back: str | None = None
         # A scam verdict that a standing hit carries can be neither raised nor taken back:
         # the learned reading (the text outside quotations scored again) would change nothing.
-        settled = verdict == "scam" and any(self._stands(h) for h in hits)
+        settled = verdict == "scam" and any(self._stands(h, message) for h in hits)
         if self.combiner is not None and not settled and _enough_text(message.text.skeleton):
             # The rules keep their meaning (a moderator's rule acts as its severity says);
             # the learned combination raises the verdict where the rules miss.
