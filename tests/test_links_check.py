@@ -439,6 +439,8 @@ SHORT = [
     ("telegram links", "https://t.me/durov", []),
     ("shortener on a subdomain", "https://cdl.booksy.com/x1", ["link.shortener"]),
     ("its parent domain is a site", "https://booksy.com/", []),
+    ("a first-party host under a shortener", "we're here https://maps.app.goo.gl/QM20pIfAB", []),
+    ("the shortener itself", "https://goo.gl/QM20pIfAB", ["link.shortener"]),
 ]
 
 

@@ -59,6 +59,8 @@ class LinkData:
     deny: frozenset[str] = frozenset()
     deny_urls: tuple[tuple[str, str], ...] = ()
     shorteners: frozenset[str] = frozenset()
+    # first-party short hosts under a shortener's domain (maps.app.goo.gl under goo.gl)
+    first_party: frozenset[str] = frozenset()
     shared_hosting: frozenset[str] = frozenset()
     matcher: BrandMatcher | None = field(default=None, compare=False, repr=False)
 
@@ -115,6 +117,8 @@ class LinkData:
         if not link.domain or not self.shorteners:
             return False
         for host in parents(link.host):
+            if host in self.first_party:
+                return False
             if host in self.shorteners:
                 return True
             if host == link.domain:
@@ -284,6 +288,7 @@ def parse_link_data(
         deny=frozenset(deny),
         deny_urls=tuple(deny_urls),
         shorteners=short_clean,
+        first_party=frozenset(d for d in known if d not in short),
         shared_hosting=shared,
         matcher=matcher,
     )
