@@ -524,6 +524,9 @@ def test_a_discussed_look_alike_link_is_weighed_by_the_learned_reading() -> None
     quoted = ('got this SMS “Maybank: akaun anda disekat, log masuk di '
               'maybank2u-secure.info” palsu kan?')
     assert _learned_detector(-6.0).check(CheckRequest(quoted)).verdict == "clean"
+    handle = "Anyone recognise @Bybit_HelpDesk_Official? Says he can fix my withdrawal, legit?"
+    judged = _learned_detector(-6.0).check(CheckRequest(handle))
+    assert "handle.lookalike" in [h.rule for h in judged.hits] and judged.verdict == "clean"
 
 
 @pytest.mark.parametrize("text", [

@@ -75,7 +75,8 @@ TAKE_BACK_MAX_CHARS = 1_000
 STANDING = ("link.", "secret", "impersonation.", "handle.", "similar.", "domain.")
 # Link hits read from a link's look alone, which a discussion of the link takes out of the
 # standing ones (see Detector._stands); a listed bad domain stands in any frame.
-DISCUSSABLE = ("link.brand-keyword", "link.brand-subdomain", "link.brand-word", "link.lookalike")
+DISCUSSABLE = ("link.brand-keyword", "link.brand-subdomain", "link.brand-word", "link.lookalike",
+               "handle.lookalike")
 
 
 def combine(hits: Iterable[Hit]) -> float:
