@@ -149,7 +149,7 @@ class Detector:
         self.checks: tuple[Check, ...] = tuple(checks)
         self._unguarded = frozenset(r.id for r in rules.patterns.rules if not r.guarded)
 
-    def _stands(self, hit: Hit, message: Message | None = None) -> bool:
+    def _stands(self, hit: Hit, message: Message) -> bool:
         """A hit no frame takes back: links, secrets, impersonation and known samples are
         dangerous whoever posts them. A link judged by its look alone (a brand in another
         name, a look-alike spelling) stands unless the writer discusses it or it sits in a
@@ -157,8 +157,7 @@ class Detector:
         then the learned reading decides, as for phrases."""
         if not hit.rule.startswith(STANDING):
             return False
-        discussed = message is not None and (message.scope.discussion
-                                             or message.scope.framed_quote)
+        discussed = message.scope.discussion or message.scope.framed_quote
         return not (discussed and hit.rule.startswith(DISCUSSABLE))
 
     def _takes_back(self, message: Message, hits: tuple[Hit, ...], learned: float,

@@ -35,11 +35,11 @@ MAX_LENGTH = 24
 # occurrences would cost a step of the pass); a Chinese or Japanese character is about a word.
 _IDEOGRAPHS = "\u3000"
 
+Strings = frozenset[str]
+
 
 def _worth(string: str) -> bool:
     return len(string) > 1 or string >= _IDEOGRAPHS
-
-Strings = frozenset[str]
 
 
 class _Info:
@@ -70,6 +70,8 @@ class _Info:
 
 
 def _selectivity(strings: Strings) -> tuple[int, int, tuple[str, ...]]:
+    """How well a set of strings filters: the longer its shortest string, then the fewer
+    strings, the better (the strings themselves only make the order total)."""
     return (min(map(len, strings)), -len(strings), tuple(sorted(strings)))
 
 
@@ -81,13 +83,12 @@ def _useful(strings: Strings | None) -> Strings | None:
 
 
 def _better(a: Strings | None, b: Strings | None) -> Strings | None:
-    """The more selective of two requirements: the longer shortest string, then fewer."""
+    """The more selective of two requirements (see `_selectivity`)."""
     if a is None:
         return b
     if b is None:
         return a
-    ka, kb = (min(map(len, a)), -len(a)), (min(map(len, b)), -len(b))
-    return a if ka >= kb else b
+    return a if _selectivity(a) >= _selectivity(b) else b
 
 
 def _cross(a: Strings, b: Strings) -> Strings | None:
@@ -226,7 +227,6 @@ class Prefilter:
             if len(sets) > 1:
                 rest[index] = tuple(sets[1:])
         self.always = tuple(always)
-        self.size = len(patterns)
         self._rest = rest
         self._by_first = {k: tuple(v) for k, v in by_first.items()}
         self._automaton: ahocorasick.Automaton | None = None
