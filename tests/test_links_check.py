@@ -605,7 +605,8 @@ SHORTENED = [
     ("prize (vi)", "Chuc mung ban da trung thuong 50 trieu, nhan qua tai https://bit.ly/3abXy",
      Severity.MEDIUM),
     ("prize (zh)", "恭喜您中奖了,领取奖品请点击 https://bit.ly/3abXy", Severity.MEDIUM),
-    ("brand named", "Binance listing news: https://bit.ly/3abXy", Severity.MEDIUM),
+    ("brand named", "Binance listing news, click: https://bit.ly/3abXy", Severity.MEDIUM),
+    ("a free-crypto offer", "FREE CRYPTO GIVEAWAY! https://bit.ly/3abXy", Severity.MEDIUM),
     ("brand and a threat", "Your Vietcombank account will be locked, see https://bit.ly/3abXy",
      Severity.HIGH),
     ("a parcel notice", "DHL: your parcel is waiting, details https://bit.ly/3abXy",
@@ -639,6 +640,10 @@ def test_shortener_with_a_lure_story(detector, text, severity):
     "Your account will be locked today, verify at https://binance.com/en/support",
     "Jom follow TikTok kami untuk promosi homestay https://t.co/vUVdMseYe",
     "Nak tambah contact WhatsApp, PM kat sini https://t.co/8fW0G7YGOm",
+    # a story or a brand beside a link that nobody is told to follow: headlines, check-ins
+    "Pandu uji kereta ketika PKP, MB Kedah disiasat polis https://t.co/cVs3tqs5hq",
+    "I'm at CIMB in Batu Berendam, Melaka https://t.co/jJZFZx7ha4",
+    "SPR terima notis tamat tempoh DUN Sarawak, pilihan raya ditangguh https://t.co/ojJ2sHFZIc",
 ])
 def test_shortener_without_a_lure_story(detector, text):
     """Shorteners without such a story, stories without a shortener and warnings about them
@@ -650,6 +655,7 @@ def test_shortener_without_a_lure_story(detector, text):
 def test_shortener_context_concepts_exist_in_every_lexicon(detector):
     """Every concept brands.yaml names for shortened links is defined by the lexicons."""
     extra = detector.rules.links.extra
-    names = [*extra["shortener_context_high"], *extra["shortener_context_medium"]]
+    names = [*extra["shortener_context_high"], *extra["shortener_context_medium"],
+             *extra["shortener_context_address"]]
     assert names
     assert all(detector.rules.patterns.concept_id(n) is not None for n in names)

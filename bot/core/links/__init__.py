@@ -283,6 +283,7 @@ def parse_link_data(
             "risky_suffixes": registry.risky_suffixes,
             "shortener_context_high": registry.shortener_context_high,
             "shortener_context_medium": registry.shortener_context_medium,
+            "shortener_context_address": registry.shortener_context_address,
             "everyday_kinds": registry.everyday_kinds,
         },
         deny=frozenset(deny),

@@ -55,6 +55,9 @@ class BrandRegistry:
     shared_hosting: frozenset[str]
     shortener_context_high: tuple[str, ...] = ()
     shortener_context_medium: tuple[str, ...] = ()
+    # concepts by which a message addresses its reader (you, click, claim...): a story beside
+    # a shortened link counts only in a message that offers the link to its reader
+    shortener_context_address: tuple[str, ...] = ()
     # kinds whose support desks are imitated, and the words of a support desk (handles)
     service_kinds: frozenset[str] = frozenset()
     support_words: frozenset[str] = frozenset()
@@ -242,6 +245,10 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
     short_medium = _strings(
         data.get("shortener_context_medium"), "shortener_context_medium", source, top_line, errors
     )
+    short_address = _strings(
+        data.get("shortener_context_address"), "shortener_context_address", source, top_line,
+        errors
+    )
     support_words = _strings(data.get("support_words"), "support_words", source, top_line, errors)
     kinds = {b.kind for b in brands if b.kind}
     kind_lists: dict[str, frozenset[str]] = {}
@@ -263,6 +270,7 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
         shared_hosting=frozenset(s.lower().lstrip("*.") for s in shared),
         shortener_context_high=tuple(short_high),
         shortener_context_medium=tuple(short_medium),
+        shortener_context_address=tuple(short_address),
         service_kinds=kind_lists["service_kinds"],
         support_words=frozenset(w.lower() for w in support_words),
         everyday_kinds=kind_lists["everyday_kinds"],

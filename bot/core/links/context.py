@@ -5,6 +5,11 @@ scam tells to make the reader click (a brand's name, a prize or refund to collec
 about to be locked) it hides where that story leads. The stories are the lexicons' concepts
 named in `rules/brands.yaml` (`shortener_context_high`, `shortener_context_medium`), so a new
 language needs new lexicon lines, not code; brand names come from the registry.
+
+The link must be offered to the reader: the message addresses its reader (`you`, click,
+claim, log in, contact... : `shortener_context_address`). A pasted headline or check-in that
+names a bank, the police or a refund beside a link ("MB Kedah disiasat polis https://t.co/...",
+"I'm at CIMB in Melaka https://t.co/...") tells nobody to go anywhere.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class ShortenerContext:
         extra = links.extra
         self.high = self._ids(concepts, extra.get("shortener_context_high", ()))
         self.medium = self._ids(concepts, extra.get("shortener_context_medium", ()))
+        self.address = frozenset(
+            cid for cid, _ in self._ids(concepts, extra.get("shortener_context_address", ())))
         self._names = ahocorasick.Automaton()
         for brand in links.brands:
             if brand.policy == "word":
@@ -84,6 +91,8 @@ class ShortenerContext:
         if any(h in context.allow_domains for h in (short.host, short.domain)):
             return []
         scan = message.scan
+        if self.address and (scan is None or not any(scan.has(c) for c in self.address)):
+            return []
         story: tuple[Severity, str] | None = None
         if scan is not None:
             for severity, ids in ((Severity.HIGH, self.high), (Severity.MEDIUM, self.medium)):
