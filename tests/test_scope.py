@@ -77,3 +77,17 @@ def test_a_single_quoted_request_that_is_discussed_is_quoted() -> None:
     assert RULES.patterns.fired(DETECTOR.prepare(CheckRequest(alone)))
     fired = RULES.patterns.fired(DETECTOR.prepare(CheckRequest(quoted)))
     assert not [r.id for r in fired if r.guarded]
+
+
+# Everyday words that a scope phrase, once reduced to its skeleton (tone marks and diacritics
+# dropped), could be read into: Thai "ขำ" (funny) becomes "ขา" inside "เข้า" (enter), and
+# Vietnamese "cười" (laugh) becomes "cuoi", as in "cuối" (last). The writer's verdict frames
+# quotations; read into these words, it would frame every quotation in the language.
+@pytest.mark.parametrize(("lang", "text"), [
+    ("th", "เข้าแอปแล้วกดยืนยัน เข้าเว็บนี้"),
+    ("vi", "hôm nay là ngày cuối, vào cuối tuần"),
+])
+def test_everyday_words_carry_no_verdict(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    verdict = RULES.patterns.concept_id("verdict")
+    assert verdict not in message.scan.by_concept
