@@ -529,9 +529,26 @@ def test_a_discussed_look_alike_link_is_weighed_by_the_learned_reading() -> None
     assert "handle.lookalike" in [h.rule for h in judged.hits] and judged.verdict == "clean"
 
 
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "Fake links this week: binnance-ph.com, metamask-io.app — add yours"),
+    ("vi", "tin báo bưu phẩm mà link kiểu vnpost-xxxx.top là giả nhé"),
+    ("ms", "List link palsu minggu ni: binnance-my.com, poslaju-my.co — tambah kalau jumpa lagi"),
+    ("sv", "Fick sms med länken postnord-se-paket.com, är det fejk?"),
+])
+def test_a_look_alike_link_the_writer_judges_is_weighed_by_the_learned_reading(
+        lang: str, text: str) -> None:
+    """The writer's own verdict on the links ("fake", "là giả", "palsu", "fejk") makes them
+    discussed: the learned reading decides; without that verdict the same link stands."""
+    judged = _learned_detector(-6.0).check(CheckRequest(text, lang=lang))
+    assert any(h.rule.startswith("link.") for h in judged.hits)
+    assert judged.verdict == "clean"
+    assert _learned_detector(6.0).check(CheckRequest(text, lang=lang)).verdict != "clean"
+
+
 @pytest.mark.parametrize("text", [
     # advice is no discussion: "beware of fakes, use our site" is a scam's own opener
     "Beware of fake sites! The only official login is binance-verify-login.com",
+    "Avoid the fake ones, be careful: log in only at binance-verify-login.com",
     "Unlock your account at binance-verify-login.com within 24 hours",
 ])
 def test_a_look_alike_link_not_discussed_stands(text: str) -> None:

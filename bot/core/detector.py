@@ -153,11 +153,13 @@ class Detector:
         """A hit no frame takes back: links, secrets, impersonation and known samples are
         dangerous whoever posts them. A link judged by its look alone (a brand in another
         name, a look-alike spelling) stands unless the writer discusses it or it sits in a
-        quotation the writer frames ("got this SMS “… poslaju-redelivery.co”, is it real?"):
-        then the learned reading decides, as for phrases."""
+        quotation the writer frames ("got this SMS “… poslaju-redelivery.co”, is it real?") or
+        the writer gives a verdict ("fake links this week: binnance-ph.com...", "link kiểu
+        vnpost-xxxx.top là giả"): then the learned reading decides, as for phrases."""
         if not hit.rule.startswith(STANDING):
             return False
-        discussed = message.scope.discussion or message.scope.framed_quote
+        scope = message.scope
+        discussed = scope.discussion or scope.framed_quote or scope.judged
         return not (discussed and hit.rule.startswith(DISCUSSABLE))
 
     def _takes_back(self, message: Message, hits: tuple[Hit, ...], learned: float,
@@ -205,6 +207,7 @@ class Detector:
             discussion=patterns.discussed(scan) or patterns.reported(scan),
             negation=bool(patterns.negations(scan)),
             framed_quote=bool(scan.framed_quotes),
+            judged=patterns.judged(scan),
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
         # a new Message rather than dataclasses.replace (which inspects the fields each time)

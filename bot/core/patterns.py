@@ -452,6 +452,16 @@ class PatternRules:
         A scope signal only: unlike `discussed`, it cancels no rule."""
         return self._ids.get(REPORTED, -1) in scan.by_concept
 
+    def judged(self, scan: Scan) -> bool:
+        """The writer gives their own verdict ("fake", "palsu", "giả rồi", "假的"), not
+        negated ("not fake", "bukan palsu"), and gives no advice: "beware of fake sites, the
+        only official one is ..." is a scam's own opener, the verdict aimed elsewhere."""
+        found = scan.by_concept.get(self._ids.get(VERDICT, -1), ())
+        if not found or self._ids.get(ADVICE, -1) in scan.by_concept:
+            return False
+        negations = self.negations(scan)
+        return any(not _negated(o, negations) for o in found)
+
     def advice_at(self, scan: Scan) -> int | None:
         """The first sentence with safety advice ("beware of...", "stay safe"), if any. A
         warning frames its own sentence and what follows; advice appended in a later sentence

@@ -66,6 +66,9 @@ class Scope:
     framed_quote: bool = False
     # a substantial quotation in quotation marks (not a text after a colon)
     marked: bool = False
+    # the writer's own verdict ("fake", "palsu", "假的"), not negated: no frame for phrases
+    # (scammers call other sites fake), but a link so judged is discussed (see Detector)
+    judged: bool = False
 
     @property
     def framed(self) -> bool:
@@ -124,7 +127,7 @@ def _looks_like_url(head: str) -> bool:
 
 
 def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
-             negation: bool, framed_quote: bool = False) -> Scope:
+             negation: bool, framed_quote: bool = False, judged: bool = False) -> Scope:
     """Scope signals from the folded text and what the phrase scan found."""
     matches = list(_QUOTE_RE.finditer(folded))
     share, outside = _quotation(folded, [m.span() for m in matches])
@@ -138,4 +141,5 @@ def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
         outside=outside,
         framed_quote=framed_quote,
         marked=any(_substantial(m) for m in matches),
+        judged=judged,
     )
