@@ -260,6 +260,11 @@ def test_rules_test_summary_prints_rates_never_lines(capsys: pytest.CaptureFixtu
     assert "zqx" not in out and "key-request." not in out
     assert "category key_request" in out and "kind safety_warning" in out
     assert "100.0%" in out
+    # and per language: the scams of one category, the hard negatives of one kind
+    by_lang = {line.split()[0] + " " + line.split()[1]: line.split()[2:]
+               for line in out.splitlines() if line.startswith("en ")}
+    assert by_lang["en key_request"][:2] == ["1", "100.0%"]
+    assert by_lang["en safety_warning"][2:] == ["1", "0.0%"]
 
 
 def test_rules_test_half_selects_lines_by_number(capsys: pytest.CaptureFixture[str],

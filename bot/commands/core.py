@@ -245,7 +245,8 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
 def summary_table(report: Any) -> str:
     """Rates only: flagged scams per language and category, flagged hard negatives per
-    language and kind. Nothing that quotes or points at a line."""
+    language and kind, and both per language ("sv investment", "th scam_discussion").
+    Nothing that quotes or points at a line."""
     out = [f"{'':28} {'scam':>6} {'flagged':>8} {'ham':>6} {'flagged':>8}"]
 
     def row(name: str, t: Any) -> str:
@@ -256,6 +257,7 @@ def summary_table(report: Any) -> str:
     out += [row(f"lang {k}", v) for k, v in sorted(report.by_lang.items())]
     out += [row(f"category {k}", v) for k, v in sorted(report.by_category.items()) if v.scam]
     out += [row(f"kind {k}", v) for k, v in sorted(report.by_kind.items())]
+    out += [row(k, v) for k, v in sorted(report.by_lang_category.items())]
     return "\n".join(out)
 
 

@@ -133,6 +133,8 @@ class CorpusReport:
     by_file: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     # hard negatives by their kind (safety_warning, scam_discussion, notification...)
     by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    # scams by language and category, hard negatives by language and kind ("sv investment")
+    by_lang_category: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     fp_rules: Counter[str] = field(default_factory=Counter)
     hit_rules: Counter[str] = field(default_factory=Counter)
     false_positives: list[tuple[LabelledLine, list[str]]] = field(default_factory=list)
@@ -147,6 +149,8 @@ class CorpusReport:
             "by_category": {k: v.to_dict() for k, v in sorted(self.by_category.items())},
             "by_file": {k: v.to_dict() for k, v in sorted(self.by_file.items())},
             "by_kind": {k: v.to_dict() for k, v in sorted(self.by_kind.items())},
+            "by_lang_category": {k: v.to_dict()
+                                 for k, v in sorted(self.by_lang_category.items())},
             "false_positive_rules": dict(self.fp_rules.most_common()),
             "spam": {"lines": self.spam, "flagged": self.spam_flagged},
         }
@@ -168,6 +172,8 @@ def evaluate(
         report.total.add(line.label, flagged)
         report.by_lang[line.lang].add(line.label, flagged)
         report.by_file[line.source.rsplit(":", 1)[0]].add(line.label, flagged)
+        report.by_lang_category[f"{line.lang} {line.category or 'uncategorised'}"].add(
+            line.label, flagged)
         if line.label == "scam":
             report.by_category[line.category or "uncategorised"].add("scam", flagged)
             if not flagged:
