@@ -91,3 +91,19 @@ def test_everyday_words_carry_no_verdict(lang: str, text: str) -> None:
     message = DETECTOR.prepare(CheckRequest(text, lang=lang))
     verdict = RULES.patterns.concept_id("verdict")
     assert verdict not in message.scan.by_concept
+
+
+# A short Thai phrase whose tone marks the skeleton drops counts only where the message holds
+# it as written: ค่า (fee) is not in ธนาคาร (bank) or ค้าง (stuck), ท่าน (you) is not ทาน (eat),
+# เช่า (rent) is not เช้า (morning).
+@pytest.mark.parametrize(("concept", "text", "found"), [
+    ("rec_fee", "ต้องโอนค่าธรรมเนียมก่อนนะ", True),
+    ("rec_fee", "ธนาคารแจ้งว่ายอดโอนค้างอยู่", False),
+    ("you", "ขอบคุณท่านที่ใช้บริการ", True),
+    ("you", "ไปทานข้าวกันไหม", False),
+    ("stake_in", "เช่าเครื่องขุดรายเดือน", True),
+    ("stake_in", "ตอนเช้าไปทำงาน", False),
+])
+def test_short_thai_phrases_keep_their_tone_marks(concept: str, text: str, found: bool) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang="th"))
+    assert (RULES.patterns.concept_id(concept) in message.scan.by_concept) is found

@@ -25,7 +25,7 @@ import numpy as np
 import re2
 
 from bot.core.model import ChatContext, Hit, Severity
-from bot.core.normalize import simplified, skeleton
+from bot.core.normalize import fold, simplified, skeleton
 from bot.core.prefilter import Prefilter
 from bot.core.scope import quote_spans
 from bot.core.yamlfile import LDict, line_of, read_yaml
@@ -165,12 +165,30 @@ class Occurrence(NamedTuple):
 
 class _Term(NamedTuple):
     """One phrase of a concept as the automaton holds it (with the phrase's length): whether
-    it must start at a word boundary, and whether it must end at one too (not a prefix)."""
+    it must start at a word boundary, whether it must end at one too (not a prefix), and
+    the written forms one of which the message must hold (see `_toned`), or None."""
 
     concept: int
     langs: frozenset[str]
     bounded: bool
     strict: bool
+    toned: frozenset[str] | None = None
+
+
+# A short Thai word whose tone marks the skeleton drops becomes another word, or a piece of
+# one: ค่า (fee) is ค้า (trade) and sits inside ค้าง (stuck), เช่า (rent) is เช้า (morning),
+# ท่าน (you) is ทาน (eat), ล็อก (locked) sits inside บล็อก (block). Such a phrase counts only
+# where the message holds it as written, tone marks and all.
+TONED_MAX = 4
+_THAI = re.compile("[\u0e00-\u0e7f]")
+
+
+def _toned(text: str, body: str) -> str | None:
+    """The written form a short Thai phrase must be found in, or None."""
+    if not _THAI.search(body) or len(body.replace(" ", "")) > TONED_MAX:
+        return None
+    written = fold(text)
+    return written if written != body else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,16 +276,19 @@ class PatternRules:
             n = len(text)
             append = raw.append
             word = _WORD_CHARS
+            folded = message.text.folded
             for end, (length, terms) in self._automaton.iter(text):
                 start = end - length + 1
                 stop = end + 1
-                for concept, langs, bounded, strict in terms:
+                for concept, langs, bounded, strict, toned in terms:
                     # A letter or digit of a script that separates words with spaces (CJK
                     # and Thai characters are not word characters here, so Latin phrases
                     # still match next to them); inlined, as a long message has thousands
                     # of terms.
                     if bounded and ((start > 0 and text[start - 1] in word)
                                     or (strict and stop < n and text[stop] in word)):
+                        continue
+                    if toned is not None and not any(form in folded for form in toned):
                         continue
                     append((concept, start, stop, langs))
         # The languages are told by the phrases (markers) and the text, never by the
@@ -633,7 +654,7 @@ class _Builder:
     concept_langs: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     languages: list[str] = field(default_factory=list)
     rules: list[PatternRule] = field(default_factory=list)
-    terms: dict[str, list[tuple[str, bool, bool, str]]] = field(
+    terms: dict[str, list[tuple[str, bool, bool, str, str | None]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     languages_spec: list[_Language] = field(default_factory=list)
@@ -721,7 +742,8 @@ class _Builder:
                        "match safely")
             return
         bounded = not _spaceless(body)
-        self.terms[concept].append((body, bounded, prefix, lang))
+        self.terms[concept].append(
+            (body, bounded, prefix, lang, _toned(text.rstrip("*").strip(), body)))
 
     # languages -----------------------------------------------------------------------------
 
@@ -882,15 +904,23 @@ class _Builder:
                 ids[name] = len(ids)
                 marker_ids[ids[name]] = code
         grouped: dict[tuple[str, int, bool, bool], set[str]] = defaultdict(set)
+        # the written forms of a phrase's entries; None once one entry needs none
+        toned: dict[tuple[str, int, bool, bool], set[str] | None] = {}
         for concept, written in self.terms.items():
-            for body, bounded, prefix, lang in written:
-                grouped[(body, ids[concept], bounded, prefix)].add(lang)
+            for body, bounded, prefix, lang, form in written:
+                key = (body, ids[concept], bounded, prefix)
+                grouped[key].add(lang)
+                forms = toned.get(key, set())
+                toned[key] = None if form is None or forms is None else forms | {form}
         for code, marker in self.markers:
             grouped[(marker, ids[_MARKER + code], True, False)].add(code)
         entries: dict[str, list[_Term]] = defaultdict(list)
-        for (body, concept_id, bounded, prefix), langs in grouped.items():
+        for key, langs in grouped.items():
+            body, concept_id, bounded, prefix = key
+            forms = toned.get(key)
             entries[body].append(_Term(concept_id, frozenset(langs), bounded,
-                                       bounded and not prefix))
+                                       bounded and not prefix,
+                                       frozenset(forms) if forms else None))
         if entries:
             automaton = ahocorasick.Automaton()
             for body, terms in entries.items():
