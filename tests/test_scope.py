@@ -107,3 +107,19 @@ def test_everyday_words_carry_no_verdict(lang: str, text: str) -> None:
 def test_short_thai_phrases_keep_their_tone_marks(concept: str, text: str, found: bool) -> None:
     message = DETECTOR.prepare(CheckRequest(text, lang="th"))
     assert (RULES.patterns.concept_id(concept) in message.scan.by_concept) is found
+
+
+# A one-word phrase written with diacritics counts on the word written the same way or typed
+# without any; a word with other diacritics is another word (bận busy is not bạn you, công is
+# not cổng gate).
+@pytest.mark.parametrize(("concept", "text", "found"), [
+    ("you", "bạn ơi cho mình hỏi", True),
+    ("you", "ban oi cho minh hoi", True),
+    ("you", "admin đang bận, chờ chút", False),
+    ("drain_place", "vào cổng thanh toán này", True),
+    ("drain_place", "vao cong thanh toan nay", True),
+    ("drain_place", "đừng đăng lỗi công khai", False),
+])
+def test_one_word_phrases_keep_their_diacritics(concept: str, text: str, found: bool) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang="vi"))
+    assert (RULES.patterns.concept_id(concept) in message.scan.by_concept) is found

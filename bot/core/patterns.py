@@ -175,20 +175,43 @@ class _Term(NamedTuple):
     toned: frozenset[str] | None = None
 
 
-# A short Thai word whose tone marks the skeleton drops becomes another word, or a piece of
-# one: ค่า (fee) is ค้า (trade) and sits inside ค้าง (stuck), เช่า (rent) is เช้า (morning),
-# ท่าน (you) is ทาน (eat), ล็อก (locked) sits inside บล็อก (block). Such a phrase counts only
-# where the message holds it as written, tone marks and all.
+# The skeleton drops tone marks and diacritics, and so merges words:
+# - A short Thai word becomes another word, or a piece of one: ค่า (fee) is ค้า (trade) and sits
+#   inside ค้าง (stuck), เช่า (rent) is เช้า (morning), ท่าน (you) is ทาน (eat). Such a phrase,
+#   written with its marks, counts only where the message holds it as written.
+# - A one-word Latin phrase written with diacritics (Vietnamese above all: cổng gate / công,
+#   chỉ show / chị sister, thử try / thứ, bạn you / bận busy, mất lose / mật) counts on a word
+#   written the same way, or on a word typed without any diacritics ("gui ma otp" is still
+#   gửi); a word written with other diacritics is another word.
 TONED_MAX = 4
 _THAI = re.compile("[\u0e00-\u0e7f]")
+_WORDS = re.compile(r"\w+")
 
 
 def _toned(text: str, body: str) -> str | None:
-    """The written form a short Thai phrase must be found in, or None."""
-    if not _THAI.search(body) or len(body.replace(" ", "")) > TONED_MAX:
-        return None
+    """The written form a phrase must be found in (see above), or None."""
     written = fold(text)
-    return written if written != body else None
+    if written == body:
+        return None
+    if _THAI.search(body):
+        return written if len(body.replace(" ", "")) <= TONED_MAX else None
+    if body.isascii() and " " not in body and _WORDS.fullmatch(written):
+        return written
+    return None
+
+
+def _written_as(body: str, forms: frozenset[str], folded: str,
+                cache: dict[str, set[str]]) -> bool:
+    """Whether a phrase that needs its written form (see `_toned`) counts in the message."""
+    if not body.isascii():
+        return any(form in folded for form in forms)
+    if not cache:
+        for word in _WORDS.findall(folded):
+            cache.setdefault(skeleton(word), set()).add(word)
+        cache.setdefault("", set())
+    words = cache.get(body)
+    # a word the skeleton made out of something else (s33d, s e e d) is left to the skeleton
+    return not words or any(w.isascii() or w in forms for w in words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +300,7 @@ class PatternRules:
             append = raw.append
             word = _WORD_CHARS
             folded = message.text.folded
+            written: dict[str, set[str]] = {}
             for end, (length, terms) in self._automaton.iter(text):
                 start = end - length + 1
                 stop = end + 1
@@ -288,7 +312,8 @@ class PatternRules:
                     if bounded and ((start > 0 and text[start - 1] in word)
                                     or (strict and stop < n and text[stop] in word)):
                         continue
-                    if toned is not None and not any(form in folded for form in toned):
+                    if toned is not None and not _written_as(
+                            text[start:stop], toned, folded, written):
                         continue
                     append((concept, start, stop, langs))
         # The languages are told by the phrases (markers) and the text, never by the
