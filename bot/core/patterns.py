@@ -200,18 +200,47 @@ def _toned(text: str, body: str) -> str | None:
     return None
 
 
-def _written_as(body: str, forms: frozenset[str], folded: str,
-                cache: dict[str, set[str]]) -> bool:
-    """Whether a phrase that needs its written form (see `_toned`) counts in the message."""
+def _bare(char: str) -> str:
+    """A Latin letter without its diacritics (đ is d), or the letter itself."""
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    return "d" if char == "đ" else base if len(base) == 1 else char
+
+
+# Latin letters with diacritics (Latin-1 to Latin Extended Additional) to their bare letters
+_BARE_LETTERS = {code: _bare(chr(code)) for code in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
+                 if _bare(chr(code)) != chr(code)}
+
+
+def _written_as(body: str, forms: frozenset[str], folded: str, cache: dict[str, Any]
+                ) -> bool:
+    """Whether a phrase that needs its written form (see `_toned`) counts in the message:
+    a Thai phrase as written anywhere; a Latin word where the message has it as written or
+    without diacritics. `cache` holds, per message, the text with its letters bare (letter
+    for letter, so it lines up with `folded`) and the answers found so far."""
     if not body.isascii():
         return any(form in folded for form in forms)
-    if not cache:
-        for word in _WORDS.findall(folded):
-            cache.setdefault(skeleton(word), set()).add(word)
-        cache.setdefault("", set())
-    words = cache.get(body)
-    # a word the skeleton made out of something else (s33d, s e e d) is left to the skeleton
-    return not words or any(w.isascii() or w in forms for w in words)
+    known = cache.get(body)
+    if known is not None:
+        return bool(known)
+    bare = cache.get("")
+    if bare is None:
+        bare = cache[""] = folded.translate(_BARE_LETTERS)
+    size, n = len(body), len(bare)
+    found: bool | None = None
+    at = bare.find(body)
+    while at >= 0:
+        end = at + size
+        if (at == 0 or not bare[at - 1].isalnum()) and (end == n or not bare[end].isalnum()):
+            word = folded[at:end]
+            if word.isascii() or word in forms:
+                found = True
+                break
+            found = False
+        at = bare.find(body, at + 1)
+    # no such word: the skeleton made the phrase out of something else (s33d, s e e d)
+    result = found is not False
+    cache[body] = result
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +329,7 @@ class PatternRules:
             append = raw.append
             word = _WORD_CHARS
             folded = message.text.folded
-            written: dict[str, set[str]] = {}
+            written: dict[str, Any] = {}
             for end, (length, terms) in self._automaton.iter(text):
                 start = end - length + 1
                 stop = end + 1
