@@ -545,6 +545,21 @@ def test_a_look_alike_link_the_writer_judges_is_weighed_by_the_learned_reading(
     assert _learned_detector(6.0).check(CheckRequest(text, lang=lang)).verdict != "clean"
 
 
+JUDGED = "haha the 'Elon giveaway' is in my feed again, send 0.1 get 0.2 back. still around"
+
+
+def test_the_writers_verdict_lets_the_learned_reading_take_back() -> None:
+    """A writer's own verdict ("haha", "fake") without advice lets a clean learned reading
+    take the rules' verdict back, as a frame does; a scam reading keeps it."""
+    clean = _learned_detector(-6.0).check(CheckRequest(JUDGED))
+    assert clean.hits and clean.verdict == "clean" and clean.taken_back == "judged"
+    assert _learned_detector(6.0).check(CheckRequest(JUDGED)).verdict != "clean"
+    # the same words with advice: "beware of fakes" is no frame, and no verdict frames it
+    advised = "Beware of fake giveaways! Send 0.1 ETH to get 0.2 back, real Elon event"
+    message = _learned_detector(-6.0).prepare(CheckRequest(advised))
+    assert not message.scope.judged
+
+
 @pytest.mark.parametrize("text", [
     # advice is no discussion: "beware of fakes, use our site" is a scam's own opener
     "Beware of fake sites! The only official login is binance-verify-login.com",

@@ -166,8 +166,11 @@ class Detector:
                     other: str) -> bool:
         """Whether the learned reading takes back the rules' verdict. Only phrase rules can
         be taken back, never a hit that stands in any frame, and:
-        - in a framed message (opening advice, a report, a quotation) when the learned
-          layer reads it as clean: a discussion of the scam, not the scam; a rule whose
+        - in a framed message (opening advice, a report, a quotation), or one where the
+          writer gives their own verdict without advice ("haha, the 'Elon giveaway' is
+          back", "fejk"), when the learned layer reads it as clean: a discussion of the
+          scam, not the scam (a verdict beside advice is no frame: "beware of fakes, send
+          here" is a scam's opener); a rule whose
           author wrote `guarded: false` (its scams use the words of a frame themselves:
           "Scammed? We recover lost funds") only when the learned layer reads the message
           as clearly not a scam (below UNGUARDED_TAKE_BACK) and it is of chat length;
@@ -180,7 +183,7 @@ class Detector:
         unguarded = any(h.rule in self._unguarded for h in hits)
         # beyond chat length the learned reading is the filler's: only a frame takes back
         chat_length = len(message.text.skeleton) <= TAKE_BACK_MAX_CHARS
-        if message.scope.framed:
+        if message.scope.framed or message.scope.judged:
             return not unguarded or (chat_length and learned < UNGUARDED_TAKE_BACK)
         # advice appended to a message ("... Stay safe from scammers.") is no frame, and a
         # reading it sways is no reason to take the rules' verdict back either: scammers
@@ -251,7 +254,8 @@ class Detector:
                 verdict, score = other, max(score, learned)
             elif verdict != "clean" and self._takes_back(message, hits, learned, other):
                 verdict, score = "clean", learned
-                taken_back = "framed" if message.scope.framed else "unframed"
+                taken_back = ("framed" if message.scope.framed
+                              else "judged" if message.scope.judged else "unframed")
         if verdict != "clean" and self.model_check is not None:
             hits = tuple(sorted((*hits, *self.model_check(message, context)),
                                 key=lambda h: (-h.severity, h.rule)))

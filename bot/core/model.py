@@ -274,7 +274,8 @@ class Verdict:
     # (characters matched, length of the text) when a text over the matching limit was cut.
     cut: tuple[int, int] | None = None
     # why the learned layer took back the rules' verdict: "framed" (a warning, a report,
-    # a quotation) or "unframed" (read as more likely not a scam); the hits stay listed
+    # a quotation), "judged" (the writer's own verdict: "haha", "fake") or "unframed" (read
+    # as more likely not a scam); the hits stay listed
     taken_back: str | None = None
 
     @property
