@@ -119,3 +119,20 @@ def test_lone_surrogates_get_a_verdict() -> None:
         verdict = DETECTOR.check(CheckRequest(text))
         assert verdict.verdict in ("clean", "suspicious", "scam")
     assert DETECTOR.check(CheckRequest("send me your seed phrase \ud83d")).verdict == "scam"
+
+
+def test_a_notice_that_sends_you_to_the_brands_own_site_is_no_fake_support() -> None:
+    """`@official_link`: every link of the message opens the brand's official domain. The
+    account-problem rule does not fire then; the same notice with a look-alike link does."""
+    rules = load_ruleset(RULES_DIR)
+    detector = Detector(rules)
+    notice = ("Kraken: a new device logged in to your account. If this wasn't you, change your "
+              "password and contact support via {}")
+    genuine = detector.prepare(CheckRequest(notice.format("kraken.com")))
+    fake = detector.prepare(CheckRequest(notice.format("kraken-secure-login.com")))
+    assert genuine.official_links and not fake.official_links
+    fired = {r.id for r in rules.patterns.fired(genuine)}
+    assert "fake-support.account-problem" not in fired
+    assert "fake-support.account-problem" in {r.id for r in rules.patterns.fired(fake)}
+    # no link at all is not an official link
+    assert not detector.prepare(CheckRequest("your account is locked, call us")).official_links

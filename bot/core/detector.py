@@ -7,6 +7,7 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from bot.core import impersonation, secrets
 from bot.core.links import extract_links
@@ -26,6 +27,9 @@ from bot.core.ruleset import RuleSet
 from bot.core.scope import scope_of
 from bot.core.secrets import find_secrets
 from bot.core.textmodel import ModelCheck
+
+if TYPE_CHECKING:
+    from bot.core.links.extract import Link
 
 # Telegram caps a message at 4,096 characters and every check over one that long stays within
 # a few milliseconds (see `scamguard bench`, worst case). Longer texts (captions joined with a
@@ -197,10 +201,12 @@ class Detector:
     def prepare(self, request: CheckRequest) -> Message:
         text = clip(request.text)
         prepared = prepare(text)
+        links = extract_links(text, request.urls, request.anchors)
         message = Message(
             request=request,
             text=prepared,
-            links=extract_links(text, request.urls, request.anchors),
+            links=links,
+            official_links=self._official_links(links),
         )
         patterns = self.rules.patterns
         scan = patterns.scan(message)
@@ -216,7 +222,15 @@ class Detector:
         # a new Message rather than dataclasses.replace (which inspects the fields each time)
         return Message(request=request, text=prepared, links=message.links, scan=scan,
                        framed=patterns.framed(scan), scope=scope, model_score=score,
-                       secrets=find_secrets(text))
+                       secrets=find_secrets(text), official_links=message.official_links)
+
+    def _official_links(self, links: tuple[Link, ...]) -> bool:
+        """Every link to open (not a handle or an e-mail address) is on a brand's official
+        domain, and there is one: a genuine notice sends you to the brand itself."""
+        opened = [link for link in links
+                  if link.host and link.source != "email" and not link.handle]
+        return bool(opened) and all(
+            self.rules.links.official_brand(link) is not None for link in opened)
 
     def score(self, message: Message, hits: tuple[Hit, ...]) -> float:
         """The message's score: the learned combination when a model is loaded, else the

@@ -330,3 +330,6 @@ class Message:
     # The recovery phrases and private keys in the text (bot.core.secrets.find_secrets),
     # found once for the checks that need them; None when not computed yet.
     secrets: Any = None
+    # every link the message opens is on a brand's official domain (and it has one): the
+    # `@official_link` concept of the phrase rules
+    official_links: bool = False

@@ -34,7 +34,7 @@ from bot.errors import RuleFileError, RuleSetError
 if TYPE_CHECKING:
     from bot.core.model import Message
 
-BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact"})
+BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact", "@official_link"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
 REPORTED = "reported"
 # The writer as the recipient of a request ("send me", "cho em", "发给我"): after advice, a
@@ -515,6 +515,8 @@ class PatternRules:
             found.add(self._ids["@handle"])
         if has_link or has_handle:
             found.add(self._ids["@contact"])
+        if getattr(message, "official_links", False):
+            found.add(self._ids["@official_link"])
         return frozenset(found)
 
     def discussed(self, scan: Scan) -> bool:
