@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -204,6 +205,9 @@ def required_sets(pattern: str) -> tuple[Strings, ...]:
     return _conditions(pattern)
 
 
+_VALUE = itemgetter(1)
+
+
 class Prefilter:
     """The expressions (by index) worth running on a text: those with a member of each of
     their needed sets in it (the first, most selective set finds them; the others are
@@ -242,7 +246,8 @@ class Prefilter:
         out = set(self.always)
         if self._automaton is None or not text:
             return sorted(out)
-        present = {string_id for _end, string_id in self._automaton.iter(text)}
+        # (a C-level map over the matches: a long message has thousands of them)
+        present = set(map(_VALUE, self._automaton.iter(text)))
         by_first = self._by_first
         triggered = {i for string_id in present if string_id in by_first
                      for i in by_first[string_id]}
