@@ -545,6 +545,19 @@ def test_a_look_alike_link_the_writer_judges_is_weighed_by_the_learned_reading(
     assert _learned_detector(6.0).check(CheckRequest(text, lang=lang)).verdict != "clean"
 
 
+def test_a_look_alike_beside_the_official_domain_is_weighed_by_the_learned_reading() -> None:
+    """A look-alike written beside the brand's official domain is being compared with it:
+    the learned reading decides. The same look-alike alone stands."""
+    compared = "Always check the URL. binance.com is correct, binance-verify-login.com is not."
+    clean = _learned_detector(-6.0).check(CheckRequest(compared))
+    assert "link.brand-keyword" in [h.rule for h in clean.hits] and clean.verdict == "clean"
+    # a scam that names the real site too is left to the learned reading, not cleared
+    mirror = "binance.com is down for maintenance, log in at binance-verify-login.com"
+    assert _learned_detector(6.0).check(CheckRequest(mirror)).verdict != "clean"
+    alone = "log in at binance-verify-login.com before your account is closed"
+    assert _learned_detector(-6.0).check(CheckRequest(alone)).verdict != "clean"
+
+
 JUDGED = "haha the 'Elon giveaway' is in my feed again, send 0.1 get 0.2 back. still around"
 
 

@@ -162,9 +162,21 @@ class Detector:
         vnpost-xxxx.top là giả"): then the learned reading decides, as for phrases."""
         if not hit.rule.startswith(STANDING):
             return False
+        if not hit.rule.startswith(DISCUSSABLE):
+            return True
         scope = message.scope
-        discussed = scope.discussion or scope.framed_quote or scope.judged
-        return not (discussed and hit.rule.startswith(DISCUSSABLE))
+        discussed = (scope.discussion or scope.framed_quote or scope.judged
+                     or self._beside_official(message))
+        return not discussed
+
+    def _beside_official(self, message: Message) -> bool:
+        """The message also names a brand's official domain: a look-alike written beside
+        the real one is being compared with it ("binance.com is correct,
+        binance-secure-anything.com is not"). A scam that does the same ("binance.com is
+        down, log in at binance-backup.com") is left to the learned reading, not cleared."""
+        official = self.rules.links.official_brand
+        return any(link.host and not link.handle and official(link) is not None
+                   for link in message.links)
 
     def _takes_back(self, message: Message, hits: tuple[Hit, ...], learned: float,
                     other: str) -> bool:
