@@ -123,3 +123,13 @@ def test_short_thai_phrases_keep_their_tone_marks(concept: str, text: str, found
 def test_one_word_phrases_keep_their_diacritics(concept: str, text: str, found: bool) -> None:
     message = DETECTOR.prepare(CheckRequest(text, lang="vi"))
     assert (RULES.patterns.concept_id(concept) in message.scan.by_concept) is found
+
+
+def test_the_declared_language_counts_beside_a_quotation_in_another() -> None:
+    """A Malay frame around an English quotation: the quotation's English outweighs the
+    Malay words, but the chat's declared language still counts, so its verdict frames the
+    quotation."""
+    text = ('Ni ss DM yg aku dapat: "Hi I\'m from Binance support, your account flagged, '
+            'send verification code". Lawak betul')
+    assert DETECTOR.prepare(CheckRequest(text, lang="ms")).scope.framed_quote
+    assert DETECTOR.check(CheckRequest(text, lang="ms")).verdict == "clean"

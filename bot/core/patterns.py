@@ -493,7 +493,11 @@ class PatternRules:
         floor = max(MIN_EVIDENCE, EVIDENCE_SHARE * strongest)
         allowed: set[str] = set()
         for language in self._languages:
-            if evidence.get(language.code, 0) >= floor:
+            # the declared language (the chat's) always counts: a Malay frame around an
+            # English quotation ("ss DM yg aku dapat: “Hi I'm from support...” lawak") is
+            # outweighed by the quotation's markers, not absent
+            if evidence.get(language.code, 0) >= floor or (
+                    declared and language.code == declared.split("-")[0]):
                 allowed |= language.family
         return frozenset(allowed) or None
 
