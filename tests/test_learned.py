@@ -609,3 +609,13 @@ def test_reported_speech_cancels_no_rule() -> None:
     text = "My colleague lost funds too. Send me your seed phrase and I will check your wallet"
     assert rules_alone.prepare(CheckRequest(text)).scope.discussion
     assert rules_alone.check(CheckRequest(text)).verdict == "scam"
+
+
+def test_a_short_chinese_sentence_can_be_taken_back_but_not_raised() -> None:
+    """A Chinese character counts as two letters for the learned reading's take-back (a short
+    Chinese warning is a sentence), not for raising a verdict on its own."""
+    warning = '充值"保证金"才能提现的平台都是资金盘，赶紧止损'
+    taken = _learned_detector(-6.0).check(CheckRequest(warning, lang="zh"))
+    assert taken.hits and taken.verdict == "clean" and taken.taken_back
+    chat = "你好，我是来拿东西的你在哪？"
+    assert _learned_detector(6.0).check(CheckRequest(chat, lang="zh")).verdict == "clean"
