@@ -474,7 +474,7 @@ def test_an_unframed_lesser_hit_is_taken_back_only_on_a_clear_learned_reading() 
     assert _learned_detector(-0.4, (0.9, 0.95)).check(CheckRequest(text)).verdict == "clean"
 
 
-RECOVERY_WARNING = ("My colleague lost 40k to a fake exchange and then paid a 'recovery expert' "
+RECOVERY_WARNING = ("My colleague lost 40k to a fake exchange and then paid a recovery expert "
                     "who promised to get his lost funds back. Beware of them")
 
 
