@@ -659,3 +659,47 @@ def test_shortener_context_concepts_exist_in_every_lexicon(detector):
              *extra["shortener_context_address"]]
     assert names
     assert all(detector.rules.patterns.concept_id(n) is not None for n in names)
+
+
+@pytest.mark.parametrize("text, brand", [
+    ("BCA: Nasabah Yth, tarif transaksi berubah jadi Rp150.000/bln. Jika tdk setuju, isi "
+     "formulir di bca-tarifbaru.com sebelum pkl 23.59 hari ini.", "BCA"),
+    ("Polri ETLE: Kendaraan Anda tercatat melanggar lalu lintas. Lihat bukti foto "
+     "pelanggaran Anda: etle-polri.id/surat-tilang", "Polri"),
+    ("PDRM: Anda disaman. Sila klik pdrm-saman2u.com untuk semak butiran saman anda", "PDRM"),
+])
+def test_link_carrying_the_name_of_the_brand_the_message_speaks_for(detector, text, brand):
+    """A message that names a brand and offers a link whose name carries that brand on a
+    domain that is not the brand's is flagged, with the official domain in the reason; the
+    label alone (a short name beside an unknown word) would prove nothing."""
+    verdict = detector.check(CheckRequest(text))
+    hit = next(h for h in verdict.hits if h.rule == "link.brand-named")
+    assert brand in hit.reason and "official" in hit.reason
+    assert verdict.verdict != "clean"
+
+
+@pytest.mark.parametrize("text", [
+    # the brand's own domain, or a link naming another brand than the one the message names
+    "BCA: cek tarif terbaru Anda di https://www.bca.co.id/tarif",
+    "BCA: info promo kartu kredit Anda di mandiri-promo.com",
+    # a warning and a question about such a link (the learned reading weighs the context)
+    "hati2 ya, ada sms BCA palsu yg suruh isi formulir di bca-tarifbaru.com, jangan diklik",
+    # no brand named: the label alone is left to the registry's policy
+    "isi formulir di bca-tarifbaru.com sebelum pkl 23.59 hari ini",
+    # a link nobody is told to follow
+    "Polri rilis data kecelakaan lebaran etle-polri-data.org",
+])
+def test_brand_named_link_needs_the_name_the_offer_and_another_domain(detector, text):
+    """No brand-named hit without all three: the brand named, the link offered to the
+    reader, and a label carrying the name on a domain that is not the brand's."""
+    verdict = detector.check(CheckRequest(text))
+    assert "link.brand-named" not in [h.rule for h in verdict.hits]
+
+
+def test_brand_named_link_is_weighed_not_standing(detector):
+    """The hit comes from the message's words, so a discussion of the link, read as clean by
+    the learned layer, is not flagged by it."""
+    verdict = detector.check(CheckRequest(
+        "nhận sms 'BCA' kèm link bca-tarifbaru.com. bca thật giờ ko gửi link trong tin nhắn nữa",
+        lang="vi"))
+    assert verdict.verdict == "clean"

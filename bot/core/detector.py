@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.core import impersonation, secrets
 from bot.core.links import extract_links
-from bot.core.links.context import ShortenerContext
+from bot.core.links.context import BrandNamedLink, ShortenerContext
 from bot.core.model import (
     DEFAULT_CONTEXT,
     VERDICTS,
@@ -81,6 +81,9 @@ STANDING = ("link.", "secret", "impersonation.", "handle.", "similar.", "domain.
 # standing ones (see Detector._stands); a listed bad domain stands in any frame.
 DISCUSSABLE = ("link.brand-keyword", "link.brand-subdomain", "link.brand-word", "link.lookalike",
                "handle.lookalike")
+# Link hits that the message's words make, not the link alone (a link carrying the name of the
+# brand the message speaks for): the learned reading weighs them as it weighs phrases.
+CONTEXTUAL = frozenset({"link.brand-named"})
 
 
 def combine(hits: Iterable[Hit]) -> float:
@@ -143,6 +146,7 @@ class Detector:
             rules.patterns.check,
             rules.links.check,
             ShortenerContext(rules.links, rules.patterns),
+            BrandNamedLink(rules.links, rules.patterns),
             impersonation.ImpersonationCheck(rules.links.brands, rules.patterns.concept_id),
             secrets.check_secrets,
             rules.samples.check,
@@ -161,7 +165,7 @@ class Detector:
         quotation the writer frames ("got this SMS “… poslaju-redelivery.co”, is it real?") or
         the writer gives a verdict ("fake links this week: binnance-ph.com...", "link kiểu
         vnpost-xxxx.top là giả"): then the learned reading decides, as for phrases."""
-        if not hit.rule.startswith(STANDING):
+        if not hit.rule.startswith(STANDING) or hit.rule in CONTEXTUAL:
             return False
         if not hit.rule.startswith(DISCUSSABLE):
             return True

@@ -24,10 +24,16 @@ from bot.core.model import ChatContext, Hit, Severity
 
 if TYPE_CHECKING:
     from bot.core.links import LinkData
+    from bot.core.links.brands import Brand
     from bot.core.model import Message
 
 RULE = "link.shortener-context"
+NAMED_RULE = "link.brand-named"
 _WORD = re.compile(r"\w")
+_TOKENS = re.compile(r"[-_0-9]+")
+# words with a dot or slash inside (links, domains, paths): a name written there is the
+# link's, not the message's
+_LINKISH = re.compile(r"\S*\w[./]\w\S*")
 
 
 class ConceptIndex(Protocol):
@@ -56,7 +62,7 @@ class ShortenerContext:
             for name in (brand.name, *(a for a in brand.aliases if a.isupper())):
                 key = name.casefold()
                 if len(key) >= 3 and key not in self._names:
-                    self._names.add_word(key, (key, brand.name))
+                    self._names.add_word(key, (key, brand))
         if len(self._names):
             self._names.make_automaton()
 
@@ -69,17 +75,23 @@ class ShortenerContext:
                 out.append((cid, name.replace("_", " ")))
         return tuple(out)
 
-    def brand_named(self, text: str) -> str | None:
-        """The first brand name written as a whole word in the (folded) text."""
+    def brands_named(self, text: str) -> list[Brand]:
+        """The brands whose names are written as whole words in the (folded) text, in order."""
+        found: list[Brand] = []
         if not len(self._names):
-            return None
-        for end, (key, name) in self._names.iter(text):
+            return found
+        for end, (key, brand) in self._names.iter(text):
             start = end - len(key) + 1
             before = text[start - 1] if start else " "
             after = text[end + 1] if end + 1 < len(text) else " "
-            if not _WORD.match(before) and not _WORD.match(after):
-                return name
-        return None
+            if not _WORD.match(before) and not _WORD.match(after) and brand not in found:
+                found.append(brand)
+        return found
+
+    def brand_named(self, text: str) -> str | None:
+        """The first brand name written as a whole word in the (folded) text."""
+        named = self.brands_named(text)
+        return named[0].name if named else None
 
     def __call__(self, message: Message, context: ChatContext) -> list[Hit]:
         short = next(
@@ -114,3 +126,65 @@ class ShortenerContext:
                 f"a shortened link ({short.host}) hides where this message about {what} leads",
             )
         ]
+
+
+class BrandNamedLink(ShortenerContext):
+    """Check: a message that speaks for a brand offers a link carrying that brand's name on a
+    domain that is not the brand's ("BCA: tarif berubah, isi formulir di bca-tarifbaru.com",
+    "Mandiri: update data di livin-mandiri.web.id").
+
+    Without the message, a short or dictionary-word brand beside an unknown word proves
+    little (bca-finance, etle-polri could be anyone's), which is why the registry's policies
+    leave such labels alone. The message supplies what the label lacks: it names the brand
+    itself, so the link claims to be the brand's, and the brand's own domains say it is not.
+    The link must be offered to the reader, as for shortened links."""
+
+    def __call__(self, message: Message, context: ChatContext) -> list[Hit]:
+        candidates = [
+            link for link in message.links
+            if link.host and link.label and not link.handle and not link.is_ip
+        ]
+        if not candidates or message.framed:
+            return []
+        scan = message.scan
+        if self.address and (scan is None or not any(scan.has(c) for c in self.address)):
+            return []
+        named = self.brands_named(_LINKISH.sub(" ", message.text.folded))
+        if not named:
+            return []
+        links = self.links
+        for link in candidates:
+            if any(h in context.allow_domains for h in (link.host, link.domain)):
+                continue
+            if links.official_brand(link) is not None or links.is_shortener(link):
+                continue
+            if links.is_blocked(link) or (links.matcher and links.matcher.lookalike(link)):
+                continue  # the link check has its own, stronger hit
+            tokens = [t for t in _TOKENS.split(link.label) if t]
+            for brand in named:
+                if self._carries(brand, link.label, tokens):
+                    official = brand.domains[0] if brand.domains else brand.name
+                    return [
+                        Hit(
+                            NAMED_RULE,
+                            "lookalike_link",
+                            Severity.MEDIUM,
+                            f"the message speaks for {brand.name}, but its link "
+                            f"{link.display} is not a {brand.name} site (official: {official})",
+                        )
+                    ]
+        return []
+
+    @staticmethod
+    def _carries(brand: Brand, label: str, tokens: list[str]) -> bool:
+        """The label carries the brand's name: one of its words is a label or name of the
+        brand, or (for names of five letters or more) the name is glued inside it."""
+        keys = {k for k in brand.labels}
+        keys.update(
+            "".join(ch for ch in n.casefold() if ch.isascii() and ch.isalnum())
+            for n in (brand.name, *brand.aliases)
+        )
+        keys.discard("")
+        if any(t in keys for t in tokens):
+            return True
+        return any(len(k) >= 5 and k in label for k in keys)
