@@ -42,7 +42,8 @@ def test_scam_shape_fires_its_rule(lang: str, text: str, rule: str) -> None:
 
 @pytest.mark.parametrize(("lang", "text", "rules"), [
     # 验证码 is a verification code, not "verify": a notice that never asks for it
-    ("zh", "我们绝不会索取您的助记词、密码或验证码，请仅通过官方帮助中心提交工单。",
+    ("zh", "感谢您的来信。我们绝不会索取您的助记词、密码或验证码。请仅通过官方帮助中心 "
+           "https://www.okx.com/help 提交工单，我们会通过邮件回复您。",
      {"key-request.seed-phrase-verify", "otp-request.verify-with-code"}),
     # advice against installing an app package
     ("vi", "đừng cài file apk ai gửi qua Zalo dù họ xưng là cán bộ thuế", {"official.apk-file"}),
