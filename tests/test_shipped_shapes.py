@@ -24,7 +24,8 @@ def _rules(text: str, lang: str) -> set[str]:
     ("tl", "Good day po, LTO notice ng violation ninyo, i-download lang ang file: LTO_Notice.apk",
      "official.apk-file"),
     # a screen share to see the wallet is remote access, with or without a support persona
-    ("en", "can you share your screen on google meet so i can see your metamask and find the tokens",
+    ("en", "can you share your screen on google meet so i can see your metamask and find the "
+           "tokens",
      "fake-support.remote-access"),
     # Swedish debt collector's final reminder: a reminder is not a safety tip
     ("sv", "KRONOFOGDEN – Slutlig påminnelse. Skulden registreras som betalningsanmärkning idag. "
@@ -53,7 +54,8 @@ def test_scam_shape_fires_its_rule(lang: str, text: str, rule: str) -> None:
     ("en", "Your ticket #58412 was updated. An agent replied on help.kraken.com, log in there to "
            "read it", {"fake-support.ticket-link", "fake-support.unsolicited-pickup"}),
     # a bank's code delivery is not an advance-fee "fund"
-    ("tl", "BPI: Your OTP for fund transfer of PHP 5,000.00 is 928174. Don't share this with anyone.",
+    ("tl", "BPI: Your OTP for fund transfer of PHP 5,000.00 is 928174. Don't share this with "
+           "anyone.",
      {"lang-en.advance-fee.strong-fund"}),
 ])
 def test_clean_shape_keeps_clear_of_rules(lang: str, text: str, rules: set[str]) -> None:
