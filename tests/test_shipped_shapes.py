@@ -31,6 +31,8 @@ def _rules(text: str, lang: str) -> set[str]:
     ("sv", "KRONOFOGDEN – Slutlig påminnelse. Skulden registreras som betalningsanmärkning idag. "
            "Betala via Swish till 123 456 78 90 och ange ditt personnummer",
      "official.pay-or-be-charged"),
+    ("th", "แจก NFT ครบรอบ 2 ปี ผู้มีสิทธิ์จะได้รับ NFT (airdrop) กด approve ที่เว็บนี้ได้เลย",
+     "wallet-drainer.sign-for-reward"),
     # a card number asked for together with an ID number
     ("zh", "您的号码实名信息不全，请回复身份证号及银行卡号完成核验", "key-request.card-details"),
     # a support persona's stuck withdrawal released by an "upgrade fee"
@@ -48,7 +50,9 @@ def test_scam_shape_fires_its_rule(lang: str, text: str, rule: str) -> None:
      {"key-request.seed-phrase-verify", "otp-request.verify-with-code"}),
     # advice against installing an app package
     ("vi", "đừng cài file apk ai gửi qua Zalo dù họ xưng là cán bộ thuế", {"official.apk-file"}),
-    ("th", "แอปเวอร์ชันใหม่ออกแล้ว โหลดจาก App Store / Play Store เท่านั้น ไม่ต้องกด approve ใดๆ",
+    # an official airdrop that needs no approval (the same words without "no need to" fire)
+    ("th", "การแจก NFT ที่ระลึกครบรอบ 2 ปี: ผู้มีสิทธิ์จะได้รับ NFT เข้ากระเป๋าโดยอัตโนมัติ (airdrop ตรง) "
+           "ไม่ต้องมินต์ ไม่ต้องกด approve ใดๆ ถ้าเห็นเว็บ 'claim NFT' ครบรอบ นั่นคือของปลอม",
      {"wallet-drainer.sign-for-reward"}),
     # a genuine ticket update that sends you to the brand's own help centre
     ("en", "Your ticket #58412 was updated. An agent replied on help.kraken.com, log in there to "
