@@ -171,3 +171,28 @@ def test_tldextract_never_touches_the_network(monkeypatch):
     data = load_link_data(RULES_DIR)
     (link,) = extract_links("visit binance-offline-claim.xyz")
     assert [hit.rule for hit in data.check_link(link)] == ["link.brand-keyword"]
+
+
+@pytest.mark.parametrize("text", [
+    "shortened links like bit.ly/VCB-... or t.ly/TCB-... with a bank's name are scams",
+    "parcel notices pointing to vnpost-xxxx.top are fake, track in the app",
+    "anything like binance-***.com is not Binance",
+])
+def test_a_link_written_as_a_pattern_is_no_link(text):
+    """A link cut off with an ellipsis where its name goes on, or with a placeholder for part
+    of its name, is an example in a warning: nobody can open it."""
+    assert extract_links(text) == ()
+
+
+@pytest.mark.parametrize(("text", "url"), [
+    ("got a text with jnt-express-my.top... never ordered anything", "jnt-express-my.top"),
+    ("claim at binance-claim-xyz.com now", "binance-claim-xyz.com"),
+    ("mail xxx@gmail.com for the form", "gmail.com"),
+    # how anonymised SMS corpora write a real scam's link
+    ("your parcel is held, pay the fee at bit.ly/xxxx", "bit.ly/xxxx"),
+    ("claim now at bit.ly/...", "bit.ly/"),
+])
+def test_a_link_before_an_ellipsis_or_beside_xs_is_still_a_link(text, url):
+    """A sentence's trailing ellipsis after a whole link, or x's that are a name, keep the
+    link."""
+    assert [link.url for link in extract_links(text)] == [url]

@@ -64,3 +64,62 @@ def test_scam_shape_fires_its_rule(lang: str, text: str, rule: str) -> None:
 ])
 def test_clean_shape_keeps_clear_of_rules(lang: str, text: str, rules: set[str]) -> None:
     assert not rules & _rules(text, lang)
+
+
+def _verdict(text: str, lang: str) -> str:
+    return DETECTOR.check(CheckRequest(text, lang=lang)).verdict
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a look-alike named in quotation marks, asked about
+    ("en", "my cousin got sent 'kraken-wallet-sync.net' by a guy on discord, that's not kraken "
+           "right? he hasn't opened it"),
+    ("id", "ada yg kirim link 'tokopedia-hadiah-undian.com' ke grup keluarga, ini resmi ga sih?"),
+    # a link written as a pattern in a warning
+    ("vi", "tin nhắn báo phạt nguội kèm link dạng csgt-xxxx.top đều là lừa, tra cứu trên app "
+           "VNeID thôi"),
+])
+def test_a_named_or_patterned_link_in_a_discussion_is_not_flagged(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the same look-alike sent bare, as a scam sends it
+    ("en", "kraken moved wallets to a new system, sync yours at kraken-wallet-sync.net before "
+           "friday or withdrawals stay frozen"),
+    # a scare-quoted term and a question to the reader do not make the link after them quoted
+    ("en", "morning! do you still use Ledger Live? there's a new 'device health check' for all "
+           "EU users now, ledger-mica-check.eu, takes two minutes"),
+])
+def test_a_look_alike_offered_bare_stays_flagged(lang: str, text: str) -> None:
+    verdict = DETECTOR.check(CheckRequest(text, lang=lang))
+    assert verdict.verdict != "clean"
+    assert any(hit.rule.startswith("link.brand-") for hit in verdict.hits)
+
+
+@pytest.mark.parametrize(("lang", "text", "rule"), [
+    # a bank that "stopped a purchase" and wants a call: the alert's "if it was not you"
+    # negates nothing the writer asks for
+    ("sv", "Nordea kortsäkerhet: vi har stoppat ett köp på 6 450 kr hos Zalando. Om det inte var "
+           "du, ring oss direkt på 08-520 199 40", "fake-support.account-problem"),
+    # one of N winners, a mint link and a deadline in hours
+    ("th", "ยินดีด้วย คุณเป็น 1 ใน 50 คนที่ได้ Genesis Pass ไปมินต์ที่ genesispass-claim.xyz "
+           "ภายใน 3 ชม.", "giveaway.win-link-deadline"),
+])
+def test_more_scam_shapes_fire_their_rule(lang: str, text: str, rule: str) -> None:
+    assert rule in _rules(text, lang)
+
+
+def test_a_genuine_new_login_alert_is_not_a_stopped_purchase() -> None:
+    text = ("Nordea: ny inloggning i appen kl 09:12. Om det inte var du, ring oss på "
+            "0771-22 44 88.")
+    assert "fake-support.account-problem" not in _rules(text, "sv")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("sv", "nån mer som fått sms från 'Tullverket' om en avgift? länken var tull-avgift.se"),
+    ("tl", "may nakatanggap din ba ng text na may link na lbc-redelivery.top? di ko pinindot"),
+])
+def test_who_else_got_it_is_a_discussion(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert message.scope.discussion

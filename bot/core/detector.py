@@ -24,7 +24,7 @@ from bot.core.model import (
 )
 from bot.core.normalize import prepare, skeleton
 from bot.core.ruleset import RuleSet
-from bot.core.scope import scope_of
+from bot.core.scope import quoted_words, scope_of
 from bot.core.secrets import find_secrets
 from bot.core.textmodel import ModelCheck
 
@@ -122,6 +122,24 @@ def _enough_text(skeleton: str, ideographs: int = 1) -> bool:
     return False
 
 
+def _links_mentioned(message: Message) -> bool:
+    """Every link of the message is written alone in quotation marks: named, not offered
+    ("a link to 'jup-bonus-claim.net', is that Jupiter's?", "link ni 'shopee-refund-my.com'
+    dia kata refund"). Whoever wants a click writes the link bare; only a link judged by its
+    look alone is thereby left to the learned reading (see Detector._stands)."""
+    if not message.links or ("'" not in message.request.text and not any(
+            not c.isascii() or c == '"' for c in message.request.text)):
+        return False
+    words = [w.lower() for w in quoted_words(message.text.folded)]
+    if not words:
+        return False
+    for link in message.links:
+        name = (link.url if link.host or link.handle else "").lower()
+        if not name or not any(name in w for w in words):
+            return False
+    return True
+
+
 def clip(text: str) -> str:
     """The text as the checks see it: head and tail of very long texts, and lone surrogates
     (which JSON escapes and undecodable command-line bytes can carry) replaced."""
@@ -170,9 +188,32 @@ class Detector:
         if not hit.rule.startswith(DISCUSSABLE):
             return True
         scope = message.scope
-        discussed = (scope.discussion or scope.framed_quote or scope.judged
-                     or self._beside_official(message))
+        discussed = (scope.discussion or scope.judged or self._link_quoted(message)
+                     or _links_mentioned(message) or self._beside_official(message))
         return not discussed
+
+    @staticmethod
+    def _link_quoted(message: Message) -> bool:
+        """A quotation the writer frames holds the message's link ("got “… bit.ly/x …”, is it
+        real?"). A framed quotation elsewhere in the message says nothing about a link
+        written outside it: a scammer's scare-quoted 'wallet health check' beside a question
+        to the reader does not make the look-alike link after it a quoted one. A link that
+        cannot be found in the text (hidden links, buttons) counts as quoted, as before."""
+        quotes = message.scan.framed_quotes if message.scan is not None else ()
+        if not quotes:
+            return False
+        text = message.text.skeleton
+        inside = "\n".join(text[a:b] for a, b in quotes)
+        located = False
+        for link in message.links:
+            name = link.handle or link.host_unicode or link.host
+            if not name:
+                continue
+            key = skeleton(name)
+            if key and key in inside:
+                return True
+            located = located or (bool(key) and key in text)
+        return not located
 
     def _beside_official(self, message: Message) -> bool:
         """The message also names a brand's official domain: a look-alike written beside

@@ -100,6 +100,17 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _QUOTE_RE.finditer(text) if _substantial(m)]
 
 
+def quoted_words(text: str) -> list[str]:
+    """What stands alone in quotation marks as one word: an address, a handle, a name
+    ("got a link to 'jup-bonus-claim.net'", "link ni 'shopee-refund-my.com'")."""
+    out = []
+    for m in _QUOTE_RE.finditer(text):
+        inner = next((g for g in m.groups() if g is not None), "").strip()
+        if inner and not any(c.isspace() for c in inner):
+            out.append(inner)
+    return out
+
+
 def quotation(text: str) -> tuple[float, str | None]:
     """Share of `text` inside quotation marks of any script, and the text outside them."""
     return _quotation(text, [m.span() for m in _QUOTE_RE.finditer(text)])

@@ -44,6 +44,14 @@ _MAIL_LOCAL = re.compile(r"[\w.+-]")
 _AT_HANDLE = re.compile(r"([a-z][a-z0-9_]{3,31})(?![\w])", re.I)
 _TRAILING = ".,;:!?)]}>'\"»”’…"
 _HANDLE_RE = re.compile(r"^[a-z][a-z0-9_]{3,31}$")
+# A link written as a pattern, not as an address: cut off with an ellipsis where its name
+# goes on ("bit.ly/VCB-...", "vietcombank-…") or with a placeholder for a part of its name
+# ("vnpost-xxxx.top", "binance-***.com"). Warnings and discussions write links this way;
+# nobody can open one, so nobody who wants a click sends one.
+# A placeholder or an ellipsis after a slash is left alone: "bit.ly/xxxx" and "bit.ly/..."
+# are how anonymised corpora and screenshots write a real scam's link.
+_ELIDED = re.compile(r"[-_=](?:\.\.\.|…)")
+_PLACEHOLDER = re.compile(r"(?:^|[-._])(?:x{3,}|\*{3,})[-.]", re.I)
 _TG_RESERVED = frozenset(
     {
         "joinchat",
@@ -218,6 +226,8 @@ def _scan(text: str, source: str, out: list[Link]) -> None:
     for word in dict.fromkeys(text.split()):
         if "." not in word and "@" not in word:
             continue  # most words: no link can be inside
+        if _ELIDED.search(word) or ("@" not in word and _PLACEHOLDER.search(word)):
+            continue  # a link's pattern, not a link
         for m in _TOKEN_RE.finditer(word):
             _scan_token(m.group(0), source, out)
 
