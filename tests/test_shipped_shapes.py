@@ -123,3 +123,24 @@ def test_a_genuine_new_login_alert_is_not_a_stopped_purchase() -> None:
 def test_who_else_got_it_is_a_discussion(lang: str, text: str) -> None:
     message = DETECTOR.prepare(CheckRequest(text, lang=lang))
     assert message.scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a bot's username ends in "bot" whatever it imitates
+    ("sv", "Alla kunder måste verifiera sig på nytt via @SafelloVerify_bot innan fredag"),
+    ("en", "KYC renewal is now done through our bot @KrakenSupportDesk_bot, start it today"),
+])
+def test_a_bot_handle_imitating_a_brand_is_a_look_alike(lang: str, text: str) -> None:
+    assert "handle.lookalike" in _rules(text, lang)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # hearsay: what somebody claimed, told by the writer
+    ("ms", "semalam ada org DM aku kononnya support exchange, minta 12 words utk verify. "
+           "aku dah report akaun dia"),
+    ("tl", "may DM sakin, taga-support daw ng exchange, kailangan ko raw ibigay yung 12 words"),
+])
+def test_hearsay_is_reported_speech(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert message.scope.discussion
+    assert _verdict(text, lang) == "clean"

@@ -562,6 +562,10 @@ class BrandMatcher:
                 brand,
                 f"@{handle} imitates the official {brand.name} account @{name}",
             )
+        # every Telegram bot's username ends in "bot": the suffix says nothing about whom the
+        # account imitates (@SafelloSupport_bot is @SafelloSupport)
+        if handle.endswith("bot") and len(handle) > 6:
+            handle = handle[:-3].rstrip("_")
         plain = handle.replace("_", "")
         if len(plain) >= 6:
             for name, brand in self.official_handles.items():
