@@ -531,7 +531,7 @@ def test_a_discussed_look_alike_link_is_weighed_by_the_learned_reading() -> None
 
 @pytest.mark.parametrize(("lang", "text"), [
     ("en", "Fake links this week: binnance-ph.com, metamask-io.app — add yours"),
-    ("vi", "tin báo bưu phẩm mà link kiểu vnpost-xxxx.top là giả nhé"),
+    ("vi", "tin báo bưu phẩm mà link kiểu vnpost-giaohang.top là giả nhé"),
     ("ms", "List link palsu minggu ni: binnance-my.com, poslaju-my.co — tambah kalau jumpa lagi"),
     ("sv", "Fick sms med länken postnord-se-paket.com, är det fejk?"),
 ])
@@ -543,6 +543,24 @@ def test_a_look_alike_link_the_writer_judges_is_weighed_by_the_learned_reading(
     assert any(h.rule.startswith("link.") for h in judged.hits)
     assert judged.verdict == "clean"
     assert _learned_detector(6.0).check(CheckRequest(text, lang=lang)).verdict != "clean"
+
+
+@pytest.mark.parametrize(("lang", "judged", "aimed_elsewhere"), [
+    ("en", "beware everyone, metamask-io-wallet.app is fake, my friend lost everything there",
+     "beware of fake sites everyone, the only official one is metamask-io-wallet.app"),
+    ("th", "ระวังนะ เจอเว็บ phantom-app-wallet.io อันนั้นปลอม เพื่อนโดนไปแล้ว",
+     "ระวังนะ เว็บปลอมเยอะ ใช้ phantom-app-wallet.io เท่านั้น"),
+])
+def test_a_verdict_after_the_link_judges_it_even_beside_advice(
+        lang: str, judged: str, aimed_elsewhere: str) -> None:
+    """Advice alone is no frame for a link (a scam opens with "beware of fakes"), but the
+    writer's verdict right after the link, in its sentence, is about that link: the learned
+    reading decides. A verdict before the link is aimed elsewhere and the link stands."""
+    clean = _learned_detector(-6.0)
+    verdict = clean.check(CheckRequest(judged, lang=lang))
+    assert any(h.rule.startswith("link.") for h in verdict.hits)
+    assert verdict.verdict == "clean"
+    assert clean.check(CheckRequest(aimed_elsewhere, lang=lang)).verdict != "clean"
 
 
 def test_a_look_alike_beside_the_official_domain_is_weighed_by_the_learned_reading() -> None:

@@ -81,6 +81,8 @@ STANDING = ("link.", "secret", "impersonation.", "handle.", "similar.", "domain.
 # standing ones (see Detector._stands); a listed bad domain stands in any frame.
 DISCUSSABLE = ("link.brand-keyword", "link.brand-subdomain", "link.brand-word", "link.lookalike",
                "handle.lookalike")
+# How far after a link the writer's verdict on it may stand ("x.com is totally fake").
+VERDICT_REACH = 40
 # Link hits that the message's words make, not the link alone (a link carrying the name of the
 # brand the message speaks for): the learned reading weighs them as it weighs phrases.
 CONTEXTUAL = frozenset({"link.brand-named"})
@@ -189,8 +191,34 @@ class Detector:
             return True
         scope = message.scope
         discussed = (scope.discussion or scope.judged or self._link_quoted(message)
-                     or _links_mentioned(message) or self._beside_official(message))
+                     or _links_mentioned(message) or self._links_judged(message)
+                     or self._beside_official(message))
         return not discussed
+
+    def _links_judged(self, message: Message) -> bool:
+        """Every link the text shows is followed, in its own sentence, by the writer's
+        verdict on it ("phantom-app.io อันนั้นปลอม", "metamask-io.app is fake"): the link is
+        what is judged, even beside advice ("careful, phantom-app.io is fake"). A verdict
+        before a link is aimed elsewhere ("beware of fake sites, log in only at ...")."""
+        if message.scan is None or not message.links:
+            return False
+        verdicts = self.rules.patterns.verdicts(message.scan)
+        if not verdicts:
+            return False
+        text = message.text.skeleton
+        located = False
+        for link in message.links:
+            key = skeleton(link.handle or link.host_unicode or link.host)
+            at = text.find(key) if key else -1
+            if at < 0:
+                continue
+            located = True
+            end = at + len(key)
+            if not any(end <= v.start <= end + VERDICT_REACH
+                       and not any(c in ".!?\n" for c in text[end:v.start].rstrip("."))
+                       for v in verdicts):
+                return False
+        return located
 
     @staticmethod
     def _link_quoted(message: Message) -> bool:

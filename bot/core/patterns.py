@@ -543,6 +543,14 @@ class PatternRules:
         negations = self.negations(scan)
         return any(not _negated(o, negations) for o in found)
 
+    def verdicts(self, scan: Scan) -> list[Occurrence]:
+        """The writer's verdicts that are not negated, wherever they stand."""
+        found = scan.by_concept.get(self._ids.get(VERDICT, -1), ())
+        if not found:
+            return []
+        negations = self.negations(scan)
+        return [o for o in found if not _negated(o, negations)]
+
     def advice_at(self, scan: Scan) -> int | None:
         """The first sentence with safety advice ("beware of...", "stay safe"), if any. A
         warning frames its own sentence and what follows; advice appended in a later sentence
