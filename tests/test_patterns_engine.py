@@ -335,7 +335,7 @@ def test_advice_words_inside_a_link_do_not_count() -> None:
     """A guard phrase inside a URL (a news link's slug) does not frame the message."""
     text = "send your seed phrase, see https://news.example/beware-of-scams"
     assert fired(text) == ["key-request.seed-phrase"]
-    assert fired("Beware of scams. Never mind that, send your seed phrase") == []
+    assert fired("Beware of scams. Never send your seed phrase to anyone") == []
 
 
 def test_one_stray_script_letter_does_not_decide_the_language() -> None:
@@ -366,7 +366,7 @@ def test_pushy_negations_do_not_negate(text: str, expected: list[str]) -> None:
         ("send your seed phrase to verify. Stay safe from scammers!", ["key-request.seed-phrase"]),
         ("Send your seed phrase now. Beware of scams, stay safe",
          ["key-request.seed-phrase"]),
-        ("Beware of scams. They say: send your seed phrase to verify", []),
+        ("Beware of scams. They say: 'send your seed phrase to verify'", []),
         ("Someone asked me to send my seed phrase. Is this a scam?", []),
     ],
     ids=["advice-appended", "advice-after", "advice-introduces", "discussion-anywhere"],
@@ -383,15 +383,20 @@ def test_advice_frames_what_follows_not_what_came_before(text: str,
     [
         ("Beware of fake admins. To verify, send me your seed phrase",
          ["key-request.seed-phrase"]),
-        ("Beware of fake admins. To verify, send your seed phrase", []),
+        # advice used as cover: a later sentence asks for the secret itself
+        ("Beware of fake admins. To verify, send your seed phrase",
+         ["key-request.seed-phrase"]),
         ("Beware of fake admins. If one writes 'send me your seed phrase', stay safe", []),
         ('Beware of fake admins. They write "send me your seed phrase"?', []),
+        ("Beware of fake admins. Never send your seed phrase", []),
     ],
-    ids=["request-to-the-writer", "no-recipient", "advice-in-that-sentence", "quoted"],
+    ids=["request-to-the-writer", "secret-asked-again", "advice-in-that-sentence", "quoted",
+         "advice-again"],
 )
 def test_a_request_to_the_writer_ends_the_advice_frame(text: str, expected: list[str]) -> None:
     """Advice frames what follows until a later sentence asks for something to be sent to the
-    writer ("we never ask for your password. Just send me the code"), outside quotes."""
+    writer ("we never ask for your password. Just send me the code") or asks, unnegated, for
+    a secret ("we never DM first. Reply here with your recovery phrase"), outside quotes."""
     lexicon = LEXICON.replace(
         "  negation: [never,", '  me: [me, "to me", us]\n  negation: [never,')
     engine = build(lexicons=[lexicon, LEXICON_ZH])

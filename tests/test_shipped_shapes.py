@@ -144,3 +144,27 @@ def test_hearsay_is_reported_speech(lang: str, text: str) -> None:
     message = DETECTOR.prepare(CheckRequest(text, lang=lang))
     assert message.scope.discussion
     assert _verdict(text, lang) == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # advice used as cover: a later sentence asks for the secret
+    ("en", "PSA from the admins: we never DM first and never ask for funds. Wallet not syncing? "
+           "Reply here with your 12-word recovery phrase and a verified mod will look at it."),
+    ("zh", "【安全提醒】管理员绝不会主动私聊任何人！钱包无法同步的朋友，请把助记词发在本消息下面，"
+           "技术管理员会逐一检查。"),
+    # a "however" after "we never ask": the request opens again
+    ("vi", "Ngân hàng không bao giờ yêu cầu mật khẩu. Tuy nhiên mã OTP vừa gửi đến quý khách cần "
+           "được đọc lại cho nhân viên để hủy giao dịch."),
+])
+def test_advice_used_as_cover_frames_nothing(lang: str, text: str) -> None:
+    assert _verdict(text, lang) != "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "Admins will never DM you first. If anyone asks for your recovery phrase, report them "
+           "and block."),
+    ("en", "Never share your seed phrase with anyone. Someone asked me for mine yesterday "
+           "pretending to be support, I blocked him."),
+])
+def test_advice_followed_by_a_warning_or_a_story_stays_framed(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"

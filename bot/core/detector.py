@@ -303,6 +303,7 @@ class Detector:
             negation=bool(patterns.negations(scan)),
             framed_quote=bool(scan.framed_quotes),
             judged=patterns.judged(scan),
+            cover=patterns.asks_again(scan),
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
         # a new Message rather than dataclasses.replace (which inspects the fields each time)

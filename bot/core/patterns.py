@@ -40,6 +40,14 @@ REPORTED = "reported"
 # The writer as the recipient of a request ("send me", "cho em", "发给我"): after advice, a
 # sentence holding it is the writer's own request again.
 ME = "me"
+# After safety advice, a polite imperative or a "however" opens the writer's own request again
+# ("we never ask for your password. However, the OTP just sent must be read to our agent").
+RESUME = "resume"
+# ... and so does a later sentence that asks, unnegated, for a secret: advice used as cover
+# ("we will NEVER DM you first. If your wallet has issues, reply here with your recovery
+# phrase").
+REQUESTS = ("ask", "pass_on", "hand_over")
+SECRETS = ("seed_phrase", "private_key", "wallet_password", "otp_code")
 # How the writer shows a text they were sent ("got this DM", "screenshot from my inbox",
 # "我收到") and their own verdict on it ("fake, the domain is wrong", "ni palsu", "假的"):
 # they frame the quotations of their message as somebody else's words, and cancel nothing
@@ -560,11 +568,12 @@ class PatternRules:
 
     def framed(self, scan: Scan) -> bool:
         """The message as a whole discusses a scam, or opens with safety advice (a warning
-        that introduces a quoted scam)."""
-        if self.discussed(scan):
-            return True
+        that introduces a quoted scam), unless a later sentence uses it as cover to ask for
+        a secret."""
         advice = scan.by_concept.get(self._ids.get(ADVICE, -1), ())
-        return any(o.sentence == 0 for o in advice)
+        if not (self.discussed(scan) or any(o.sentence == 0 for o in advice)):
+            return False
+        return not self.asks_again(scan)
 
     def fired(self, message: Message) -> list[PatternRule]:
         """The rules that fire on a message, in rule-file order."""
@@ -599,15 +608,44 @@ class PatternRules:
         return [n for n in found
                 if not any(e.start <= n.start and n.end <= e.end for e in exempt)]
 
+    def _secret_asked(self, scan: Scan, advice_at: int) -> set[int]:
+        """Sentences after the advice that ask, unnegated and outside quotations, for a
+        recovery phrase, key, password or code."""
+        ids, by = self._ids, scan.by_concept
+        secret = {o.sentence for c in SECRETS for o in by.get(ids.get(c, -1), ())
+                  if o.sentence > advice_at}
+        if not secret:
+            return set()
+        negations = self.negations(scan)
+        quotes = scan.framed_quotes
+        asked = {o.sentence for c in REQUESTS for o in by.get(ids.get(c, -1), ())
+                 if o.sentence in secret and not _negated(o, negations)
+                 and not any(a <= o.start < b for a, b in quotes)}
+        # a sentence that advises, reports or discusses is no request of the writer's
+        framing = (ADVICE, REPORTED, DISCUSSION)
+        return asked - {o.sentence for c in framing for o in by.get(ids.get(c, -1), ())}
+
+    def asks_again(self, scan: Scan) -> bool:
+        """Advice used as cover: after the message's first advice, a sentence asks for a
+        secret again ("we will NEVER DM you first. ... reply here with your recovery
+        phrase"). Such advice frames nothing."""
+        advice_at = self.advice_at(scan)
+        return advice_at is not None and bool(self._secret_asked(scan, advice_at))
+
     def _resumed(self, scan: Scan, advice_at: int) -> frozenset[int]:
         """Sentences after the advice that address a request to the writer ("we never ask
-        for your password. Just send me the code you got"): advice frames what follows
-        until the writer asks for something themselves, outside quotation marks."""
+        for your password. Just send me the code you got"), ask for a secret again ("...
+        reply here with your recovery phrase"), or open a request again with a polite
+        imperative or a "however" ("... Tuy nhiên mã OTP vừa gửi cần được đọc lại"): advice
+        frames what follows until the writer asks for something themselves, outside
+        quotation marks."""
         me = self._ids.get(ME, -1)
         advice = self._ids.get(ADVICE, -1)
         quotes = scan.framed_quotes
-        out = {o.sentence for o in scan.by_concept.get(me, ())
+        out = {o.sentence
+               for c in (me, self._ids.get(RESUME, -1)) for o in scan.by_concept.get(c, ())
                if o.sentence > advice_at and not any(a <= o.start < b for a, b in quotes)}
+        out |= self._secret_asked(scan, advice_at)
         if out:
             out -= {o.sentence for o in scan.by_concept.get(advice, ())}
         return frozenset(out)

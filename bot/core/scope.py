@@ -69,6 +69,9 @@ class Scope:
     # the writer's own verdict ("fake", "palsu", "假的"), not negated: no frame for phrases
     # (scammers call other sites fake), but a link so judged is discussed (see Detector)
     judged: bool = False
+    # advice used as cover: a later sentence asks for a secret ("we never DM first. Reply
+    # here with your recovery phrase"); the message then frames nothing
+    cover: bool = False
 
     @property
     def framed(self) -> bool:
@@ -77,6 +80,8 @@ class Scope:
         These are no frame: a negation ("I do not wish my manager to know..."), a question
         alone ("can you forward me the code?"), a text after a colon ("Admin here: ..."),
         advice appended at the end ("Send me your phrase. Stay safe!")."""
+        if self.cover:
+            return False
         return self.advice_first or self.discussion or self.framed_quote or self.marked
 
     def names(self) -> tuple[str, ...]:
@@ -138,7 +143,8 @@ def _looks_like_url(head: str) -> bool:
 
 
 def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
-             negation: bool, framed_quote: bool = False, judged: bool = False) -> Scope:
+             negation: bool, framed_quote: bool = False, judged: bool = False,
+             cover: bool = False) -> Scope:
     """Scope signals from the folded text and what the phrase scan found."""
     matches = list(_QUOTE_RE.finditer(folded))
     share, outside = _quotation(folded, [m.span() for m in matches])
@@ -153,4 +159,5 @@ def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
         framed_quote=framed_quote,
         marked=any(_substantial(m) for m in matches),
         judged=judged,
+        cover=cover,
     )
