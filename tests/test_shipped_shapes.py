@@ -105,6 +105,12 @@ def test_a_look_alike_offered_bare_stays_flagged(lang: str, text: str) -> None:
     # one of N winners, a mint link and a deadline in hours
     ("th", "ยินดีด้วย คุณเป็น 1 ใน 50 คนที่ได้ Genesis Pass ไปมินต์ที่ genesispass-claim.xyz "
            "ภายใน 3 ชม.", "giveaway.win-link-deadline"),
+    # a "police officer" on a video call who forbids telling the family
+    ("th", "ตำรวจไซเบอร์แจ้งว่าบัญชีคุณพัวพันคดีฟอกเงิน ห้ามติดต่อญาติเด็ดขาด คดีนี้เป็นความลับ",
+     "official.secrecy-order"),
+    # a "white-hat hacker" who recovers scam losses
+    ("th", "แฮกเกอร์สายขาว รับกู้เงินที่โดนโกง ได้คืนภายใน 3 วัน ทัก @kuu_ngoen_th",
+     "recovery.agent-advert"),
 ])
 def test_more_scam_shapes_fire_their_rule(lang: str, text: str, rule: str) -> None:
     assert rule in _rules(text, lang)
