@@ -174,3 +174,25 @@ def test_advice_used_as_cover_frames_nothing(lang: str, text: str) -> None:
 ])
 def test_advice_followed_by_a_warning_or_a_story_stays_framed(lang: str, text: str) -> None:
     assert _verdict(text, lang) == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # someone close to the writer, and what happened to them: a retelling, in every language
+    ("en", "my dad got a call this morning, the tax office wants a transfer today"),
+    ("zh", "我爸昨天接到税务局电话，要他今天转账到指定账户"),
+    ("id", "bokap gw ditelpon petugas pajak, harus transfer hari ini ke rekening khusus"),
+    ("ms", "my uncle kena call dengan pegawai LHDN, kena transfer hari ni ke akaun khas"),
+    ("tl", "kapatid ko tinawagan ng taga-BIR, kailangan daw mag-transfer ngayon"),
+    ("vi", "bố t vừa bị gọi từ cục thuế, phải chuyển tiền hôm nay vào tài khoản riêng"),
+])
+def test_a_relatives_story_is_reported_speech(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a relative's gain or job is no retelling: the insider-tip and pig-butchering openers
+    ("en", "my uncle made 40k with this mentor last month, want his number?"),
+    ("id", "om aku direktur di exchange, koin ini listing minggu depan, ikut beli ga?"),
+])
+def test_a_relatives_gain_is_not_a_retelling(lang: str, text: str) -> None:
+    assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
