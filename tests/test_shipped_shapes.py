@@ -111,6 +111,12 @@ def test_a_look_alike_offered_bare_stays_flagged(lang: str, text: str) -> None:
     # a "white-hat hacker" who recovers scam losses
     ("th", "แฮกเกอร์สายขาว รับกู้เงินที่โดนโกง ได้คืนภายใน 3 วัน ทัก @kuu_ngoen_th",
      "recovery.agent-advert"),
+    # a tax office's unpaid tax, paid to an e-wallet "or you will be charged"
+    ("tl", "Magandang araw po, mula sa BIR. May hindi kayo nabayarang buwis na ₱8,300, bayaran po "
+           "ngayon sa GCash para hindi makasuhan.", "official.pay-or-be-charged"),
+    # a refund released against the OTP
+    ("tl", "PhilHealth: may refund po kayo na ₱2,900, ibigay lang ang OTP na darating para "
+           "maipadala.", "otp-request.hand-over-code"),
 ])
 def test_more_scam_shapes_fire_their_rule(lang: str, text: str, rule: str) -> None:
     assert rule in _rules(text, lang)
