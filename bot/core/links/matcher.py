@@ -564,6 +564,7 @@ class BrandMatcher:
             )
         # every Telegram bot's username ends in "bot": the suffix says nothing about whom the
         # account imitates (@SafelloSupport_bot is @SafelloSupport)
+        shown = handle
         if handle.endswith("bot") and len(handle) > 6:
             handle = handle[:-3].rstrip("_")
         plain = handle.replace("_", "")
@@ -578,7 +579,7 @@ class BrandMatcher:
                     return Lookalike(
                         "handle.lookalike",
                         brand,
-                        f"@{handle} imitates the official {brand.name} account @{name}",
+                        f"@{shown} imitates the official {brand.name} account @{name}",
                     )
         if len(self._handles_automaton):
             for end, (name, brand) in self._handles_automaton.iter(plain):
@@ -588,14 +589,14 @@ class BrandMatcher:
                     return Lookalike(
                         "handle.lookalike",
                         brand,
-                        f"@{handle} imitates the official {brand.name} account @{name}",
+                        f"@{shown} imitates the official {brand.name} account @{name}",
                     )
         hit = self._brand_in_label(handle, allow_glued=True, words=self.handle_words)
         if hit is not None and hit.brand is not None and "scam words" in hit.why:
             return Lookalike(
                 "handle.lookalike",
                 hit.brand,
-                f"@{handle} {hit.why} but is not an official {hit.brand.name} account",
+                f"@{shown} {hit.why} but is not an official {hit.brand.name} account",
             )
         # the brand as one word of the handle and a support / news / official word among the
         # others (@binance_news_vn, @okx_vn_support_247); fan clubs name no such word
@@ -614,7 +615,7 @@ class BrandMatcher:
                     return Lookalike(
                         "handle.lookalike",
                         named,
-                        f"@{handle} puts the {named.name} name next to {', '.join(words)} "
+                        f"@{shown} puts the {named.name} name next to {', '.join(words)} "
                         f"but is not an official {named.name} account",
                     )
         return None
