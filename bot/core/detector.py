@@ -124,22 +124,32 @@ def _enough_text(skeleton: str, ideographs: int = 1) -> bool:
     return False
 
 
+def _link_spans(message: Message) -> list[tuple[str, int, int]]:
+    """Each link or handle of the message that its text shows, as its skeleton and where
+    that first stands in the message's skeleton (a hidden link, a button or an address the
+    text does not show is left out)."""
+    text = message.text.skeleton
+    out = []
+    for link in message.links:
+        name = link.handle or link.host_unicode or link.host
+        key = skeleton(name) if name else ""
+        at = text.find(key) if key else -1
+        if at >= 0:
+            out.append((key, at, at + len(key)))
+    return out
+
+
 def _links_mentioned(message: Message) -> bool:
     """Every link of the message is written alone in quotation marks: named, not offered
     ("a link to 'jup-bonus-claim.net', is that Jupiter's?", "link ni 'shopee-refund-my.com'
     dia kata refund"). Whoever wants a click writes the link bare; only a link judged by its
     look alone is thereby left to the learned reading (see Detector._stands)."""
-    if not message.links or ("'" not in message.request.text and not any(
-            not c.isascii() or c == '"' for c in message.request.text)):
+    if not message.links:
         return False
     words = [w.lower() for w in quoted_words(message.text.folded)]
-    if not words:
-        return False
-    for link in message.links:
-        name = (link.url if link.host or link.handle else "").lower()
-        if not name or not any(name in w for w in words):
-            return False
-    return True
+    return bool(words) and all(
+        (link.host or link.handle) and any(link.url.lower() in w for w in words)
+        for link in message.links)
 
 
 def clip(text: str) -> str:
@@ -200,25 +210,18 @@ class Detector:
         verdict on it ("phantom-app.io อันนั้นปลอม", "metamask-io.app is fake"): the link is
         what is judged, even beside advice ("careful, phantom-app.io is fake"). A verdict
         before a link is aimed elsewhere ("beware of fake sites, log in only at ...")."""
-        if message.scan is None or not message.links:
+        if message.scan is None:
             return False
         verdicts = self.rules.patterns.verdicts(message.scan)
         if not verdicts:
             return False
         text = message.text.skeleton
-        located = False
-        for link in message.links:
-            key = skeleton(link.handle or link.host_unicode or link.host)
-            at = text.find(key) if key else -1
-            if at < 0:
-                continue
-            located = True
-            end = at + len(key)
-            if not any(end <= v.start <= end + VERDICT_REACH
-                       and not any(c in ".!?\n" for c in text[end:v.start].rstrip("."))
-                       for v in verdicts):
-                return False
-        return located
+        spans = _link_spans(message)
+        return bool(spans) and all(
+            any(end <= v.start <= end + VERDICT_REACH
+                and not any(c in ".!?\n" for c in text[end:v.start].rstrip("."))
+                for v in verdicts)
+            for _, _, end in spans)
 
     @staticmethod
     def _link_quoted(message: Message) -> bool:
@@ -232,16 +235,8 @@ class Detector:
             return False
         text = message.text.skeleton
         inside = "\n".join(text[a:b] for a, b in quotes)
-        located = False
-        for link in message.links:
-            name = link.handle or link.host_unicode or link.host
-            if not name:
-                continue
-            key = skeleton(name)
-            if key and key in inside:
-                return True
-            located = located or (bool(key) and key in text)
-        return not located
+        spans = _link_spans(message)
+        return not spans or any(key in inside for key, _, _ in spans)
 
     def _beside_official(self, message: Message) -> bool:
         """The message also names a brand's official domain: a look-alike written beside
@@ -296,6 +291,7 @@ class Detector:
         )
         patterns = self.rules.patterns
         scan = patterns.scan(message)
+        cover = patterns.asks_again(scan)
         scope = scope_of(
             prepared.folded,
             advice_at=patterns.advice_at(scan),
@@ -303,12 +299,12 @@ class Detector:
             negation=bool(patterns.negations(scan)),
             framed_quote=bool(scan.framed_quotes),
             judged=patterns.judged(scan),
-            cover=patterns.asks_again(scan),
+            cover=cover,
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
         # a new Message rather than dataclasses.replace (which inspects the fields each time)
         return Message(request=request, text=prepared, links=message.links, scan=scan,
-                       framed=patterns.framed(scan), scope=scope, model_score=score,
+                       framed=patterns.framed(scan, cover), scope=scope, model_score=score,
                        secrets=find_secrets(text), official_links=message.official_links)
 
     def _official_links(self, links: tuple[Link, ...]) -> bool:

@@ -566,14 +566,14 @@ class PatternRules:
         advice = scan.by_concept.get(self._ids.get(ADVICE, -1), ())
         return min((o.sentence for o in advice), default=None)
 
-    def framed(self, scan: Scan) -> bool:
+    def framed(self, scan: Scan, cover: bool | None = None) -> bool:
         """The message as a whole discusses a scam, or opens with safety advice (a warning
         that introduces a quoted scam), unless a later sentence uses it as cover to ask for
-        a secret."""
+        a secret (`cover`: `asks_again(scan)`, computed here when not given)."""
         advice = scan.by_concept.get(self._ids.get(ADVICE, -1), ())
         if not (self.discussed(scan) or any(o.sentence == 0 for o in advice)):
             return False
-        return not self.asks_again(scan)
+        return not (self.asks_again(scan) if cover is None else cover)
 
     def fired(self, message: Message) -> list[PatternRule]:
         """The rules that fire on a message, in rule-file order."""
