@@ -38,6 +38,25 @@ def _rules(text: str, lang: str) -> set[str]:
     # a support persona's stuck withdrawal released by an "upgrade fee"
     ("ms", "Withdraw ko tersangkut sbb wallet belum upgrade. Bayar fee upgrade 150 USDT, lepas tu "
            "boleh keluar semua", "investment.pay-to-withdraw"),
+    # a bank that "stopped a purchase" and wants a call: the alert's "if it was not you"
+    # negates nothing the writer asks for
+    ("sv", "Nordea kortsäkerhet: vi har stoppat ett köp på 6 450 kr hos Zalando. Om det inte var "
+           "du, ring oss direkt på 08-520 199 40", "fake-support.account-problem"),
+    # one of N winners, a mint link and a deadline in hours
+    ("th", "ยินดีด้วย คุณเป็น 1 ใน 50 คนที่ได้ Genesis Pass ไปมินต์ที่ genesispass-claim.xyz "
+           "ภายใน 3 ชม.", "giveaway.win-link-deadline"),
+    # a "police officer" on a video call who forbids telling the family
+    ("th", "ตำรวจไซเบอร์แจ้งว่าบัญชีคุณพัวพันคดีฟอกเงิน ห้ามติดต่อญาติเด็ดขาด คดีนี้เป็นความลับ",
+     "official.secrecy-order"),
+    # a "white-hat hacker" who recovers scam losses
+    ("th", "แฮกเกอร์สายขาว รับกู้เงินที่โดนโกง ได้คืนภายใน 3 วัน ทัก @kuu_ngoen_th",
+     "recovery.agent-advert"),
+    # a tax office's unpaid tax, paid to an e-wallet "or you will be charged"
+    ("tl", "Magandang araw po, mula sa BIR. May hindi kayo nabayarang buwis na ₱8,300, bayaran po "
+           "ngayon sa GCash para hindi makasuhan.", "official.pay-or-be-charged"),
+    # a refund released against the OTP
+    ("tl", "PhilHealth: may refund po kayo na ₱2,900, ibigay lang ang OTP na darating para "
+           "maipadala.", "otp-request.hand-over-code"),
 ])
 def test_scam_shape_fires_its_rule(lang: str, text: str, rule: str) -> None:
     assert rule in _rules(text, lang)
@@ -95,31 +114,6 @@ def test_a_look_alike_offered_bare_stays_flagged(lang: str, text: str) -> None:
     verdict = DETECTOR.check(CheckRequest(text, lang=lang))
     assert verdict.verdict != "clean"
     assert any(hit.rule.startswith("link.brand-") for hit in verdict.hits)
-
-
-@pytest.mark.parametrize(("lang", "text", "rule"), [
-    # a bank that "stopped a purchase" and wants a call: the alert's "if it was not you"
-    # negates nothing the writer asks for
-    ("sv", "Nordea kortsäkerhet: vi har stoppat ett köp på 6 450 kr hos Zalando. Om det inte var "
-           "du, ring oss direkt på 08-520 199 40", "fake-support.account-problem"),
-    # one of N winners, a mint link and a deadline in hours
-    ("th", "ยินดีด้วย คุณเป็น 1 ใน 50 คนที่ได้ Genesis Pass ไปมินต์ที่ genesispass-claim.xyz "
-           "ภายใน 3 ชม.", "giveaway.win-link-deadline"),
-    # a "police officer" on a video call who forbids telling the family
-    ("th", "ตำรวจไซเบอร์แจ้งว่าบัญชีคุณพัวพันคดีฟอกเงิน ห้ามติดต่อญาติเด็ดขาด คดีนี้เป็นความลับ",
-     "official.secrecy-order"),
-    # a "white-hat hacker" who recovers scam losses
-    ("th", "แฮกเกอร์สายขาว รับกู้เงินที่โดนโกง ได้คืนภายใน 3 วัน ทัก @kuu_ngoen_th",
-     "recovery.agent-advert"),
-    # a tax office's unpaid tax, paid to an e-wallet "or you will be charged"
-    ("tl", "Magandang araw po, mula sa BIR. May hindi kayo nabayarang buwis na ₱8,300, bayaran po "
-           "ngayon sa GCash para hindi makasuhan.", "official.pay-or-be-charged"),
-    # a refund released against the OTP
-    ("tl", "PhilHealth: may refund po kayo na ₱2,900, ibigay lang ang OTP na darating para "
-           "maipadala.", "otp-request.hand-over-code"),
-])
-def test_more_scam_shapes_fire_their_rule(lang: str, text: str, rule: str) -> None:
-    assert rule in _rules(text, lang)
 
 
 def test_a_genuine_new_login_alert_is_not_a_stopped_purchase() -> None:
