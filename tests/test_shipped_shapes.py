@@ -109,6 +109,12 @@ def test_a_named_or_patterned_link_in_a_discussion_is_not_flagged(lang: str, tex
     # a scare-quoted term and a question to the reader do not make the link after them quoted
     ("en", "morning! do you still use Ledger Live? there's a new 'device health check' for all "
            "EU users now, ledger-mica-check.eu, takes two minutes"),
+    # an agency's name with a renewal or an update, and its portal's name (LTMS of the LTO)
+    ("tl", "Paalala: paso na ang rehistro ng motor mo, i-renew na sa lto-renewal-online.com bago "
+           "ka multahan"),
+    ("tl", "Bangko Sentral: i-update ang bank account mo sa bsp-update-accounts.com bago "
+           "i-freeze"),
+    ("tl", "Lahat ng lisensya na hindi naka-link ay kakanselahin, i-link sa ltms-portal-ph.com"),
 ])
 def test_a_look_alike_offered_bare_stays_flagged(lang: str, text: str) -> None:
     verdict = DETECTOR.check(CheckRequest(text, lang=lang))
@@ -201,3 +207,51 @@ def test_a_relatives_story_is_reported_speech(lang: str, text: str) -> None:
 ])
 def test_a_relatives_gain_is_not_a_retelling(lang: str, text: str) -> None:
     assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a heading that names the scam: what follows the colon describes its script
+    ("en", "Fake airdrop script: they reply under the official post, send a claim site, ask you "
+           "to connect your wallet and sign a 'verification'. Signing hands over your tokens."),
+    ("zh", "冒充客服话术：先说你的账户被冻结，再让你下载会议软件共享屏幕，"
+           "最后要你把验证码念给他。"),
+    ("ms", "Modus kerja part-time: mula-mula bayar komisen kecil, lepas tu suruh top up untuk "
+           "'misi VIP', makin tinggi makin banyak kena bayar."),
+    ("sv", "Bluffen med 'säkert konto': någon ringer som banken, säger att kontot är hotat "
+           "och ber dig flytta pengarna och signera med BankID."),
+])
+def test_a_heading_naming_the_scam_frames_its_description(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert message.scope.advice_first
+    assert _verdict(text, lang) == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a warning word alone is no scam's name: scams open with "WARNING:" too
+    ("en", "WARNING: your wallet will be suspended in 24h. Reply with your 12-word recovery "
+           "phrase to keep it active."),
+    # the colon of a web address ends no heading
+    ("en", "anti scam wallet check https://wallet-sync-check.app/connect connect now and sign "
+           "to secure your funds"),
+    # the colon stands after the first sentence: no heading
+    ("zh", "您好，我是工商银行的工作人员。我们提醒您有一个领取链接需要点击确认，请按以下步骤操作："
+           "下载APP并上传身份证和银行卡信息。"),
+])
+def test_a_heading_without_a_scam_name_frames_nothing(lang: str, text: str) -> None:
+    assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice_first
+
+
+def test_a_heading_verdict_on_listed_links_still_judges_them() -> None:
+    text = "Fake links this week: binnance-ph.com, metamask-io.app, phlpost-ph.co, add yours"
+    assert _verdict(text, "en") == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # "the admin won't leak it" after the ask reassures the victim; it warns nobody
+    ("zh", "周年奖励领取需要验证钱包，请私聊管理员提供助记词，管理员不会泄露，请放心"),
+    ("zh", "钱包同步失败的话，请把私钥发给客服完成同步，客服不会外传，放心"),
+])
+def test_reassurance_after_the_ask_is_no_advice(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert not message.scope.advice
+    assert _verdict(text, lang) != "clean"

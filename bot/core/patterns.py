@@ -37,6 +37,13 @@ if TYPE_CHECKING:
 BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact", "@official_link"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
 REPORTED = "reported"
+# A heading that names a scam or its script, ended by a colon near the start ("Fake support
+# script: ...", "冒充公检法套路：...", "Scam 'Macau' / polis palsu: ..."): the writer describes
+# the scam that follows, the way advice introduces it.
+SCAM_SCRIPT = "scam_script"
+HEADING_MAX = 60
+_HEADING_END = re.compile(r"[:：]")
+_SENTENCE_END_IN = re.compile(r"[.!?。！？\n]")
 # The writer as the recipient of a request ("send me", "cho em", "发给我"): after advice, a
 # sentence holding it is the writer's own request again.
 ME = "me"
@@ -281,11 +288,14 @@ class Scan:
     quotations that the text around them frames as discussed (a question, advice or
     reported speech outside the quotation marks)."""
 
-    __slots__ = ("builtins", "by_concept", "framed_quotes", "occurrences")
+    __slots__ = ("builtins", "by_concept", "framed_quotes", "heading", "occurrences")
 
     def __init__(self, occurrences: list[Occurrence], builtins: frozenset[int],
-                 framed_quotes: tuple[tuple[int, int], ...] = ()) -> None:
+                 framed_quotes: tuple[tuple[int, int], ...] = (),
+                 heading: bool = False) -> None:
         self.occurrences = occurrences
+        # the message opens with a heading that names a scam (see PatternRules._heading)
+        self.heading = heading
         self.builtins = builtins
         self.framed_quotes = framed_quotes
         by_concept: dict[int, list[Occurrence]] = defaultdict(list)
@@ -371,8 +381,56 @@ class PatternRules:
             Occurrence(c, s, e, bisect_right(sentence_ends, s), bisect_right(clause_ends, s))
             for c, s, e, _ in raw
         ]
+        occurrences = self._without_reassurance(occurrences)
+        heading = self._heading(text, occurrences)
+        if heading is not None:
+            occurrences.insert(0, heading)
         return Scan(occurrences, self._builtins(message),
-                    self._framed_quotes(text, occurrences))
+                    self._framed_quotes(text, occurrences), heading is not None)
+
+    def _heading(self, text: str, occurrences: list[Occurrence]) -> Occurrence | None:
+        """Advice at the start of the message when a heading ended by a colon names a scam
+        or its script (SCAM_SCRIPT, or the writer's verdict: "Scam 'Macau' / polis palsu:")."""
+        end = _HEADING_END.search(text, 0, HEADING_MAX)
+        if (end is None or end.start() == 0 or "//" in text[end.start():end.start() + 3]
+                or _SENTENCE_END_IN.search(text, 0, end.start())):
+            return None
+        ids = self._ids
+        naming = {ids.get(SCAM_SCRIPT, -1), ids.get(VERDICT, -1)}
+        stop = end.start()
+        if any(o.concept in naming and o.end <= stop for o in occurrences):
+            return Occurrence(ids.get(ADVICE, -1), 0, stop, 0, 0)
+        return None
+
+    def _without_reassurance(self, occurrences: list[Occurrence]) -> list[Occurrence]:
+        """Drop the advice that follows, in its own sentence, a clause asking for a recovery
+        phrase, key, password or code ("请在私聊中向管理员提供助记词，管理员不会泄露，请放心":
+        "the admins won't leak it" reassures the victim, it warns nobody). The ask must be
+        unnegated and its clause must not report or discuss."""
+        ids = self._ids
+        advice = ids.get(ADVICE, -1)
+        if not any(o.concept == advice for o in occurrences):
+            return occurrences
+        secrets = {ids[c] for c in SECRETS if c in ids}
+        secret = {(o.sentence, o.clause) for o in occurrences if o.concept in secrets}
+        if not secret:
+            return occurrences
+        requests = {ids[c] for c in REQUESTS if c in ids}
+        framing = {ids[c] for c in (REPORTED, DISCUSSION) if c in ids}
+        negation = ids.get(NEGATION, -1)
+        denied = {(o.sentence, o.clause) for o in occurrences
+                  if o.concept == negation or o.concept in framing}
+        asked = [o for o in occurrences
+                 if o.concept in requests and (o.sentence, o.clause) in secret
+                 and (o.sentence, o.clause) not in denied]
+        if not asked:
+            return occurrences
+        first_ask: dict[int, int] = {}
+        for o in asked:
+            first_ask[o.sentence] = min(first_ask.get(o.sentence, o.clause), o.clause)
+        return [o for o in occurrences
+                if not (o.concept == advice and o.sentence in first_ask
+                        and o.clause > first_ask[o.sentence])]
 
     def _regex_occurrences(self, text: str, allowed: frozenset[str] | None
                            ) -> list[tuple[int, int, int, frozenset[str]]]:
@@ -532,8 +590,14 @@ class PatternRules:
         return frozenset(found)
 
     def discussed(self, scan: Scan) -> bool:
-        """The message asks about or reports a scam ("is this a scam?", "someone asked me")."""
-        return self._ids.get(DISCUSSION) in scan.by_concept
+        """The message asks about or reports a scam ("is this a scam?", "someone asked me"),
+        or shows a message the writer got and gives their own verdict on it ("just got a DM
+        from @x_support asking for my phrase ... reported and blocked", "แม่ได้ไลน์จาก ...
+        ปลอมแน่นอน")."""
+        by = scan.by_concept
+        if self._ids.get(DISCUSSION) in by:
+            return True
+        return self._ids.get(RETOLD, -1) in by and self.judged(scan)
 
     def reported(self, scan: Scan) -> bool:
         """The writer reports what someone else did or said, or names the sender as an
@@ -546,7 +610,9 @@ class PatternRules:
         negated ("not fake", "bukan palsu"), and gives no advice: "beware of fake sites, the
         only official one is ..." is a scam's own opener, the verdict aimed elsewhere."""
         found = scan.by_concept.get(self._ids.get(VERDICT, -1), ())
-        if not found or self._ids.get(ADVICE, -1) in scan.by_concept:
+        advice = scan.by_concept.get(self._ids.get(ADVICE, -1), ())
+        # a heading that names the scam is the writer's own verdict, not advice
+        if not found or len(advice) > scan.heading:
             return False
         negations = self.negations(scan)
         return any(not _negated(o, negations) for o in found)
