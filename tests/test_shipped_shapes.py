@@ -255,3 +255,35 @@ def test_reassurance_after_the_ask_is_no_advice(lang: str, text: str) -> None:
     message = DETECTOR.prepare(CheckRequest(text, lang=lang))
     assert not message.scope.advice
     assert _verdict(text, lang) != "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a claim on the project's own domain is the genuine claim: every link is official
+    ("en", "Season 2 claim is open. Check eligibility at app.zksync.io/claim, the only official "
+           "domain, and pay normal gas only"),
+    ("th", "เปิดให้ claim airdrop รอบ 2 แล้ว ตรวจสอบสิทธิ์ได้ที่ claims.eigenlayer.xyz เท่านั้น"),
+    ("ms", "min, link claim airdrop yang betul tu app.layerzero.network kan? nak confirm dulu "
+           "sebelum connect wallet"),
+])
+def test_an_airdrop_on_the_official_domain_is_not_a_drainer(lang: str, text: str) -> None:
+    hits = _rules(text, lang)
+    assert not any(rule.startswith("wallet-drainer.") for rule in hits)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the same claim on a look-alike, or beside one
+    ("en", "Season 2 claim is open. Check eligibility at zksync-claim-portal.app and pay normal "
+           "gas only"),
+    ("en", "Season 2 claim is open at app.zksync.io, or use the faster mirror zk-claims.app"),
+])
+def test_an_airdrop_off_the_official_domain_stays_flagged(lang: str, text: str) -> None:
+    assert _verdict(text, lang) != "clean"
+
+
+def test_a_page_anyone_publishes_on_a_brands_domain_is_not_the_brands_word() -> None:
+    official = DETECTOR.prepare(CheckRequest("mint at opensea.io/account/settings", lang="en"))
+    published = DETECTOR.prepare(
+        CheckRequest("free mint, 1 per wallet, claim at opensea.io/collection/free-pass-x",
+                     lang="en"))
+    assert official.official_links
+    assert not published.official_links

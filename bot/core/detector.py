@@ -312,8 +312,15 @@ class Detector:
         domain, and there is one: a genuine notice sends you to the brand itself."""
         opened = [link for link in links
                   if link.host and link.source != "email" and not link.handle]
-        return bool(opened) and all(
-            self.rules.links.official_brand(link) is not None for link in opened)
+        return bool(opened) and all(self._official(link) for link in opened)
+
+    def _official(self, link: Link) -> bool:
+        """On a brand's official domain, and not under a path where anyone publishes."""
+        brand = self.rules.links.official_brand(link)
+        if brand is None:
+            return False
+        path = link.path.lower()
+        return not any(path.startswith(p) for p in brand.user_paths)
 
     def score(self, message: Message, hits: tuple[Hit, ...]) -> float:
         """The message's score: the learned combination when a model is loaded, else the

@@ -41,6 +41,9 @@ class Brand:
     kind: str = ""
     regions: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()  # registrable labels matched against other domains
+    # paths of an official domain under which anyone publishes (an OpenSea collection): a link
+    # there is no word of the brand's own
+    user_paths: tuple[str, ...] = ()
     line: int = 0
 
 
@@ -147,6 +150,7 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
             "kind",
             "regions",
             "labels",
+            "user_paths",
             "note",
         }
         if unknown:
@@ -232,6 +236,11 @@ def parse_brands(text: str, source: str = "brands.yaml") -> BrandRegistry:
                     _strings(item.get("regions"), f"brand {bid!r}: regions", source, line, errors)
                 ),
                 labels=tuple(labels),
+                user_paths=tuple(
+                    "/" + p.strip("/").lower() + "/"
+                    for p in _strings(item.get("user_paths"), f"brand {bid!r}: user_paths",
+                                      source, line, errors)
+                ),
                 line=line,
             )
         )
