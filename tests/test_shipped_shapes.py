@@ -287,3 +287,35 @@ def test_a_page_anyone_publishes_on_a_brands_domain_is_not_the_brands_word() -> 
                      lang="en"))
     assert official.official_links
     assert not published.official_links
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the writer calls what they retell a scam, in so many words
+    ("en", "'send me the code that just came to your phone, it was meant for me' from my "
+           "brother's hacked account. yeah no, blocked"),
+    ("tl", "'Mag-invest ng ₱3,000, balik ₱9,000 in 5 days' sa GC namin kanina. Scam yan, "
+           "wag kayo papauto"),
+    ("sv", "'Koppla din wallet på zk-reward-claim.net inom 1 timme för att få din airdrop' — det "
+           "är en drainer, officiella länkar finns bara i den fästa posten"),
+    # a moderator who removed a scam and tells the group what it said
+    ("vi", "Admin vừa xóa tin của acc 'CSKH Ví': 'nhập 12 từ khôi phục vào form để đồng bộ "
+           "ví'. Nhóm không có ai tên vậy, đã ban."),
+    ("zh", "管理员说明：刚删掉一条冒充项目方的消息，"
+           "内容是“连接钱包到 claim-zk-drop.io 签名领取空投”，该账号已封禁。"),
+    # a victim's own story, told so others do not fall for it
+    ("ms", "Share pengalaman supaya korang tak kena: aku top up RM300 untuk 'task VIP', lepas "
+           "tu kena bayar lagi RM2,000 baru boleh withdraw. Semua hilang."),
+])
+def test_a_retold_scam_the_writer_names_is_a_discussion(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+    assert _verdict(text, lang) == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # "don't worry about being scammed" is the scammer's reassurance, not a victim's story
+    ("zh", "老同学，我在国外急需买机票回国，你先帮我垫付一下，你不用担心被骗了，我到家马上还你"),
+    # "this is not a scam" is a scammer's claim, not a verdict
+    ("en", "this is not a scam, DM me and I will double your USDT within 24 hours, 100% legit"),
+])
+def test_a_reassurance_about_scams_is_no_discussion(lang: str, text: str) -> None:
+    assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
