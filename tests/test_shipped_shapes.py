@@ -319,3 +319,20 @@ def test_a_retold_scam_the_writer_names_is_a_discussion(lang: str, text: str) ->
 ])
 def test_a_reassurance_about_scams_is_no_discussion(lang: str, text: str) -> None:
     assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a link introduced as an example of what scammers send is named, not offered
+    ("en", "If someone DMs you about a 'sync issue' they'll send something like "
+           "metamask-sync-fix.io and ask for your 12 words. Real support never DMs first."),
+    ("vi", "Mọi người cẩn thận nha, bọn nó hay gửi link kiểu vietcombank-xacthuc.top để lừa "
+           "nhập OTP"),
+])
+def test_a_link_given_as_an_example_is_not_offered(lang: str, text: str) -> None:
+    verdict = DETECTOR.check(CheckRequest(text, lang=lang))
+    assert verdict.verdict == "clean"
+
+
+def test_a_link_offered_as_a_tool_stays_flagged() -> None:
+    text = "Wallet sync issue? Use the tool at metamask-sync-fix.io to repair it now"
+    assert _verdict(text, "en") != "clean"

@@ -139,6 +139,43 @@ def _link_spans(message: Message) -> list[tuple[str, int, int]]:
     return out
 
 
+# Words that introduce an example ("they'll send something like walletconnect-fix.io", "link
+# kiểu vnpost-xxxx.top", "比如 okx-kefu.com"): a link so introduced is named, not offered.
+_EXAMPLE_MARKERS = tuple(skeleton(m).strip() for m in (
+    "something like", "such as", "for example", "for instance", "e.g.",
+    "kiểu như", "kiểu", "ví dụ", "chẳng hạn",
+    "seperti", "misalnya", "contohnya", "contoh", "macam",
+    "比如", "例如", "像是", "类似",
+    "เช่น", "ตัวอย่าง",
+    "halimbawa", "tulad ng", "gaya ng",
+    "till exempel", "t.ex.", "typ",
+))
+# Characters allowed between the marker and the link (spaces, a colon, quotation marks).
+_EXAMPLE_GAP = 4
+
+
+def _links_exemplified(message: Message) -> bool:
+    """Every link the text shows is introduced as an example ("they'll send something like
+    walletconnect-fix.io and ask for the 12 words"): named, not offered. A Latin marker must
+    start a word ("typ", not the end of "prototyp")."""
+    text = message.text.skeleton
+    spans = _link_spans(message)
+    if not spans:
+        return False
+    for _, start, _ in spans:
+        head = text[max(0, start - _EXAMPLE_GAP - 16):start]
+        cut = head.rstrip(" :：'\"“”‘’「」")
+        if len(head) - len(cut) > _EXAMPLE_GAP:
+            return False
+        marker = next((m for m in _EXAMPLE_MARKERS if cut.endswith(m)), None)
+        if marker is None:
+            return False
+        edge = len(cut) - len(marker) - 1
+        if marker[0].isascii() and edge >= 0 and cut[edge].isalnum():
+            return False
+    return True
+
+
 def _links_mentioned(message: Message) -> bool:
     """Every link of the message is written alone in quotation marks: named, not offered
     ("a link to 'jup-bonus-claim.net', is that Jupiter's?", "link ni 'shopee-refund-my.com'
@@ -201,7 +238,8 @@ class Detector:
             return True
         scope = message.scope
         discussed = (scope.discussion or scope.judged or self._link_quoted(message)
-                     or _links_mentioned(message) or self._links_judged(message)
+                     or _links_mentioned(message) or _links_exemplified(message)
+                     or self._links_judged(message)
                      or self._beside_official(message))
         return not discussed
 
