@@ -336,3 +336,14 @@ def test_a_link_given_as_an_example_is_not_offered(lang: str, text: str) -> None
 def test_a_link_offered_as_a_tool_stays_flagged() -> None:
     text = "Wallet sync issue? Use the tool at metamask-sync-fix.io to repair it now"
     assert _verdict(text, "en") != "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # "the only official support is @x, the others are scammers": the verdict is aimed at the
+    # others, the handle is the scam's own
+    ("zh", "本群唯一官方客服是 @HuobiGuanFang_KF ，其他私聊你的都是骗子，账户冻结请只联系这个号"),
+    ("en", "Only official helpdesk: @Binance_HelpDesk_Official, all the others are fake, DM them "
+           "for withdrawals"),
+])
+def test_a_verdict_aimed_at_the_others_does_not_judge_the_handle(lang: str, text: str) -> None:
+    assert _verdict(text, lang) != "clean"

@@ -6,6 +6,7 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -176,6 +177,17 @@ def _links_exemplified(message: Message) -> bool:
     return True
 
 
+# Words that turn a verdict after a link to something else ("the only official support is
+# @HuobiGuanFang_KF, the others are all scammers", "其他私聊你的都是骗子"): the scam's own claim.
+_CONTRAST = re.compile(
+    r"\b(?:others?|the rest|khac|lain|ibang|iba pa|andra)\b|其他|其余|别的|อืน")
+
+
+def _aimed_elsewhere(between: str) -> bool:
+    """The words between a link and a verdict after it point the verdict elsewhere."""
+    return _CONTRAST.search(between) is not None
+
+
 def _links_mentioned(message: Message) -> bool:
     """Every link of the message is written alone in quotation marks: named, not offered
     ("a link to 'jup-bonus-claim.net', is that Jupiter's?", "link ni 'shopee-refund-my.com'
@@ -258,6 +270,7 @@ class Detector:
         return bool(spans) and all(
             any(end <= v.start <= end + VERDICT_REACH
                 and not any(c in ".!?\n" for c in text[end:v.start].rstrip("."))
+                and not _aimed_elsewhere(text[end:v.start])
                 for v in verdicts)
             for _, _, end in spans)
 
