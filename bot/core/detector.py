@@ -6,7 +6,6 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from bot.core.model import (
     Verdict,
 )
 from bot.core.normalize import prepare, skeleton
+from bot.core.patterns import CONTRAST, EXAMPLE_OF
 from bot.core.ruleset import RuleSet
 from bot.core.scope import quoted_words, scope_of
 from bot.core.secrets import find_secrets
@@ -140,52 +140,10 @@ def _link_spans(message: Message) -> list[tuple[str, int, int]]:
     return out
 
 
-# Words that introduce an example ("they'll send something like walletconnect-fix.io", "link
-# kiểu vnpost-xxxx.top", "比如 okx-kefu.com"): a link so introduced is named, not offered.
-_EXAMPLE_MARKERS = tuple(skeleton(m).strip() for m in (
-    "something like", "such as", "for example", "for instance", "e.g.",
-    "kiểu như", "kiểu", "ví dụ", "chẳng hạn",
-    "seperti", "misalnya", "contohnya", "contoh", "macam",
-    "比如", "例如", "像是", "类似",
-    "เช่น", "ตัวอย่าง",
-    "halimbawa", "tulad ng", "gaya ng",
-    "till exempel", "t.ex.", "typ",
-))
-# Characters allowed between the marker and the link (spaces, a colon, quotation marks).
+# What may stand between a word that introduces an example and the link (spaces, a colon,
+# quotation marks), at most this many characters.
 _EXAMPLE_GAP = 4
-
-
-def _links_exemplified(message: Message) -> bool:
-    """Every link the text shows is introduced as an example ("they'll send something like
-    walletconnect-fix.io and ask for the 12 words"): named, not offered. A Latin marker must
-    start a word ("typ", not the end of "prototyp")."""
-    text = message.text.skeleton
-    spans = _link_spans(message)
-    if not spans:
-        return False
-    for _, start, _ in spans:
-        head = text[max(0, start - _EXAMPLE_GAP - 16):start]
-        cut = head.rstrip(" :：'\"“”‘’「」")
-        if len(head) - len(cut) > _EXAMPLE_GAP:
-            return False
-        marker = next((m for m in _EXAMPLE_MARKERS if cut.endswith(m)), None)
-        if marker is None:
-            return False
-        edge = len(cut) - len(marker) - 1
-        if marker[0].isascii() and edge >= 0 and cut[edge].isalnum():
-            return False
-    return True
-
-
-# Words that turn a verdict after a link to something else ("the only official support is
-# @HuobiGuanFang_KF, the others are all scammers", "其他私聊你的都是骗子"): the scam's own claim.
-_CONTRAST = re.compile(
-    r"\b(?:others?|the rest|khac|lain|ibang|iba pa|andra)\b|其他|其余|别的|อืน")
-
-
-def _aimed_elsewhere(between: str) -> bool:
-    """The words between a link and a verdict after it point the verdict elsewhere."""
-    return _CONTRAST.search(between) is not None
+_EXAMPLE_SPACING = " :：'\"“”‘’「」"
 
 
 def _links_mentioned(message: Message) -> bool:
@@ -249,33 +207,52 @@ class Detector:
         if not hit.rule.startswith(DISCUSSABLE):
             return True
         scope = message.scope
-        discussed = (scope.discussion or scope.judged or self._link_quoted(message)
-                     or _links_mentioned(message) or _links_exemplified(message)
-                     or self._links_judged(message)
-                     or self._beside_official(message))
+        if scope.discussion or scope.judged or _links_mentioned(message):
+            return False
+        spans = _link_spans(message)
+        discussed = (self._link_quoted(message, spans) or self._links_exemplified(message, spans)
+                     or self._links_judged(message, spans) or self._beside_official(message))
         return not discussed
 
-    def _links_judged(self, message: Message) -> bool:
+    def _links_exemplified(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
+        """Every link the text shows is introduced as an example ("they'll send something
+        like walletconnect-fix.io and ask for the 12 words", "link kiểu vietcombank-xacthuc.top",
+        the lexicons' `example_of`): named, not offered."""
+        if not spans or message.scan is None:
+            return False
+        examples = self.rules.patterns.found(message.scan, EXAMPLE_OF)
+        if not examples:
+            return False
+        text = message.text.skeleton
+        return all(
+            any(o.end <= start and start - o.end <= _EXAMPLE_GAP
+                and not text[o.end:start].strip(_EXAMPLE_SPACING) for o in examples)
+            for _, start, _ in spans)
+
+    def _links_judged(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
         """Every link the text shows is followed, in its own sentence, by the writer's
         verdict on it ("phantom-app.io อันนั้นปลอม", "metamask-io.app is fake"): the link is
         what is judged, even beside advice ("careful, phantom-app.io is fake"). A verdict
-        before a link is aimed elsewhere ("beware of fake sites, log in only at ...")."""
-        if message.scan is None:
+        before a link is aimed elsewhere ("beware of fake sites, log in only at ..."), and so
+        is one after words that turn it to somebody else (the lexicons' `contrast`: "the only
+        official support is @x, the others are scammers")."""
+        if message.scan is None or not spans:
             return False
-        verdicts = self.rules.patterns.verdicts(message.scan)
+        patterns = self.rules.patterns
+        verdicts = patterns.verdicts(message.scan)
         if not verdicts:
             return False
+        contrasts = patterns.found(message.scan, CONTRAST)
         text = message.text.skeleton
-        spans = _link_spans(message)
-        return bool(spans) and all(
+        return all(
             any(end <= v.start <= end + VERDICT_REACH
                 and not any(c in ".!?\n" for c in text[end:v.start].rstrip("."))
-                and not _aimed_elsewhere(text[end:v.start])
+                and not any(end <= c.start and c.end <= v.start for c in contrasts)
                 for v in verdicts)
             for _, _, end in spans)
 
     @staticmethod
-    def _link_quoted(message: Message) -> bool:
+    def _link_quoted(message: Message, spans: list[tuple[str, int, int]]) -> bool:
         """A quotation the writer frames holds the message's link ("got “… bit.ly/x …”, is it
         real?"). A framed quotation elsewhere in the message says nothing about a link
         written outside it: a scammer's scare-quoted 'wallet health check' beside a question
@@ -286,7 +263,6 @@ class Detector:
             return False
         text = message.text.skeleton
         inside = "\n".join(text[a:b] for a, b in quotes)
-        spans = _link_spans(message)
         return not spans or any(key in inside for key, _, _ in spans)
 
     def _beside_official(self, message: Message) -> bool:

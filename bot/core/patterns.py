@@ -41,6 +41,9 @@ REPORTED = "reported"
 # script: ...", "冒充公检法套路：...", "Scam 'Macau' / polis palsu: ..."): the writer describes
 # the scam that follows, the way advice introduces it.
 SCAM_SCRIPT = "scam_script"
+# Words that introduce an example ("something like", "kiểu", "比如") and words that turn a
+# verdict to somebody else ("the others", "其他"): read by the detector around links.
+EXAMPLE_OF, CONTRAST = "example_of", "contrast"
 HEADING_MAX = 60
 _HEADING_END = re.compile(r"[:：]")
 _SENTENCE_END_IN = re.compile(r"[.!?。！？\n]")
@@ -616,6 +619,10 @@ class PatternRules:
             return False
         negations = self.negations(scan)
         return any(not _negated(o, negations) for o in found)
+
+    def found(self, scan: Scan, concept: str) -> Sequence[Occurrence]:
+        """The occurrences of one concept in a scanned message (none when no lexicon has it)."""
+        return scan.by_concept.get(self._ids.get(concept, -1), ())
 
     def verdicts(self, scan: Scan) -> list[Occurrence]:
         """The writer's verdicts that are not negated, wherever they stand."""
