@@ -347,3 +347,81 @@ def test_a_link_offered_as_a_tool_stays_flagged() -> None:
 ])
 def test_a_verdict_aimed_at_the_others_does_not_judge_the_handle(lang: str, text: str) -> None:
     assert _verdict(text, lang) != "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the writer retells a DM, link and all, and asks the group about it
+    ("en", "someone replied to my post with 'DM me I can help', then in DM sent a link to "
+           "metamask-restore-help.app to fix my wallet. how common is this??"),
+    ("en", "friend got a dm from 'support' and then a link to trustwallet-rectify.app, how do "
+           "people fall for this?"),
+])
+def test_a_link_the_writer_got_and_asks_about_is_not_offered(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
+
+
+def test_a_links_query_is_no_question() -> None:
+    # "view?u=" opens a query string; the lure asks the reader nothing
+    text = ("omg someone posted ur pics here 😳 login to see before they delete: "
+            "telegrarn-web.org/view?u=77")
+    message = DETECTOR.prepare(CheckRequest(text, lang="en"))
+    assert not message.scope.question
+    assert "link.brand-keyword" in _rules(text, "en")
+    assert _verdict(text, "en") != "clean"
+    # a real question mark still asks, in either script
+    assert DETECTOR.prepare(CheckRequest("is telegrarn-web.org real?", lang="en")).scope.question
+    assert DETECTOR.prepare(CheckRequest("这个链接是真的吗？我不敢点", lang="zh")).scope.question
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # "there is no step where you enter the recovery phrase": the negation reaches the ask
+    ("vi", "Ví bản mới đã có trên App Store. Cập nhật bình thường, không có bước nhập cụm từ khôi "
+           "phục nào cả"),
+    ("id", "Versi baru Trust Wallet udah rilis, update kayak biasa. Gak ada langkah isi frasa "
+           "pemulihan waktu update"),
+    ("ms", "Update app macam biasa, takde langkah masukkan frasa 12 perkataan"),
+])
+def test_an_update_without_a_phrase_step_is_no_request(lang: str, text: str) -> None:
+    assert not _rules(text, lang) & {"key-request.seed-phrase", "key-request.seed-phrase-verify"}
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a moderator's log of what was removed is a report, not the removed scam
+    ("en", "Mod log: removed 3 posts from @trezor_helpdesk_team asking people to 'validate' "
+           "wallets. Account banned."),
+    ("id", "Tadi saya hapus pesan dari @bca_layanan_resmi yg minta OTP ke member. Sudah diban ya"),
+])
+def test_a_moderators_log_is_a_discussion(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+
+
+def test_needing_your_key_is_handing_it_over() -> None:
+    text = "提现需要您的钱包私钥来完成签收，这是正规流程，放心"
+    assert "key-request.hand-over-key" in _rules(text, "zh")
+
+
+def test_signing_up_is_not_reporting() -> None:
+    # "anmäl dig" signs up (a job ad's call to action); "anmäl" alone reports
+    sign_up = DETECTOR.prepare(CheckRequest("Jobba hemifrån, 900 kr/dag. Anmäl dig nu!",
+                                            lang="sv"))
+    report = DETECTOR.prepare(CheckRequest("Blockera och anmäl kontot direkt.", lang="sv"))
+    assert not sign_up.scope.advice
+    assert report.scope.advice
+
+
+def test_online_is_not_the_line_app() -> None:
+    # ออนไลน์ (online) ends in the letters of ไลน์ (LINE); only the app is a contact channel
+    patterns = DETECTOR.rules.patterns
+    online = DETECTOR.prepare(CheckRequest("แพ็กเกจลงทุนทองคำออนไลน์", lang="th"))
+    line = DETECTOR.prepare(CheckRequest("ทักไลน์มาได้เลย", lang="th"))
+    assert not patterns.found(online.scan, "contact")
+    assert patterns.found(line.scan, "contact")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # Shopee's own country sites and Linea's own domain are the brands' own
+    ("en", "got this lamp on sale, works great https://shopee.sg/Desk-Lamp-i.1234.5678"),
+    ("en", "Linea eligibility checker is live only on linea.build, claims open 10 Sep, no fee"),
+])
+def test_a_brands_own_regional_domain_is_official(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"

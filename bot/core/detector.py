@@ -23,9 +23,9 @@ from bot.core.model import (
     Verdict,
 )
 from bot.core.normalize import prepare, skeleton
-from bot.core.patterns import CONTRAST, EXAMPLE_OF
+from bot.core.patterns import CONTRAST, EXAMPLE_OF, RETOLD
 from bot.core.ruleset import RuleSet
-from bot.core.scope import quoted_words, scope_of
+from bot.core.scope import asks, quoted_words, scope_of
 from bot.core.secrets import find_secrets
 from bot.core.textmodel import ModelCheck
 
@@ -211,7 +211,8 @@ class Detector:
             return False
         spans = _link_spans(message)
         discussed = (self._link_quoted(message, spans) or self._links_exemplified(message, spans)
-                     or self._links_judged(message, spans) or self._beside_official(message))
+                     or self._links_judged(message, spans) or self._links_asked(message, spans)
+                     or self._beside_official(message))
         return not discussed
 
     def _links_exemplified(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
@@ -250,6 +251,19 @@ class Detector:
                 and not any(end <= c.start and c.end <= v.start for c in contrasts)
                 for v in verdicts)
             for _, _, end in spans)
+
+    def _links_asked(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
+        """The writer retells a message they got, links and all, and asks about it after the
+        last link ("then in DM a link to walletconnect-rectify.app. how common is this??")."""
+        if message.scan is None or not spans:
+            return False
+        told = self.rules.patterns.found(message.scan, RETOLD)
+        if not told:
+            return False
+        first = min(start for _, start, _ in spans)
+        last = max(end for _, _, end in spans)
+        text = message.text.skeleton
+        return any(o.end <= first for o in told) and asks(text[last:])
 
     @staticmethod
     def _link_quoted(message: Message, spans: list[tuple[str, int, int]]) -> bool:

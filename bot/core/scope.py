@@ -47,7 +47,8 @@ _QUOTE_RE = re.compile("|".join(
 ))
 # A colon after a few words, followed by a longer text: "got this DM: ...", "他们说：..."
 _INTRO_COLON = re.compile(r"^(.{3,60}?)[:：]\s*(\S.{20,})$", re.S)
-_QUESTION = re.compile(r"[?？]")
+# a question mark, not the one that opens a link's query ("view?u=88")
+_QUESTION = re.compile(r"[?？](?![A-Za-z0-9_=&%])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,11 @@ def _looks_like_url(head: str) -> bool:
     return head.rstrip().lower().endswith(("http", "https", "hxxp", "hxxps"))
 
 
+def asks(text: str) -> bool:
+    """The text has a question mark (of any script) that ends a question."""
+    return _QUESTION.search(text) is not None
+
+
 def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
              negation: bool, framed_quote: bool = False, judged: bool = False,
              cover: bool = False) -> Scope:
@@ -153,7 +159,7 @@ def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
         advice_first=advice_at == 0,
         discussion=discussion,
         negation=negation,
-        question=bool(_QUESTION.search(folded)),
+        question=asks(folded),
         quoted=share,
         outside=outside,
         framed_quote=framed_quote,

@@ -486,7 +486,7 @@ class BrandMatcher:
                 scam_words = self._rest_is_scam_words(rest)
                 if not scam_words and (among is not None or len(token) < 5):
                     continue
-                near = self._fuzzy(token, None)
+                near = self._fuzzy(token, None) or self._skeleton_near(token)
                 if near is None or near[0].policy not in ("fuzzy", "contains"):
                     continue
                 if scam_words:
@@ -505,6 +505,14 @@ class BrandMatcher:
             if among is not None:
                 return among
         return generic
+
+    def _skeleton_near(self, token: str) -> tuple[Brand, str, int] | None:
+        """The brand a word spells with look-alike letters (telegrarn: rn for m), as a near
+        miss of the brand's own label."""
+        brand = self.skeletons.get(skeleton(token))
+        if brand is None or token in brand.labels:
+            return None
+        return brand, brand.labels[0], 0
 
     def _digit_lookalike(self, label: str) -> Brand | None:
         """The brand a word of the label spells with digits for letters (amaz0n, 0kx, lun0),
