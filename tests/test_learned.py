@@ -411,8 +411,10 @@ def _rules_alone() -> Detector:
     return Detector(replace(_shipped(), model=None, combiner=None))
 
 
-FRAMED_REPORT = ("My dad got a call from a fake police officer who told him to move his "
-                 "savings to a safe account. Luckily he hung up and called me first.")
+# reported speech frames it, but the writer gives no verdict of their own (a retelling with
+# one, "luckily he hung up", is a discussion the rules themselves read as such)
+FRAMED_REPORT = ("My dad was called by a fake police officer who told him to move his "
+                 "savings to a safe account. He called me first.")
 
 
 def test_a_framed_message_the_learned_layer_reads_as_clean_is_cleared() -> None:

@@ -77,6 +77,23 @@ def test_email_local_part_is_not_a_handle():
     assert [(link.source, link.handle) for link in links] == [("email", "")]
 
 
+@pytest.mark.parametrize("text", [
+    "contact recoveryexpert.jamie (at) gmail com, he got mine back",
+    "write to jamie[at]gmail[dot]com today",
+    "mail agent{at}recovery-desk.net",
+])
+def test_an_address_written_to_slip_past_filters_is_an_email(text):
+    """'(at)' and '[at]' between a name and a host, and a mail provider written with a space
+    for its dot, make the e-mail address they spell."""
+    links = extract_links(text)
+    assert [link.source for link in links] == ["email"]
+    assert links[0].host in ("gmail.com", "recovery-desk.net")
+
+
+def test_at_in_brackets_between_words_is_no_address():
+    assert extract_links("see you (at) 5pm near the mall") == ()
+
+
 def test_hidden_urls_and_anchors():
     """Button URLs and text links are links too; an anchor keeps its visible text."""
     links = extract_links(

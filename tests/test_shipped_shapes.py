@@ -425,3 +425,54 @@ def test_online_is_not_the_line_app() -> None:
 ])
 def test_a_brands_own_regional_domain_is_official(lang: str, text: str) -> None:
     assert _verdict(text, lang) == "clean"
+
+
+def test_a_recovery_testimonial_with_an_email_is_an_advert() -> None:
+    # an e-mail address is a way in, however it is written
+    text = ("lost 40k to a fake exchange and thought it was gone until I contacted "
+            "fundtracer.mike (at) gmail com. got it all back in 3 days 🙏")
+    assert "recovery.getback-promise" in _rules(text, "en")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a message the writer got, however they say it, and their own verdict on it
+    ("en", "Got this SMS just now: 'Your parcel is on hold, pay the £1.20 fee at "
+           "evri-redelivery-fee.com' didn't order anything lol"),
+    ("en", "someone in the other group dm'd me 'I can recover your USDT for a small fee' sure "
+           "buddy"),
+    ("en", "Removed 9 messages today pushing 'wallet sync' sites."),
+])
+def test_the_many_ways_of_retelling_are_a_discussion(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "Reminder: nobody from our team will ever DM you or ask for your seed phrase."),
+    ("en", "Please note no bank will ask you to share your OTP or card PIN over a call."),
+])
+def test_nobody_will_ever_ask_is_advice(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice
+    assert _verdict(text, lang) == "clean"
+
+
+def test_a_help_centre_handle_is_an_impostors() -> None:
+    text = "stuck deposit? just DM @Bitpanda_HelpCentre_Live, they sorted mine in 10 min"
+    assert "handle.lookalike" in _rules(text, "en")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a central bank sends borrowers to its own register of licensed lenders
+    ("th", "ธนาคารแห่งประเทศไทยแนะนำ ก่อนขอสินเชื่อออนไลน์ ตรวจสอบรายชื่อผู้ให้บริการที่ได้รับอนุญาตได้ที่ "
+           "bot.or.th"),
+    # "we will never ask for your PIN" names no winner's PIN
+    ("ms", "Jika akaun anda dicerobohi, hubungi careline rasmi dalam app. Kami tidak akan "
+           "meminta PIN anda."),
+])
+def test_official_advice_in_malay_and_thai_is_clean(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
+
+
+def test_if_you_get_a_call_is_advice_in_malay() -> None:
+    # "if you get a call from 'PDRM' ...": a third party's script, told as a warning
+    text = "Kalau dpt call dari 'PDRM' suruh pindah duit ke akaun selamat, itu scam."
+    assert DETECTOR.prepare(CheckRequest(text, lang="ms")).scope.advice

@@ -71,6 +71,9 @@ GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPO
 SCOPES = ("sentence", "message")
 # How far (in characters of normalised text) a negation reaches forward to its verb.
 NEGATION_REACH = 48
+# A verdict is negated only right after its negation ("not a scam", "bukan palsu",
+# "don't think it's fake"): in "didn't order anything lol" the negation is the story's.
+VERDICT_NEGATION_REACH = 12
 # Language evidence: a message reads as the languages with at least MIN_EVIDENCE and at
 # least EVIDENCE_SHARE of the strongest one's evidence; a script of the language's own
 # counts SCRIPT_EVIDENCE, the request's declared language LANG_EVIDENCE.
@@ -503,7 +506,7 @@ class PatternRules:
         # a verdict the writer negates is no verdict ("not fake", "bukan palsu")
         if "?" in outer or "？" in outer or any(
                 o.concept in framing and outside(o.start)
-                and not (o.concept == verdict and _negated(o, negations))
+                and not (o.concept == verdict and _negated(o, negations, VERDICT_NEGATION_REACH))
                 for o in occurrences):
             return tuple(spans)
         return ()
@@ -581,12 +584,14 @@ class PatternRules:
             and not getattr(link, "handle", "")
             for link in message.links
         )
+        # ...but an e-mail address is a way to reach somebody, as a handle is
+        has_email = any(getattr(link, "source", "") == "email" for link in message.links)
         found = set()
         if has_link:
             found.add(self._ids["@link"])
         if has_handle:
             found.add(self._ids["@handle"])
-        if has_link or has_handle:
+        if has_link or has_handle or has_email:
             found.add(self._ids["@contact"])
         if getattr(message, "official_links", False):
             found.add(self._ids["@official_link"])
@@ -618,7 +623,7 @@ class PatternRules:
         if not found or len(advice) > scan.heading:
             return False
         negations = self.negations(scan)
-        return any(not _negated(o, negations) for o in found)
+        return any(not _negated(o, negations, VERDICT_NEGATION_REACH) for o in found)
 
     def found(self, scan: Scan, concept: str) -> Sequence[Occurrence]:
         """The occurrences of one concept in a scanned message (none when no lexicon has it)."""
@@ -630,7 +635,7 @@ class PatternRules:
         if not found:
             return []
         negations = self.negations(scan)
-        return [o for o in found if not _negated(o, negations)]
+        return [o for o in found if not _negated(o, negations, VERDICT_NEGATION_REACH)]
 
     def advice_at(self, scan: Scan) -> int | None:
         """The first sentence with safety advice ("beware of...", "stay safe"), if any. A
@@ -801,11 +806,12 @@ def _char_offsets(encoded: bytes) -> list[int]:
     return offsets.tolist()
 
 
-def _negated(head: Occurrence, negations: Sequence[Occurrence]) -> bool:
+def _negated(head: Occurrence, negations: Sequence[Occurrence],
+             reach: int = NEGATION_REACH) -> bool:
     """A negation in the head's clause shortly before it ("never share"). Verb-second
     phrasing ("dela aldrig") is written in the lexicons as advice."""
     return any(
-        n.clause == head.clause and n.start < head.start and head.start - n.end <= NEGATION_REACH
+        n.clause == head.clause and n.start < head.start and head.start - n.end <= reach
         for n in negations
     )
 

@@ -21,6 +21,10 @@ _DEFANG = (
     (re.compile(r"\[\s*:\s*\]"), ":"),
     (re.compile(r"\[\s*/\s*\]"), "/"),
     (re.compile(r"h(?<!\wh)(?:xx|\*\*|XX)p(s?)(?=\[?:)", re.I), r"http\1"),
+    # an address written to slip past filters: "name (at) gmail com", "name[at]gmail[dot]com"
+    (re.compile(r"(?<=\w)\s*[\[({]\s*at\s*[\])}]\s*(?=\w)", re.I), "@"),
+    (re.compile(r"(?<=@)(gmail|googlemail|yahoo|hotmail|outlook|live|proton|protonmail|icloud|"
+                r"aol|yandex|mail|gmx|zoho)\s+(com|net|me|ru|co\.uk)\b", re.I), r"\1.\2"),
 )
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": ".", "\u2024": ".", "\ufe52": "."})
 # Scripts written without spaces: a link glued to them ("请访问binance.com") starts after them.
