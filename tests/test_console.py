@@ -191,8 +191,8 @@ async def test_check_says_when_the_learned_layer_took_a_verdict_back(logged_in: 
     """A member reporting what a fake officer asked for: clean, the note says the learned
     layer took the rules' verdict back, and the rule hit is still shown."""
     status, page, _ = await logged_in.post("/console/check", {"text": (
-        "My dad got a call from a fake police officer who told him to move his savings to a "
-        "safe account. Luckily he hung up and called me first.")})
+        "My dad was called by a fake police officer who told him to move his savings to a "
+        "safe account. He called me first.")})
     assert status == 200
     assert 'id="verdict">clean<' in page
     assert 'id="taken-back"' in page and "framed message" in page
