@@ -476,3 +476,15 @@ def test_if_you_get_a_call_is_advice_in_malay() -> None:
     # "if you get a call from 'PDRM' ...": a third party's script, told as a warning
     text = "Kalau dpt call dari 'PDRM' suruh pindah duit ke akaun selamat, itu scam."
     assert DETECTOR.prepare(CheckRequest(text, lang="ms")).scope.advice
+
+
+def test_a_link_the_writer_asks_about_is_not_offered() -> None:
+    # the link is the subject of the writer's question: the learned reading decides
+    text = "mọi người ơi shopee-sale-99k.top có thật ko? bạn mình share lên story hoài"
+    assert _verdict(text, "vi") == "clean"
+
+
+def test_a_question_that_offers_the_link_stays_flagged() -> None:
+    text = ("Have you claimed your ARB yet at arbitrum-claims.app? window closes tonight, "
+            "connect and claim")
+    assert _verdict(text, "en") != "clean"

@@ -159,6 +159,20 @@ def _links_mentioned(message: Message) -> bool:
         for link in message.links)
 
 
+def _links_questioned(message: Message, spans: list[tuple[str, int, int]]) -> bool:
+    """Every link the text shows is the subject of a question that follows it in its own
+    sentence ("is revoke-cash.app the real one?", "metaamask.io，是不是多了个a？")."""
+    if not spans:
+        return False
+    text = message.text.skeleton
+    for _, _, end in spans:
+        tail = text[end:end + VERDICT_REACH]
+        stop = min((tail.find(c) for c in ".!\n" if c in tail), default=len(tail))
+        if not asks(tail[:stop + 1] if stop < len(tail) else tail):
+            return False
+    return True
+
+
 def clip(text: str) -> str:
     """The text as the checks see it: head and tail of very long texts, and lone surrogates
     (which JSON escapes and undecodable command-line bytes can carry) replaced."""
@@ -212,6 +226,7 @@ class Detector:
         spans = _link_spans(message)
         discussed = (self._link_quoted(message, spans) or self._links_exemplified(message, spans)
                      or self._links_judged(message, spans) or self._links_asked(message, spans)
+                     or _links_questioned(message, spans)
                      or self._beside_official(message))
         return not discussed
 
