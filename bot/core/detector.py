@@ -166,9 +166,10 @@ def _links_questioned(message: Message, spans: list[tuple[str, int, int]]) -> bo
         return False
     text = message.text.skeleton
     for _, _, end in spans:
+        # the rest of the link's sentence, within reach
         tail = text[end:end + VERDICT_REACH]
         stop = min((tail.find(c) for c in ".!\n" if c in tail), default=len(tail))
-        if not asks(tail[:stop + 1] if stop < len(tail) else tail):
+        if not asks(tail[:stop]):
             return False
     return True
 

@@ -622,8 +622,7 @@ class PatternRules:
         # a heading that names the scam is the writer's own verdict, not advice
         if not found or len(advice) > scan.heading:
             return False
-        negations = self.negations(scan)
-        return any(not _negated(o, negations, VERDICT_NEGATION_REACH) for o in found)
+        return bool(self.verdicts(scan))
 
     def found(self, scan: Scan, concept: str) -> Sequence[Occurrence]:
         """The occurrences of one concept in a scanned message (none when no lexicon has it)."""
