@@ -488,3 +488,95 @@ def test_a_question_that_offers_the_link_stays_flagged() -> None:
     text = ("Have you claimed your ARB yet at arbitrum-claims.app? window closes tonight, "
             "connect and claim")
     assert _verdict(text, "en") != "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a moderator's log, in every language: what was removed and who was banned
+    ("vi", "[Mod] Vừa xóa 3 tin quảng cáo airdrop và ban 2 acc."),
+    ("id", "[MOD] Barusan hapus 5 pesan yg nyebar link palsu. Akunnya udah di-ban."),
+    ("zh", "【管理员】刚删了两条消息，发消息的号已踢。"),
+    ("th", "แอดมินลบโพสต์ลิงก์แจกเหรียญไปแล้วนะ"),
+    ("ms", "Admin dah padam 4 mesej pasal airdrop tu, akaun dah kick."),
+    ("tl", "Binura ko ang 3 post na may link ng fake airdrop, na-ban na yung account."),
+    ("sv", "[Mod] Har tagit bort ett inlägg med en drainer-länk och bannat kontot."),
+    # asking whether it is real, without a question mark
+    ("vi", "sms nay that hay gia vay mn, bao thue bao bi khoa 2 chieu"),
+    ("id", "min mau nanya akun itu resmi apa bukan, tiba2 chat gw"),
+    ("ms", "akaun ni betul ke tak, dia mesej aku pasal hadiah"),
+    ("tl", "legit ba to, may nag-message sakin about sa refund"),
+    ("sv", "Undrar om kontot är äkta, de skrev att mitt konto flaggats"),
+    ("th", "ข้อความนี้จริงไหม บอกว่าบัญชีถูกระงับ"),
+])
+def test_moderators_logs_and_doubts_are_a_discussion_in_every_language(lang: str,
+                                                                       text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a message the writer got, however they say it
+    ("vi", "hôm qua mình nhận được 1 tin nhắn lạ báo trúng thưởng"),
+    ("vi", "Bị add vào nhóm Zalo toàn ảnh chụp lãi"),
+    ("id", "Email ini masuk ke gw tadi pagi"),
+    ("id", "td ada yg reply tweet gw pake link aneh"),
+    ("zh", "我昨天接到一个陌生电话，说我的快递有问题"),
+    ("zh", "有个叫客服小王的人私聊我"),
+    ("th", "เมื่อวานได้รับข้อความจากเบอร์แปลก"),
+    ("ms", "semalam aku terima mesej pelik dari nombor luar"),
+    ("tl", "nakatanggap ako ng text kagabi galing sa unknown number"),
+    ("sv", "fick precis ett sms om ett paket"),
+    ("sv", "nån i gruppen skrev till mig om en airdrop"),
+])
+def test_retellings_are_recognised_in_every_language(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert DETECTOR.rules.patterns.found(message.scan, "retold")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the writer reported or blocked the sender: their own verdict
+    ("vi", "Mình vừa report và chặn acc đó rồi"),
+    ("id", "Udah gw block akunnya"),
+    ("ms", "Baru je report & block akaun tu"),
+    ("tl", "Kaka-report at block ko lang sa account na yun"),
+])
+def test_reporting_the_sender_is_the_writers_verdict(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.judged
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a scam's own threats and calls to action are neither a log, nor a retelling, nor a
+    # verdict
+    ("vi", "Tài khoản của bạn đã bị chặn, xác minh tại link để mở lại"),
+    ("id", "Akun anda sudah diblokir, silakan verifikasi ulang"),
+    ("th", "บัญชีของคุณถูกแบนแล้ว กรุณายืนยันตัวตน"),
+    ("zh", "有任何问题请私聊我，包教包会"),
+    ("sv", "Undrar om du vill tjäna extra pengar hemifrån"),
+])
+def test_a_scams_own_threats_frame_nothing(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    patterns = DETECTOR.rules.patterns
+    assert not message.scope.discussion
+    assert not message.scope.judged
+    assert not patterns.found(message.scan, "retold")
+
+
+def test_a_link_taken_apart_is_discussed() -> None:
+    # the writer writes the link's registrable domain again on its own: a safety post
+    dissected = ("anh em nhìn kỹ link nó gửi: pancakeswap.finance.claim-rewards.io, thật ra "
+                 "domain là claim-rewards.io")
+    offered = "Claim your CAKE rewards now: pancakeswap.finance.claim-rewards.io"
+    hits = DETECTOR.check(CheckRequest(dissected, lang="vi")).hits
+    message = DETECTOR.prepare(CheckRequest(dissected, lang="vi"))
+    link_hits = [h for h in hits if h.rule == "link.brand-subdomain"]
+    assert link_hits and not any(DETECTOR._stands(h, message) for h in link_hits)
+    offered_message = DETECTOR.prepare(CheckRequest(offered, lang="en"))
+    offered_hits = [h for h in DETECTOR.check(CheckRequest(offered, lang="en")).hits
+                    if h.rule == "link.brand-subdomain"]
+    assert offered_hits and all(DETECTOR._stands(h, offered_message) for h in offered_hits)
+
+
+def test_a_links_query_does_not_frame_a_quotation() -> None:
+    # the "?" of "view?u=77" asks nothing about the quoted words before it
+    text = "“your photos leaked, check before they are deleted” telegrarn-web.org/view?u=77"
+    assert not DETECTOR.prepare(CheckRequest(text, lang="en")).scan.framed_quotes
+    asked = "“your photos leaked, check before they are deleted” telegrarn-web.org is this real?"
+    assert DETECTOR.prepare(CheckRequest(asked, lang="en")).scan.framed_quotes

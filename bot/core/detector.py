@@ -174,6 +174,21 @@ def _links_questioned(message: Message, spans: list[tuple[str, int, int]]) -> bo
     return True
 
 
+def _links_dissected(message: Message) -> bool:
+    """The writer takes a link apart: its registrable domain is written again on its own
+    ("okx.com-login.help ... the real domain is com-login.help", "pancakeswap.finance.
+    claim-rewards.io: thật ra domain là claim-rewards.io"). Whoever offers a link never
+    points at the part that gives it away; a safety post does."""
+    text = message.text.skeleton
+    for link in message.links:
+        if link.handle or not link.domain or link.domain == link.host:
+            continue
+        host, domain = skeleton(link.host_unicode or link.host), skeleton(link.domain)
+        if host and domain and text.count(domain) > text.count(host):
+            return True
+    return False
+
+
 def clip(text: str) -> str:
     """The text as the checks see it: head and tail of very long texts, and lone surrogates
     (which JSON escapes and undecodable command-line bytes can carry) replaced."""
@@ -227,7 +242,7 @@ class Detector:
         spans = _link_spans(message)
         discussed = (self._link_quoted(message, spans) or self._links_exemplified(message, spans)
                      or self._links_judged(message, spans) or self._links_asked(message, spans)
-                     or _links_questioned(message, spans)
+                     or _links_questioned(message, spans) or _links_dissected(message)
                      or self._beside_official(message))
         return not discussed
 

@@ -27,7 +27,7 @@ import re2
 from bot.core.model import ChatContext, Hit, Severity
 from bot.core.normalize import fold, simplified, skeleton
 from bot.core.prefilter import Prefilter
-from bot.core.scope import quote_spans
+from bot.core.scope import asks, quote_spans
 from bot.core.yamlfile import LDict, line_of, read_yaml
 from bot.errors import RuleFileError, RuleSetError
 
@@ -504,7 +504,8 @@ class PatternRules:
         rest.append(text[last:])
         outer = "".join(rest)
         # a verdict the writer negates is no verdict ("not fake", "bukan palsu")
-        if "?" in outer or "？" in outer or any(
+        # a question ends a sentence; the "?" that opens a link's query string does not
+        if asks(outer) or any(
                 o.concept in framing and outside(o.start)
                 and not (o.concept == verdict and _negated(o, negations, VERDICT_NEGATION_REACH))
                 for o in occurrences):
