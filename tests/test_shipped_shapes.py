@@ -496,6 +496,7 @@ def test_a_question_that_offers_the_link_stays_flagged() -> None:
     ("id", "[MOD] Barusan hapus 5 pesan yg nyebar link palsu. Akunnya udah di-ban."),
     ("zh", "【管理员】刚删了两条消息，发消息的号已踢。"),
     ("th", "แอดมินลบโพสต์ลิงก์แจกเหรียญไปแล้วนะ"),
+    ("th", "แอดมิน: ลบข้อความจากแอคปลอมไป 4 อัน แบนแล้วครับ"),
     ("ms", "Admin dah padam 4 mesej pasal airdrop tu, akaun dah kick."),
     ("tl", "Binura ko ang 3 post na may link ng fake airdrop, na-ban na yung account."),
     ("sv", "[Mod] Har tagit bort ett inlägg med en drainer-länk och bannat kontot."),
@@ -548,6 +549,7 @@ def test_reporting_the_sender_is_the_writers_verdict(lang: str, text: str) -> No
     ("vi", "Tài khoản của bạn đã bị chặn, xác minh tại link để mở lại"),
     ("id", "Akun anda sudah diblokir, silakan verifikasi ulang"),
     ("th", "บัญชีของคุณถูกแบนแล้ว กรุณายืนยันตัวตน"),
+    ("th", "บัญชีของคุณโดนแบนแล้ว ติดต่อเจ้าหน้าที่ด่วน"),
     ("zh", "有任何问题请私聊我，包教包会"),
     ("sv", "Undrar om du vill tjäna extra pengar hemifrån"),
 ])
