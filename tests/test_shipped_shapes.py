@@ -582,3 +582,28 @@ def test_a_links_query_does_not_frame_a_quotation() -> None:
     assert not DETECTOR.prepare(CheckRequest(text, lang="en")).scan.framed_quotes
     asked = "“your photos leaked, check before they are deleted” telegrarn-web.org is this real?"
     assert DETECTOR.prepare(CheckRequest(asked, lang="en")).scan.framed_quotes
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # "no bank / no police / no admin will ask", in every language
+    ("tl", "Walang pulis, NBI, o korte na nagpapa-deposit sa 'safe account' through phone."),
+    ("vi", "Không có ngân hàng nào yêu cầu bạn cung cấp mã OTP qua điện thoại."),
+    ("vi", "Ko co cong an nao goi dien bat chuyen tien vao tai khoan tam giu dau."),
+    ("id", "Gak ada admin yg bakal DM duluan minta seed phrase."),
+    ("zh", "任何客服都不会私聊你要助记词。"),
+    ("th", "ไม่มีธนาคารไหนขอรหัส OTP ทางโทรศัพท์"),
+    ("ms", "Takde polis yang suruh pindah duit ke akaun selamat."),
+    ("sv", "Ingen admin kommer att DM:a dig först."),
+])
+def test_nobody_will_ask_is_advice_in_every_language(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # "no fee, no capital": an offer's selling point, not advice
+    ("tl", "Walang bayad, magpapa-register ka lang sa link"),
+    ("vi", "Không cần vốn, ai quan tâm ib mình"),
+    ("id", "Gak ada modal, tinggal chat admin"),
+])
+def test_no_fee_is_no_advice(lang: str, text: str) -> None:
+    assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice
