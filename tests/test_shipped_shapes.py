@@ -607,3 +607,28 @@ def test_nobody_will_ask_is_advice_in_every_language(lang: str, text: str) -> No
 ])
 def test_no_fee_is_no_advice(lang: str, text: str) -> None:
     assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice
+
+
+def _standing(text: str, lang: str, rule: str) -> bool:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    hits = [h for h in DETECTOR.check(CheckRequest(text, lang=lang)).hits if h.rule == rule]
+    assert hits, f"{rule} did not fire"
+    return all(DETECTOR._stands(h, message) for h in hits)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # an impostor's warning: the handle it vouches for stands, whatever frames the message
+    ("ms", "korang jgn layan admin palsu yg PM minta duit tu 🙄 aku dah report. Luno support yg "
+           "betul cuma @Luno_MY_Bantuan, bagi email n password je dia settle withdraw korang"),
+    ("en", "scam alert: fake admins are DMing people. the only official support is "
+           "@Binance_Helpdesk_Live, contact them if your withdrawal is stuck"),
+])
+def test_a_handle_the_writer_vouches_for_stands(lang: str, text: str) -> None:
+    assert _standing(text, lang, "handle.lookalike")
+
+
+def test_vouching_for_the_brands_own_handle_leaves_the_impostor_discussed() -> None:
+    # the real account is vouched for; the impostor named in the same post is discussed
+    text = ("is @Binance_Helpdesk_Live real? the only official account is @binance, "
+            "I think the other one is a scam")
+    assert not _standing(text, "en", "handle.lookalike")

@@ -23,7 +23,7 @@ from bot.core.model import (
     Verdict,
 )
 from bot.core.normalize import prepare, skeleton
-from bot.core.patterns import CONTRAST, EXAMPLE_OF, RETOLD
+from bot.core.patterns import CONTRAST, EXAMPLE_OF, RETOLD, VOUCH
 from bot.core.ruleset import RuleSet
 from bot.core.scope import asks, quoted_words, scope_of
 from bot.core.secrets import find_secrets
@@ -84,6 +84,9 @@ DISCUSSABLE = ("link.brand-keyword", "link.brand-subdomain", "link.brand-word", 
                "handle.lookalike")
 # How far after a link the writer's verdict on it may stand ("x.com is totally fake").
 VERDICT_REACH = 40
+# How far after words that vouch for a contact ("the only official support is") the link or
+# handle they vouch for may start.
+VOUCH_REACH = 24
 # Link hits that the message's words make, not the link alone (a link carrying the name of the
 # brand the message speaks for): the learned reading weighs them as it weighs phrases.
 CONTEXTUAL = frozenset({"link.brand-named"})
@@ -236,6 +239,8 @@ class Detector:
             return False
         if not hit.rule.startswith(DISCUSSABLE):
             return True
+        if self._vouched(message):
+            return True
         scope = message.scope
         if scope.discussion or scope.judged or _links_mentioned(message):
             return False
@@ -245,6 +250,40 @@ class Detector:
                      or _links_questioned(message, spans) or _links_dissected(message)
                      or self._beside_official(message))
         return not discussed
+
+    def _vouched(self, message: Message) -> bool:
+        """The writer vouches for a link or handle that is not a brand's own, as the one to
+        trust ("ignore the fake admins, the only real support is @Luno_MY_Bantuan", "认准唯一
+        官方售后 @x"): an impostor's warning, which no frame of the message takes back. Only
+        the first link after the words counts, within VOUCH_REACH and in the same sentence
+        ("the only official site is binance.com, not binance-login.com" vouches for the
+        brand's own)."""
+        if message.scan is None or not message.links:
+            return False
+        vouches = self.rules.patterns.found(message.scan, VOUCH)
+        if not vouches:
+            return False
+        text = message.text.skeleton
+        placed = []
+        for link in message.links:
+            name = link.handle or link.host_unicode or link.host
+            key = skeleton(name) if name else ""
+            at = text.find(key) if key else -1
+            if at >= 0:
+                placed.append((at, link))
+        placed.sort(key=lambda p: p[0])
+        links = self.rules.links
+        for o in vouches:
+            after = next(((at, link) for at, link in placed if at >= o.end), None)
+            if after is None:
+                continue
+            at, link = after
+            gap = text[o.end:at]
+            if (at - o.end <= VOUCH_REACH and not any(c in ".!?\n" for c in gap)
+                    and (links.impostor_handle(link.handle) if link.handle
+                         else links.official_brand(link) is None)):
+                return True
+        return False
 
     def _links_exemplified(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
         """Every link the text shows is introduced as an example ("they'll send something

@@ -43,7 +43,7 @@ REPORTED = "reported"
 SCAM_SCRIPT = "scam_script"
 # Words that introduce an example ("something like", "kiểu", "比如") and words that turn a
 # verdict to somebody else ("the others", "其他"): read by the detector around links.
-EXAMPLE_OF, CONTRAST = "example_of", "contrast"
+EXAMPLE_OF, CONTRAST, VOUCH = "example_of", "contrast", "vouch"
 HEADING_MAX = 60
 _HEADING_END = re.compile(r"[:：]")
 _SENTENCE_END_IN = re.compile(r"[.!?。！？\n]")

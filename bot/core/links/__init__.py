@@ -72,6 +72,10 @@ class LinkData:
     def official_brand(self, link: Link) -> Brand | None:
         return self.matcher.official_brand(link) if self.matcher else None
 
+    def impostor_handle(self, handle: str) -> bool:
+        """The handle imitates a brand's official account (see `_check_handle`)."""
+        return bool(self.matcher and self.matcher.handle_lookalike(handle) is not None)
+
     def is_blocked(self, link: Link) -> bool:
         """The host or a parent up to its registrable domain is on the blocklist."""
         if not link.domain:
