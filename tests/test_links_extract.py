@@ -213,3 +213,23 @@ def test_a_link_before_an_ellipsis_or_beside_xs_is_still_a_link(text, url):
     """A sentence's trailing ellipsis after a whole link, or x's that are a name, keep the
     link."""
     assert [link.url for link in extract_links(text)] == [url]
+
+
+@pytest.mark.parametrize(("text", "host"), [
+    ("nhận tại zal0pay-hoantien . site ai nhanh thì được", "zal0pay-hoantien.site"),
+    ("đăng ký tại baohiemxahoi-vn . pages . dev (bỏ dấu cách)", "baohiemxahoi-vn.pages.dev"),
+    ("vào dongabank-ebanking . click để xác thực", "dongabank-ebanking.click"),
+])
+def test_a_domain_spaced_out_around_its_dots_is_a_link(text, host):
+    """Spaces on both sides of a dot, to slip past filters, are closed up."""
+    assert [link.host for link in extract_links(text)] == [host]
+
+
+@pytest.mark.parametrize("text", [
+    "see you . me too",  # no hyphen or digit in the name
+    "I paid 50 . com fees",  # no letter in the name
+    "covid-19 . it was bad",  # a suffix that is an everyday word
+    "vietcombank. com",  # a space on one side only: prose
+])
+def test_prose_with_a_spaced_dot_holds_no_link(text):
+    assert extract_links(text) == ()

@@ -82,6 +82,11 @@ SKELETON_CASES = [
     ("digit-lists-stay", "1 2 3 go", "1 2 3 go"),
     ("abbreviation-two", "e.g. this", "e.g. this"),
     ("mixed-separators-break", "s.e.e.d p.h.r.a.s.e", "seed phrase"),
+    # Chinese characters spaced out: three or more with spaces, two or more with a symbol
+    ("spaced-han", "助 记 词 私 发", "助记词私发"),
+    ("dashed-han", "私-钥 发我", "私钥 发我"),
+    ("han-words-stay", "正常的中文 句子", "正常的中文 句子"),
+    ("two-spaced-han-stay", "好 的", "好 的"),
     # noise
     ("emoji-flood", "🚀🚀🚀 send 🔥🔥 seed 💰💰💰", "🚀🚀🚀 send 🔥🔥 seed 💰💰💰"),
     ("zero-width-inside", "se\u200bed ph\u200dra\u2063se", "seed phrase"),

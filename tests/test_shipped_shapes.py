@@ -632,3 +632,31 @@ def test_vouching_for_the_brands_own_handle_leaves_the_impostor_discussed() -> N
     text = ("is @Binance_Helpdesk_Live real? the only official account is @binance, "
             "I think the other one is a scam")
     assert not _standing(text, "en", "handle.lookalike")
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    # the recovery phrase by other names, spaced out, handed to the writer
+    ("钱包'备份码'就是那12个英文，不是密码哈，直接复制粘贴给我就可以了",
+     "lang-zh.key.give-me-phrase"),
+    ("助 记 词 私 发 管理员即可领取本次补偿，名额有限", "lang-zh.key.give-me-phrase"),
+    ("客服小李：亲，您的提现审核需要钱包恢复码核验，请直接在对话框发送哦",
+     "key-request.seed-phrase"),
+])
+def test_the_recovery_phrase_by_other_names(text: str, rule: str) -> None:
+    assert rule in _rules(text, "zh")
+
+
+def test_keeping_ones_own_phrase_hands_nothing_over() -> None:
+    assert not _rules("我把助记词存在手机备忘录里了，现在有点慌，要不要换个钱包？", "zh") & {
+        "key-request.hand-over-key", "lang-zh.key.give-me-phrase"}
+
+
+def test_staff_who_never_ask_is_advice_in_chinese() -> None:
+    text = "币安公告：币安员工不会通过 Telegram 私信向您索要密码、2FA 验证码或钱包私钥。"
+    assert DETECTOR.prepare(CheckRequest(text, lang="zh")).scope.advice
+
+
+def test_fpt_telecoms_look_alike_is_a_brand_keyword() -> None:
+    text = "FPT Telecom: quy khach thanh toan cuoc qua fpt-thanhtoan[.]store de tranh bi cat mang"
+    assert "link.brand-keyword" in _rules(text, "vi")
+    assert _verdict("Lắp mạng FPT ở fpt.com.vn, ưu đãi tháng 9", "vi") == "clean"

@@ -105,6 +105,12 @@ _UPPER_TABLE = str.maketrans(_UPPER_CONFUSABLES)
 _SPACED = re.compile(r"\b[a-z0-9]([ .\-*·])[a-z0-9](?:\1[a-z0-9])+\b")
 _SPACED_HINT = re.compile(r"([ .\-*·])(?<=\b[a-z0-9].)[a-z0-9]\1[a-z0-9]\b")
 _LETTER = re.compile(r"[a-z]")
+# Single Chinese characters with the same single separator between them, three or more with
+# spaces (`助 记 词`), two or more with a dot, hyphen or star (`私-钥`): Chinese is written
+# without spaces, so a run like this is spaced out to slip past a filter, as `s e e d` is.
+_SPACED_HAN = re.compile(
+    r"[\u3400-\u9fff](?:( )[\u3400-\u9fff](?: [\u3400-\u9fff])+|([.\-*·])[\u3400-\u9fff]"
+    r"(?:\2[\u3400-\u9fff])*)")
 
 # Leetspeak between Latin letters only (`s33d`, `b1nance`, `p@ssw0rd`); numbers, `2fa`,
 # `web3`, `$500`, e-mail addresses and digits next to Thai or Chinese letters stay as they are.
@@ -120,6 +126,10 @@ def _join_spaced(match: re.Match[str]) -> str:
     if len(_LETTER.findall(run)) < 2:
         return run
     return run.replace(match.group(1), "")
+
+
+def _join_spaced_han(match: re.Match[str]) -> str:
+    return match.group(0).replace(match.group(1) or match.group(2), "")
 
 
 # OpenCC (the reference Traditional/Simplified converter) rather than a hand-kept table.
@@ -196,6 +206,8 @@ def _skeleton_of_clean(clean: str) -> str:
         text = unicodedata.normalize("NFC", _MARKS.sub("", text)).replace("đ", "d")
         if not text.isascii():
             text = _HAS_CONFUSABLE.sub(_confusables_run, text)
+        if _HAN.search(text):
+            text = _SPACED_HAN.sub(_join_spaced_han, text)
     if _SPACED_HINT.search(text):
         text = _SPACED.sub(_join_spaced, text)
     text = _LEET_RUN.sub(_unleet, text)

@@ -26,6 +26,36 @@ _DEFANG = (
     (re.compile(r"(?<=@)(gmail|googlemail|yahoo|hotmail|outlook|live|proton|protonmail|icloud|"
                 r"aol|yandex|mail|gmx|zoho)\s+(com|net|me|ru|co\.uk)\b", re.I), r"\1.\2"),
 )
+# A domain spaced out around its dots to slip past filters ("lazada-sale99 . shop",
+# "momo-hoantien . pages . dev"): labels with a dot spaced on both sides between them, one of
+# them with a letter and a hyphen or a digit, the last a known suffix. Prose never spaces a dot
+# on both sides, and names without a hyphen or digit ("see you . me too", "50 . com") are left
+# alone.
+_SPACED_DOT = re.compile(r"(?<![\w.-])[a-z0-9][a-z0-9-]*(?:[ \t]+\.[ \t]+[a-z0-9-]+)+\b", re.I)
+_SPACES = re.compile(r"[ \t]+")
+# Suffixes that are also everyday words: "covid-19 . it was bad" ends a sentence.
+_WORD_SUFFIXES = frozenset({
+    "it", "me", "to", "in", "is", "at", "be", "do", "go", "no", "so", "us", "my", "am", "an",
+    "as", "by", "he", "hi", "if", "of", "on", "or", "up", "we", "la", "ya", "ai", "im",
+})
+
+
+def _join_spaced_dot(match: re.Match[str]) -> str:
+    joined = _SPACES.sub("", match.group(0))
+    labels = joined.split(".")
+    marked = any(any(c.isalpha() for c in label) and any(c == "-" or c.isdigit() for c in label)
+                 for label in labels[:-1])
+    if not marked or labels[-1].lower() in _WORD_SUFFIXES:
+        return match.group(0)
+    info = normalize_host(joined)
+    return joined if info is not None and info.domain else match.group(0)
+
+
+def join_spaced_dots(text: str) -> str:
+    """Close up domains spaced out around their dots (see _SPACED_DOT)."""
+    return _SPACED_DOT.sub(_join_spaced_dot, text)
+
+
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": ".", "\u2024": ".", "\ufe52": "."})
 # Scripts written without spaces: a link glued to them ("请访问binance.com") starts after them.
 _NO_SPACE_SCRIPT = re.compile(
@@ -256,6 +286,8 @@ def extract_links(
     found: list[Link] = []
     if text:
         cleaned = clean_text(text if text.isascii() else unicodedata.normalize("NFKC", text))
+        if " ." in cleaned:
+            cleaned = join_spaced_dots(cleaned)
         if not cleaned.isascii():
             # what `_NO_SPACE_SCRIPT.sub(r" \1 ", cleaned)` gives, without expanding the
             # template in Python for each run
