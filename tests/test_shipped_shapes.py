@@ -660,3 +660,45 @@ def test_fpt_telecoms_look_alike_is_a_brand_keyword() -> None:
     text = "FPT Telecom: quy khach thanh toan cuoc qua fpt-thanhtoan[.]store de tranh bi cat mang"
     assert "link.brand-keyword" in _rules(text, "vi")
     assert _verdict("Lắp mạng FPT ở fpt.com.vn, ưu đãi tháng 9", "vi") == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a doubling told as a testimonial, with numbers rather than words
+    ("en", "I honestly didn't believe it but I sent 0.1 ETH to the Vitalik event address and got "
+           "0.2 back in 10 min 😳 still running: 0x8F3cB2e91D47a6c0f5E1b9d24A7e61C3a0d9A91e"),
+    ("zh", "真没想到，我往活动地址转了0.5 BNB，5分钟后收到1 BNB 😱 活动还在进行："
+           "0x7c2E91aB4d03F8e6C5b1A9f2D47e0C3b8A1f62D9"),
+])
+def test_coins_sent_and_come_back_doubled(lang: str, text: str) -> None:
+    assert "giveaway.doubled-to-address" in _rules(text, lang)
+
+
+@pytest.mark.parametrize("text", [
+    # a doubled price is no doubled payout; a whole number beside a coin is often a time
+    "bought the NFT at 0.5 ETH, floor is 1 ETH now, contract "
+    "0x8F3cB2e91D47a6c0f5E1b9d24A7e61C3a0d9A91e",
+    "sent 5 USDT to 0x8F3cB2e91D47a6c0f5E1b9d24A7e61C3a0d9A91e for the pizza, arrives in 10 min",
+])
+def test_doubled_numbers_without_a_payout_are_no_giveaway(text: str) -> None:
+    assert "giveaway.doubled-to-address" not in _rules(text, "en")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the writer got out at once: their verdict on what they were sent
+    ("sv", "nån skickade en länk till gratis NFT-mint, plånboken bad om setApprovalForAll för "
+           "hela kollektionen. stängde direkt. var försiktiga"),
+    ("en", "Recovery services that contact YOU after you post about losing funds are 100% "
+           "scams."),
+])
+def test_getting_out_at_once_is_the_writers_verdict(lang: str, text: str) -> None:
+    patterns = DETECTOR.rules.patterns
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert patterns.verdicts(message.scan)
+    assert message.scope.judged or message.scope.framed
+
+
+def test_kakak_kasih_asks_in_indonesian() -> None:
+    text = ("Hai kak, aku admin komunitas Phantom. Caranya kakak kasih 12 kata pemulihan, aku "
+            "pindahin ke wallet baru yg aman.")
+    assert "key-request.seed-phrase" in _rules(text, "id")
+    assert "key-request.seed-phrase" not in _rules("terima kasih, 12 kata pemulihan aman", "id")

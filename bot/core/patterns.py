@@ -24,6 +24,7 @@ import ahocorasick
 import numpy as np
 import re2
 
+from bot.core.indicators import find_addresses
 from bot.core.model import ChatContext, Hit, Severity
 from bot.core.normalize import fold, simplified, skeleton
 from bot.core.prefilter import Prefilter
@@ -34,7 +35,8 @@ from bot.errors import RuleFileError, RuleSetError
 if TYPE_CHECKING:
     from bot.core.model import Message
 
-BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact", "@official_link"})
+BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact", "@official_link", "@doubled",
+                              "@crypto_address"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
 REPORTED = "reported"
 # A heading that names a scam or its script, ended by a colon near the start ("Fake support
@@ -112,6 +114,14 @@ _WORD_CHARS = frozenset(c for c in map(chr, range(0x0E00)) if c.isalnum() or c =
 # (`t(?<!\wt)` is `\bt`): the regex engine then skips to the candidates instead of trying
 # every branch at every position of a long message.
 _HANDLE_RE = re.compile(r"@(?<![\w.]@)[a-z][a-z0-9_]{3,31}\b|t(?<!\wt)(?:elegram)?\.me/")
+# An amount of a coin ("0.5 BNB", "50 usdt"): `@doubled` holds when the message names an
+# amount and exactly twice that amount of the same coin ("sent 0.5 BNB ... got 1 BNB back").
+_COIN_AMOUNT = re.compile(
+    r"(?<![\d.,])(\d{1,9}(?:[.,]\d{1,8})?)\s?(btc|eth|bnb|usdt|usdc|sol|trx|doge|xrp|ton|ada|"
+    r"shib|ltc|matic|pepe|arb|op|sui|apt|avax|dot)\b")
+_DECIMAL = re.compile(r"(?<![\d.,])\d{1,9}[.,]\d{1,8}(?![\d.,])")
+# A crypto address is a run of 25 or more letters and digits: the test before decoding one.
+_ADDRESS_RUN = re.compile(r"[0-9A-Za-z]{25,}")
 _URLISH_RE = re.compile(r"h(?<!\wh)(?:ttps?|xxps?)://|w(?<!\ww)ww\.")
 
 _RE2_OPTIONS = re2.Options()
@@ -596,6 +606,11 @@ class PatternRules:
             found.add(self._ids["@contact"])
         if getattr(message, "official_links", False):
             found.add(self._ids["@official_link"])
+        if _doubled(folded):
+            found.add(self._ids["@doubled"])
+        raw = message.text.raw
+        if _ADDRESS_RUN.search(raw) and find_addresses(raw):
+            found.add(self._ids["@crypto_address"])
         return frozenset(found)
 
     def discussed(self, scan: Scan) -> bool:
@@ -796,6 +811,31 @@ class PatternRules:
 
     def check(self, message: Message, context: ChatContext) -> Iterable[Hit]:
         return [rule.hit for rule in self.fired(message)]
+
+
+def _amount(number: str) -> float:
+    # "1,000" groups thousands; "0,5" is a decimal comma
+    if re.fullmatch(r"\d{1,3},\d{3}", number):
+        return float(number.replace(",", ""))
+    return float(number.replace(",", "."))
+
+
+def _doubled(folded: str) -> bool:
+    """The text names an amount of a coin and exactly twice that amount, of the same coin or
+    as a bare decimal ("sent 0.1 ETH ... got 0.2 back"; a bare whole number is too often a
+    time or a count: "5 USDT ... in 10 min")."""
+    if not any(c.isdigit() for c in folded):
+        return False
+    amounts: dict[str, set[float]] = {}
+    for m in _COIN_AMOUNT.finditer(folded):
+        value = _amount(m.group(1))
+        if value > 0:
+            amounts.setdefault(m.group(2), set()).add(value)
+    if not amounts:
+        return False
+    bare = {_amount(m.group(0)) for m in _DECIMAL.finditer(folded)}
+    return any(any(abs(v * 2 - w) < 1e-9 for w in values | bare)
+               for values in amounts.values() for v in values)
 
 
 def _char_offsets(encoded: bytes) -> list[int]:
