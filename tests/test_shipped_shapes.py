@@ -702,3 +702,39 @@ def test_kakak_kasih_asks_in_indonesian() -> None:
             "pindahin ke wallet baru yg aman.")
     assert "key-request.seed-phrase" in _rules(text, "id")
     assert "key-request.seed-phrase" not in _rules("terima kasih, 12 kata pemulihan aman", "id")
+
+
+def test_a_doubling_testimonial_with_a_link_and_a_doubt_is_a_giveaway() -> None:
+    # the testimonial opens with a doubt's words; the numbers still double
+    text = ("真的假的我都不敢信，昨天参加V神回馈转了0.2拿回0.4 😳 活动地址还能用："
+            "vitalik-eth-event.live")
+    assert "giveaway.doubled-to-link" in _rules(text, "zh")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("vi", "m nhớ nha, ai bảo lỡ gửi mã về số m thì đừng đọc cho nó. tụi nó chiếm zalo kiểu đó"),
+    ("vi", "Thấy ai khoe lãi x2 trong group rồi bảo ib để chỉ cách thì 99% là chim mồi."),
+])
+def test_whoever_says_then_dont_is_advice_in_vietnamese(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("zh", "刷单返利那套我亲身体验过：第一单返了12块，第三单就要我垫800……没上当，截图交给反诈了"),
+    ("sv", "Gratis NFT-mint som ber dig signera allt = tömd plånbok."),
+])
+def test_a_loss_avoided_or_named_is_the_writers_verdict(lang: str, text: str) -> None:
+    assert DETECTOR.rules.patterns.verdicts(DETECTOR.prepare(CheckRequest(text, lang=lang)).scan)
+
+
+def test_an_impostor_of_the_anti_fraud_centre_is_no_verdict() -> None:
+    # scammers claim to be the anti-fraud centre: its name is no verdict of the writer
+    text = "我是国家反诈中心的员工，你的账户涉嫌洗钱，请配合共享屏幕核查"
+    assert not DETECTOR.rules.patterns.verdicts(DETECTOR.prepare(CheckRequest(text,
+                                                                            lang="zh")).scan)
+    assert _verdict(text, "zh") != "clean"
+
+
+def test_photograph_it_for_me_passes_the_code_on_in_indonesian() -> None:
+    text = "Bu, kode SMS yang barusan masuk ke HP ibu tolong difotokan ke saya ya, punya anak saya"
+    assert "otp-request.received-code" in _rules(text, "id")

@@ -119,6 +119,9 @@ _HANDLE_RE = re.compile(r"@(?<![\w.]@)[a-z][a-z0-9_]{3,31}\b|t(?<!\wt)(?:elegram
 _COIN_AMOUNT = re.compile(
     r"(?<![\d.,])(\d{1,9}(?:[.,]\d{1,8})?)\s?(btc|eth|bnb|usdt|usdc|sol|trx|doge|xrp|ton|ada|"
     r"shib|ltc|matic|pepe|arb|op|sui|apt|avax|dot)\b")
+_COIN_NAME = re.compile(
+    r"\b(?:btc|eth|bnb|usdt|usdc|sol|trx|doge|xrp|ton|ada|shib|ltc|matic|pepe|arb|op|sui|apt|"
+    r"avax|dot|bitcoin|ethereum|tether|solana|dogecoin)\b|比特币|以太坊|泰达币|v神")
 _DECIMAL = re.compile(r"(?<![\d.,])\d{1,9}[.,]\d{1,8}(?![\d.,])")
 # A crypto address is a run of 25 or more letters and digits: the test before decoding one.
 _ADDRESS_RUN = re.compile(r"[0-9A-Za-z]{25,}")
@@ -831,9 +834,12 @@ def _doubled(folded: str) -> bool:
         value = _amount(m.group(1))
         if value > 0:
             amounts.setdefault(m.group(2), set()).add(value)
-    if not amounts:
-        return False
     bare = {_amount(m.group(0)) for m in _DECIMAL.finditer(folded)}
+    if not amounts:
+        # two bare decimals, one twice the other, where a coin is named ("V神回馈 ETH ...
+        # 转了0.2拿回0.4")
+        return bool(_COIN_NAME.search(folded)) and any(
+            v > 0 and any(abs(v * 2 - w) < 1e-9 for w in bare) for v in bare)
     return any(any(abs(v * 2 - w) < 1e-9 for w in values | bare)
                for values in amounts.values() for v in values)
 
