@@ -4,6 +4,7 @@ examples go the right way, and every language has the same structure of rules.""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,13 @@ def test_every_category_has_rules() -> None:
     """Each scam category named in the architecture has at least one rule."""
     have = {rule.category for rule in RULESET.patterns.rules}
     assert set(SHARED_CATEGORIES) <= have
+
+
+def test_the_schema_knows_every_builtin_concept() -> None:
+    """An editor's schema that rejects a builtin concept the engine fills in would flag every
+    rule using it."""
+    from bot.core.patterns import BUILTIN_CONCEPTS
+
+    schema = json.loads((RULES_DIR / "schema" / "patterns.schema.json").read_text("utf-8"))
+    pattern = re.compile(schema["$defs"]["concepts"]["items"]["pattern"])
+    assert all(pattern.match(name) for name in BUILTIN_CONCEPTS)
