@@ -116,15 +116,23 @@ _WORD_CHARS = frozenset(c for c in map(chr, range(0x0E00)) if c.isalnum() or c =
 _HANDLE_RE = re.compile(r"@(?<![\w.]@)[a-z][a-z0-9_]{3,31}\b|t(?<!\wt)(?:elegram)?\.me/")
 # An amount of a coin ("0.5 BNB", "50 usdt"): `@doubled` holds when the message names an
 # amount and exactly twice that amount of the same coin ("sent 0.5 BNB ... got 1 BNB back").
+# (The digit is written first and the look-behind checks the character before it: an
+# expression that starts with a character class lets the engine skip to the candidates.)
+_COINS = ("btc", "eth", "bnb", "usdt", "usdc", "sol", "trx", "doge", "xrp", "ton", "ada", "shib",
+          "ltc", "matic", "pepe", "arb", "op", "sui", "apt", "avax", "dot")
 _COIN_AMOUNT = re.compile(
-    r"(?<![\d.,])(\d{1,9}(?:[.,]\d{1,8})?)\s?(btc|eth|bnb|usdt|usdc|sol|trx|doge|xrp|ton|ada|"
-    r"shib|ltc|matic|pepe|arb|op|sui|apt|avax|dot)\b")
+    r"(\d(?<![\d.,]\d)\d{0,8}(?:[.,]\d{1,8})?)\s?(" + "|".join(_COINS) + r")\b")
 _COIN_NAME = re.compile(
     r"\b(?:btc|eth|bnb|usdt|usdc|sol|trx|doge|xrp|ton|ada|shib|ltc|matic|pepe|arb|op|sui|apt|"
     r"avax|dot|bitcoin|ethereum|tether|solana|dogecoin)\b|比特币|以太坊|泰达币|v神")
-_DECIMAL = re.compile(r"(?<![\d.,])\d{1,9}[.,]\d{1,8}(?![\d.,])")
-# A crypto address is a run of 25 or more letters and digits: the test before decoding one.
+_DECIMAL = re.compile(r"\d(?<![\d.,]\d)\d{0,8}[.,]\d{1,8}(?![\d.,])")
+# A crypto address is a run of 25 or more letters and digits: the test before decoding one
+# (find_addresses checks formats and checksums).
 _ADDRESS_RUN = re.compile(r"[0-9A-Za-z]{25,}")
+_DIGIT = re.compile(r"\d")
+# every string _COIN_NAME can match, for a test by substring before the expressions run
+_COINS_AND_NAMES = (*_COINS, "bitcoin", "ethereum", "tether", "solana", "dogecoin", "比特币",
+                    "以太坊", "泰达币", "v神")
 _URLISH_RE = re.compile(r"h(?<!\wh)(?:ttps?|xxps?)://|w(?<!\ww)ww\.")
 
 _RE2_OPTIONS = re2.Options()
@@ -827,7 +835,7 @@ def _doubled(folded: str) -> bool:
     """The text names an amount of a coin and exactly twice that amount, of the same coin or
     as a bare decimal ("sent 0.1 ETH ... got 0.2 back"; a bare whole number is too often a
     time or a count: "5 USDT ... in 10 min")."""
-    if not any(c.isdigit() for c in folded):
+    if _DIGIT.search(folded) is None or not any(coin in folded for coin in _COINS_AND_NAMES):
         return False
     amounts: dict[str, set[float]] = {}
     for m in _COIN_AMOUNT.finditer(folded):
