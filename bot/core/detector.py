@@ -128,10 +128,10 @@ def _enough_text(skeleton: str, ideographs: int = 1) -> bool:
     return False
 
 
-def _link_spans(message: Message) -> list[tuple[str, int, int]]:
-    """Each link or handle of the message that its text shows, as its skeleton and where
-    that first stands in the message's skeleton (a hidden link, a button or an address the
-    text does not show is left out)."""
+def _placed_links(message: Message) -> list[tuple[str, int, int, Link]]:
+    """Each link or handle of the message that its text shows, as its skeleton, where that
+    first stands in the message's skeleton, and the link (a hidden link, a button or an
+    address the text does not show is left out)."""
     text = message.text.skeleton
     out = []
     for link in message.links:
@@ -139,8 +139,13 @@ def _link_spans(message: Message) -> list[tuple[str, int, int]]:
         key = skeleton(name) if name else ""
         at = text.find(key) if key else -1
         if at >= 0:
-            out.append((key, at, at + len(key)))
+            out.append((key, at, at + len(key), link))
     return out
+
+
+def _link_spans(message: Message) -> list[tuple[str, int, int]]:
+    """The links the text shows, as their skeleton and span (see `_placed_links`)."""
+    return [(key, start, end) for key, start, end, _ in _placed_links(message)]
 
 
 # What may stand between a word that introduces an example and the link (spaces, a colon,
@@ -264,14 +269,8 @@ class Detector:
         if not vouches:
             return False
         text = message.text.skeleton
-        placed = []
-        for link in message.links:
-            name = link.handle or link.host_unicode or link.host
-            key = skeleton(name) if name else ""
-            at = text.find(key) if key else -1
-            if at >= 0:
-                placed.append((at, link))
-        placed.sort(key=lambda p: p[0])
+        placed = sorted(((at, link) for _, at, _, link in _placed_links(message)),
+                        key=lambda p: p[0])
         links = self.rules.links
         for o in vouches:
             after = next(((at, link) for at, link in placed if at >= o.end), None)
