@@ -122,17 +122,16 @@ _COINS = ("btc", "eth", "bnb", "usdt", "usdc", "sol", "trx", "doge", "xrp", "ton
           "ltc", "matic", "pepe", "arb", "op", "sui", "apt", "avax", "dot")
 _COIN_AMOUNT = re.compile(
     r"(\d(?<![\d.,]\d)\d{0,8}(?:[.,]\d{1,8})?)\s?(" + "|".join(_COINS) + r")\b")
-_COIN_NAME = re.compile(
-    r"\b(?:btc|eth|bnb|usdt|usdc|sol|trx|doge|xrp|ton|ada|shib|ltc|matic|pepe|arb|op|sui|apt|"
-    r"avax|dot|bitcoin|ethereum|tether|solana|dogecoin)\b|比特币|以太坊|泰达币|v神")
+_COIN_WORDS = ("bitcoin", "ethereum", "tether", "solana", "dogecoin")
+_COIN_HAN = ("比特币", "以太坊", "泰达币", "v神")
+_COIN_NAME = re.compile(r"\b(?:" + "|".join(_COINS + _COIN_WORDS) + r")\b|" + "|".join(_COIN_HAN))
 _DECIMAL = re.compile(r"\d(?<![\d.,]\d)\d{0,8}[.,]\d{1,8}(?![\d.,])")
 # A crypto address is a run of 25 or more letters and digits: the test before decoding one
 # (find_addresses checks formats and checksums).
 _ADDRESS_RUN = re.compile(r"[0-9A-Za-z]{25,}")
 _DIGIT = re.compile(r"\d")
 # every string _COIN_NAME can match, for a test by substring before the expressions run
-_COINS_AND_NAMES = (*_COINS, "bitcoin", "ethereum", "tether", "solana", "dogecoin", "比特币",
-                    "以太坊", "泰达币", "v神")
+_COINS_AND_NAMES = _COINS + _COIN_WORDS + _COIN_HAN
 _URLISH_RE = re.compile(r"h(?<!\wh)(?:ttps?|xxps?)://|w(?<!\ww)ww\.")
 
 _RE2_OPTIONS = re2.Options()
