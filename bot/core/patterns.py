@@ -24,7 +24,7 @@ import ahocorasick
 import numpy as np
 import re2
 
-from bot.core.indicators import find_addresses
+from bot.core.indicators import doubled_amounts, has_address
 from bot.core.model import ChatContext, Hit, Severity
 from bot.core.normalize import fold, simplified, skeleton
 from bot.core.prefilter import Prefilter
@@ -114,24 +114,6 @@ _WORD_CHARS = frozenset(c for c in map(chr, range(0x0E00)) if c.isalnum() or c =
 # (`t(?<!\wt)` is `\bt`): the regex engine then skips to the candidates instead of trying
 # every branch at every position of a long message.
 _HANDLE_RE = re.compile(r"@(?<![\w.]@)[a-z][a-z0-9_]{3,31}\b|t(?<!\wt)(?:elegram)?\.me/")
-# An amount of a coin ("0.5 BNB", "50 usdt"): `@doubled` holds when the message names an
-# amount and exactly twice that amount of the same coin ("sent 0.5 BNB ... got 1 BNB back").
-# (The digit is written first and the look-behind checks the character before it: an
-# expression that starts with a character class lets the engine skip to the candidates.)
-_COINS = ("btc", "eth", "bnb", "usdt", "usdc", "sol", "trx", "doge", "xrp", "ton", "ada", "shib",
-          "ltc", "matic", "pepe", "arb", "op", "sui", "apt", "avax", "dot")
-_COIN_AMOUNT = re.compile(
-    r"(\d(?<![\d.,]\d)\d{0,8}(?:[.,]\d{1,8})?)\s?(" + "|".join(_COINS) + r")\b")
-_COIN_WORDS = ("bitcoin", "ethereum", "tether", "solana", "dogecoin")
-_COIN_HAN = ("比特币", "以太坊", "泰达币", "v神")
-_COIN_NAME = re.compile(r"\b(?:" + "|".join(_COINS + _COIN_WORDS) + r")\b|" + "|".join(_COIN_HAN))
-_DECIMAL = re.compile(r"\d(?<![\d.,]\d)\d{0,8}[.,]\d{1,8}(?![\d.,])")
-# A crypto address is a run of 25 or more letters and digits: the test before decoding one
-# (find_addresses checks formats and checksums).
-_ADDRESS_RUN = re.compile(r"[0-9A-Za-z]{25,}")
-_DIGIT = re.compile(r"\d")
-# every string _COIN_NAME can match, for a test by substring before the expressions run
-_COINS_AND_NAMES = _COINS + _COIN_WORDS + _COIN_HAN
 _URLISH_RE = re.compile(r"h(?<!\wh)(?:ttps?|xxps?)://|w(?<!\ww)ww\.")
 
 _RE2_OPTIONS = re2.Options()
@@ -616,10 +598,9 @@ class PatternRules:
             found.add(self._ids["@contact"])
         if getattr(message, "official_links", False):
             found.add(self._ids["@official_link"])
-        if _doubled(folded):
+        if doubled_amounts(folded):
             found.add(self._ids["@doubled"])
-        raw = message.text.raw
-        if _ADDRESS_RUN.search(raw) and find_addresses(raw):
+        if has_address(message.text.raw):
             found.add(self._ids["@crypto_address"])
         return frozenset(found)
 
@@ -821,34 +802,6 @@ class PatternRules:
 
     def check(self, message: Message, context: ChatContext) -> Iterable[Hit]:
         return [rule.hit for rule in self.fired(message)]
-
-
-def _amount(number: str) -> float:
-    # "1,000" groups thousands; "0,5" is a decimal comma
-    if re.fullmatch(r"\d{1,3},\d{3}", number):
-        return float(number.replace(",", ""))
-    return float(number.replace(",", "."))
-
-
-def _doubled(folded: str) -> bool:
-    """The text names an amount of a coin and exactly twice that amount, of the same coin or
-    as a bare decimal ("sent 0.1 ETH ... got 0.2 back"; a bare whole number is too often a
-    time or a count: "5 USDT ... in 10 min")."""
-    if _DIGIT.search(folded) is None or not any(coin in folded for coin in _COINS_AND_NAMES):
-        return False
-    amounts: dict[str, set[float]] = {}
-    for m in _COIN_AMOUNT.finditer(folded):
-        value = _amount(m.group(1))
-        if value > 0:
-            amounts.setdefault(m.group(2), set()).add(value)
-    bare = {_amount(m.group(0)) for m in _DECIMAL.finditer(folded)}
-    if not amounts:
-        # two bare decimals, one twice the other, where a coin is named ("V神回馈 ETH ...
-        # 转了0.2拿回0.4")
-        return bool(_COIN_NAME.search(folded)) and any(
-            v > 0 and any(abs(v * 2 - w) < 1e-9 for w in bare) for v in bare)
-    return any(any(abs(v * 2 - w) < 1e-9 for w in values | bare)
-               for values in amounts.values() for v in values)
 
 
 def _char_offsets(encoded: bytes) -> list[int]:
