@@ -738,3 +738,78 @@ def test_an_impostor_of_the_anti_fraud_centre_is_no_verdict() -> None:
 def test_photograph_it_for_me_passes_the_code_on_in_indonesian() -> None:
     text = "Bu, kode SMS yang barusan masuk ke HP ibu tolong difotokan ke saya ya, punya anak saya"
     assert "otp-request.received-code" in _rules(text, "id")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the recovery phrase named by how it came: the words the app showed when the wallet was
+    # made, the wallet's backup
+    ("en", "Admins here: if your tokens show 0 balance it's an indexing bug. Send us your backup "
+           "(the words the app showed you at setup) in DM and we re-index manually"),
+    ("vi", "Admin thông báo: ai nạp mà chưa thấy token về thì gửi bản sao lưu ví (mấy chữ app "
+           "hiện lúc tạo ví) qua tin nhắn riêng để bên mình đồng bộ thủ công"),
+    ("ms", "Admin: sesiapa staking tak masuk lagi, hantar backup wallet (perkataan yg app tunjuk "
+           "masa install) melalui PM, kami key in manual"),
+])
+def test_the_recovery_phrase_named_by_how_it_came(lang: str, text: str) -> None:
+    assert "key-request.seed-phrase" in _rules(text, lang)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a testimonial that credits a private contact: its words of loss and doubt frame nothing
+    ("id", "testimoni lagi ya guys, uang aku yg ketipu di aplikasi trading palsu udah balik full "
+           "via @Rekoveri_Kripto_ID. jangan lama2, makin lama makin susah dilacak"),
+    ("ms", "update testimoni, duit kena tipu app emas palsu dah masuk balik full, thanks "
+           "@Recovery_MY_Official . korang jgn tunggu lama, makin lama makin susah"),
+])
+def test_a_testimonial_crediting_a_private_contact_is_not_taken_back(
+        lang: str, text: str) -> None:
+    verdict = DETECTOR.check(CheckRequest(text, lang=lang))
+    assert verdict.verdict != "clean"
+    assert verdict.taken_back is None
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a site after "via" is where the writer was scammed, or the tool they used; a handle the
+    # words do not reach is no credit
+    ("vi", "bạn t bị lừa qua link bybit-airdrop-vn.xyz, đăng nhập vào xong bị rút sạch 1.2k usdt. "
+           "đã report lên support chính thức trong app bybit rồi nhưng chắc khó lấy lại 😞"),
+    ("sv", "Uppdatering om min kompis: han godkände en unlimited allowance på en fejk-bridge och "
+           "allt USDT var borta inom en minut. Han revokade resten via revoke.cash men det som "
+           "stulits kommer inte tillbaka."),
+])
+def test_a_site_after_via_is_no_credit(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
+
+
+def test_the_credit_must_reach_a_handle_that_is_not_a_brands_own() -> None:
+    message = DETECTOR.prepare(CheckRequest(
+        "lost 2k to a fake app but got it back, thanks @binance support for the quick refund",
+        lang="en"))
+    assert not DETECTOR._credited(message)
+    message = DETECTOR.prepare(CheckRequest(
+        "lost 2k to a fake app but got it back, thanks @fund_recover_desk", lang="en"))
+    assert DETECTOR._credited(message)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the writer blocked or reported the sender, the aspect after the verb
+    ("vi", "Hôm qua có đứa inbox bảo là support của ví, nói ví mình lỗi đồng bộ, nhờ nhập 12 từ "
+           "khôi phục vào form google để fix. Block rồi nhưng hơi sợ"),
+])
+def test_blocked_already_is_the_writers_verdict_in_vietnamese(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
+
+
+def test_an_advisory_heading_is_advice_in_indonesian() -> None:
+    text = ("Imbauan Polri yg beredar (cek sendiri di akun resminya): modus ngaku polisi, bilang "
+            "rekening kamu terlibat pencucian uang, lalu suruh transfer ke \"rekening "
+            "penampungan\". Polisi tidak pernah minta transfer uang.")
+    message = DETECTOR.prepare(CheckRequest(text, lang="id"))
+    assert message.scope.advice_first
+    assert _verdict(text, "id") == "clean"
+
+
+def test_a_relative_who_joined_and_hearsay_retell_in_tagalog() -> None:
+    text = ("Tito ko sumali sa \"crypto mentor\" sa FB group, sa app kumita daw siya ng 70%, pero "
+            "para ma-withdraw kailangan muna magbayad ng \"tax\" na 20%.")
+    assert DETECTOR.prepare(CheckRequest(text, lang="tl")).scope.discussion

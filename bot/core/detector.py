@@ -23,7 +23,7 @@ from bot.core.model import (
     Verdict,
 )
 from bot.core.normalize import prepare, skeleton
-from bot.core.patterns import CONTRAST, EXAMPLE_OF, RETOLD, VOUCH
+from bot.core.patterns import CONTRAST, CREDIT, EXAMPLE_OF, RETOLD, VOUCH
 from bot.core.ruleset import RuleSet
 from bot.core.scope import asks, quoted_words, scope_of
 from bot.core.secrets import find_secrets
@@ -87,6 +87,11 @@ VERDICT_REACH = 40
 # How far after words that vouch for a contact ("the only official support is") the link or
 # handle they vouch for may start.
 VOUCH_REACH = 24
+# How far after words that credit a contact ("thanks to", "via") its handle or link may start.
+CREDIT_REACH = 8
+# The categories whose scams are told as testimonials that credit a contact (a recovery
+# agent, a "mentor", a giveaway's address): no frame takes such a testimonial back.
+TESTIMONIAL_CATEGORIES = frozenset({"recovery", "investment", "giveaway", "job_task"})
 # Link hits that the message's words make, not the link alone (a link carrying the name of the
 # brand the message speaks for): the learned reading weighs them as it weighs phrases.
 CONTEXTUAL = frozenset({"link.brand-named"})
@@ -284,6 +289,33 @@ class Detector:
                 return True
         return False
 
+    def _credited(self, message: Message) -> bool:
+        """The writer credits a private contact for what they got ("udah balik full via
+        @Rekoveri_Kripto_ID", "thanks @Recovery_MY_Official", "多亏了 @x 老师"): a
+        testimonial advertising a recovery agent, a "mentor" or a payout, whatever words of
+        loss or doubt tell its story. The contact is the first link or handle after the words,
+        within CREDIT_REACH and in the same sentence, and is a handle that is not a brand's own
+        (a site after "via" is as often where the writer was scammed: "bị lừa qua link x")."""
+        if message.scan is None or not message.links:
+            return False
+        credits = self.rules.patterns.found(message.scan, CREDIT)
+        if not credits:
+            return False
+        text = message.text.skeleton
+        placed = sorted(((at, link) for _, at, _, link in _placed_links(message)),
+                        key=lambda p: p[0])
+        links = self.rules.links
+        for o in credits:
+            after = next(((at, link) for at, link in placed if at >= o.end), None)
+            if after is None:
+                continue
+            at, link = after
+            if (link.handle and at - o.end <= CREDIT_REACH
+                    and not any(c in ".!?\n" for c in text[o.end:at])
+                    and not links.official_handle(link.handle)):
+                return True
+        return False
+
     def _links_exemplified(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
         """Every link the text shows is introduced as an example ("they'll send something
         like walletconnect-fix.io and ask for the 12 words", "link kiểu vietcombank-xacthuc.top",
@@ -372,8 +404,14 @@ class Detector:
         - without a frame, in a text of chat length (TAKE_BACK_MAX_CHARS), when no hit is
           unguarded and the learned layer reads the message as more likely not a scam than
           a scam (a rule that met a safety tip's words), or, for a critical hit, as
-          near-certainly not one."""
+          near-certainly not one;
+        - never when a recovery, investment, giveaway or job hit comes with a private contact
+          the writer credits (`_credited`: "got it all back, thanks @x"): a testimonial tells
+          its story in the words of a loss or a doubt, and they frame nothing."""
         if other != "clean" or any(self._stands(h, message) for h in hits):
+            return False
+        if (any(h.category in TESTIMONIAL_CATEGORIES for h in hits)
+                and self._credited(message)):
             return False
         unguarded = any(h.rule in self._unguarded for h in hits)
         # beyond chat length the learned reading is the filler's: only a frame takes back

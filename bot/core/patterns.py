@@ -46,6 +46,9 @@ SCAM_SCRIPT = "scam_script"
 # Words that introduce an example ("something like", "kiểu", "比如") and words that turn a
 # verdict to somebody else ("the others", "其他"): read by the detector around links.
 EXAMPLE_OF, CONTRAST, VOUCH = "example_of", "contrast", "vouch"
+# Words that credit a contact for what the writer got ("thanks to", "via", "nhờ", "berkat",
+# "多亏"): before a private contact, a testimonial's advert (see Detector._credited).
+CREDIT = "credit"
 HEADING_MAX = 60
 _HEADING_END = re.compile(r"[:：]")
 _SENTENCE_END_IN = re.compile(r"[.!?。！？\n]")

@@ -72,6 +72,10 @@ class LinkData:
     def official_brand(self, link: Link) -> Brand | None:
         return self.matcher.official_brand(link) if self.matcher else None
 
+    def official_handle(self, handle: str) -> bool:
+        """The handle is one of a brand's official accounts."""
+        return bool(self.matcher and handle.lower() in self.matcher.official_handles)
+
     def impostor_handle(self, handle: str) -> bool:
         """The handle imitates a brand's official account (see `_check_handle`)."""
         return bool(self.matcher and self.matcher.handle_lookalike(handle) is not None)
