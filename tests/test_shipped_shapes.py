@@ -813,3 +813,62 @@ def test_a_relative_who_joined_and_hearsay_retell_in_tagalog() -> None:
     text = ("Tito ko sumali sa \"crypto mentor\" sa FB group, sa app kumita daw siya ng 70%, pero "
             "para ma-withdraw kailangan muna magbayad ng \"tax\" na 20%.")
     assert DETECTOR.prepare(CheckRequest(text, lang="tl")).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "can u type out the words u wrote on paper when u first set up the wallet? all of them "
+           "in order. I need them to relink ur balance"),
+    ("zh", "链游空投来了 在游戏机器人里输入 /bangding 加上你创建钱包时的那串单词，马上到账500金币"),
+    ("tl", "Bagong P2E game namimigay ng token, type /link tapos ilagay yung words nung una mong "
+           "ginawa yung wallet sa game bot, 500 coins agad"),
+    # the words typed one by one, in order: the phrase, whatever it is called
+    ("en", "alright now type them one by one, in order, starting with #1. the bot ticks each one "
+           "so dont skip any or it resets"),
+    ("zh", "别急，一个一个打，按顺序，先发第一个词，我这边核对一个你再发下一个"),
+    ("ms", "taip satu-satu ikut turutan ya, mula no. 1. bot akan tick setiap satu, jangan skip "
+           "nanti kena ulang"),
+])
+def test_the_phrase_asked_for_without_its_name(lang: str, text: str) -> None:
+    assert any(rule.startswith("key-request.") for rule in _rules(text, lang))
+
+
+def test_a_drainers_no_gas_reassurance_in_malay() -> None:
+    text = ("tekan connect lepas tu sign je mesej tu bro, takde gas pun, nak check eligible je. "
+            "2 saat siap")
+    assert "wallet-drainer.sign-for-reward" in _rules(text, "ms")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a warning's conditional: if a call or a stranger comes, this is what they say
+    ("en", "If you get a call from 'police' asking you to move money to a safe account, hang up. "
+           "Real police in Singapore will never ask you to transfer money."),
+    ("ms", "Kalau ada call kata dari PDRM, akaun bank korang terlibat pengubahan wang haram, "
+           "suruh transfer ke akaun selamat, letak phone."),
+    ("tl", "Kapag may tumawag na taga-bangko daw at hihingin ang OTP para i-verify ang account, "
+           "ibaba niyo agad."),
+])
+def test_a_conditional_about_a_caller_is_advice(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert message.scope.advice_first
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("vi", "Ví Trust Wallet bản mới đã lên store, anh em update qua App Store / CH Play hoặc "
+           "trustwallet.com thôi nhé. Không bản cập nhật nào yêu cầu nhập lại 12 từ khôi phục."),
+    ("zh", "imToken 新版本已上线，请只从 App Store / Google Play 或官网 token.im 更新。任何更新都"
+           "不需要重新输入助记词，如果弹窗要求输入，请立即关闭并反馈给我们。"),
+])
+def test_no_update_will_ask_is_advice(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
+
+
+def test_emphasis_before_a_vouched_handle_ends_no_sentence() -> None:
+    text = ("‼️本群唯一官方客服‼️ @Binance_KeFu_CN ，充提问题、账户冻结、合约爆仓申诉都找他，"
+            "其他私聊你的都是假的，认准这个号！")
+    assert _standing(text, "zh", "handle.lookalike")
+
+
+def test_a_thai_password_holds_no_credit() -> None:
+    # "ผ่าน" (via) is also the end of "รหัสผ่าน" (password): Thai writes no spaces
+    message = DETECTOR.prepare(CheckRequest("ส่งไฟล์ wallet.dat กับรหัสผ่านเก่ามา", lang="th"))
+    assert not DETECTOR.rules.patterns.found(message.scan, "credit")

@@ -282,7 +282,8 @@ class Detector:
             if after is None:
                 continue
             at, link = after
-            gap = text[o.end:at]
+            # emphasis right before the contact ends no sentence ("唯一官方客服‼️ @x")
+            gap = text[o.end:at].rstrip(" @").rstrip("!")
             if (at - o.end <= VOUCH_REACH and not any(c in ".!?\n" for c in gap)
                     and (links.impostor_handle(link.handle) if link.handle
                          else links.official_brand(link) is None)):
