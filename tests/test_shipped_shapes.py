@@ -818,7 +818,8 @@ def test_a_relative_who_joined_and_hearsay_retell_in_tagalog() -> None:
 @pytest.mark.parametrize(("lang", "text"), [
     ("en", "can u type out the words u wrote on paper when u first set up the wallet? all of them "
            "in order. I need them to relink ur balance"),
-    ("zh", "链游空投来了 在游戏机器人里输入 /bangding 加上你创建钱包时的那串单词，马上到账500金币"),
+    ("zh", "链游空投来了 在游戏机器人里输入 /bangding 加上你创建钱包时的那串单词，"
+           "马上到账500金币"),
     ("tl", "Bagong P2E game namimigay ng token, type /link tapos ilagay yung words nung una mong "
            "ginawa yung wallet sa game bot, 500 coins agad"),
     # the words typed one by one, in order: the phrase, whatever it is called
