@@ -873,3 +873,47 @@ def test_a_thai_password_holds_no_credit() -> None:
     # "ผ่าน" (via) is also the end of "รหัสผ่าน" (password): Thai writes no spaces
     message = DETECTOR.prepare(CheckRequest("ส่งไฟล์ wallet.dat กับรหัสผ่านเก่ามา", lang="th"))
     assert not DETECTOR.rules.patterns.found(message.scan, "credit")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a lifestyle told to a stranger: the money sits in an app whose AI trades it, start small
+    ("en", "just back from Bali with my girls, quit my 9-5 in March btw. my money sits in an app a "
+           "friend showed me, the AI trades it and I just check the balance over coffee lol. you "
+           "can start from 200 USDT, want the link?"),
+    ("sv", "Kom precis hem från Thailand med tjejerna, har sagt upp mig från jobbet btw haha. "
+           "Pengarna ligger i en app som en kompis tipsade om, en AI tradar åt mig, jag kollar "
+           "bara saldot på morgonen. Börja från 2 000 kr, vill du ha länken?"),
+    ("ms", "baru balik Langkawi dengan geng, btw i dah quit kerja tau, duit i letak dalam app yang "
+           "kawan kenalkan, AI buat trading, i check pagi2 je. start RM300 pun boleh, nak link?"),
+])
+def test_an_ai_that_trades_the_writers_money_and_a_small_start(lang: str, text: str) -> None:
+    assert "investment.gain-offer" in _rules(text, lang)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("sv", "ETH Community Fund dubblar alla insättningar 0,1–20 ETH, bara idag. Adress: "
+           "0x2D7e...9aB4, vänta 5 min så kommer dubbla tillbaka"),
+    ("tl", "Ang ETH Community Fund ay magdo-double ng lahat ng ipapadala 0.1-20 ETH ngayong araw "
+           "lang. Address: 0xF08b...12aD, 5 mins balik na"),
+])
+def test_every_deposit_doubled(lang: str, text: str) -> None:
+    assert "giveaway.double-back" in _rules(text, lang)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a message going round: the writer tells of it
+    ("sv", "Varning: det går runt sms om 'spärrat konto' med länken swedbank-verifiering . com "
+           "(mellanslag med flit). Swedbanks riktiga sida är swedbank.se, logga aldrig in via "
+           "sms-länkar."),
+    ("en", "Heads up: there's a fake 'job' going around where they pay you a few dollars for "
+           "rating hotels and then ask you to top up your account to unlock bigger tasks."),
+])
+def test_a_message_going_round_is_discussed(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+    assert _verdict(text, lang) == "clean"
+
+
+def test_a_withdrawal_asked_about_is_no_gain() -> None:
+    text = "请问币安提现USDT走TRC20一般多久到？我这边显示处理中快4小时了，要不要在App里开工单？"
+    assert "investment.gain-offer" not in _rules(text, "zh")
+    assert "investment.gain-offer" in _rules("我昨天在平台提现了一万二，你要不要先投一千试试", "zh")
