@@ -877,16 +877,18 @@ def test_a_thai_password_holds_no_credit() -> None:
 
 @pytest.mark.parametrize(("lang", "text"), [
     # a lifestyle told to a stranger: the money sits in an app whose AI trades it, start small
-    ("en", "just back from Bali with my girls, quit my 9-5 in March btw. my money sits in an app a "
-           "friend showed me, the AI trades it and I just check the balance over coffee lol. you "
+    ("en", "just back from Bali with my girls, quit my 9-5 in March btw. my money sits in an app "
+           "a friend showed me, the AI trades it and I just check the balance over coffee lol. you "
            "can start from 200 USDT, want the link?"),
     ("sv", "Kom precis hem från Thailand med tjejerna, har sagt upp mig från jobbet btw haha. "
            "Pengarna ligger i en app som en kompis tipsade om, en AI tradar åt mig, jag kollar "
            "bara saldot på morgonen. Börja från 2 000 kr, vill du ha länken?"),
-    ("ms", "baru balik Langkawi dengan geng, btw i dah quit kerja tau, duit i letak dalam app yang "
-           "kawan kenalkan, AI buat trading, i check pagi2 je. start RM300 pun boleh, nak link?"),
+    ("ms", "baru balik Langkawi dengan geng, btw i dah quit kerja tau, duit i letak dalam app "
+           "yang kawan kenalkan, AI buat trading, i check pagi2 je. start RM300 pun boleh, "
+           "nak link?"),
 ])
-def test_an_ai_that_trades_the_writers_money_and_a_small_start(lang: str, text: str) -> None:
+def test_an_ai_that_trades_the_writers_money_and_a_small_start(
+        lang: str, text: str) -> None:
     assert "investment.gain-offer" in _rules(text, lang)
 
 
@@ -916,4 +918,5 @@ def test_a_message_going_round_is_discussed(lang: str, text: str) -> None:
 def test_a_withdrawal_asked_about_is_no_gain() -> None:
     text = "请问币安提现USDT走TRC20一般多久到？我这边显示处理中快4小时了，要不要在App里开工单？"
     assert "investment.gain-offer" not in _rules(text, "zh")
-    assert "investment.gain-offer" in _rules("我昨天在平台提现了一万二，你要不要先投一千试试", "zh")
+    assert "investment.gain-offer" in _rules(
+        "我昨天在平台提现了一万二，你要不要先投一千试试", "zh")
