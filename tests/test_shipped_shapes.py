@@ -878,8 +878,8 @@ def test_a_thai_password_holds_no_credit() -> None:
 @pytest.mark.parametrize(("lang", "text"), [
     # a lifestyle told to a stranger: the money sits in an app whose AI trades it, start small
     ("en", "just back from Bali with my girls, quit my 9-5 in March btw. my money sits in an app "
-           "a friend showed me, the AI trades it and I just check the balance over coffee lol. you "
-           "can start from 200 USDT, want the link?"),
+           "a friend showed me, the AI trades it and I just check the balance over coffee lol. "
+           "you can start from 200 USDT, want the link?"),
     ("sv", "Kom precis hem från Thailand med tjejerna, har sagt upp mig från jobbet btw haha. "
            "Pengarna ligger i en app som en kompis tipsade om, en AI tradar åt mig, jag kollar "
            "bara saldot på morgonen. Börja från 2 000 kr, vill du ha länken?"),
