@@ -316,6 +316,22 @@ def test_mixed_script_without_brand_is_flagged(small):
     assert hit.rule == "link.lookalike" and "mixes scripts" in hit.reason
 
 
+@pytest.mark.parametrize("host", [
+    "airbnb.com-reservation-check.info", "tickets.com-resale.top", "portal.gov-refund.site"])
+def test_a_domain_ended_early_is_flagged_without_a_brand(small, host):
+    """A name in front of a registrable label that opens with "com-" reads as a domain of its
+    own up to the hyphen, whatever the name: a look-alike even when no brand is known."""
+    (link,) = extract_links(host)
+    (hit,) = small.check_link(link)
+    assert hit.rule == "link.lookalike" and f"is a page of {link.domain}" in hit.reason
+
+
+@pytest.mark.parametrize("host", ["shop.net-a-porter.com", "com-example.org", "co-op.example.com"])
+def test_names_that_open_with_a_suffix_word_are_no_early_end(small, host):
+    (link,) = extract_links(host)
+    assert small.check_link(link) == []
+
+
 def test_accented_latin_name_is_a_weaker_signal(small):
     """An accented Latin name on a generic suffix is medium; on a local ccTLD it is nothing."""
     (link,) = extract_links("exämple-shop.com")

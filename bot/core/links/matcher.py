@@ -25,6 +25,12 @@ _TOKEN_SPLIT = re.compile(r"[-_0-9]+")
 _CACHE_LIMIT = 100_000
 
 
+# The registrable labels that open with a top-level domain and a hyphen: written right after
+# a name and a dot, they end a domain early for the eye (see `_judge_host`, step 8). "co-" and
+# "net-" also open real names (co-op, net-a-porter).
+_FAKE_END = ("com-", "gov-")
+
+
 @dataclass(frozen=True, slots=True)
 class Lookalike:
     """A verdict on one host or handle: the rule id, the brand imitated (if any) and why."""
@@ -504,6 +510,17 @@ class BrandMatcher:
                     )
             if among is not None:
                 return among
+        # 8. a domain's end written early, whatever the name before it: a name in front of a
+        # registrable label that opens with "com-" (airbnb.com-reservation-check.info,
+        # shop.com-refund.xyz): who stops at the hyphen reads "airbnb.com", and nobody
+        # registers such a label but to be read so
+        if generic is None and sub and label.startswith(_FAKE_END) and len(label) > 4:
+            return Lookalike(
+                "link.lookalike",
+                None,
+                f"{shown} reads as {sub[-1]}.{label.split('-', 1)[0]} but is a page of "
+                f"{link.domain}",
+            )
         return generic
 
     def _skeleton_near(self, token: str) -> tuple[Brand, str, int] | None:
