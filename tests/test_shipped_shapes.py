@@ -920,3 +920,12 @@ def test_a_withdrawal_asked_about_is_no_gain() -> None:
     assert "investment.gain-offer" not in _rules(text, "zh")
     assert "investment.gain-offer" in _rules(
         "我昨天在平台提现了一万二，你要不要先投一千试试", "zh")
+
+
+def test_what_the_writer_got_named_before_them_frames_the_quotation_in_malay() -> None:
+    text = ("screenshot ni aku dpt dr grup alumni: 'Tahniah! Anda layak menerima Bantuan Tunai "
+            "RM500, klik bantuan-str.gov-my.site untuk tuntut'. Aku dah check, domain kerajaan "
+            "mesti hujung .gov.my je. Jgn klik ye")
+    message = DETECTOR.prepare(CheckRequest(text, lang="ms"))
+    assert message.scan.framed_quotes
+    assert _verdict(text, "ms") == "clean"
