@@ -929,3 +929,20 @@ def test_what_the_writer_got_named_before_them_frames_the_quotation_in_malay() -
     message = DETECTOR.prepare(CheckRequest(text, lang="ms"))
     assert message.scan.framed_quotes
     assert _verdict(text, "ms") == "clean"
+
+
+def test_a_code_named_in_one_sentence_and_asked_for_in_the_next() -> None:
+    text = ("kul att ses på meetupen! försöker lägga till dig i vår privata signalgrupp men "
+            "telegram skickar en kod till dig som jag måste skriva in. kan du skicka den?")
+    assert "otp-request.received-code" in _rules(text, "sv")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "3 weeks in and it went from 4k to 17k, crazy"),
+    ("sv", "jag har gått från 3k till 64k på en månad"),
+    ("id", "modal aku dari 1jt jadi 9jt dalam seminggu"),
+    ("zh", "跟了两个月，从3万滚到11万"),
+])
+def test_a_sum_that_grew_is_the_writers_gain(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert DETECTOR.rules.patterns.found(message.scan, "pb_gain_self")
