@@ -6,7 +6,7 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from bot.core import impersonation, secrets
@@ -261,6 +261,27 @@ class Detector:
                      or self._beside_official(message))
         return not discussed
 
+    def _contacts_after(self, message: Message, concept: str, reach: int) -> Iterator[Link]:
+        """The link or handle right after each occurrence of `concept`: the first one the text
+        shows after the words, starting within `reach` characters and in the same sentence
+        (emphasis right before the contact ends no sentence: "唯一官方客服‼️ @x")."""
+        if message.scan is None or not message.links:
+            return
+        found = self.rules.patterns.found(message.scan, concept)
+        if not found:
+            return
+        text = message.text.skeleton
+        placed = sorted(((at, link) for _, at, _, link in _placed_links(message)),
+                        key=lambda p: p[0])
+        for o in found:
+            after = next(((at, link) for at, link in placed if at >= o.end), None)
+            if after is None:
+                continue
+            at, link = after
+            gap = text[o.end:at].rstrip(" @").rstrip("!")
+            if at - o.end <= reach and not any(c in ".!?\n" for c in gap):
+                yield link
+
     def _vouched(self, message: Message) -> bool:
         """The writer vouches for a link or handle that is not a brand's own, as the one to
         trust ("ignore the fake admins, the only real support is @Luno_MY_Bantuan", "认准唯一
@@ -268,27 +289,10 @@ class Detector:
         the first link after the words counts, within VOUCH_REACH and in the same sentence
         ("the only official site is binance.com, not binance-login.com" vouches for the
         brand's own)."""
-        if message.scan is None or not message.links:
-            return False
-        vouches = self.rules.patterns.found(message.scan, VOUCH)
-        if not vouches:
-            return False
-        text = message.text.skeleton
-        placed = sorted(((at, link) for _, at, _, link in _placed_links(message)),
-                        key=lambda p: p[0])
         links = self.rules.links
-        for o in vouches:
-            after = next(((at, link) for at, link in placed if at >= o.end), None)
-            if after is None:
-                continue
-            at, link = after
-            # emphasis right before the contact ends no sentence ("唯一官方客服‼️ @x")
-            gap = text[o.end:at].rstrip(" @").rstrip("!")
-            if (at - o.end <= VOUCH_REACH and not any(c in ".!?\n" for c in gap)
-                    and (links.impostor_handle(link.handle) if link.handle
-                         else links.official_brand(link) is None)):
-                return True
-        return False
+        return any(links.impostor_handle(link.handle) if link.handle
+                   else links.official_brand(link) is None
+                   for link in self._contacts_after(message, VOUCH, VOUCH_REACH))
 
     def _credited(self, message: Message) -> bool:
         """The writer credits a private contact for what they got ("udah balik full via
@@ -297,25 +301,9 @@ class Detector:
         loss or doubt tell its story. The contact is the first link or handle after the words,
         within CREDIT_REACH and in the same sentence, and is a handle that is not a brand's own
         (a site after "via" is as often where the writer was scammed: "bị lừa qua link x")."""
-        if message.scan is None or not message.links:
-            return False
-        credits = self.rules.patterns.found(message.scan, CREDIT)
-        if not credits:
-            return False
-        text = message.text.skeleton
-        placed = sorted(((at, link) for _, at, _, link in _placed_links(message)),
-                        key=lambda p: p[0])
         links = self.rules.links
-        for o in credits:
-            after = next(((at, link) for at, link in placed if at >= o.end), None)
-            if after is None:
-                continue
-            at, link = after
-            if (link.handle and at - o.end <= CREDIT_REACH
-                    and not any(c in ".!?\n" for c in text[o.end:at])
-                    and not links.official_handle(link.handle)):
-                return True
-        return False
+        return any(link.handle and not links.official_handle(link.handle)
+                   for link in self._contacts_after(message, CREDIT, CREDIT_REACH))
 
     def _links_exemplified(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
         """Every link the text shows is introduced as an example ("they'll send something
