@@ -212,9 +212,12 @@ _DECIMAL = re.compile(r"\d(?<![\d.,]\d)\d{0,8}[.,]\d{1,8}(?![\d.,])")
 _COINS_AND_NAMES = _COINS + _COIN_WORDS + _COIN_HAN
 
 
+# "1,000" groups thousands; "0,5" is a decimal comma
+_THOUSANDS = re.compile(r"\d{1,3},\d{3}")
+
+
 def _amount(number: str) -> float:
-    # "1,000" groups thousands; "0,5" is a decimal comma
-    if re.fullmatch(r"\d{1,3},\d{3}", number):
+    if _THOUSANDS.fullmatch(number):
         return float(number.replace(",", ""))
     return float(number.replace(",", "."))
 
