@@ -11,7 +11,7 @@ import re2
 
 from bot.core.bench import keyword_salad
 from bot.core.normalize import skeleton
-from bot.core.prefilter import Prefilter, required_sets, required_strings
+from bot.core.prefilter import Prefilter, required_chars, required_sets, required_strings
 from bot.rulesholder import RulesHolder
 
 CORPUS = Path(__file__).parent / "corpus" / "train"
@@ -60,13 +60,45 @@ def test_nothing_known_is_nothing_required(pattern: str) -> None:
 
 
 def test_candidates_are_those_whose_strings_occur_and_those_that_need_none() -> None:
-    prefilter = Prefilter([r"\bsend\s+otp", r"\d{6}", "(?:两|三)倍", "roi"])
+    prefilter = Prefilter([r"\bsend\s+otp", r"[^x]{6}", "(?:两|三)倍", "roi"])
     assert prefilter.always == (1,)
     assert prefilter.candidates("pls send otp now") == [0, 1]
     assert prefilter.candidates("收益翻三倍 roi") == [1, 2, 3]
     assert prefilter.candidates("") == [1]
     # every needed set must be met: "send" without "otp" is not enough
     assert prefilter.candidates("send it to me") == [1]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\d{6}", ["0123456789"]),  # RE2's \d is the ASCII digits
+        (r"\b\d+\s*(?:k|tr)\b", ["0123456789", "kt"]),  # every part is needed
+        (r"\*\s?\d{3}#", ["*", "0123456789", "#"]),
+        (r"(?:a|\d)x?", ["0123456789a"]),  # a branch: one of either side's
+        (r"[a-f]+", ["abcdef"]),
+        (r"[^a]+", []),  # a negated class: anything
+        (r"\w+", []),  # a category other than digits: too large to be a test
+        ("a|b*", []),  # one branch needs nothing
+        (r"x*", []),
+        (r"\p{Thai}+", []),  # RE2 syntax Python's parser does not read
+        ("(?i)abc", []),  # case-insensitive
+    ],
+)
+def test_required_chars(pattern: str, expected: list[str]) -> None:
+    assert ["".join(sorted(chars)) for chars in required_chars(pattern)] == expected
+
+
+def test_expressions_of_digits_run_only_on_texts_with_digits() -> None:
+    """An expression that needs no string but a digit (a phone number, an amount) is no
+    longer run on every text: only where one of the characters it needs occurs."""
+    prefilter = Prefilter([r"\b0[1-9]\d{8}\b", r"\d+\s*(?:k|tr)\b", r"[^x]+"])
+    assert prefilter.always == (2,)
+    assert prefilter.candidates("call me later") == [2]
+    assert prefilter.candidates("call 0912345678") == [0, 2]  # no "k", no "t"
+    assert prefilter.candidates("lãi 500k mỗi ngày") == [0, 1, 2]
+    assert prefilter.candidates("500 usd") == [0, 2]  # it has a "0", not a "k"
+    assert prefilter.candidates("") == [2]
 
 
 def test_every_needed_set_most_selective_first() -> None:
@@ -81,10 +113,12 @@ def test_single_letters_are_no_test_but_ideographs_are() -> None:
     """A set holding one letter of an alphabet is left out (every text has one); a Chinese
     character counts like a word."""
     prefilter = Prefilter([r"\d+\s*x\b", r"\d+\s*倍", r"(?:a|bb)\d+zz"])
-    assert prefilter.always == (0,)
-    assert prefilter.candidates("3 倍") == [0, 1]
-    assert prefilter.candidates("a1zz") == [0, 2]
-    assert prefilter.candidates("a1") == [0]
+    # the first needs no string: only its characters (a digit and "x") are tested
+    assert prefilter.always == ()
+    assert prefilter.candidates("3 倍") == [1]
+    assert prefilter.candidates("3x") == [0]
+    assert prefilter.candidates("a1zz") == [2]
+    assert prefilter.candidates("a1") == []
     assert Prefilter([]).candidates("anything") == []
 
 

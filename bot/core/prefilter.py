@@ -205,24 +205,102 @@ def required_sets(pattern: str) -> tuple[Strings, ...]:
     return _conditions(pattern)
 
 
+# The largest class of characters kept as a requirement (`required_chars`): ASCII digits,
+# letters of one case, a script's block of signs.
+MAX_CHARS = 128
+_DIGITS = frozenset("0123456789")
+
+
+def _class_chars(items: Sequence[tuple[Any, Any]]) -> Strings | None:
+    """The characters a class matches, when it is a small positive set (RE2's \\d is the
+    ASCII digits)."""
+    chars: set[str] = set()
+    for op, arg in items:
+        if op is sre.LITERAL:
+            chars.add(chr(arg))
+        elif op is sre.RANGE:
+            lo, hi = arg
+            if hi - lo >= MAX_CHARS:
+                return None
+            chars.update(map(chr, range(lo, hi + 1)))
+        elif op is sre.CATEGORY and arg is sre.CATEGORY_DIGIT:
+            chars.update(_DIGITS)
+        else:  # NEGATE, other categories
+            return None
+    return frozenset(chars) if 0 < len(chars) <= MAX_CHARS else None
+
+
+def _sequence_chars(items: Iterable[tuple[Any, Any]]) -> tuple[Strings, ...]:
+    """Sets of characters of which every match of the sequence holds one member each (the
+    sequence needs every part)."""
+    needs: list[Strings] = []
+    for op, arg in items:
+        needs.extend(_node_chars(op, arg))
+    return tuple(dict.fromkeys(needs))
+
+
+def _node_chars(op: Any, arg: Any) -> tuple[Strings, ...]:
+    if op is sre.LITERAL:
+        return (frozenset({chr(arg)}),)
+    if op is sre.IN:
+        chars = _class_chars(arg)
+        return () if chars is None else (chars,)
+    if op is sre.SUBPATTERN:
+        _group, add_flags, del_flags, sub = arg
+        return () if add_flags or del_flags else _sequence_chars(sub)
+    if op is sre.BRANCH:
+        # one of each branch's characters: the union of each branch's smallest set
+        union: set[str] = set()
+        for branch in arg[1]:
+            needs = _sequence_chars(branch)
+            if not needs:
+                return ()
+            union |= min(needs, key=len)
+        return (frozenset(union),) if len(union) <= MAX_CHARS else ()
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+        lo, _hi, sub = arg
+        return _sequence_chars(sub) if lo > 0 else ()
+    return ()  # anchors, any character, back references and the rest
+
+
+def required_chars(pattern: str) -> tuple[Strings, ...]:
+    """Sets of characters of which every text `pattern` matches holds at least one member
+    each (): nothing known). Cruder than `required_sets` but it knows classes: an expression
+    of digits and spaces needs a digit."""
+    try:
+        tree = sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return ()
+    if tree.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return ()
+    return _sequence_chars(list(tree))
+
+
 _VALUE = itemgetter(1)
 
 
 class Prefilter:
     """The expressions (by index) worth running on a text: those with a member of each of
     their needed sets in it (the first, most selective set finds them; the others are
-    checked on the few found), and those that need nothing known."""
+    checked on the few found), and those that need no string known, unless they need a
+    character the text lacks (most of them are numbers: a text without a digit skips
+    them)."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
         ids: dict[str, int] = {}
         by_first: dict[int, list[int]] = {}
         always: list[int] = []
+        by_chars: dict[tuple[Strings, ...], list[int]] = {}
         rest: dict[int, tuple[frozenset[int], ...]] = {}
         for index, pattern in enumerate(patterns):
             # (sets holding a single character of an alphabet are left out: see _worth)
             conditions = [c for c in _conditions(pattern) if all(map(_worth, c))]
             if not conditions:
-                always.append(index)
+                needs = required_chars(pattern)
+                if needs:
+                    by_chars.setdefault(needs, []).append(index)
+                else:
+                    always.append(index)
                 continue
             sets = [frozenset(ids.setdefault(s, len(ids)) for s in strings)
                     for strings in conditions]
@@ -231,6 +309,8 @@ class Prefilter:
             if len(sets) > 1:
                 rest[index] = tuple(sets[1:])
         self.always = tuple(always)
+        # the expressions that need no string but characters, by the sets they need one of
+        self._by_chars = tuple((needs, tuple(v)) for needs, v in by_chars.items())
         self._rest = rest
         self._by_first = {k: tuple(v) for k, v in by_first.items()}
         self._automaton: ahocorasick.Automaton | None = None
@@ -244,6 +324,11 @@ class Prefilter:
     def candidates(self, text: str) -> list[int]:
         """Indices, ascending, of the expressions that may match `text`."""
         out = set(self.always)
+        if self._by_chars and text:
+            present_chars = set(text)
+            for needs, indices in self._by_chars:
+                if not any(chars.isdisjoint(present_chars) for chars in needs):
+                    out.update(indices)
         if self._automaton is None or not text:
             return sorted(out)
         # (a C-level map over the matches: a long message has thousands of them)
