@@ -946,3 +946,34 @@ def test_a_code_named_in_one_sentence_and_asked_for_in_the_next() -> None:
 def test_a_sum_that_grew_is_the_writers_gain(lang: str, text: str) -> None:
     message = DETECTOR.prepare(CheckRequest(text, lang=lang))
     assert DETECTOR.rules.patterns.found(message.scan, "pb_gain_self")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("zh", "新人须知：本群管理员和项目方永远不会向你索要助记词、私钥或钱包密码，也不会主动私信。"
+           "任何自称“客服”私聊你的，请直接拉黑并举报。"),
+    ("vi", "Thông báo: từ 1/7 sàn bắt buộc xác minh KYC cấp 2 để rút trên 50.000 USDT/ngày. "
+           "Thực hiện trong app > Hồ sơ > Xác minh danh tính. Nhân viên ko bao giờ yêu cầu gửi "
+           "giấy tờ qua Telegram."),
+    ("ms", "RHB: Pinjaman Peribadi kadar rendah dari 4.88% setahun. Mohon dlm RHB Mobile "
+           "Banking, kelulusan segera. RHB tidak akan minta sebarang bayaran pendahuluan."),
+])
+def test_a_notice_that_gives_advice_and_reads_as_no_scam_is_taken_back(
+        lang: str, text: str) -> None:
+    """A rule that meets an announcement's words ("never ask for your recovery phrase", "50,000
+    USDT a day") is taken back when the message gives advice and the learned reading is
+    near-certainly no scam."""
+    verdict = DETECTOR.check(CheckRequest(text, lang=lang))
+    assert verdict.verdict == "clean"
+    assert verdict.taken_back == "unframed"
+    assert verdict.hits  # the rule's hit is still listed
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "Hi, admin here. Send me your 12-word recovery phrase so I can verify your wallet. "
+           "Stay safe and never share it with strangers!"),
+    ("vi", "Chào bạn, mình là CSKH sàn. Để mở khóa tài khoản bạn gửi 12 từ khôi phục cho mình "
+           "nhé. Lưu ý không chia sẻ cho người lạ."),
+    ("zh", "客服提醒：请私聊发送您的助记词完成钱包验证。切勿泄露给陌生人。"),
+])
+def test_advice_appended_to_a_scam_takes_nothing_back(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "scam"

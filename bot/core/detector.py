@@ -71,6 +71,10 @@ UNGUARDED_TAKE_BACK = 0.3
 # tetangga asked me to pass on the code that came to my phone, turned out his WhatsApp was
 # hijacked").
 CRITICAL_TAKE_BACK = 0.05
+# A message that gives advice but is no frame (a scam may append "stay safe") has its rule
+# verdict taken back only below this learned score: advice sways the reading a little, never
+# this far (a notice that "admins never ask for your recovery phrase" reads near zero).
+ADVICE_TAKE_BACK = 0.05
 # Without a frame, a rule verdict is taken back only in a text of chat length: the model
 # learned from lines of at most ~500 characters, and its reading of a long text is the
 # reading of whatever fills it ("lorem ipsum" x 2,000 and then a request for the recovery
@@ -392,8 +396,8 @@ class Detector:
           as clearly not a scam (below UNGUARDED_TAKE_BACK) and it is of chat length;
         - without a frame, in a text of chat length (TAKE_BACK_MAX_CHARS), when no hit is
           unguarded and the learned layer reads the message as more likely not a scam than
-          a scam (a rule that met a safety tip's words), or, for a critical hit, as
-          near-certainly not one;
+          a scam (a rule that met a safety tip's words), or, for a critical hit or a
+          message that gives advice, as near-certainly not one (ADVICE_TAKE_BACK);
         - never when a recovery, investment, giveaway or job hit comes with a private contact
           the writer credits (`_credited`: "got it all back, thanks @x"): a testimonial tells
           its story in the words of a loss or a doubt, and they frame nothing."""
@@ -408,10 +412,12 @@ class Detector:
         if message.scope.framed or message.scope.judged:
             return not unguarded or (chat_length and learned < UNGUARDED_TAKE_BACK)
         # advice appended to a message ("... Stay safe from scammers.") is no frame, and a
-        # reading it sways is no reason to take the rules' verdict back either: scammers
-        # append it too
-        if unguarded or message.scope.advice or not chat_length:
+        # reading it sways a little is no reason to take the rules' verdict back either:
+        # scammers append it too; only a reading of near-certainly no scam is
+        if unguarded or not chat_length:
             return False
+        if message.scope.advice:
+            return learned < ADVICE_TAKE_BACK
         if any(h.severity >= Severity.CRITICAL for h in hits):
             return learned < CRITICAL_TAKE_BACK
         return learned < UNFRAMED_TAKE_BACK
