@@ -99,6 +99,10 @@ def test_expressions_of_digits_run_only_on_texts_with_digits() -> None:
     assert prefilter.candidates("lãi 500k mỗi ngày") == [0, 1, 2]
     assert prefilter.candidates("500 usd") == [0, 2]  # it has a "0", not a "k"
     assert prefilter.candidates("") == [2]
+    # an expression found by its string is still left out when it lacks the digit it needs
+    found = Prefilter([r"\bsend\s+\d{6}", r"\bsend\s+(?:it|them)"])
+    assert found.candidates("send it now") == [1]
+    assert found.candidates("send 123456") == [0]
 
 
 def test_every_needed_set_most_selective_first() -> None:

@@ -282,15 +282,16 @@ _VALUE = itemgetter(1)
 class Prefilter:
     """The expressions (by index) worth running on a text: those with a member of each of
     their needed sets in it (the first, most selective set finds them; the others are
-    checked on the few found), and those that need no string known, unless they need a
-    character the text lacks (most of them are numbers: a text without a digit skips
-    them)."""
+    checked on the few found), and those that need no string known; either kind is left out
+    when it needs a character the text lacks (a digit: a text without one skips the
+    expressions of numbers)."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
         ids: dict[str, int] = {}
         by_first: dict[int, list[int]] = {}
         always: list[int] = []
         by_chars: dict[tuple[Strings, ...], list[int]] = {}
+        char_needs: dict[int, tuple[Strings, ...]] = {}
         rest: dict[int, tuple[frozenset[int], ...]] = {}
         for index, pattern in enumerate(patterns):
             # (sets holding a single character of an alphabet are left out: see _worth)
@@ -308,9 +309,24 @@ class Prefilter:
                 by_first.setdefault(string_id, []).append(index)
             if len(sets) > 1:
                 rest[index] = tuple(sets[1:])
+            # characters it needs that no string of it holds, none of them a letter (a
+            # digit, an asterisk): the strings' own characters are tested by the strings
+            classes = tuple(c for c in required_chars(pattern)
+                            if not any(ch.isalpha() for ch in c))
+            if classes:
+                char_needs[index] = classes
         self.always = tuple(always)
-        # the expressions that need no string but characters, by the sets they need one of
-        self._by_chars = tuple((needs, tuple(v)) for needs, v in by_chars.items())
+        # the expressions that need no string but characters: every distinct set of
+        # characters once, and each group of expressions by the numbers of the sets it needs
+        char_sets: dict[Strings, int] = {}
+        for needs in (*by_chars, *char_needs.values()):
+            for chars in needs:
+                char_sets.setdefault(chars, len(char_sets))
+        self._char_sets = tuple(char_sets)
+        self._by_chars = tuple((frozenset(char_sets[c] for c in needs), tuple(v))
+                               for needs, v in by_chars.items())
+        self._char_needs = {i: frozenset(char_sets[c] for c in needs)
+                            for i, needs in char_needs.items()}
         self._rest = rest
         self._by_first = {k: tuple(v) for k, v in by_first.items()}
         self._automaton: ahocorasick.Automaton | None = None
@@ -324,10 +340,13 @@ class Prefilter:
     def candidates(self, text: str) -> list[int]:
         """Indices, ascending, of the expressions that may match `text`."""
         out = set(self.always)
-        if self._by_chars and text:
+        missing: set[int] = set()
+        if self._char_sets and text:
             present_chars = set(text)
+            missing = {k for k, chars in enumerate(self._char_sets)
+                       if chars.isdisjoint(present_chars)}
             for needs, indices in self._by_chars:
-                if not any(chars.isdisjoint(present_chars) for chars in needs):
+                if missing.isdisjoint(needs):
                     out.update(indices)
         if self._automaton is None or not text:
             return sorted(out)
@@ -336,9 +355,12 @@ class Prefilter:
         by_first = self._by_first
         triggered = {i for string_id in present if string_id in by_first
                      for i in by_first[string_id]}
-        rest = self._rest
+        rest, char_needs = self._rest, self._char_needs
         for index in triggered:
             others = rest.get(index)
-            if others is None or not any(s.isdisjoint(present) for s in others):
+            if others is not None and any(s.isdisjoint(present) for s in others):
+                continue
+            needs = char_needs.get(index)
+            if needs is None or missing.isdisjoint(needs):
                 out.add(index)
         return sorted(out)
