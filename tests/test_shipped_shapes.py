@@ -977,3 +977,14 @@ def test_a_notice_that_gives_advice_and_reads_as_no_scam_is_taken_back(
 ])
 def test_advice_appended_to_a_scam_takes_nothing_back(lang: str, text: str) -> None:
     assert _verdict(text, lang) == "scam"
+
+
+def test_told_me_that_is_no_message_arriving_in_thai() -> None:
+    """"A message came saying" (ทักมาว่า, โทรมาว่า) retells a scam; "my uncle told me that"
+    (บอกมาว่า) is how a pitch passes on its tip, and is no discussion."""
+    pitch = ("พี่ครับ ผมมีลุงทำงานอยู่โบรกเกอร์ใหญ่ บอกมาว่าหุ้นตัวนี้จะขึ้นแรงสัปดาห์หน้า "
+             "ผมลงไปแล้ว 50,000 ถ้าพี่สนใจโอนมาให้ผมซื้อรวมกันได้ราคาพิเศษ")
+    assert not DETECTOR.prepare(CheckRequest(pitch, lang="th")).scope.discussion
+    assert _verdict(pitch, "th") != "clean"
+    for retold in ("มีคนทักมาว่าเป็นแอดมิน ขอรหัส OTP", "เมื่อวานมีเบอร์แปลกโทรมาว่าพัสดุติดศุลกากร"):
+        assert DETECTOR.prepare(CheckRequest(retold, lang="th")).scope.discussion
