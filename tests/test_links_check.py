@@ -683,6 +683,14 @@ def test_shortener_context_concepts_exist_in_every_lexicon(detector):
     ("Polri ETLE: Kendaraan Anda tercatat melanggar lalu lintas. Lihat bukti foto "
      "pelanggaran Anda: etle-polri.id/surat-tilang", "Polri"),
     ("PDRM: Anda disaman. Sila klik pdrm-saman2u.com untuk semak butiran saman anda", "PDRM"),
+    # a dictionary-word brand named by its acronym in capitals
+    ("BDO: A new device was enrolled to your account. If this wasn't you, cancel immediately "
+     "at bdo-device-cancel.com", "BDO"),
+    ("BRI: Mulai besok tarif transaksi jadi Rp150.000/bln. Jika tdk setuju isi formulir di "
+     "bri-tarifbaru.id sebelum jam 23.59", "BRI"),
+    # a brand's alias that holds a digit (Maybank2u is M2U)
+    ("Maybank: TreatsPoints anda (bernilai RM320) akan luput hari ini. Tebus sekarang di "
+     "m2u-treatspoints.com", "Maybank"),
 ])
 def test_link_carrying_the_name_of_the_brand_the_message_speaks_for(detector, text, brand):
     """A message that names a brand and offers a link whose name carries that brand on a
@@ -704,6 +712,8 @@ def test_link_carrying_the_name_of_the_brand_the_message_speaks_for(detector, te
     "isi formulir di bca-tarifbaru.com sebelum pkl 23.59 hari ini",
     # a link nobody is told to follow
     "Polri rilis data kecelakaan lebaran etle-polri-data.org",
+    # a dictionary-word brand in lower case names nobody ("bri" is no acronym here)
+    "bri: cek tarif baru kamu di bri-tarifbaru.id ya",
 ])
 def test_brand_named_link_needs_the_name_the_offer_and_another_domain(detector, text):
     """No brand-named hit without all three: the brand named, the link offered to the

@@ -360,7 +360,7 @@ class Prefilter:
             others = rest.get(index)
             if others is not None and any(s.isdisjoint(present) for s in others):
                 continue
-            needs = char_needs.get(index)
-            if needs is None or missing.isdisjoint(needs):
+            char_need = char_needs.get(index)
+            if char_need is None or missing.isdisjoint(char_need):
                 out.add(index)
         return sorted(out)

@@ -293,6 +293,7 @@ def parse_link_data(
             "shortener_context_medium": registry.shortener_context_medium,
             "shortener_context_address": registry.shortener_context_address,
             "everyday_kinds": registry.everyday_kinds,
+            "service_kinds": registry.service_kinds,
         },
         deny=frozenset(deny),
         deny_urls=tuple(deny_urls),

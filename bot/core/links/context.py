@@ -31,6 +31,7 @@ RULE = "link.shortener-context"
 NAMED_RULE = "link.brand-named"
 _WORD = re.compile(r"\w")
 _TOKENS = re.compile(r"[-_0-9]+")
+_PARTS = re.compile(r"[-_]+")
 # words with a dot or slash inside (links, domains, paths): a name written there is the
 # link's, not the message's
 _LINKISH = re.compile(r"\S*\w[./]\w\S*")
@@ -65,6 +66,20 @@ class ShortenerContext:
                     self._names.add_word(key, (key, brand))
         if len(self._names):
             self._names.make_automaton()
+        # A dictionary-word brand of a service kind whose name is an acronym (BRI, BDO, RHB,
+        # DANA) is named by that acronym in capitals, as its notices and their imitations
+        # sign them ("BDO: A new device was enrolled..."); in lower case it may be a word.
+        self._acronyms = ahocorasick.Automaton()
+        service = set(extra.get("service_kinds", ()))
+        for brand in links.brands:
+            if brand.policy != "word" or brand.kind not in service:
+                continue
+            for name in (brand.name, *brand.aliases):
+                if (len(name) >= 3 and name.isascii() and name.isalpha() and name.isupper()
+                        and name not in self._acronyms):
+                    self._acronyms.add_word(name, (name, brand))
+        if len(self._acronyms):
+            self._acronyms.make_automaton()
 
     @staticmethod
     def _ids(concepts: ConceptIndex, names: Iterable[str]) -> tuple[tuple[int, str], ...]:
@@ -75,22 +90,25 @@ class ShortenerContext:
                 out.append((cid, name.replace("_", " ")))
         return tuple(out)
 
-    def brands_named(self, text: str) -> list[Brand]:
-        """The brands whose names are written as whole words in the (folded) text, in order."""
+    def brands_named(self, text: str, raw: str | None = None) -> list[Brand]:
+        """The brands whose names are written as whole words in the (folded) text, in order,
+        then those named by their acronym in capitals in the `raw` text (see _acronyms)."""
         found: list[Brand] = []
-        if not len(self._names):
-            return found
-        for end, (key, brand) in self._names.iter(text):
-            start = end - len(key) + 1
-            before = text[start - 1] if start else " "
-            after = text[end + 1] if end + 1 < len(text) else " "
-            if not _WORD.match(before) and not _WORD.match(after) and brand not in found:
-                found.append(brand)
+        for automaton, source in ((self._names, text), (self._acronyms, raw)):
+            if source is None or not len(automaton):
+                continue
+            for end, (key, brand) in automaton.iter(source):
+                start = end - len(key) + 1
+                before = source[start - 1] if start else " "
+                after = source[end + 1] if end + 1 < len(source) else " "
+                if not _WORD.match(before) and not _WORD.match(after) and brand not in found:
+                    found.append(brand)
         return found
 
-    def brand_named(self, text: str) -> str | None:
-        """The first brand name written as a whole word in the (folded) text."""
-        named = self.brands_named(text)
+    def brand_named(self, text: str, raw: str | None = None) -> str | None:
+        """The first brand name written as a whole word in the (folded) text (or as an
+        acronym in capitals in the raw one)."""
+        named = self.brands_named(text, raw)
         return named[0].name if named else None
 
     def __call__(self, message: Message, context: ChatContext) -> list[Hit]:
@@ -112,6 +130,8 @@ class ShortenerContext:
                 if found is not None:
                     story = (severity, found)
                     break
+        # (an acronym counts only where the link carries it: see BrandNamedLink; a notice
+        # that names its agency beside a shortened link is how agencies post too)
         brand = self.brand_named(message.text.folded)
         if brand is not None and (story is None or story[0] < Severity.HIGH):
             story = (Severity.HIGH if story else Severity.MEDIUM, brand)
@@ -149,7 +169,8 @@ class BrandNamedLink(ShortenerContext):
         scan = message.scan
         if self.address and (scan is None or not any(scan.has(c) for c in self.address)):
             return []
-        named = self.brands_named(_LINKISH.sub(" ", message.text.folded))
+        named = self.brands_named(_LINKISH.sub(" ", message.text.folded),
+                                  _LINKISH.sub(" ", message.text.raw))
         if not named:
             return []
         links = self.links
@@ -160,7 +181,8 @@ class BrandNamedLink(ShortenerContext):
                 continue
             if links.is_blocked(link) or (links.matcher and links.matcher.lookalike(link)):
                 continue  # the link check has its own, stronger hit
-            tokens = [t for t in _TOKENS.split(link.label) if t]
+            # words between hyphens, with and without their digits (m2u-points: "m2u", "m")
+            tokens = [t for t in (*_TOKENS.split(link.label), *_PARTS.split(link.label)) if t]
             for brand in named:
                 if self._carries(brand, link.label, tokens):
                     official = brand.domains[0] if brand.domains else brand.name
