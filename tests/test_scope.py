@@ -133,3 +133,23 @@ def test_the_declared_language_counts_beside_a_quotation_in_another() -> None:
             'send verification code". Lawak betul')
     assert DETECTOR.prepare(CheckRequest(text, lang="ms")).scope.framed_quote
     assert DETECTOR.check(CheckRequest(text, lang="ms")).verdict == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text", "offer"), [
+    # hearsay, then an offer to the reader in a later sentence: a pitch's shape
+    ("id", "om aku kerja di sekuritas, katanya ada jatah IPO khusus keluarga karyawan. mau aku "
+           "mintain slot ke om?", True),
+    ("en", "my aunt works at a hedge fund and told me ARB will pump after Monday. want the "
+           "link?", True),
+    # the offer inside the report is reported ("he asked me whether I'd try")
+    ("zh", "有个网友说他在一个平台赚了很多，问我要不要试，我没理他", False),
+    # the offer inside quotation marks is the quoted sender's
+    ("en", "my aunt told me someone DMed her: \"I made 40% this week. want the link?\"", False),
+    # an offer with no hearsay before it is no such signal (the learned layer reads it alone)
+    ("en", "I made 40% this week on this platform. want the link?", False),
+])
+def test_an_offer_after_hearsay_is_its_own_signal(lang: str, text: str, offer: bool) -> None:
+    scope = DETECTOR.prepare(CheckRequest(text, lang=lang)).scope
+    assert scope.offer is offer
+    if offer:
+        assert scope.discussion  # the hearsay stays a discussion: the offer is weighed

@@ -26,7 +26,8 @@ from bot.errors import RuleFileError
 
 COMBINER_FILE = "combiner.json"
 SEVERITIES = ("low", "medium", "high", "critical")
-SCOPE_SIGNALS = ("advice", "advice_first", "discussion", "negation", "question", "quoted")
+SCOPE_SIGNALS = ("advice", "advice_first", "discussion", "negation", "question", "quoted",
+                 "offer")
 # Names of the numbered features, in the order of `features()`.
 FEATURES = (
     "bias",
@@ -56,6 +57,7 @@ def features(hits: Sequence[Hit], model_logit: float, outside_logit: float | Non
     signals = [
         float(scope.advice), float(scope.advice_first), float(scope.discussion),
         float(scope.negation), float(scope.question), float(scope.quoted > 0),
+        float(scope.offer),
     ]
     outside = 0.0
     if outside_logit is not None:

@@ -443,6 +443,7 @@ class Detector:
             framed_quote=bool(scan.framed_quotes),
             judged=patterns.judged(scan),
             cover=cover,
+            offer=patterns.offered_after(scan, prepared.skeleton),
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
         # a new Message rather than dataclasses.replace (which inspects the fields each time)

@@ -39,6 +39,8 @@ BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact", "@official_link", 
                               "@crypto_address"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
 REPORTED = "reported"
+# an offer to the reader ("want the link?", "mau aku masukin", "要不要")
+INVITE_OFFER = "invite_offer"
 # A heading that names a scam or its script, ended by a colon near the start ("Fake support
 # script: ...", "冒充公检法套路：...", "Scam 'Macau' / polis palsu: ..."): the writer describes
 # the scam that follows, the way advice introduces it.
@@ -622,6 +624,25 @@ class PatternRules:
         impersonator ("my dad got a call from a fake officer", "我爸接到冒充警察的电话").
         A scope signal only: unlike `discussed`, it cancels no rule."""
         return self._ids.get(REPORTED, -1) in scan.by_concept
+
+    def offered_after(self, scan: Scan, text: str) -> bool:
+        """After every sentence that discusses or reports, a later one offers the reader
+        something ("katanya ada jatah IPO ... mau aku mintain slot?", "he said it lists next
+        week. want the contract address?"): hearsay that ends in a pitch. An offer the
+        report itself holds ("问我要不要试": he asked me whether I'd try) is reported too, and
+        one inside quotation marks (of the skeleton `text`) is the quoted sender's."""
+        by = scan.by_concept
+        offers = by.get(self._ids.get(INVITE_OFFER, -1), ())
+        if not offers:
+            return False
+        spans = quote_spans(text)
+        offers = [o for o in offers if not any(a <= o.start < b for a, b in spans)]
+        framing = [o for c in (DISCUSSION, REPORTED, RETOLD)
+                   for o in by.get(self._ids.get(c, -1), ())]
+        if not framing:
+            return False
+        last = max(o.sentence for o in framing)
+        return any(o.sentence > last for o in offers)
 
     def judged(self, scan: Scan) -> bool:
         """The writer gives their own verdict ("fake", "palsu", "giả rồi", "假的"), not

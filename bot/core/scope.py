@@ -73,6 +73,10 @@ class Scope:
     # advice used as cover: a later sentence asks for a secret ("we never DM first. Reply
     # here with your recovery phrase"); the message then frames nothing
     cover: bool = False
+    # after the discussion or report, a later sentence offers the reader something: hearsay
+    # that ends in a pitch ("my uncle says it lists next week ... want a slot?"); a signal
+    # the learned combination weighs, no frame by itself
+    offer: bool = False
 
     @property
     def framed(self) -> bool:
@@ -150,7 +154,7 @@ def asks(text: str) -> bool:
 
 def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
              negation: bool, framed_quote: bool = False, judged: bool = False,
-             cover: bool = False) -> Scope:
+             cover: bool = False, offer: bool = False) -> Scope:
     """Scope signals from the folded text and what the phrase scan found."""
     matches = list(_QUOTE_RE.finditer(folded))
     share, outside = _quotation(folded, [m.span() for m in matches])
@@ -166,4 +170,5 @@ def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
         marked=any(_substantial(m) for m in matches),
         judged=judged,
         cover=cover,
+        offer=offer,
     )
