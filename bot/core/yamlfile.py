@@ -25,7 +25,12 @@ class LList(list[Any]):
     line: int = 0
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are), the pure-Python one
+# otherwise: the same nodes and marks, and the rule files parse about three times faster.
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):
     pass
 
 
