@@ -31,6 +31,10 @@ import ahocorasick
 # needing nothing more specific than what came before it.
 MAX_ALTERNATIVES = 64
 MAX_CLASS = 8
+# The largest class of characters kept as a requirement (`required_chars`): ASCII digits,
+# letters of one case, a script's block of signs.
+MAX_CHARS = 128
+_DIGITS = frozenset("0123456789")
 MAX_LENGTH = 24
 # Single characters of alphabets are no test (nearly every text has them, and each of their
 # occurrences would cost a step of the pass); a Chinese or Japanese character is about a word.
@@ -101,21 +105,25 @@ def _cross(a: Strings, b: Strings) -> Strings | None:
     return out
 
 
-def _class(items: Sequence[tuple[Any, Any]]) -> Strings | None:
+def _class(items: Sequence[tuple[Any, Any]], limit: int) -> Strings | None:
+    """The characters a class matches, when it is a positive set of at most `limit` (RE2's
+    \\d is the ASCII digits)."""
     chars: set[str] = set()
     for op, arg in items:
         if op is sre.LITERAL:
             chars.add(chr(arg))
         elif op is sre.RANGE:
             lo, hi = arg
-            if hi - lo >= MAX_CLASS:
+            if hi - lo >= limit:
                 return None
             chars.update(map(chr, range(lo, hi + 1)))
-        else:  # NEGATE, CATEGORY and the rest
+        elif op is sre.CATEGORY and arg is sre.CATEGORY_DIGIT:
+            chars.update(_DIGITS)
+        else:  # NEGATE, other categories
             return None
-        if len(chars) > MAX_CLASS:
+        if len(chars) > limit:
             return None
-    return frozenset(chars)
+    return frozenset(chars) if chars else None
 
 
 def _sequence(items: Iterable[tuple[Any, Any]]) -> _Info:
@@ -150,7 +158,7 @@ def _node(op: Any, arg: Any) -> _Info:
     if op is sre.AT:  # anchors and word boundaries match the empty string
         return _Info(exact=frozenset({""}))
     if op is sre.IN:
-        return _Info(exact=_class(arg))
+        return _Info(exact=_class(arg, MAX_CLASS))
     if op is sre.SUBPATTERN:
         _group, add_flags, del_flags, sub = arg
         if add_flags or del_flags:
@@ -205,29 +213,6 @@ def required_sets(pattern: str) -> tuple[Strings, ...]:
     return _conditions(pattern)
 
 
-# The largest class of characters kept as a requirement (`required_chars`): ASCII digits,
-# letters of one case, a script's block of signs.
-MAX_CHARS = 128
-_DIGITS = frozenset("0123456789")
-
-
-def _class_chars(items: Sequence[tuple[Any, Any]]) -> Strings | None:
-    """The characters a class matches, when it is a small positive set (RE2's \\d is the
-    ASCII digits)."""
-    chars: set[str] = set()
-    for op, arg in items:
-        if op is sre.LITERAL:
-            chars.add(chr(arg))
-        elif op is sre.RANGE:
-            lo, hi = arg
-            if hi - lo >= MAX_CHARS:
-                return None
-            chars.update(map(chr, range(lo, hi + 1)))
-        elif op is sre.CATEGORY and arg is sre.CATEGORY_DIGIT:
-            chars.update(_DIGITS)
-        else:  # NEGATE, other categories
-            return None
-    return frozenset(chars) if 0 < len(chars) <= MAX_CHARS else None
 
 
 def _sequence_chars(items: Iterable[tuple[Any, Any]]) -> tuple[Strings, ...]:
@@ -243,7 +228,7 @@ def _node_chars(op: Any, arg: Any) -> tuple[Strings, ...]:
     if op is sre.LITERAL:
         return (frozenset({chr(arg)}),)
     if op is sre.IN:
-        chars = _class_chars(arg)
+        chars = _class(arg, MAX_CHARS)
         return () if chars is None else (chars,)
     if op is sre.SUBPATTERN:
         _group, add_flags, del_flags, sub = arg
