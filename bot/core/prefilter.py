@@ -190,14 +190,21 @@ def _node(op: Any, arg: Any) -> _Info:
     return _Info()
 
 
-def _conditions(pattern: str) -> tuple[Strings, ...]:
+def _parts(pattern: str) -> list[tuple[Any, Any]] | None:
+    """The expression's top-level parts as Python's parser reads them; None when it cannot
+    (RE2 syntax it does not share) or when letters could be of either case."""
     try:
         tree = sre_parse.parse(pattern)
     except (re.error, RecursionError, OverflowError, ValueError):
-        return ()
+        return None
     if tree.state.flags & (re.IGNORECASE | re.VERBOSE):
-        return ()
-    return _sequence(list(tree)).every()
+        return None
+    return list(tree)
+
+
+def _conditions(pattern: str) -> tuple[Strings, ...]:
+    parts = _parts(pattern)
+    return () if parts is None else _sequence(parts).every()
 
 
 def required_strings(pattern: str) -> Strings | None:
@@ -252,13 +259,8 @@ def required_chars(pattern: str) -> tuple[Strings, ...]:
     """Sets of characters of which every text `pattern` matches holds at least one member
     each (): nothing known). Cruder than `required_sets` but it knows classes: an expression
     of digits and spaces needs a digit."""
-    try:
-        tree = sre_parse.parse(pattern)
-    except (re.error, RecursionError, OverflowError, ValueError):
-        return ()
-    if tree.state.flags & (re.IGNORECASE | re.VERBOSE):
-        return ()
-    return _sequence_chars(list(tree))
+    parts = _parts(pattern)
+    return () if parts is None else _sequence_chars(parts)
 
 
 _VALUE = itemgetter(1)
