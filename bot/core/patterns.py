@@ -633,16 +633,16 @@ class PatternRules:
         one inside quotation marks (of the skeleton `text`) is the quoted sender's."""
         by = scan.by_concept
         offers = by.get(self._ids.get(INVITE_OFFER, -1), ())
-        if not offers:
-            return False
-        spans = quote_spans(text)
-        offers = [o for o in offers if not any(a <= o.start < b for a, b in spans)]
         framing = [o for c in (DISCUSSION, REPORTED, RETOLD)
                    for o in by.get(self._ids.get(c, -1), ())]
-        if not framing:
+        if not offers or not framing:
             return False
         last = max(o.sentence for o in framing)
-        return any(o.sentence > last for o in offers)
+        later = [o for o in offers if o.sentence > last]
+        if not later:
+            return False
+        spans = quote_spans(text)
+        return any(not any(a <= o.start < b for a, b in spans) for o in later)
 
     def judged(self, scan: Scan) -> bool:
         """The writer gives their own verdict ("fake", "palsu", "giả rồi", "假的"), not

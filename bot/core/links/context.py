@@ -66,20 +66,8 @@ class ShortenerContext:
                     self._names.add_word(key, (key, brand))
         if len(self._names):
             self._names.make_automaton()
-        # A dictionary-word brand of a service kind whose name is an acronym (BRI, BDO, RHB,
-        # DANA) is named by that acronym in capitals, as its notices and their imitations
-        # sign them ("BDO: A new device was enrolled..."); in lower case it may be a word.
+        # acronyms in capitals name brands only for BrandNamedLink (see there)
         self._acronyms = ahocorasick.Automaton()
-        service = set(extra.get("service_kinds", ()))
-        for brand in links.brands:
-            if brand.policy != "word" or brand.kind not in service:
-                continue
-            for name in (brand.name, *brand.aliases):
-                if (len(name) >= 3 and name.isascii() and name.isalpha() and name.isupper()
-                        and name not in self._acronyms):
-                    self._acronyms.add_word(name, (name, brand))
-        if len(self._acronyms):
-            self._acronyms.make_automaton()
 
     @staticmethod
     def _ids(concepts: ConceptIndex, names: Iterable[str]) -> tuple[tuple[int, str], ...]:
@@ -159,6 +147,22 @@ class BrandNamedLink(ShortenerContext):
     itself, so the link claims to be the brand's, and the brand's own domains say it is not.
     The link must be offered to the reader, as for shortened links."""
 
+    def __init__(self, links: LinkData, concepts: ConceptIndex) -> None:
+        super().__init__(links, concepts)
+        # A dictionary-word brand of a service kind whose name is an acronym (BRI, BDO, RHB,
+        # DANA) is named by that acronym in capitals, as its notices and their imitations
+        # sign them ("BDO: A new device was enrolled..."); in lower case it may be a word.
+        service = set(links.extra.get("service_kinds", ()))
+        for brand in links.brands:
+            if brand.policy != "word" or brand.kind not in service:
+                continue
+            for name in (brand.name, *brand.aliases):
+                if (len(name) >= 3 and name.isascii() and name.isalpha() and name.isupper()
+                        and name not in self._acronyms):
+                    self._acronyms.add_word(name, (name, brand))
+        if len(self._acronyms):
+            self._acronyms.make_automaton()
+
     def __call__(self, message: Message, context: ChatContext) -> list[Hit]:
         candidates = [
             link for link in message.links
@@ -169,8 +173,8 @@ class BrandNamedLink(ShortenerContext):
         scan = message.scan
         if self.address and (scan is None or not any(scan.has(c) for c in self.address)):
             return []
-        named = self.brands_named(_LINKISH.sub(" ", message.text.folded),
-                                  _LINKISH.sub(" ", message.text.raw))
+        raw = _LINKISH.sub(" ", message.text.raw) if len(self._acronyms) else None
+        named = self.brands_named(_LINKISH.sub(" ", message.text.folded), raw)
         if not named:
             return []
         links = self.links
