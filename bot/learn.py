@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.core.combine import FEATURES, SEVERITIES, Combiner, features
+from bot.core.combine import FEATURES, SEVERITIES, Combiner, features, weighed
 from bot.core.detector import Detector
 from bot.core.model import DEFAULT_CONTEXT, CheckRequest, Hit
 from bot.core.normalize import skeleton
@@ -295,24 +295,26 @@ def _logits(x: Any, weights: np.ndarray, bias: float) -> np.ndarray:
     return np.asarray(x @ weights.astype(np.float64) + bias).ravel()
 
 
-def fit_combiner(rows: list[list[float]], rules_hit: list[tuple[str, ...]], y: np.ndarray,
+def fit_combiner(rows: list[list[float]], rules_hit: list[tuple[tuple[str, float], ...]],
+                 y: np.ndarray,
                  w: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     """Logistic regression with per-rule adjustments around severity priors."""
     from scipy.optimize import minimize
 
     x = np.asarray(rows, dtype=np.float64)
-    counts = Counter(r for hits in rules_hit for r in hits)
+    counts = Counter(r for hits in rules_hit for r, _weight in hits)
     names = sorted(r for r, n in counts.items() if n >= 2)
     index = {r: i for i, r in enumerate(names)}
     from scipy.sparse import csr_matrix
 
-    ri, rj = [], []
+    ri, rj, rv = [], [], []
     for i, hits in enumerate(rules_hit):
-        for r in hits:
+        for r, weight in hits:
             if r in index:
                 ri.append(i)
                 rj.append(index[r])
-    r_mat = csr_matrix((np.ones(len(ri)), (ri, rj)), shape=(len(rows), len(names)))
+                rv.append(weight)
+    r_mat = csr_matrix((rv, (ri, rj)), shape=(len(rows), len(names)))
     nf = x.shape[1]
     wsum = w.sum()
 
@@ -423,7 +425,8 @@ def train(lines: Sequence[TrainLine], rules: RuleSet, bits: int = BITS) -> Train
 
     rows = [features(prepared.hits[i], float(oof[i]), oof_out.get(i), prepared.scopes[i])
             for i in range(len(lines))]
-    rule_ids = [tuple(h.rule for h in prepared.hits[i]) for i in range(len(lines))]
+    rule_ids = [tuple((h.rule, weight) for h, weight in weighed(prepared.hits[i]))
+                for i in range(len(lines))]
     # The combination is scored out of fold too (fitted on four folds, scored on the fifth),
     # so the thresholds are chosen on every corpus line's held-out score rather than on one
     # fold's: five times the validation lines, steadier thresholds.

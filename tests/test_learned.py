@@ -13,7 +13,7 @@ import pytest
 from bot import learn
 from bot.cli import main
 from bot.core import CheckRequest, Detector, load_ruleset
-from bot.core.combine import FEATURES, Combiner, parse_combiner
+from bot.core.combine import FEATURES, STACK_DECAY, Combiner, parse_combiner, weighed
 from bot.core.model import Hit, Severity
 from bot.core.ruleset import RuleSet
 from bot.core.scope import Scope, quotation
@@ -141,6 +141,26 @@ def test_fitted_rule_adjustment_and_scope_weigh_in() -> None:
     assert discussed < plain
 
 
+def test_a_categorys_further_hits_count_less() -> None:
+    """Overlapping rules of one family are one piece of evidence seen again: the second hit of
+    a category counts STACK_DECAY times the first, a hit of another category counts whole."""
+    combiner = replace(_combiner(**{"bias": -3.0, "severity.high": 2.0}),
+                       rules={"drain.b": 1.0})
+    a = Hit("drain.a", "wallet_drainer", Severity.HIGH, "r")
+    b = Hit("drain.b", "wallet_drainer", Severity.HIGH, "r")
+    c = Hit("give.c", "giveaway", Severity.HIGH, "r")
+    assert [w for _h, w in weighed([b, a, c])] == [1.0, STACK_DECAY, 1.0]
+    # the weaker or later hit of a category is the one that counts less, whatever the order
+    assert weighed([b, a])[0][0] is a
+    same = combiner.z([a, b], 0.0, None, Scope())
+    other = combiner.z([a, c], 0.0, None, Scope())
+    assert same == pytest.approx(-3.0 + 2.0 + STACK_DECAY * (2.0 + 1.0))
+    assert other == pytest.approx(-3.0 + 2.0 + 2.0)
+    assert same < other
+    weaker = Hit("drain.c", "wallet_drainer", Severity.LOW, "r")
+    assert [h.rule for h, w in weighed([weaker, a]) if w == 1.0] == ["drain.a"]
+
+
 def test_combiner_file_round_trips_and_rejects_bad_files() -> None:
     """combiner.json reads back as written; wrong features or thresholds are clear errors."""
     combiner = _combiner(bias=-2.0)
@@ -153,6 +173,11 @@ def test_combiner_file_round_trips_and_rejects_bad_files() -> None:
     data = json.loads(combiner.to_json())
     data["thresholds"]["normal"] = [0.9, 0.5]
     with pytest.raises(RuleFileError, match="suspicious <= scam"):
+        parse_combiner(json.dumps(data), "c.json")
+    # a combination fitted before further hits were weighed less is refused, not misread
+    data = json.loads(combiner.to_json())
+    data["format"] = 1
+    with pytest.raises(RuleFileError, match="retrain"):
         parse_combiner(json.dumps(data), "c.json")
 
 

@@ -1,7 +1,12 @@
 """The learned combination of evidence into a score, the way SpamAssassin fits rule scores.
 
-    z = bias + sum over rule hits of (prior[severity] + delta[rule])
+    z = bias + sum over rule hits of decay^k * (prior[severity] + delta[rule])
              + model * logit(text model) + scope weights (alone and times the model's push)
+
+where k counts the hits of the same category before this one (strongest first): overlapping
+rules of one family (seven drainer rules meeting one retold story) are one piece of evidence
+seen several times, not seven independent ones, so each further hit of a category counts for
+less (STACK_DECAY).
     score = 1 / (1 + exp(-z))
 
 Every weight is fitted on the training lines (`scamguard model train`); a rule that is not in
@@ -25,6 +30,9 @@ from bot.core.scope import Scope
 from bot.errors import RuleFileError
 
 COMBINER_FILE = "combiner.json"
+# The version of the combination's form: 2 weighs a category's further hits by STACK_DECAY.
+FORMAT = 2
+STACK_DECAY = 0.5
 SEVERITIES = ("low", "medium", "high", "critical")
 SCOPE_SIGNALS = ("advice", "advice_first", "discussion", "negation", "question", "quoted",
                  "offer")
@@ -40,12 +48,24 @@ FEATURES = (
 MODEL_CLIP = 10.0
 
 
+def weighed(hits: Iterable[Hit]) -> list[tuple[Hit, float]]:
+    """The rule hits (the learned layer's own excluded), each with the weight it counts
+    with: 1 for the strongest of its category, STACK_DECAY times less for each further one."""
+    seen: dict[str, int] = {}
+    out: list[tuple[Hit, float]] = []
+    for hit in sorted((h for h in hits if not h.rule.startswith("model.")),
+                      key=lambda h: (-h.severity, h.rule)):
+        k = seen.get(hit.category, 0)
+        seen[hit.category] = k + 1
+        out.append((hit, STACK_DECAY ** k))
+    return out
+
+
 def hit_counts(hits: Iterable[Hit]) -> list[float]:
-    """Rule hits per severity (the learned layer's own hits excluded)."""
+    """Rule hits per severity, each counted with its weight (see `weighed`)."""
     counts = [0.0] * len(SEVERITIES)
-    for hit in hits:
-        if not hit.rule.startswith("model."):
-            counts[int(hit.severity) - 1] += 1.0
+    for hit, weight in weighed(hits):
+        counts[int(hit.severity) - 1] += weight
     return counts
 
 
@@ -78,9 +98,8 @@ class Combiner:
           scope: Scope) -> float:
         x = features(hits, model_logit, outside_logit, scope)
         total = sum(self.weights.get(name, 0.0) * v for name, v in zip(FEATURES, x, strict=True))
-        for hit in hits:
-            if not hit.rule.startswith("model."):
-                total += self.rules.get(hit.rule, 0.0)
+        for hit, weight in weighed(hits):
+            total += weight * self.rules.get(hit.rule, 0.0)
         return total
 
     def score(self, hits: Sequence[Hit], model_logit: float, outside_logit: float | None,
@@ -93,7 +112,7 @@ class Combiner:
 
     def to_json(self) -> str:
         return json.dumps({
-            "format": 1,
+            "format": FORMAT,
             "features": list(FEATURES),
             "weights": {k: round(v, 6) for k, v in self.weights.items()},
             "rules": {k: round(v, 6) for k, v in sorted(self.rules.items())},
@@ -106,8 +125,9 @@ class Combiner:
 def parse_combiner(text: str, source: str) -> Combiner:
     try:
         data = json.loads(text)
-        if data.get("format") != 1:
-            raise ValueError(f"format {data.get('format')!r} is not 1")
+        if data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format')!r} is not {FORMAT}: retrain with "
+                             "`scamguard model train`")
         if list(data["features"]) != list(FEATURES):
             raise ValueError("features differ from this version's: retrain with "
                              "`scamguard model train`")
