@@ -502,6 +502,12 @@ SHIPPED_DOMAINS = [
     ("a bank's official domain glued to another", "krungthai.com-th.info", ["link.lookalike"]),
     ("a bank's dictionary name beside points", "scb-point-th.co", ["link.brand-keyword"]),
     ("hyphens that spell no official domain", "go-th-travel.com", []),
+    ("a short official domain opening another by a hyphen", "t.me-login.video",
+     ["link.lookalike"]),
+    ("a short official domain opening another by a dot", "t.me.login-video.xyz",
+     ["link.lookalike"]),
+    ("a short official domain that is the start of a registrable one", "g.co.uk", []),
+    ("the same under a subdomain", "mail.g.co.uk", []),
 ]
 
 

@@ -248,6 +248,18 @@ class BrandMatcher:
                 )
         return best
 
+    def _official_opener(self, host: str, subdomain: int) -> tuple[str, Brand] | None:
+        """The official domain this host opens with, followed by a hyphen, or by a dot that
+        ends the subdomain (`subdomain` characters long) or lies inside it: netflix.com.br
+        is a registrable domain of its own, netflix.com.verify.xyz is not (and the host is on
+        no official domain: `official_brand` was asked first)."""
+        for i, ch in enumerate(host):
+            if (ch == "-" or (ch == "." and i <= subdomain)) and i >= 3:
+                brand = self.official.get(host[:i])
+                if brand is not None:
+                    return host[:i], brand
+        return None
+
     def _hyphenated_official(self, sub: list[str], label: str) -> tuple[str, Brand] | None:
         """An official domain written with hyphens for its dots, as whole hyphen-separated
         parts of the host's name (rd-go-th.com, krungthai.com-th.info)."""
@@ -442,6 +454,18 @@ class BrandMatcher:
                     brand,
                     f"{shown} spells {self._official_name(brand)} across dots",
                 )
+        # 5b. the host opens with a brand's whole official domain and runs on into another
+        # domain by a hyphen or a dot (t.me-login.video, x.com-claim.net): the address bar
+        # shows the official name first, and no genuine host starts that way
+        opener = self._official_opener(link.host, len(link.subdomain))
+        if opener is not None:
+            host, brand = opener
+            return Lookalike(
+                "link.lookalike",
+                brand,
+                f"{shown} starts with the official {host} and goes on into another domain "
+                f"({link.domain})",
+            )
         # 5a. an official domain spelt with hyphens for dots (rd-go-th.com,
         # krungthai.com-th.info): nobody else's name is an agency's or bank's whole domain
         spelt = self._hyphenated_official(sub, label)
