@@ -769,6 +769,32 @@ def test_a_testimonial_crediting_a_private_contact_is_not_taken_back(
 
 
 @pytest.mark.parametrize(("lang", "text"), [
+    # a prize story that ends by calling the readers who have not claimed yet: a pitch told as
+    # a testimonial (the rules' verdict stands however the learned layer reads the story)
+    ("zh", "本来以为是骗人的，结果抽奖的电饭煲今天真到了，就出了45元邮费，还没领的去群公告扫码登记"),
+    ("tl", "Totoo pala, dumating na yung air fryer ko galing sa raffle, nagbayad lang ako ng "
+           "₱120 na shipping fee. Sa mga hindi pa nakakuha, message nyo lang yung page"),
+])
+def test_a_testimonial_calling_the_others_is_not_taken_back(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert DETECTOR._calls_others(message)
+    verdict = DETECTOR.check(CheckRequest(text, lang=lang))
+    assert verdict.verdict != "clean"
+    assert verdict.taken_back is None
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the call opens the message (an announcement's heading), or sits inside quotation marks
+    ("en", "For those who haven't claimed the raffle prize yet: admins never ask for a shipping "
+           "fee, claim only in the app"),
+    ("en", "my aunt got a DM saying 'you won a blender, pay 5 USD shipping, those who haven't "
+           "claimed yet hurry' and she almost paid"),
+])
+def test_a_call_at_the_start_or_in_quotes_is_no_testimonial_call(lang: str, text: str) -> None:
+    assert not DETECTOR._calls_others(DETECTOR.prepare(CheckRequest(text, lang=lang)))
+
+
+@pytest.mark.parametrize(("lang", "text"), [
     # a site after "via" is where the writer was scammed, or the tool they used; a handle the
     # words do not reach is no credit
     ("vi", "bạn t bị lừa qua link bybit-airdrop-vn.xyz, đăng nhập vào xong bị rút sạch 1.2k usdt. "

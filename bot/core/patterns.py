@@ -51,6 +51,10 @@ EXAMPLE_OF, CONTRAST, VOUCH = "example_of", "contrast", "vouch"
 # Words that credit a contact for what the writer got ("thanks to", "via", "nhờ", "berkat",
 # "多亏"): before a private contact, a testimonial's advert (see Detector._credited).
 CREDIT = "credit"
+# The readers who have not yet claimed or joined, called to do what the writer did ("who
+# hasn't claimed yet", "还没领的", "di pa nakaclaim?"): a testimonial's call to act (see
+# Detector._calls_others).
+CALL_OTHERS = "call_others"
 HEADING_MAX = 60
 _HEADING_END = re.compile(r"[:：]")
 _SENTENCE_END_IN = re.compile(r"[.!?。！？\n]")
