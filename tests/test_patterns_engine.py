@@ -132,8 +132,8 @@ def test_not_concept_blocks_rule() -> None:
 
 
 def test_message_scope_guard_counts_before_appended_advice_only() -> None:
-    """A guarded message-scoped rule's `not` concept anywhere before the first sentence of
-    advice stops it; the same words inside advice appended after the scam do not clear it."""
+    """A guarded message-scoped rule's `not` concept anywhere before the first advice stops
+    it; the same words after the advice's words, appended to the scam, do not clear it."""
     lexicon = LEXICON.replace(
         'discussion: ["is this a scam", "someone asked me"]',
         'discussion: ["is this a scam", "someone asked me"]\n  story: ["task scam*", "my cousin"]',
@@ -154,6 +154,9 @@ def test_message_scope_guard_counts_before_appended_advice_only() -> None:
     # the guard's words inside appended advice: the scam stands
     assert ids("I am support. Write to @helpdesk_real. Stay safe from task scams!") == [
         "fake-support.contact"]
+    # ... but a guard that opens the advice's own sentence is the writer's statement, said
+    # before the advice ("TIADA bayaran, admin takkan PM dulu")
+    assert ids("I am support. Write to @helpdesk_real. My cousin, stay safe!") == []
 
 
 def test_hits_name_rule_category_severity_reason() -> None:

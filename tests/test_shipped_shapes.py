@@ -771,7 +771,8 @@ def test_a_testimonial_crediting_a_private_contact_is_not_taken_back(
 @pytest.mark.parametrize(("lang", "text"), [
     # a prize story that ends by calling the readers who have not claimed yet: a pitch told as
     # a testimonial (the rules' verdict stands however the learned layer reads the story)
-    ("zh", "本来以为是骗人的，结果抽奖的电饭煲今天真到了，就出了45元邮费，还没领的去群公告扫码登记"),
+    ("zh", "本来以为是骗人的，结果抽奖的电饭煲今天真到了，"
+           "就出了45元邮费，还没领的去群公告扫码登记"),
     ("tl", "Totoo pala, dumating na yung air fryer ko galing sa raffle, nagbayad lang ako ng "
            "₱120 na shipping fee. Sa mga hindi pa nakakuha, message nyo lang yung page"),
 ])

@@ -762,6 +762,15 @@ class PatternRules:
             out -= {o.sentence for o in scan.by_concept.get(advice, ())}
         return frozenset(out)
 
+    def _before_advice(self, scan: Scan, o: Occurrence, limit: int) -> bool:
+        """The occurrence stands before the message's first advice: in an earlier sentence,
+        or in the advice's own sentence (`limit`) no later than the advice's first words (a
+        guard that is advice too, "TIDAK ADA biaya", opens it)."""
+        if o.sentence != limit:
+            return o.sentence < limit
+        advice = scan.by_concept.get(self._ids.get(ADVICE, -1), ())
+        return o.start <= min((a.start for a in advice if a.sentence == limit), default=-1)
+
     def _rule_holds(
         self,
         rule: _CompiledRule,
@@ -792,10 +801,13 @@ class PatternRules:
         if rule.message_scope:
             if rule.any and not any(scan.has(c) for c in rule.any):
                 return False
-            # a guard counts before the first sentence of safety advice: advice appended to
-            # a scam ("beware of job scams") must not clear the scam it follows
+            # a guard counts before the first safety advice: advice appended to a scam
+            # ("beware of job scams") must not clear the scam it follows; a guard that opens
+            # the advice's own sentence is the writer's statement ("TIADA bayaran, admin
+            # takkan PM dulu": no fee, and then the advice)
             if any(
-                c in scan.builtins or any(o.sentence < limit for o in by.get(c, ()))
+                c in scan.builtins or any(self._before_advice(scan, o, limit)
+                                          for o in by.get(c, ()))
                 for c in rule.not_
             ):
                 return False
