@@ -977,7 +977,7 @@ def test_a_sum_that_grew_is_the_writers_gain(lang: str, text: str) -> None:
 
 @pytest.mark.parametrize(("lang", "text"), [
     ("zh", "新人须知：本群管理员和项目方永远不会向你索要助记词、私钥或钱包密码，也不会主动私信。"
-           "任何自称“客服”私聊你的，请直接拉黑并举报。"),
+           "如遇到私聊你的客服，请直接拉黑并举报。"),
     ("vi", "Thông báo: từ 1/7 sàn bắt buộc xác minh KYC cấp 2 để rút trên 50.000 USDT/ngày. "
            "Thực hiện trong app > Hồ sơ > Xác minh danh tính. Nhân viên ko bao giờ yêu cầu gửi "
            "giấy tờ qua Telegram."),
