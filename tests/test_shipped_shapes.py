@@ -755,30 +755,20 @@ def test_the_recovery_phrase_named_by_how_it_came(lang: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(("lang", "text"), [
-    # a testimonial that credits a private contact: its words of loss and doubt frame nothing
+    # a testimonial that credits a private contact, or calls the others to do the same: its
+    # words of loss and doubt frame nothing
     ("id", "testimoni lagi ya guys, uang aku yg ketipu di aplikasi trading palsu udah balik full "
            "via @Rekoveri_Kripto_ID. jangan lama2, makin lama makin susah dilacak"),
     ("ms", "update testimoni, duit kena tipu app emas palsu dah masuk balik full, thanks "
            "@Recovery_MY_Official . korang jgn tunggu lama, makin lama makin susah"),
-])
-def test_a_testimonial_crediting_a_private_contact_is_not_taken_back(
-        lang: str, text: str) -> None:
-    verdict = DETECTOR.check(CheckRequest(text, lang=lang))
-    assert verdict.verdict != "clean"
-    assert verdict.taken_back is None
-
-
-@pytest.mark.parametrize(("lang", "text"), [
-    # a prize story that ends by calling the readers who have not claimed yet: a pitch told as
-    # a testimonial (the rules' verdict stands however the learned layer reads the story)
+    # a prize story that ends by calling the readers who have not claimed yet (`call_others`)
     ("zh", "本来以为是骗人的，结果抽奖的电饭煲今天真到了，"
            "就出了45元邮费，还没领的去群公告扫码登记"),
     ("tl", "Totoo pala, dumating na yung air fryer ko galing sa raffle, nagbayad lang ako ng "
            "₱120 na shipping fee. Sa mga hindi pa nakakuha, message nyo lang yung page"),
 ])
-def test_a_testimonial_calling_the_others_is_not_taken_back(lang: str, text: str) -> None:
-    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
-    assert DETECTOR._calls_others(message)
+def test_a_testimonial_crediting_a_contact_or_calling_the_others_is_not_taken_back(
+        lang: str, text: str) -> None:
     verdict = DETECTOR.check(CheckRequest(text, lang=lang))
     assert verdict.verdict != "clean"
     assert verdict.taken_back is None
