@@ -782,7 +782,8 @@ def test_a_testimonial_crediting_a_contact_or_calling_the_others_is_not_taken_ba
            "claimed yet hurry' and she almost paid"),
 ])
 def test_a_call_at_the_start_or_in_quotes_is_no_testimonial_call(lang: str, text: str) -> None:
-    assert not DETECTOR._calls_others(DETECTOR.prepare(CheckRequest(text, lang=lang)))
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert not DETECTOR.rules.patterns.calls_others(message.scan, message.text.skeleton)
 
 
 @pytest.mark.parametrize(("lang", "text"), [

@@ -23,9 +23,9 @@ from bot.core.model import (
     Verdict,
 )
 from bot.core.normalize import prepare, skeleton
-from bot.core.patterns import CALL_OTHERS, CONTRAST, CREDIT, EXAMPLE_OF, RETOLD, VOUCH
+from bot.core.patterns import CONTRAST, CREDIT, EXAMPLE_OF, RETOLD, VOUCH
 from bot.core.ruleset import RuleSet
-from bot.core.scope import asks, quote_spans, quoted_words, scope_of
+from bot.core.scope import asks, quoted_words, scope_of
 from bot.core.secrets import find_secrets
 from bot.core.textmodel import ModelCheck
 
@@ -96,8 +96,6 @@ CREDIT_REACH = 8
 # The categories whose scams are told as testimonials that credit a contact (a recovery
 # agent, a "mentor", a giveaway's address): no frame takes such a testimonial back.
 TESTIMONIAL_CATEGORIES = frozenset({"recovery", "investment", "giveaway", "job_task"})
-# A call to the readers who have not claimed yet counts after this many characters of story.
-CALL_AFTER = 20
 # Link hits that the message's words make, not the link alone (a link carrying the name of the
 # brand the message speaks for): the learned reading weighs them as it weighs phrases.
 CONTEXTUAL = frozenset({"link.brand-named"})
@@ -311,21 +309,6 @@ class Detector:
         return any(link.handle and not links.official_handle(link.handle)
                    for link in self._contacts_after(message, CREDIT, CREDIT_REACH))
 
-    def _calls_others(self, message: Message) -> bool:
-        """After a story (CALL_AFTER characters at least: a heading "for those who haven't
-        claimed yet: ..." is an announcement's), and outside quotation marks, the writer calls
-        the readers who have not yet claimed or joined to do what they did ("真收到了 ... 还没领
-        的扫一下群里那张二维码", "natanggap ko talaga ... Di pa nakaclaim? punta kayo sa page"):
-        a testimonial that ends in a pitch, whatever words of a report tell its story."""
-        if message.scan is None:
-            return False
-        calls = [o for o in self.rules.patterns.found(message.scan, CALL_OTHERS)
-                 if o.start >= CALL_AFTER]
-        if not calls:
-            return False
-        spans = quote_spans(message.text.skeleton)
-        return any(not any(a <= o.start < b for a, b in spans) for o in calls)
-
     def _links_exemplified(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
         """Every link the text shows is introduced as an example ("they'll send something
         like walletconnect-fix.io and ask for the 12 words", "link kiểu vietcombank-xacthuc.top",
@@ -417,12 +400,15 @@ class Detector:
           message that gives advice, as near-certainly not one (ADVICE_TAKE_BACK);
         - never when a recovery, investment, giveaway or job hit comes with a private contact
           the writer credits (`_credited`: "got it all back, thanks @x") or a call to the
-          readers who have not claimed yet (`_calls_others`): a testimonial tells its story in
-          the words of a loss or a doubt, and they frame nothing."""
+          readers who have not claimed yet (`PatternRules.calls_others`): a testimonial
+          tells its story in the words of a loss or a doubt, and they frame nothing."""
         if other != "clean" or any(self._stands(h, message) for h in hits):
             return False
-        if (any(h.category in TESTIMONIAL_CATEGORIES for h in hits)
-                and (self._credited(message) or self._calls_others(message))):
+        scan = message.scan
+        if any(h.category in TESTIMONIAL_CATEGORIES for h in hits) and (
+                self._credited(message)
+                or (scan is not None
+                    and self.rules.patterns.calls_others(scan, message.text.skeleton))):
             return False
         unguarded = any(h.rule in self._unguarded for h in hits)
         # beyond chat length the learned reading is the filler's: only a frame takes back

@@ -28,7 +28,7 @@ from bot.core.indicators import doubled_amounts, has_address
 from bot.core.model import ChatContext, Hit, Severity
 from bot.core.normalize import fold, simplified, skeleton
 from bot.core.prefilter import Prefilter
-from bot.core.scope import asks, quote_spans
+from bot.core.scope import any_unquoted, asks, quote_spans
 from bot.core.yamlfile import LDict, line_of, read_yaml
 from bot.errors import RuleFileError, RuleSetError
 
@@ -53,8 +53,10 @@ EXAMPLE_OF, CONTRAST, VOUCH = "example_of", "contrast", "vouch"
 CREDIT = "credit"
 # The readers who have not yet claimed or joined, called to do what the writer did ("who
 # hasn't claimed yet", "还没领的", "di pa nakaclaim?"): a testimonial's call to act (see
-# Detector._calls_others).
+# PatternRules.calls_others).
 CALL_OTHERS = "call_others"
+# A call to the readers who have not claimed yet counts after this many characters of story.
+CALL_AFTER = 20
 HEADING_MAX = 60
 _HEADING_END = re.compile(r"[:：]")
 _SENTENCE_END_IN = re.compile(r"[.!?。！？\n]")
@@ -642,11 +644,17 @@ class PatternRules:
         if not offers or not framing:
             return False
         last = max(o.sentence for o in framing)
-        later = [o for o in offers if o.sentence > last]
-        if not later:
-            return False
-        spans = quote_spans(text)
-        return any(not any(a <= o.start < b for a, b in spans) for o in later)
+        return any_unquoted((o.start for o in offers if o.sentence > last), text)
+
+    def calls_others(self, scan: Scan, text: str) -> bool:
+        """After a story (CALL_AFTER characters at least: a heading "for those who haven't
+        claimed yet: ..." is an announcement's), and outside quotation marks of the skeleton
+        `text`, the writer calls the readers who have not yet claimed or joined to do what
+        they did ("真收到了 ... 还没领的扫一下群里那张二维码", "natanggap ko talaga ... Di pa
+        nakaclaim? punta kayo sa page"): a testimonial that ends in a pitch, whatever words of
+        a report tell its story (see Detector._takes_back)."""
+        calls = scan.by_concept.get(self._ids.get(CALL_OTHERS, -1), ())
+        return any_unquoted((o.start for o in calls if o.start >= CALL_AFTER), text)
 
     def judged(self, scan: Scan) -> bool:
         """The writer gives their own verdict ("fake", "palsu", "giả rồi", "假的"), not

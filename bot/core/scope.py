@@ -16,6 +16,7 @@ scam inside a question weighs as the question.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Opening and closing marks of every script (ASCII single quotes: see _SINGLE).
@@ -108,6 +109,15 @@ def _substantial(match: re.Match[str]) -> bool:
 def quote_spans(text: str) -> list[tuple[int, int]]:
     """Spans of substantial quotations (see `_substantial`)."""
     return [m.span() for m in _QUOTE_RE.finditer(text) if _substantial(m)]
+
+
+def any_unquoted(starts: Iterable[int], text: str) -> bool:
+    """Whether any of these offsets of `text` stands outside its substantial quotations."""
+    starts = list(starts)
+    if not starts:
+        return False
+    spans = quote_spans(text)
+    return any(not any(a <= start < b for a, b in spans) for start in starts)
 
 
 def quoted_words(text: str) -> list[str]:
