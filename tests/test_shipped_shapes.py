@@ -668,6 +668,9 @@ def test_fpt_telecoms_look_alike_is_a_brand_keyword() -> None:
            "0.2 back in 10 min 😳 still running: 0x8F3cB2e91D47a6c0f5E1b9d24A7e61C3a0d9A91e"),
     ("zh", "真没想到，我往活动地址转了0.5 BNB，5分钟后收到1 BNB 😱 活动还在进行："
            "0x7c2E91aB4d03F8e6C5b1A9f2D47e0C3b8A1f62D9"),
+    # a measure word between the amount and the coin, the coin glued to the next word
+    ("zh", "群友们我刚试了，往这个地址转了0.5个ETH，十分钟后1个ETH到账了🔥 "
+           "0x7c2E91aB4d03F8e6C5b1A9f2D47e0C3b8A1f62D9"),
 ])
 def test_coins_sent_and_come_back_doubled(lang: str, text: str) -> None:
     assert "giveaway.doubled-to-address" in _rules(text, lang)

@@ -202,8 +202,12 @@ def has_address(text: str) -> bool:
 # expression that starts with a character class lets the engine skip to the candidates.)
 _COINS = ("btc", "eth", "bnb", "usdt", "usdc", "sol", "trx", "doge", "xrp", "ton", "ada", "shib",
           "ltc", "matic", "pepe", "arb", "op", "sui", "apt", "avax", "dot")
+# A Chinese measure word may stand between the amount and the coin ("0.5个ETH"), and the coin
+# may touch the letters of a script without spaces ("1个ETH到账"), so its end is told by the
+# next Latin letter or digit, not by a word boundary.
 _COIN_AMOUNT = re.compile(
-    r"(\d(?<![\d.,]\d)\d{0,8}(?:[.,]\d{1,8})?)\s?(" + "|".join(_COINS) + r")\b")
+    r"(\d(?<![\d.,]\d)\d{0,8}(?:[.,]\d{1,8})?)\s?(?:[个個枚颗顆]\s?)?("
+    + "|".join(_COINS) + r")(?![a-z\d])")
 _COIN_WORDS = ("bitcoin", "ethereum", "tether", "solana", "dogecoin")
 _COIN_HAN = ("比特币", "以太坊", "泰达币", "v神")
 _COIN_NAME = re.compile(r"\b(?:" + "|".join(_COINS + _COIN_WORDS) + r")\b|" + "|".join(_COIN_HAN))
