@@ -159,6 +159,34 @@ def test_message_scope_guard_counts_before_appended_advice_only() -> None:
     assert ids("I am support. Write to @helpdesk_real. My cousin, stay safe!") == []
 
 
+def test_a_head_that_holds_its_own_negation_is_not_undone_by_an_earlier_one() -> None:
+    """A concept written as a negative order ("don't call the bank") is negated by none of
+    the negations before it in its clause ("don't hang up and don't call the bank"); a
+    plain head still is ("don't send the seed phrase")."""
+    lexicon = LEXICON.replace(
+        'clause_break: [but]',
+        'clause_break: [but]\n  avoid_official: ["do not call the bank", "don\'t call the bank"]',
+    )
+    rules = RULES + """
+  - id: fake-support.keep-off
+    category: fake_support
+    severity: high
+    reason: keeps you away from the bank
+    all: [avoid_official]
+    examples:
+      match: ["don't call the bank"]
+      no_match: ["call the bank"]
+"""
+    engine = build(lexicons=[lexicon, LEXICON_ZH], rules=rules)
+
+    def ids(text: str) -> list[str]:
+        return [r.id for r in engine.fired(message(text))]
+
+    assert ids("don't hang up and don't call the bank") == ["fake-support.keep-off"]
+    assert ids("never stop and do not call the bank") == ["fake-support.keep-off"]
+    assert ids("don't hang up and send the seed phrase") == []
+
+
 def test_hits_name_rule_category_severity_reason() -> None:
     """A hit carries the rule's id, category, severity and reason."""
     hits = list(ENGINE.check(message("send your seed phrase"), None))  # type: ignore[arg-type]

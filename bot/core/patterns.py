@@ -863,11 +863,19 @@ def _char_offsets(encoded: bytes) -> list[int]:
 def _negated(head: Occurrence, negations: Sequence[Occurrence],
              reach: int = NEGATION_REACH) -> bool:
     """A negation in the head's clause shortly before it ("never share"). Verb-second
-    phrasing ("dela aldrig") is written in the lexicons as advice."""
-    return any(
-        n.clause == head.clause and n.start < head.start and head.start - n.end <= reach
-        for n in negations
-    )
+    phrasing ("dela aldrig") is written in the lexicons as advice. A head that holds its
+    own negation is a negative order ("kontakta inte supporten": don't contact support);
+    the negation of an earlier verb ("avsluta inte chatten och kontakta inte ...") does
+    not undo it."""
+    before = False
+    for n in negations:
+        if n.clause != head.clause:
+            continue
+        if head.start <= n.start < head.end:
+            return False
+        if n.start < head.start and head.start - n.end <= reach:
+            before = True
+    return before
 
 
 # -- loading ------------------------------------------------------------------------------
