@@ -735,3 +735,19 @@ def test_brand_named_link_is_weighed_not_standing(detector):
         "nhận sms 'BCA' kèm link bca-tarifbaru.com. bca thật giờ ko gửi link trong tin nhắn nữa",
         lang="vi"))
     assert verdict.verdict == "clean"
+
+
+@pytest.mark.parametrize(("host", "official"), [
+    ("aftonbladet-ekonomi.com", "aftonbladet.se"),
+    ("vnexpress-taichinh.net", "vnexpress.net"),
+    ("robinhood-taxcenter.com", "robinhood.com"),
+    ("landbank-iaccess.com.ph-secure.site", "landbank.com"),
+    ("rappler-news.site", "rappler.com"),
+])
+def test_news_sites_and_brokers_are_imitated_with_another_word(shipped, host, official):
+    """A cloned news "article" (celebrity-endorsed investment) or a broker's tax portal on a
+    domain that carries the name with another word is a look-alike; the real one is clean."""
+    (link,) = extract_links(host)
+    assert [h.category for h in shipped.check_link(link)] == ["lookalike_link"]
+    (real,) = extract_links(f"https://{official}/x")
+    assert shipped.check_link(real) == []
