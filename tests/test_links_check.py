@@ -743,11 +743,22 @@ def test_brand_named_link_is_weighed_not_standing(detector):
     ("robinhood-taxcenter.com", "robinhood.com"),
     ("landbank-iaccess.com.ph-secure.site", "landbank.com"),
     ("rappler-news.site", "rappler.com"),
+    ("steamcommunitty.com/gift/98211", "steamcommunity.com"),
+    ("zoom-us.meeting-join.cc/j/88213", "zoom.us"),
+    ("notion.so.pages-share.io/q2", "notion.so"),
+    ("discord-nitro-gift.com", "discord.com"),
 ])
-def test_news_sites_and_brokers_are_imitated_with_another_word(shipped, host, official):
-    """A cloned news "article" (celebrity-endorsed investment) or a broker's tax portal on a
-    domain that carries the name with another word is a look-alike; the real one is clean."""
+def test_news_sites_brokers_and_platforms_are_imitated(shipped, host, official):
+    """A cloned news "article" (celebrity-endorsed investment), a broker's tax portal, a
+    gift, meeting or shared-page link on a domain that carries the name with another word, a
+    typo or the official domain in front is a look-alike; the real one is clean."""
     (link,) = extract_links(host)
     assert [h.category for h in shipped.check_link(link)] == ["lookalike_link"]
     (real,) = extract_links(f"https://{official}/x")
     assert shipped.check_link(real) == []
+
+
+@pytest.mark.parametrize("host", ["discordia-bar.se", "zoomcar.com", "steamboat-hotel.com"])
+def test_words_that_hold_a_platforms_name_are_not_look_alikes(shipped, host):
+    (link,) = extract_links(host)
+    assert shipped.check_link(link) == []
