@@ -190,11 +190,17 @@ def _node(op: Any, arg: Any) -> _Info:
     return _Info()
 
 
+# RE2's Unicode classes (\p{Han}, \PL), which Python's parser does not know: read as \W,
+# a class too large to need anything (and, negated in a class, nothing either), so the rest
+# of the expression is still read ("\bnames?\b[^.\p{Han}]{0,40}" needs "name").
+_UNICODE_CLASS = re.compile(r"(?<!\\)\\[pP](?:\{\w+\}|[A-Za-z])")
+
+
 def _parts(pattern: str) -> list[tuple[Any, Any]] | None:
     """The expression's top-level parts as Python's parser reads them; None when it cannot
     (RE2 syntax it does not share) or when letters could be of either case."""
     try:
-        tree = sre_parse.parse(pattern)
+        tree = sre_parse.parse(_UNICODE_CLASS.sub(r"\\W", pattern))
     except (re.error, RecursionError, OverflowError, ValueError):
         return None
     if tree.state.flags & (re.IGNORECASE | re.VERBOSE):
