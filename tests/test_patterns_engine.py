@@ -187,6 +187,31 @@ def test_a_head_that_holds_its_own_negation_is_not_undone_by_an_earlier_one() ->
     assert ids("don't hang up and send the seed phrase") == []
 
 
+def test_a_message_rule_meets_only_in_the_writers_own_words_beside_a_framed_quote() -> None:
+    """In a message whose quotation the text around it frames (here a question), a rule of
+    the whole message counts only the concepts outside the quotation: the head in the
+    writer's words and the rest in the quoted text do not meet."""
+    rules = RULES + """
+  - id: fake-support.claim-and-seed
+    category: fake_support
+    severity: high
+    reason: support asks for the phrase
+    all: [support_claim, seed_phrase]
+    scope: message
+    examples:
+      match: ["i am support here. send your seed phrase"]
+      no_match: ["i am support here"]
+"""
+    engine = build(rules=rules)
+
+    def ids(text: str) -> list[str]:
+        return [r.id for r in engine.fired(message(text))]
+
+    assert "fake-support.claim-and-seed" in ids("i am support here. send your seed phrase")
+    assert "fake-support.claim-and-seed" not in ids(
+        'i am support here. what is this "send your seed phrase to verify" message?')
+
+
 def test_hits_name_rule_category_severity_reason() -> None:
     """A hit carries the rule's id, category, severity and reason."""
     hits = list(ENGINE.check(message("send your seed phrase"), None))  # type: ignore[arg-type]

@@ -812,6 +812,23 @@ def test_the_credit_must_reach_a_handle_that_is_not_a_brands_own() -> None:
     assert DETECTOR._credited(message)
 
 
+def test_a_credit_quoted_by_a_warning_is_the_quoted_comments() -> None:
+    """A recovery testimonial quoted and judged by the writer is neither a credit of theirs
+    nor a recovery rule's hit: the unguarded rules' heads inside a framed quotation are
+    somebody else's words."""
+    text = ("After I posted that I got scammed, the replies were full of this: \"I lost 4 BTC "
+            "but got 90% back with a recovery expert, thanks @FundRecoveryDesk\". That is scam "
+            "number two, don't answer them.")
+    message = DETECTOR.prepare(CheckRequest(text, lang="en"))
+    assert message.scan is not None and message.scan.framed_quotes
+    assert not DETECTOR._credited(message)
+    assert _verdict(text, "en") == "clean"
+    # the same testimonial, the writer's own, stays what it is
+    own = "I lost 4 BTC but got 90% back with a recovery expert, thanks @FundRecoveryDesk"
+    assert DETECTOR._credited(DETECTOR.prepare(CheckRequest(own, lang="en")))
+    assert _verdict(own, "en") != "clean"
+
+
 @pytest.mark.parametrize(("lang", "text"), [
     # the writer blocked or reported the sender, the aspect after the verb
     ("vi", "Hôm qua có đứa inbox bảo là support của ví, nói ví mình lỗi đồng bộ, nhờ nhập 12 từ "

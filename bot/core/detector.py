@@ -265,13 +265,18 @@ class Detector:
                      or self._beside_official(message))
         return not discussed
 
-    def _contacts_after(self, message: Message, concept: str, reach: int) -> Iterator[Link]:
+    def _contacts_after(self, message: Message, concept: str, reach: int,
+                        unquoted: bool = False) -> Iterator[Link]:
         """The link or handle right after each occurrence of `concept`: the first one the text
         shows after the words, starting within `reach` characters and in the same sentence
-        (emphasis right before the contact ends no sentence: "唯一官方客服‼️ @x")."""
+        (emphasis right before the contact ends no sentence: "唯一官方客服‼️ @x").
+        `unquoted`: only occurrences outside the quotations the text around them frames."""
         if message.scan is None or not message.links:
             return
         found = self.rules.patterns.found(message.scan, concept)
+        if unquoted and found and message.scan.framed_quotes:
+            quotes = message.scan.framed_quotes
+            found = [o for o in found if not any(a <= o.start < b for a, b in quotes)]
         if not found:
             return
         text = message.text.skeleton
@@ -304,10 +309,14 @@ class Detector:
         testimonial advertising a recovery agent, a "mentor" or a payout, whatever words of
         loss or doubt tell its story. The contact is the first link or handle after the words,
         within CREDIT_REACH and in the same sentence, and is a handle that is not a brand's own
-        (a site after "via" is as often where the writer was scammed: "bị lừa qua link x")."""
+        (a site after "via" is as often where the writer was scammed: "bị lừa qua link x").
+        A credit inside a quotation that the text around it frames is the quoted comment's,
+        not the writer's ("kom en massa kommentarer: “... kontakta @FundRecoverySE”. Det är
+        bedrägeri nummer två")."""
         links = self.rules.links
         return any(link.handle and not links.official_handle(link.handle)
-                   for link in self._contacts_after(message, CREDIT, CREDIT_REACH))
+                   for link in self._contacts_after(message, CREDIT, CREDIT_REACH,
+                                                    unquoted=True))
 
     def _links_exemplified(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
         """Every link the text shows is introduced as an example ("they'll send something

@@ -710,7 +710,9 @@ class PatternRules:
         for head in (*scan.by_concept, *scan.builtins):
             for compiled in self._by_head.get(head, ()):
                 if not compiled.guarded:
-                    if self._rule_holds(compiled, scan, [], None, quotes=()):
+                    # the words of a frame do not stop it (its scams use them), but a head
+                    # inside a quotation the text around it frames is somebody else's words
+                    if self._rule_holds(compiled, scan, [], None):
                         out.append(compiled)
                 elif not discussed and self._rule_holds(
                         compiled, scan, negations, advice_at, resumed=resumed):
@@ -807,7 +809,18 @@ class PatternRules:
             if not scan.has(concept):
                 return False
         if rule.message_scope:
-            if rule.any and not any(scan.has(c) for c in rule.any):
+            if quotes:
+                # a quotation the text around it frames is somebody else's words: a rule of
+                # the whole message meets only in the writer's own ("Fick mejl: “Kronofogden:
+                # ... utmätning”. Kronofogden mejlar inte så")
+                def own(concept: int) -> bool:
+                    return concept in scan.builtins or any(
+                        not any(a <= o.start < b for a, b in quotes)
+                        for o in by.get(concept, ()))
+                if not all(own(c) for c in rule.required) or (
+                        rule.any and not any(own(c) for c in rule.any)):
+                    return False
+            elif rule.any and not any(scan.has(c) for c in rule.any):
                 return False
             # a guard counts before the first safety advice: advice appended to a scam
             # ("beware of job scams") must not clear the scam it follows; a guard that opens
