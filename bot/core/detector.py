@@ -25,7 +25,7 @@ from bot.core.model import (
 from bot.core.normalize import prepare, skeleton
 from bot.core.patterns import CONTRAST, CREDIT, EXAMPLE_OF, RETOLD, VOUCH
 from bot.core.ruleset import RuleSet
-from bot.core.scope import asks, quoted_words, scope_of
+from bot.core.scope import asks, quoted_words, scope_of, within
 from bot.core.secrets import find_secrets
 from bot.core.textmodel import ModelCheck
 
@@ -276,7 +276,7 @@ class Detector:
         found = self.rules.patterns.found(message.scan, concept)
         if unquoted and found and message.scan.framed_quotes:
             quotes = message.scan.framed_quotes
-            found = [o for o in found if not any(a <= o.start < b for a, b in quotes)]
+            found = [o for o in found if not within(o.start, quotes)]
         if not found:
             return
         text = message.text.skeleton

@@ -28,7 +28,7 @@ from bot.core.indicators import doubled_amounts, has_address
 from bot.core.model import ChatContext, Hit, Severity
 from bot.core.normalize import fold, simplified, skeleton
 from bot.core.prefilter import Prefilter
-from bot.core.scope import any_unquoted, asks, quote_spans
+from bot.core.scope import any_unquoted, asks, quote_spans, within
 from bot.core.yamlfile import LDict, line_of, read_yaml
 from bot.errors import RuleFileError, RuleSetError
 
@@ -507,7 +507,7 @@ class PatternRules:
         negations = [o for o in occurrences if o.concept == negation]
 
         def outside(pos: int) -> bool:
-            return not any(a <= pos < b for a, b in spans)
+            return not within(pos, spans)
 
         last = 0
         rest = []
@@ -543,8 +543,7 @@ class PatternRules:
                     allowed is None or langs & allowed
                     or ("en" in langs and concept not in guards))):
                 continue
-            if url_spans and concept in guards and any(
-                    a <= start < b for a, b in url_spans):
+            if url_spans and concept in guards and within(start, url_spans):
                 continue
             kept.append(item)
         return kept
@@ -742,7 +741,7 @@ class PatternRules:
         quotes = scan.framed_quotes
         asked = {o.sentence for c in REQUESTS for o in by.get(ids.get(c, -1), ())
                  if o.sentence in secret and not _negated(o, negations)
-                 and not any(a <= o.start < b for a, b in quotes)}
+                 and not within(o.start, quotes)}
         # a sentence that advises, reports or discusses is no request of the writer's
         framing = (ADVICE, REPORTED, DISCUSSION)
         return asked - {o.sentence for c in framing for o in by.get(ids.get(c, -1), ())}
@@ -766,7 +765,7 @@ class PatternRules:
         quotes = scan.framed_quotes
         out = {o.sentence
                for c in (me, self._ids.get(RESUME, -1)) for o in scan.by_concept.get(c, ())
-               if o.sentence > advice_at and not any(a <= o.start < b for a, b in quotes)}
+               if o.sentence > advice_at and not within(o.start, quotes)}
         out |= self._secret_asked(scan, advice_at)
         if out:
             out -= {o.sentence for o in scan.by_concept.get(advice, ())}
@@ -800,7 +799,7 @@ class PatternRules:
             quotes = scan.framed_quotes
 
         def live(h: Occurrence) -> bool:
-            if quotes and any(a <= h.start < b for a, b in quotes):
+            if quotes and within(h.start, quotes):
                 return False
             return (h.sentence < limit or h.sentence in resumed) and not _negated(h, negations)
 
@@ -815,8 +814,7 @@ class PatternRules:
                 # ... utmätning”. Kronofogden mejlar inte så")
                 def own(concept: int) -> bool:
                     return concept in scan.builtins or any(
-                        not any(a <= o.start < b for a, b in quotes)
-                        for o in by.get(concept, ()))
+                        not within(o.start, quotes) for o in by.get(concept, ()))
                 if not all(own(c) for c in rule.required) or (
                         rule.any and not any(own(c) for c in rule.any)):
                     return False

@@ -111,13 +111,18 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _QUOTE_RE.finditer(text) if _substantial(m)]
 
 
+def within(position: int, spans: Iterable[tuple[int, int]]) -> bool:
+    """Whether the offset falls inside one of these (start, end) spans."""
+    return any(a <= position < b for a, b in spans)
+
+
 def any_unquoted(starts: Iterable[int], text: str) -> bool:
     """Whether any of these offsets of `text` stands outside its substantial quotations."""
     starts = list(starts)
     if not starts:
         return False
     spans = quote_spans(text)
-    return any(not any(a <= start < b for a, b in spans) for start in starts)
+    return any(not within(start, spans) for start in starts)
 
 
 def quoted_words(text: str) -> list[str]:
