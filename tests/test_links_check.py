@@ -141,6 +141,8 @@ LOOKALIKES = [
     ("brand inside a label", "xbinancex-drop.top", "link.brand-keyword", "Binance"),
     ("misspelt brand plus scam word", "binnance-airdrop.com", "link.brand-keyword", "Binance"),
     ("dictionary brand with scam word", "gate-support.com", "link.brand-keyword", "Gate.io"),
+    ("dictionary brand, a letter doubled, scam word", "gatte-claim.com", "link.brand-keyword",
+     "Gate.io"),
     ("brand on shared hosting", "metamask-wallet.github.io", "link.brand-keyword", "MetaMask"),
     ("short official domain in front", "okx.com.example.org", "link.brand-subdomain", "OKX"),
     ("dictionary official domain in front", "gate.io.claim.xyz", "link.brand-subdomain",
@@ -173,6 +175,7 @@ NOT_LOOKALIKES = [
     ("short name alone in front", "okx.example.org"),
     ("dictionary name in front", "gate.example.org"),
     ("a word one letter from a brand, in front", "finance.yahoo.com"),
+    ("dictionary brand with a letter doubled, no scam word", "gatte-garden.com"),
 ]
 
 

@@ -518,6 +518,14 @@ class BrandMatcher:
                     continue
                 near = self._fuzzy(token, None) or self._skeleton_near(token)
                 if near is None or near[0].policy not in ("fuzzy", "contains"):
+                    doubled = self._doubled_letter(token) if scam_words else None
+                    if doubled is not None:
+                        return Lookalike(
+                            "link.brand-keyword",
+                            doubled,
+                            f"{shown} puts the {doubled.name} name, with a letter doubled, "
+                            "next to scam words",
+                        )
                     continue
                 if scam_words:
                     return Lookalike(
@@ -546,6 +554,17 @@ class BrandMatcher:
                 f"{link.domain}",
             )
         return generic
+
+    def _doubled_letter(self, token: str) -> Brand | None:
+        """The brand whose label (four letters or more) this token is with one letter typed
+        twice (mayaa, gcassh): a dictionary-word name's typos are other words, but a doubled
+        letter keeps the name in sight and makes no word."""
+        for i in range(len(token) - 1):
+            if token[i] == token[i + 1]:
+                brand = self.labels.get(token[:i] + token[i + 1 :])
+                if brand is not None and len(token) > 4 and token not in self.labels:
+                    return brand
+        return None
 
     def _skeleton_near(self, token: str) -> tuple[Brand, str, int] | None:
         """The brand a word spells with look-alike letters (telegrarn: rn for m), as a near
