@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import CheckRequest, Detector, load_ruleset
-from bot.core.scope import quote_spans
+from bot.core.scope import quote_spans, scope_of, sender_names, sender_tag
 from rules import RULES_DIR
 
 RULES = load_ruleset(RULES_DIR)
@@ -153,3 +153,36 @@ def test_an_offer_after_hearsay_is_its_own_signal(lang: str, text: str, offer: b
     assert scope.offer is offer
     if offer:
         assert scope.discussion  # the hearsay stays a discussion: the offer is weighed
+
+
+SENDERS = frozenset({"telia", "philhealth", "skatteverket", "globe"})
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    # a sender's name opens the text the way an SMS or a notice does: the text itself
+    ("telia: ditt nummer har flyttats till ett nytt sim-kort, ring oss genast", False),
+    ("philhealth advisory: kulang ang kontribusyon mo, i-settle bago biyernes", False),
+    ("skatteverket informerar: din återbäring är klar, logga in för att se den", False),
+    ("[globe]: your postpaid line is overdue, settle today to avoid disconnection", False),
+    # words of the writer before the colon: a quotation of somebody else's text
+    ("got this sms today: telia says my number moved to a new sim, call them now", True),
+    ("påminnelse från min bank: logga in och bekräfta dina uppgifter i dag, annars spärras "
+     "kontot och kortet", True),
+    # a name among more than three words is the writer's sentence, not a sender tag
+    ("what telia sent my mum last night: your number moved to a new sim card, call us at "
+     "once or the line and the bankid on it stop working", True),
+])
+def test_a_senders_name_before_a_colon_is_no_quotation(text: str, quoted: bool) -> None:
+    """A brand's or agency's name before a colon tags who sends the text; other heads
+    introduce a quotation."""
+    scope = scope_of(text, advice_at=None, discussion=False, negation=False,
+                     senders=SENDERS)
+    assert (scope.quoted > 0) is quoted
+    assert sender_tag(text.split(":")[0], SENDERS) is not quoted
+
+
+def test_sender_names_come_from_the_registry() -> None:
+    """Names, their short forms in parentheses, aliases and labels all tag a sender."""
+    names = sender_names(load_ruleset(RULES_DIR).links.brands)
+    assert {"philhealth", "skatteverket", "nbi", "csn"} <= names
+    assert "the" not in names and "" not in names

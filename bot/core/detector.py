@@ -25,7 +25,7 @@ from bot.core.model import (
 from bot.core.normalize import prepare, skeleton
 from bot.core.patterns import CONTRAST, CREDIT, EXAMPLE_OF, RETOLD, VOUCH
 from bot.core.ruleset import RuleSet
-from bot.core.scope import asks, quoted_words, scope_of, within
+from bot.core.scope import asks, quoted_words, scope_of, sender_names, within
 from bot.core.secrets import find_secrets
 from bot.core.textmodel import ModelCheck
 
@@ -241,6 +241,7 @@ class Detector:
         self.model_check = ModelCheck(self.model) if self.model is not None else None
         self.checks: tuple[Check, ...] = tuple(checks)
         self._unguarded = frozenset(r.id for r in rules.patterns.rules if not r.guarded)
+        self._senders = sender_names(rules.links.brands)
 
     def _stands(self, hit: Hit, message: Message) -> bool:
         """A hit no frame takes back: links, secrets, impersonation and known samples are
@@ -457,6 +458,7 @@ class Detector:
             judged=patterns.judged(scan),
             cover=cover,
             offer=patterns.offered_after(scan, prepared.skeleton),
+            senders=self._senders,
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
         # a new Message rather than dataclasses.replace (which inspects the fields each time)

@@ -18,6 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.links.brands import Brand
 
 # Opening and closing marks of every script (ASCII single quotes: see _SINGLE).
 _QUOTE_PAIRS = (
@@ -141,12 +145,14 @@ def quotation(text: str) -> tuple[float, str | None]:
     return _quotation(text, [m.span() for m in _QUOTE_RE.finditer(text)])
 
 
-def _quotation(text: str, spans: list[tuple[int, int]]) -> tuple[float, str | None]:
+def _quotation(text: str, spans: list[tuple[int, int]],
+               senders: frozenset[str] = frozenset()) -> tuple[float, str | None]:
     if not text:
         return 0.0, None
     if not spans:
         m = _INTRO_COLON.match(text)
-        if m and len(m.group(2)) > 2 * len(m.group(1)) and not _looks_like_url(m.group(1)):
+        if (m and len(m.group(2)) > 2 * len(m.group(1)) and not _looks_like_url(m.group(1))
+                and not sender_tag(m.group(1), senders)):
             return len(m.group(2)) / len(text), m.group(1)
         return 0.0, None
     inside = sum(b - a for a, b in spans)
@@ -156,6 +162,37 @@ def _quotation(text: str, spans: list[tuple[int, int]]) -> tuple[float, str | No
         last = b
     parts.append(text[last:])
     return inside / len(text), " ".join(p.strip() for p in parts if p.strip())
+
+
+_PARENS = re.compile(r"\(([^)]*)\)")
+
+
+def sender_names(brands: Iterable[Brand]) -> frozenset[str]:
+    """The folded names a notice from each brand or agency opens with: its name (with and
+    without spaces, and the short form in its parentheses), aliases and domain labels."""
+    out: set[str] = set()
+    for brand in brands:
+        for name in (brand.name, *brand.aliases, *brand.labels):
+            name = name.casefold()
+            for short in _PARENS.findall(name):
+                out.add(short.strip().replace(" ", ""))
+            name = _PARENS.sub("", name).strip()
+            out.add(name.replace(" ", ""))
+            out.add(name.split()[0] if len(name.split()) == 1 else name.replace(" ", ""))
+    out.discard("")
+    return frozenset(out)
+
+
+def sender_tag(head: str, senders: frozenset[str]) -> bool:
+    """The words before a colon name who sends the text, the way a text message or a notice
+    opens ("Telia:", "PhilHealth Advisory:", "Skatteverket informerar:"): a brand's or an
+    agency's name (of `senders`) as the first of at most three words. What follows is the
+    message itself, not a quotation of it."""
+    words = head.split()
+    if not words or len(words) > 3:
+        return False
+    first = words[0].strip("[]()【】<>#*-_.,!")
+    return first in senders or "".join(words).strip("[]()【】<>#*-_.,!") in senders
 
 
 def _looks_like_url(head: str) -> bool:
@@ -169,10 +206,12 @@ def asks(text: str) -> bool:
 
 def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
              negation: bool, framed_quote: bool = False, judged: bool = False,
-             cover: bool = False, offer: bool = False) -> Scope:
-    """Scope signals from the folded text and what the phrase scan found."""
+             cover: bool = False, offer: bool = False,
+             senders: frozenset[str] = frozenset()) -> Scope:
+    """Scope signals from the folded text and what the phrase scan found. `senders`: the
+    folded names of brands and agencies (see `sender_tag`)."""
     matches = list(_QUOTE_RE.finditer(folded))
-    share, outside = _quotation(folded, [m.span() for m in matches])
+    share, outside = _quotation(folded, [m.span() for m in matches], senders)
     return Scope(
         advice=advice_at is not None,
         advice_first=advice_at == 0,
