@@ -664,3 +664,28 @@ def test_a_short_chinese_sentence_can_be_taken_back_but_not_raised() -> None:
     assert taken.hits and taken.verdict == "clean" and taken.taken_back
     chat = "你好，我是来拿东西的你在哪？"
     assert _learned_detector(6.0).check(CheckRequest(chat, lang="zh")).verdict == "clean"
+
+
+def _reads_as(category: str, bias: float) -> Detector:
+    """The shipped rules with a flat text model whose every reading is `category`."""
+    model = TextModel(8, np.zeros(1 << 8, np.float32), bias, (category,),
+                      np.zeros((1, 1 << 8), np.float16), np.zeros(1, np.float32), {}, "t")
+    combiner = _combiner(**{"bias": 0.0, "model": 1.0})
+    combiner = replace(combiner, thresholds={**combiner.thresholds, "normal": (0.5, 0.8)})
+    return Detector(replace(_shipped(), model=model, combiner=combiner))
+
+
+OUTAGE = "Enligt driftinfon på {} är det störningar i inloggningen hos flera banker just nu."
+
+
+def test_a_look_alike_reading_of_the_brands_own_site_raises_nothing() -> None:
+    """The learned reading "look-alike link" does not raise a message whose every link the
+    link check found on the brand's own site; a chat platform's link proves nothing, and
+    other readings of the same text still raise it."""
+    lookalike = _reads_as("lookalike_link", 6.0)
+    assert lookalike.check(CheckRequest(OUTAGE.format("bankid.com"), lang="sv")).verdict == "clean"
+    for elsewhere in ("driftinfo-bank.example", "t.me/+bankidinfo"):
+        verdict = lookalike.check(CheckRequest(OUTAGE.format(elsewhere), lang="sv")).verdict
+        assert verdict != "clean", elsewhere
+    other = _reads_as("otp_request", 6.0)
+    assert other.check(CheckRequest(OUTAGE.format("bankid.com"), lang="sv")).verdict != "clean"

@@ -125,6 +125,10 @@ def label(score: float, sensitivity: str = "normal",
 MODEL_MIN_CHARS = 24
 
 
+# Brands whose official domains open anybody's chat, channel or page (t.me/+..., line.me/ti/p/)
+HOSTS_OF_CHATS = frozenset({"telegram", "telegram-app", "messenger", "social"})
+
+
 def _enough_text(skeleton: str, ideographs: int = 1) -> bool:
     """At least MODEL_MIN_CHARS letters and digits in the first 200 characters, a Chinese
     character counting `ideographs` times."""
@@ -473,6 +477,22 @@ class Detector:
                   if link.host and link.source != "email" and not link.handle]
         return bool(opened) and all(self._official(link) for link in opened)
 
+    def _own_site_read_as_fake(self, message: Message) -> bool:
+        """The learned reading says "look-alike link" of a message whose every link the link
+        check found on the brand's own site ("driftinfo på bankid.com", "buy SHIB on
+        crypto.com"): the reading of the text is contradicted by the check of the link. Links
+        on a platform where anyone opens a chat or a channel (t.me, line.me) prove nothing."""
+        if not message.official_links or self.model is None or message.model_score is None:
+            return False
+        if self.model.category(message.model_score) != "lookalike_link":
+            return False
+        for link in message.links:
+            if link.host and link.source != "email" and not link.handle:
+                brand = self.rules.links.official_brand(link)
+                if brand is None or brand.kind in HOSTS_OF_CHATS:
+                    return False
+        return True
+
     def _official(self, link: Link) -> bool:
         """On a brand's official domain, and not under a path where anyone publishes."""
         brand = self.rules.links.official_brand(link)
@@ -520,7 +540,8 @@ class Detector:
             # the learned combination raises the verdict where the rules miss.
             learned = self.score(message, hits)
             other = label(learned, context.sensitivity, self.combiner.thresholds)
-            if VERDICTS.index(other) > VERDICTS.index(verdict) and _enough_text(skeleton_text):
+            if (VERDICTS.index(other) > VERDICTS.index(verdict) and _enough_text(skeleton_text)
+                    and not self._own_site_read_as_fake(message)):
                 verdict, score = other, max(score, learned)
             elif verdict != "clean" and self._takes_back(message, hits, learned, other):
                 verdict, score = "clean", learned
