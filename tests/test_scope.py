@@ -3,6 +3,8 @@ warns about or reports is somebody else's words; the same request on its own is 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.core import CheckRequest, Detector, load_ruleset
@@ -186,3 +188,24 @@ def test_sender_names_come_from_the_registry() -> None:
     names = sender_names(load_ruleset(RULES_DIR).links.brands)
     assert {"philhealth", "skatteverket", "nbi", "csn"} <= names
     assert "the" not in names and "" not in names
+
+
+RULES_ALONE = Detector(replace(RULES, model=None, combiner=None))
+PASTED = [
+    ("en", "Got this DM today: ", "Exchange desk update: ",
+     "hello, your withdrawal is on hold, send me the 6 digit code you just received to "
+     "release it"),
+    ("sv", "Fick sms: ", "Viktigt: ",
+     "Hej från banken, ditt konto är spärrat, skicka koden du precis fick till mig så låser "
+     "jag upp det"),
+]
+
+
+@pytest.mark.parametrize(("lang", "retold", "heading", "body"), PASTED,
+                         ids=[p[0] for p in PASTED])
+def test_a_text_after_a_colon_the_writer_retells_is_somebody_elses(
+        lang: str, retold: str, heading: str, body: str) -> None:
+    """Words that retell ("got this DM today:", "fick sms:") before an introducing colon
+    make the text after it a framed quotation; a heading of the sender's own does not."""
+    assert RULES_ALONE.check(CheckRequest(retold + body, lang=lang)).verdict == "clean"
+    assert RULES_ALONE.check(CheckRequest(heading + body, lang=lang)).verdict == "scam"

@@ -28,7 +28,7 @@ from bot.core.indicators import doubled_amounts, has_address
 from bot.core.model import ChatContext, Hit, Severity
 from bot.core.normalize import fold, simplified, skeleton
 from bot.core.prefilter import Prefilter
-from bot.core.scope import any_unquoted, asks, quote_spans, within
+from bot.core.scope import any_unquoted, asks, intro_span, quote_spans, within
 from bot.core.yamlfile import LDict, line_of, read_yaml
 from bot.errors import RuleFileError, RuleSetError
 
@@ -499,12 +499,25 @@ class PatternRules:
         sini” palsu"). Reported speech, a retelling and the writer's verdict frame only the
         quotations; outside them they take nothing back."""
         spans = quote_spans(text)
-        if not spans:
-            return ()
         framing = {self._ids.get(c) for c in (DISCUSSION, ADVICE, REPORTED, RETOLD, VERDICT)}
         verdict = self._ids.get(VERDICT)
         negation = self._ids.get(NEGATION)
         negations = [o for o in occurrences if o.concept == negation]
+        if not spans:
+            # a text after an introducing colon is somebody else's when the words before the
+            # colon frame it ("Fick sms: ...", "Got this today: ...", "有人私信我：...");
+            # the colon's own text runs to the end, so no question mark can be outside it
+            # (not advice: "SCAM ALERT: ... contact verified recovery support" is the
+            # recovery scam's own heading)
+            intro = intro_span(text)
+            advice = self._ids.get(ADVICE)
+            if intro is not None and any(
+                    o.concept in framing and o.concept != advice and o.start < intro[0]
+                    and not (o.concept == verdict
+                             and _negated(o, negations, VERDICT_NEGATION_REACH))
+                    for o in occurrences):
+                return (intro,)
+            return ()
 
         def outside(pos: int) -> bool:
             return not within(pos, spans)

@@ -167,6 +167,15 @@ def _quotation(text: str, spans: list[tuple[int, int]],
 _PARENS = re.compile(r"\(([^)]*)\)")
 
 
+def intro_span(text: str) -> tuple[int, int] | None:
+    """The text after an introducing colon ("got this DM: ..."), as a span, when the text has
+    no quotation marks and the colon introduces a longer text (see `_quotation`)."""
+    m = _INTRO_COLON.match(text)
+    if m and len(m.group(2)) > 2 * len(m.group(1)) and not _looks_like_url(m.group(1)):
+        return m.start(2), len(text)
+    return None
+
+
 def sender_names(brands: Iterable[Brand]) -> frozenset[str]:
     """The folded names a notice from each brand or agency opens with: its name (with and
     without spaces, and the short form in its parentheses), aliases and domain labels."""
