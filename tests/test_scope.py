@@ -209,3 +209,17 @@ def test_a_text_after_a_colon_the_writer_retells_is_somebody_elses(
     make the text after it a framed quotation; a heading of the sender's own does not."""
     assert RULES_ALONE.check(CheckRequest(retold + body, lang=lang)).verdict == "clean"
     assert RULES_ALONE.check(CheckRequest(heading + body, lang=lang)).verdict == "scam"
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    # Swedish puts the negation after the verb of an order ("skärmdumpa inte")
+    ("Skärmdumpa inte koden som kom till dig av misstag", "clean"),
+    ("Skärmdumpa koden som kom till dig av misstag och skicka den", "scam"),
+    # "PSA", the English word every language borrows, is advice in a Swedish message too
+    ("PSA: skärmdumpa sms-koder och skicka vidare om personen säger att koden kom till dig "
+     "av misstag", "clean"),
+    ("skärmdumpa sms-koder och skicka vidare om personen säger att koden kom till dig av "
+     "misstag", "scam"),
+])
+def test_swedish_negated_orders_and_psa(text: str, verdict: str) -> None:
+    assert RULES_ALONE.check(CheckRequest(text, lang="sv")).verdict == verdict
