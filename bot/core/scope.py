@@ -150,9 +150,8 @@ def _quotation(text: str, spans: list[tuple[int, int]],
     if not text:
         return 0.0, None
     if not spans:
-        m = _INTRO_COLON.match(text)
-        if (m and len(m.group(2)) > 2 * len(m.group(1)) and not _looks_like_url(m.group(1))
-                and not sender_tag(m.group(1), senders)):
+        m = _intro(text)
+        if m and not sender_tag(m.group(1), senders):
             return len(m.group(2)) / len(text), m.group(1)
         return 0.0, None
     inside = sum(b - a for a, b in spans)
@@ -167,13 +166,19 @@ def _quotation(text: str, spans: list[tuple[int, int]],
 _PARENS = re.compile(r"\(([^)]*)\)")
 
 
-def intro_span(text: str) -> tuple[int, int] | None:
-    """The text after an introducing colon ("got this DM: ..."), as a span, when the text has
-    no quotation marks and the colon introduces a longer text (see `_quotation`)."""
+def _intro(text: str) -> re.Match[str] | None:
+    """A colon after a few words that introduces a text at least twice as long ("got this
+    DM: ..."): group 1 the words before it, group 2 the text after it."""
     m = _INTRO_COLON.match(text)
     if m and len(m.group(2)) > 2 * len(m.group(1)) and not _looks_like_url(m.group(1)):
-        return m.start(2), len(text)
+        return m
     return None
+
+
+def intro_span(text: str) -> tuple[int, int] | None:
+    """The text after an introducing colon, as a span (for a text without quotation marks)."""
+    m = _intro(text)
+    return (m.start(2), len(text)) if m else None
 
 
 def sender_names(brands: Iterable[Brand]) -> frozenset[str]:
@@ -185,9 +190,7 @@ def sender_names(brands: Iterable[Brand]) -> frozenset[str]:
             name = name.casefold()
             for short in _PARENS.findall(name):
                 out.add(short.strip().replace(" ", ""))
-            name = _PARENS.sub("", name).strip()
-            out.add(name.replace(" ", ""))
-            out.add(name.split()[0] if len(name.split()) == 1 else name.replace(" ", ""))
+            out.add(_PARENS.sub("", name).strip().replace(" ", ""))
     out.discard("")
     return frozenset(out)
 

@@ -559,10 +559,12 @@ class BrandMatcher:
         """The brand whose label (four letters or more) this token is with one letter typed
         twice (mayaa, gcassh): a dictionary-word name's typos are other words, but a doubled
         letter keeps the name in sight and makes no word."""
+        if len(token) < 5 or token in self.labels:
+            return None
         for i in range(len(token) - 1):
             if token[i] == token[i + 1]:
                 brand = self.labels.get(token[:i] + token[i + 1 :])
-                if brand is not None and len(token) > 4 and token not in self.labels:
+                if brand is not None:
                     return brand
         return None
 
