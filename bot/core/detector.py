@@ -129,6 +129,11 @@ MODEL_MIN_CHARS = 24
 HOSTS_OF_CHATS = frozenset({"telegram", "telegram-app", "messenger", "social"})
 
 
+def _opened(links: tuple[Link, ...]) -> list[Link]:
+    """The links to open: not a bare handle and not an e-mail address."""
+    return [link for link in links if link.host and link.source != "email" and not link.handle]
+
+
 def _enough_text(skeleton: str, ideographs: int = 1) -> bool:
     """At least MODEL_MIN_CHARS letters and digits in the first 200 characters, a Chinese
     character counting `ideographs` times."""
@@ -473,8 +478,7 @@ class Detector:
     def _official_links(self, links: tuple[Link, ...]) -> bool:
         """Every link to open (not a handle or an e-mail address) is on a brand's official
         domain, and there is one: a genuine notice sends you to the brand itself."""
-        opened = [link for link in links
-                  if link.host and link.source != "email" and not link.handle]
+        opened = _opened(links)
         return bool(opened) and all(self._official(link) for link in opened)
 
     def _own_site_read_as_fake(self, message: Message) -> bool:
@@ -486,11 +490,10 @@ class Detector:
             return False
         if self.model.category(message.model_score) != "lookalike_link":
             return False
-        for link in message.links:
-            if link.host and link.source != "email" and not link.handle:
-                brand = self.rules.links.official_brand(link)
-                if brand is None or brand.kind in HOSTS_OF_CHATS:
-                    return False
+        for link in _opened(message.links):
+            brand = self.rules.links.official_brand(link)
+            if brand is None or brand.kind in HOSTS_OF_CHATS:
+                return False
         return True
 
     def _official(self, link: Link) -> bool:

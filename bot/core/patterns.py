@@ -499,28 +499,30 @@ class PatternRules:
         sini” palsu"). Reported speech, a retelling and the writer's verdict frame only the
         quotations; outside them they take nothing back."""
         spans = quote_spans(text)
+        # a text after an introducing colon is somebody else's when the words before the
+        # colon frame it ("Fick sms: ...", "Got this today: ...", "有人私信我：..."); the
+        # colon's own text runs to the end, so no question mark can be outside it
+        intro = None if spans else intro_span(text)
+        if not spans and intro is None:
+            return ()
         framing = {self._ids.get(c) for c in (DISCUSSION, ADVICE, REPORTED, RETOLD, VERDICT)}
         verdict = self._ids.get(VERDICT)
         negation = self._ids.get(NEGATION)
         negations = [o for o in occurrences if o.concept == negation]
-        if not spans:
-            # a text after an introducing colon is somebody else's when the words before the
-            # colon frame it ("Fick sms: ...", "Got this today: ...", "有人私信我：...");
-            # the colon's own text runs to the end, so no question mark can be outside it
+
+        def frames(o: Occurrence) -> bool:
+            # a verdict the writer negates is no verdict ("not fake", "bukan palsu")
+            return o.concept in framing and not (
+                o.concept == verdict and _negated(o, negations, VERDICT_NEGATION_REACH))
+
+        if intro is not None:
             # (not advice: "SCAM ALERT: ... contact verified recovery support" is the
             # recovery scam's own heading)
-            intro = intro_span(text)
             advice = self._ids.get(ADVICE)
-            if intro is not None and any(
-                    o.concept in framing and o.concept != advice and o.start < intro[0]
-                    and not (o.concept == verdict
-                             and _negated(o, negations, VERDICT_NEGATION_REACH))
-                    for o in occurrences):
+            if any(frames(o) and o.concept != advice and o.start < intro[0]
+                   for o in occurrences):
                 return (intro,)
             return ()
-
-        def outside(pos: int) -> bool:
-            return not within(pos, spans)
 
         last = 0
         rest = []
@@ -529,12 +531,8 @@ class PatternRules:
             last = b
         rest.append(text[last:])
         outer = "".join(rest)
-        # a verdict the writer negates is no verdict ("not fake", "bukan palsu")
         # a question ends a sentence; the "?" that opens a link's query string does not
-        if asks(outer) or any(
-                o.concept in framing and outside(o.start)
-                and not (o.concept == verdict and _negated(o, negations, VERDICT_NEGATION_REACH))
-                for o in occurrences):
+        if asks(outer) or any(frames(o) and not within(o.start, spans) for o in occurrences):
             return tuple(spans)
         return ()
 

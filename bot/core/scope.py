@@ -164,6 +164,8 @@ def _quotation(text: str, spans: list[tuple[int, int]],
 
 
 _PARENS = re.compile(r"\(([^)]*)\)")
+# marks around a sender's tag ("[Globe]:", "【顺丰】：", "*Telia*:")
+_TAG_MARKS = "[]()【】<>#*-_.,!"
 
 
 def _intro(text: str) -> re.Match[str] | None:
@@ -203,8 +205,8 @@ def sender_tag(head: str, senders: frozenset[str]) -> bool:
     words = head.split()
     if not words or len(words) > 3:
         return False
-    first = words[0].strip("[]()【】<>#*-_.,!")
-    return first in senders or "".join(words).strip("[]()【】<>#*-_.,!") in senders
+    return (words[0].strip(_TAG_MARKS) in senders
+            or "".join(words).strip(_TAG_MARKS) in senders)
 
 
 def _looks_like_url(head: str) -> bool:
