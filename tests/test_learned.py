@@ -409,9 +409,9 @@ def test_rules_keep_their_meaning_beside_the_model(small_model: Path) -> None:
 # -- what the learned combination may take back ------------------------------------------
 
 
-def _flat_model(bias: float, bits: int = 8) -> TextModel:
-    """A text model that reads every text the same (logit `bias`)."""
-    return TextModel(bits, np.zeros(1 << bits, np.float32), bias, ("key_request",),
+def _flat_model(bias: float, bits: int = 8, category: str = "key_request") -> TextModel:
+    """A text model that reads every text the same (logit `bias`, read as `category`)."""
+    return TextModel(bits, np.zeros(1 << bits, np.float32), bias, (category,),
                      np.zeros((1, 1 << bits), np.float16), np.zeros(1, np.float32), {}, "t")
 
 
@@ -424,12 +424,13 @@ def _shipped() -> RuleSet:
     return _SHIPPED[0]
 
 
-def _learned_detector(model_bias: float, normal: tuple[float, float] = (0.5, 0.8)
-                      ) -> Detector:
+def _learned_detector(model_bias: float, normal: tuple[float, float] = (0.5, 0.8),
+                      category: str = "key_request") -> Detector:
     """The shipped rules with a flat text model and a combination that follows it alone."""
     combiner = _combiner(**{"bias": 0.0, "model": 1.0})
     combiner = replace(combiner, thresholds={**combiner.thresholds, "normal": normal})
-    return Detector(replace(_shipped(), model=_flat_model(model_bias), combiner=combiner))
+    model = _flat_model(model_bias, category=category)
+    return Detector(replace(_shipped(), model=model, combiner=combiner))
 
 
 def _rules_alone() -> Detector:
@@ -666,15 +667,6 @@ def test_a_short_chinese_sentence_can_be_taken_back_but_not_raised() -> None:
     assert _learned_detector(6.0).check(CheckRequest(chat, lang="zh")).verdict == "clean"
 
 
-def _reads_as(category: str, bias: float) -> Detector:
-    """The shipped rules with a flat text model whose every reading is `category`."""
-    model = TextModel(8, np.zeros(1 << 8, np.float32), bias, (category,),
-                      np.zeros((1, 1 << 8), np.float16), np.zeros(1, np.float32), {}, "t")
-    combiner = _combiner(**{"bias": 0.0, "model": 1.0})
-    combiner = replace(combiner, thresholds={**combiner.thresholds, "normal": (0.5, 0.8)})
-    return Detector(replace(_shipped(), model=model, combiner=combiner))
-
-
 OUTAGE = "Enligt driftinfon på {} är det störningar i inloggningen hos flera banker just nu."
 
 
@@ -682,10 +674,10 @@ def test_a_look_alike_reading_of_the_brands_own_site_raises_nothing() -> None:
     """The learned reading "look-alike link" does not raise a message whose every link the
     link check found on the brand's own site; a chat platform's link proves nothing, and
     other readings of the same text still raise it."""
-    lookalike = _reads_as("lookalike_link", 6.0)
+    lookalike = _learned_detector(6.0, category="lookalike_link")
     assert lookalike.check(CheckRequest(OUTAGE.format("bankid.com"), lang="sv")).verdict == "clean"
     for elsewhere in ("driftinfo-bank.example", "t.me/+bankidinfo"):
         verdict = lookalike.check(CheckRequest(OUTAGE.format(elsewhere), lang="sv")).verdict
         assert verdict != "clean", elsewhere
-    other = _reads_as("otp_request", 6.0)
+    other = _learned_detector(6.0, category="otp_request")
     assert other.check(CheckRequest(OUTAGE.format("bankid.com"), lang="sv")).verdict != "clean"
