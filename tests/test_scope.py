@@ -183,6 +183,27 @@ def test_a_senders_name_before_a_colon_is_no_quotation(text: str, quoted: bool) 
     assert sender_tag(text.split(":")[0], SENDERS) is not quoted
 
 
+@pytest.mark.parametrize(("text", "quoted"), [
+    # a title of capitalised words names the sender even when the registry does not know it
+    ("TNB: Akaun anda tertunggak RM387.60, bekalan elektrik akan dipotong hari ini", False),
+    ("E-ZPass Notice: You have an unpaid toll balance of $6.99, pay now to avoid the fee",
+     False),
+    ("[Kominfo] Info: nomor anda akan diblokir hari ini, lakukan registrasi ulang segera",
+     False),
+    # a sentence before the colon, even one that opens with a capital, introduces a text
+    ("Got this today: your account is locked, verify now or it will be closed for good",
+     True),
+    ("Mẹ mình nhận tin: tài khoản của bạn bị khóa, bấm vào link để mở lại ngay", True),
+])
+def test_a_title_before_a_colon_is_a_sender_tag(text: str, quoted: bool) -> None:
+    """Capitals are read on the text as written: the folded text has none."""
+    folded = text.casefold()
+    scope = scope_of(folded, advice_at=None, discussion=False, negation=False,
+                     original=text)
+    assert (scope.quoted > 0) is quoted
+    assert scope_of(folded, advice_at=None, discussion=False, negation=False).quoted > 0
+
+
 def test_sender_names_come_from_the_registry() -> None:
     """Names, their short forms in parentheses, aliases and labels all tag a sender."""
     names = sender_names(load_ruleset(RULES_DIR).links.brands)

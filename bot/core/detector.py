@@ -468,6 +468,7 @@ class Detector:
             cover=cover,
             offer=patterns.offered_after(scan, prepared.skeleton),
             senders=self._senders,
+            original=text,
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
         # a new Message rather than dataclasses.replace (which inspects the fields each time)

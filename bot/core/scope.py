@@ -146,12 +146,14 @@ def quotation(text: str) -> tuple[float, str | None]:
 
 
 def _quotation(text: str, spans: list[tuple[int, int]],
-               senders: frozenset[str] = frozenset()) -> tuple[float, str | None]:
+               senders: frozenset[str] = frozenset(),
+               original: str | None = None) -> tuple[float, str | None]:
     if not text:
         return 0.0, None
     if not spans:
         m = _intro(text)
-        if m and not sender_tag(m.group(1), senders):
+        head = _intro(original) if original is not None else None
+        if m and not sender_tag(m.group(1), senders, head.group(1) if head else None):
             return len(m.group(2)) / len(text), m.group(1)
         return 0.0, None
     inside = sum(b - a for a, b in spans)
@@ -197,16 +199,27 @@ def sender_names(brands: Iterable[Brand]) -> frozenset[str]:
     return frozenset(out)
 
 
-def sender_tag(head: str, senders: frozenset[str]) -> bool:
+def sender_tag(head: str, senders: frozenset[str], original: str | None = None) -> bool:
     """The words before a colon name who sends the text, the way a text message or a notice
     opens ("Telia:", "PhilHealth Advisory:", "Skatteverket informerar:"): a brand's or an
-    agency's name (of `senders`) as the first of at most three words. What follows is the
-    message itself, not a quotation of it."""
+    agency's name (of `senders`) as the first of at most three words, or (`original`, the
+    head as written) a title of at most three capitalised words ("TNB:", "E-ZPass Notice:",
+    "Chase Fraud Alert:"), a name rather than a sentence that introduces somebody else's
+    text ("Got this:", "Fick sms:"). What follows is the message itself, not a quotation
+    of it."""
     words = head.split()
     if not words or len(words) > 3:
         return False
     return (words[0].strip(_TAG_MARKS) in senders
-            or "".join(words).strip(_TAG_MARKS) in senders)
+            or "".join(words).strip(_TAG_MARKS) in senders
+            or (original is not None and _title(original)))
+
+
+def _title(head: str) -> bool:
+    """At most three words, each opening with a capital letter (marks and digits aside)."""
+    words = [w.strip(_TAG_MARKS) for w in head.split()]
+    words = [w for w in words if w]
+    return 0 < len(words) <= 3 and all(w[0].isupper() for w in words)
 
 
 def _looks_like_url(head: str) -> bool:
@@ -221,11 +234,12 @@ def asks(text: str) -> bool:
 def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
              negation: bool, framed_quote: bool = False, judged: bool = False,
              cover: bool = False, offer: bool = False,
-             senders: frozenset[str] = frozenset()) -> Scope:
+             senders: frozenset[str] = frozenset(), original: str | None = None) -> Scope:
     """Scope signals from the folded text and what the phrase scan found. `senders`: the
-    folded names of brands and agencies (see `sender_tag`)."""
+    folded names of brands and agencies; `original`: the text as written, whose capitals
+    tell a sender's title (see `sender_tag`)."""
     matches = list(_QUOTE_RE.finditer(folded))
-    share, outside = _quotation(folded, [m.span() for m in matches], senders)
+    share, outside = _quotation(folded, [m.span() for m in matches], senders, original)
     return Scope(
         advice=advice_at is not None,
         advice_first=advice_at == 0,
