@@ -554,30 +554,3 @@ def test_retelling_and_verdict_frame_only_quotations(text: str, expected: list[s
     quotation frames the quotation as somebody else's words; it takes back nothing outside
     quotation marks, and a negated verdict ("not fake") frames nothing."""
     assert [r.id for r in FRAMES.fired(message(text))] == expected
-
-
-LEX_ENCLITIC = """
-lang: id
-concepts:
-  ask: [kirim]
-  seed_phrase: [frasa, kode]
-"""
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("kirim kodenya ke admin sekarang", True),
-        ("kirim frasamu ke saya", True),
-        ("kirim seed phrasenya ke admin", True),
-        # not an enclitic: another word that starts with the phrase
-        ("kirim kodenamu", False),
-        # an English phrase takes only "-nya", the way chat writes it onto a borrowed noun
-        ("send your seed phraseku", False),
-    ],
-    ids=["id-nya", "id-mu", "en-nya", "not-an-enclitic", "en-no-ku"],
-)
-def test_indonesian_and_malay_enclitics_extend_a_phrase(text: str, expected: bool) -> None:
-    """Indonesian and Malay write -nya, -mu, -ku, -lah, -kah and -pun onto the word."""
-    engine = build([LEXICON, LEX_ENCLITIC])
-    assert bool(engine.fired(message(text))) is expected

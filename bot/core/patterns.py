@@ -121,20 +121,6 @@ _CLAUSE_END = re.compile(r"[,;:，；：、]")
 # Word characters of the scripts that separate words with spaces (letters and digits below
 # Thai, and "_"): a bounded phrase must not touch one.
 _WORD_CHARS = frozenset(c for c in map(chr, range(0x0E00)) if c.isalnum() or c == "_")
-# Indonesian and Malay write enclitics onto the word ("hadiahnya", "akaunmu", "kodenya"):
-# a phrase of those lexicons holds with one of them; an English word takes only "-nya", the
-# way Indonesian and Malay chat writes it onto a borrowed noun ("linknya", "walletnya").
-_ENCLITICS = ("nya", "lah", "kah", "pun", "mu", "ku")
-_ENCLITIC_LANGS = frozenset({"id", "ms"})
-
-
-def _enclitic(text: str, stop: int, n: int, langs: frozenset[str]) -> bool:
-    """The word goes on after a phrase only by an enclitic (see `_ENCLITICS`)."""
-    for suffix in _ENCLITICS if langs & _ENCLITIC_LANGS else ("nya",) if "en" in langs else ():
-        end = stop + len(suffix)
-        if text.startswith(suffix, stop) and (end >= n or text[end] not in _WORD_CHARS):
-            return True
-    return False
 # Each branch starts with a literal character and looks behind it for the boundary
 # (`t(?<!\wt)` is `\bt`): the regex engine then skips to the candidates instead of trying
 # every branch at every position of a long message.
@@ -390,8 +376,7 @@ class PatternRules:
                     # still match next to them); inlined, as a long message has thousands
                     # of terms.
                     if bounded and ((start > 0 and text[start - 1] in word)
-                                    or (strict and stop < n and text[stop] in word
-                                        and not _enclitic(text, stop, n, langs))):
+                                    or (strict and stop < n and text[stop] in word)):
                         continue
                     if toned is not None and not _written_as(
                             text[start:stop], toned, folded, written):
