@@ -355,6 +355,12 @@ def test_a_verdict_aimed_at_the_others_does_not_judge_the_handle(lang: str, text
            "metamask-restore-help.app to fix my wallet. how common is this??"),
     ("en", "friend got a dm from 'support' and then a link to trustwallet-rectify.app, how do "
            "people fall for this?"),
+    # or judges it after the link: a verdict ("anmälde det direkt", reported it at once)
+    ("sv", "Fick precis ett sms om obetald trängselskatt med länk till "
+           "transportstyrelsen-betala.info, kör inte ens bil i stan. Anmälde det direkt"),
+    # Thai asks with a particle, without a question mark ("ไม่ใช่เหรอ": isn't it?)
+    ("th", "เมื่อเช้าได้ SMS การไฟฟ้าคืนเงินประกัน ลิงก์ pea-refund.online ของจริงเค้าคืนผ่าน"
+           "พร้อมเพย์ไม่ใช่เหรอ"),
 ])
 def test_a_link_the_writer_got_and_asks_about_is_not_offered(lang: str, text: str) -> None:
     assert _verdict(text, lang) == "clean"
@@ -371,6 +377,18 @@ def test_a_links_query_is_no_question() -> None:
     # a real question mark still asks, in either script
     assert DETECTOR.prepare(CheckRequest("is telegrarn-web.org real?", lang="en")).scope.question
     assert DETECTOR.prepare(CheckRequest("这个链接是真的吗？我不敢点", lang="zh")).scope.question
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("โอนไปแล้วได้เงินคืนไหม", True),
+    ("ลิงก์นี้ของจริงหรือเปล่า", True),
+    ("เว็บนี้ของธนาคารจริงมั้ย", True),
+    # "ไหม้" (burnt) and "หรอก" (a particle of denial) ask nothing
+    ("บ้านข้างๆไฟไหม้เมื่อคืน", False),
+    ("ไม่ใช่หรอก โอนเงินก่อนแล้วค่อยรับของ", False),
+])
+def test_a_thai_question_particle_asks(text: str, question: bool) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang="th")).scope.question is question
 
 
 @pytest.mark.parametrize(("lang", "text"), [

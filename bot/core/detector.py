@@ -366,17 +366,22 @@ class Detector:
             for _, _, end in spans)
 
     def _links_asked(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
-        """The writer retells a message they got, links and all, and asks about it after the
-        last link ("then in DM a link to walletconnect-rectify.app. how common is this??")."""
+        """The writer retells a message they got, links and all, and after the last link
+        asks about it or judges it ("then in DM a link to walletconnect-rectify.app. how
+        common is this??", "fick ett sms med länk till transportstyrelsen-betala.info, kör
+        inte ens bil. Anmälde det direkt")."""
         if message.scan is None or not spans:
             return False
-        told = self.rules.patterns.found(message.scan, RETOLD)
+        patterns = self.rules.patterns
+        told = patterns.found(message.scan, RETOLD)
         if not told:
             return False
         first = min(start for _, start, _ in spans)
+        if not any(o.end <= first for o in told):
+            return False
         last = max(end for _, _, end in spans)
-        text = message.text.skeleton
-        return any(o.end <= first for o in told) and asks(text[last:])
+        return (asks(message.text.skeleton[last:])
+                or any(v.start >= last for v in patterns.verdicts(message.scan)))
 
     @staticmethod
     def _link_quoted(message: Message, spans: list[tuple[str, int, int]]) -> bool:

@@ -226,9 +226,19 @@ def _looks_like_url(head: str) -> bool:
     return head.rstrip().lower().endswith(("http", "https", "hxxp", "hxxps"))
 
 
+# Thai asks with a particle at the end of a phrase, often without a question mark ("ของจริง
+# ไม่ใช่เหรอ", "โอนไปแล้วได้คืนไหม"): tone marks optional (the skeleton drops them), and no Thai
+# letter may follow ("ไหม้", burnt, is no question; "หรอก" is no particle of a question)
+_THAI_QUESTION = re.compile(
+    "(?:ไหม|มั้?ย|เหรอ|หรอ|หรือเป่?ล่?า|รึเป่?ล่?า|หรือไม่?)"
+    "(?![฀-๿])")
+
+
 def asks(text: str) -> bool:
-    """The text has a question mark (of any script) that ends a question."""
-    return _QUESTION.search(text) is not None
+    """The text has a question mark (of any script) that ends a question, or a Thai
+    question particle that ends a phrase."""
+    return (_QUESTION.search(text) is not None
+            or _THAI_QUESTION.search(text) is not None)
 
 
 def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
