@@ -554,3 +554,26 @@ def test_retelling_and_verdict_frame_only_quotations(text: str, expected: list[s
     quotation frames the quotation as somebody else's words; it takes back nothing outside
     quotation marks, and a negated verdict ("not fake") frames nothing."""
     assert [r.id for r in FRAMES.fired(message(text))] == expected
+
+
+def test_a_language_that_mixes_english_counts_its_guards() -> None:
+    """`mixes: [en]`: English negations and advice count in that language's messages
+    (Taglish "never ipadala ang seed phrase"); other languages still ignore them."""
+    tl_line = "Never ipadala ang seed phrase sa mga nagpapanggap na admin po"
+    assert build_with_languages().fired(message(tl_line))
+    mixed = LANGUAGES.replace("  tl:\n", "  tl:\n    mixes: [en]\n")
+    lex = [(load_yaml(t, f"lexicon/{i}.yaml"), f"lexicon/{i}.yaml")
+           for i, t in enumerate((LEX_EN_NO, LEX_ID, LEX_TL))]
+    rules = RULES.split("  - id: fake-support.contact")[0]
+    engine = compile_pattern_rules(lex, [(load_yaml(rules, "p.yaml"), "p.yaml")],
+                                   (load_yaml(mixed, "languages.yaml"), "languages.yaml"))
+    assert not engine.fired(message(tl_line))
+    # Indonesian does not mix English here: "no" stays a number
+    assert engine.fired(message("Kirim frasa pemulihan ke no baru ini untuk verifikasi"))
+
+
+def test_mixes_must_name_languages_of_the_file() -> None:
+    bad = LANGUAGES.replace("  tl:\n", "  tl:\n    mixes: [xx]\n")
+    lex = [(load_yaml(LEX_EN_NO, "lexicon/0.yaml"), "lexicon/0.yaml")]
+    with pytest.raises(RuleSetError, match="mixes must list language codes"):
+        compile_pattern_rules(lex, [], (load_yaml(bad, "languages.yaml"), "languages.yaml"))

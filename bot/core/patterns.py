@@ -279,7 +279,9 @@ def _written_as(body: str, forms: frozenset[str], folded: str, cache: dict[str, 
 
 @dataclass(frozen=True, slots=True)
 class _Language:
-    """What tells that a message is in this language, and the languages it counts with."""
+    """What tells that a message is in this language, and the languages it counts with:
+    its family, and the languages its speakers mix into it (`mixes`: Taglish writes English
+    negations and advice inside Tagalog, "Never ibigay ang OTP")."""
 
     code: str
     family: frozenset[str]
@@ -1030,7 +1032,7 @@ class _Builder:
                 self.error(source, line, f"language {code!r}: expected a code and a mapping")
                 continue
             for key in spec:
-                if key not in ("markers", "script", "script_ranges", "family"):
+                if key not in ("markers", "script", "script_ranges", "family", "mixes"):
                     self.error(source, line_of(key, line), f"language {code}: unknown key "
                                f"{key!r}")
             for marker in spec.get("markers") or []:
@@ -1048,10 +1050,16 @@ class _Builder:
                 continue
             family = spec.get("family")
             families[str(family) if family else code].add(code)
-            specs.append((code, str(family) if family else None, script))
+            mixes = spec.get("mixes") or []
+            if not isinstance(mixes, list) or not all(
+                    isinstance(m, str) and m in langs for m in mixes):
+                self.error(source, line, f"language {code}: mixes must list language codes of "
+                           "this file")
+                mixes = []
+            specs.append((code, str(family) if family else None, script, frozenset(mixes)))
         self.languages_spec = [
-            _Language(code, frozenset(families[family or code]), script)
-            for code, family, script in specs
+            _Language(code, frozenset(families[family or code]) | mixes, script)
+            for code, family, script, mixes in specs
         ]
 
     # rules ---------------------------------------------------------------------------------
