@@ -1025,7 +1025,7 @@ class _Builder:
             self.error(source, line_of(data, 1), "expected 'languages:' mapping code: {...}")
             return
         families: dict[str, set[str]] = defaultdict(set)
-        specs: list[tuple[str, str | None, Any]] = []
+        specs: list[tuple[str, str | None, Any, frozenset[str]]] = []
         for code, spec in langs.items():
             line = line_of(code, line_of(langs))
             if not _LANG_RE.match(code) or not isinstance(spec, dict):
