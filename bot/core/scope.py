@@ -230,8 +230,13 @@ def _looks_like_url(head: str) -> bool:
 # ไม่ใช่เหรอ", "โอนไปแล้วได้คืนไหม"): tone marks optional (the skeleton drops them), and no Thai
 # letter may follow ("ไหม้", burnt, is no question; "หรอก" is no particle of a question)
 _THAI_QUESTION = re.compile(
-    "(?:ไหม|มั้?ย|เหรอ|หรอ|หรือเป่?ล่?า|รึเป่?ล่?า|หรือไม่?)"
-    "(?![฀-๿])")
+    "(?:\u0e44\u0e2b\u0e21"                     # ไหม
+    "|\u0e21\u0e31\u0e49?\u0e22"                # มั้ย, มัย
+    "|\u0e40\u0e2b\u0e23\u0e2d|\u0e2b\u0e23\u0e2d"  # เหรอ, หรอ
+    # หรือเปล่า, รึเปล่า
+    "|(?:\u0e2b\u0e23\u0e37\u0e2d|\u0e23\u0e36)\u0e40\u0e1b\u0e48?\u0e25\u0e48?\u0e32"
+    "|\u0e2b\u0e23\u0e37\u0e2d\u0e44\u0e21\u0e48?)"  # หรือไม่
+    "(?![\u0e00-\u0e7f])")
 
 
 def asks(text: str) -> bool:
