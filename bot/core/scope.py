@@ -199,11 +199,11 @@ def sender_names(brands: Iterable[Brand]) -> frozenset[str]:
     return frozenset(out)
 
 
-def sender_tag(head: str, senders: frozenset[str], original: str | None = None) -> bool:
+def sender_tag(head: str, senders: frozenset[str], written: str | None = None) -> bool:
     """The words before a colon name who sends the text, the way a text message or a notice
     opens ("Telia:", "PhilHealth Advisory:", "Skatteverket informerar:"): a brand's or an
-    agency's name (of `senders`) as the first of at most three words, or (`original`, the
-    head as written) a title of at most three capitalised words ("TNB:", "E-ZPass Notice:",
+    agency's name (of `senders`) as the first of at most three words, or (`written`, the
+    head as written, with its capitals) a title of at most three capitalised words ("TNB:", "E-ZPass Notice:",
     "Chase Fraud Alert:"), a name rather than a sentence that introduces somebody else's
     text ("Got this:", "Fick sms:"). What follows is the message itself, not a quotation
     of it."""
@@ -212,7 +212,7 @@ def sender_tag(head: str, senders: frozenset[str], original: str | None = None) 
         return False
     return (words[0].strip(_TAG_MARKS) in senders
             or "".join(words).strip(_TAG_MARKS) in senders
-            or (original is not None and _title(original)))
+            or (written is not None and _title(written)))
 
 
 def _title(head: str) -> bool:
