@@ -203,10 +203,10 @@ def sender_tag(head: str, senders: frozenset[str], written: str | None = None) -
     """The words before a colon name who sends the text, the way a text message or a notice
     opens ("Telia:", "PhilHealth Advisory:", "Skatteverket informerar:"): a brand's or an
     agency's name (of `senders`) as the first of at most three words, or (`written`, the
-    head as written, with its capitals) a title of at most three capitalised words ("TNB:", "E-ZPass Notice:",
-    "Chase Fraud Alert:"), a name rather than a sentence that introduces somebody else's
-    text ("Got this:", "Fick sms:"). What follows is the message itself, not a quotation
-    of it."""
+    head as written, with its capitals) a title of at most three capitalised words ("TNB:",
+    "E-ZPass Notice:", "Chase Fraud Alert:"), a name rather than a sentence that introduces
+    somebody else's text ("Got this:", "Fick sms:"). What follows is the message itself, not
+    a quotation of it."""
     words = head.split()
     if not words or len(words) > 3:
         return False
