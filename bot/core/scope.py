@@ -152,10 +152,9 @@ def _quotation(text: str, spans: list[tuple[int, int]],
         return 0.0, None
     if not spans:
         m = _intro(text)
-        head = _intro(original) if original is not None else None
-        if m and not sender_tag(m.group(1), senders, head.group(1) if head else None):
-            return len(m.group(2)) / len(text), m.group(1)
-        return 0.0, None
+        if m is None or sender_tag(m.group(1), senders) or _titled(original):
+            return 0.0, None
+        return len(m.group(2)) / len(text), m.group(1)
     inside = sum(b - a for a, b in spans)
     parts, last = [], 0
     for a, b in spans:
@@ -199,26 +198,28 @@ def sender_names(brands: Iterable[Brand]) -> frozenset[str]:
     return frozenset(out)
 
 
-def sender_tag(head: str, senders: frozenset[str], written: str | None = None) -> bool:
+def sender_tag(head: str, senders: frozenset[str]) -> bool:
     """The words before a colon name who sends the text, the way a text message or a notice
     opens ("Telia:", "PhilHealth Advisory:", "Skatteverket informerar:"): a brand's or an
-    agency's name (of `senders`) as the first of at most three words, or (`written`, the
-    head as written, with its capitals) a title of at most three capitalised words ("TNB:",
-    "E-ZPass Notice:", "Chase Fraud Alert:"), a name rather than a sentence that introduces
-    somebody else's text ("Got this:", "Fick sms:"). What follows is the message itself, not
-    a quotation of it."""
+    agency's name (of `senders`) as the first of at most three words. What follows is the
+    message itself, not a quotation of it (and so after a title, see `_titled`)."""
     words = head.split()
     if not words or len(words) > 3:
         return False
     return (words[0].strip(_TAG_MARKS) in senders
-            or "".join(words).strip(_TAG_MARKS) in senders
-            or (written is not None and _title(written)))
+            or "".join(words).strip(_TAG_MARKS) in senders)
 
 
-def _title(head: str) -> bool:
-    """At most three words, each opening with a capital letter (marks and digits aside)."""
-    words = [w.strip(_TAG_MARKS) for w in head.split()]
-    words = [w for w in words if w]
+def _titled(original: str | None) -> bool:
+    """The text as written opens with a title before its introducing colon: at most three
+    words, each opening with a capital letter ("TNB:", "E-ZPass Notice:", "Chase Fraud
+    Alert:"), a sender's name rather than a sentence that introduces somebody else's text
+    ("Got this:", "Fick sms:"). The folded text has no capitals, so this reads the original;
+    it is asked only when the folded text has such a colon and no registry name tags it."""
+    m = _intro(original) if original is not None else None
+    if m is None:
+        return False
+    words = [w for w in (w.strip(_TAG_MARKS) for w in m.group(1).split()) if w]
     return 0 < len(words) <= 3 and all(w[0].isupper() for w in words)
 
 
@@ -252,7 +253,7 @@ def scope_of(folded: str, *, advice_at: int | None, discussion: bool,
              senders: frozenset[str] = frozenset(), original: str | None = None) -> Scope:
     """Scope signals from the folded text and what the phrase scan found. `senders`: the
     folded names of brands and agencies; `original`: the text as written, whose capitals
-    tell a sender's title (see `sender_tag`)."""
+    tell a sender's title (see `_titled`)."""
     matches = list(_QUOTE_RE.finditer(folded))
     share, outside = _quotation(folded, [m.span() for m in matches], senders, original)
     return Scope(
