@@ -577,3 +577,28 @@ def test_mixes_must_name_languages_of_the_file() -> None:
     lex = [(load_yaml(LEX_EN_NO, "lexicon/0.yaml"), "lexicon/0.yaml")]
     with pytest.raises(RuleSetError, match="mixes must list language codes"):
         compile_pattern_rules(lex, [], (load_yaml(bad, "languages.yaml"), "languages.yaml"))
+
+
+def test_frame_words_inside_an_answered_doubt_frame_nothing() -> None:
+    """The reader's doubt named to argue it away ("you think it's a scam?") holds the words
+    of a discussion without being one: the request after it stands. The same discussion
+    words outside such a phrase still frame the message, and a refused request stays
+    refused."""
+    lexicon = LEXICON.replace(
+        'discussion: ["is this a scam", "someone asked me"]',
+        'discussion: ["is this a scam", "someone asked me", "think it\'s a scam"]\n'
+        '  doubt_answered: ["/\\\\byou think it\'s a scam/"]',
+    )
+    engine = build(lexicons=[lexicon, LEXICON_ZH])
+
+    def ids(text: str) -> list[str]:
+        return [r.id for r in engine.fired(message(text))]
+
+    assert ids("You think it's a scam? I'm the admin, send your seed phrase to verify") == [
+        "key-request.seed-phrase"]
+    # the discussion words of the writer's own ("my sister and I think it's a scam")
+    assert ids("My sister and I think it's a scam: send your seed phrase to verify") == []
+    # without the phrase the same words frame the message
+    assert ids("Is this a scam? send your seed phrase to verify") == []
+    # a refused request is no request, however the doubt is answered
+    assert ids("You think it's a scam? Never share your seed phrase") == []

@@ -79,6 +79,12 @@ RETOLD, VERDICT = "retold", "verdict"
 # Phrases built on a negation that push rather than forbid ("don't miss", "do not hesitate"):
 # a negation inside one of them does not count.
 NOT_NEGATION = "not_negation"
+# The reader's doubt named so as to answer it ("you think it's a scam?", "your sister says it's
+# too good to be true", "this is not a scam", "the warning is for strangers"): the words of a
+# frame inside one of these phrases are the writer's rebuttal, not a warning or a discussion.
+DOUBT_ANSWERED = "doubt_answered"
+# The frame concepts such a phrase holds without framing anything.
+_ANSWERED_FRAMES = (NEGATION, ADVICE, DISCUSSION, REPORTED, RETOLD, VERDICT, SCAM_SCRIPT)
 GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED, RETOLD,
                   VERDICT)
 SCOPES = ("sentence", "message")
@@ -402,7 +408,7 @@ class PatternRules:
             Occurrence(c, s, e, bisect_right(sentence_ends, s), bisect_right(clause_ends, s))
             for c, s, e, _ in raw
         ]
-        occurrences = self._without_reassurance(occurrences)
+        occurrences = self._without_reassurance(self._without_answered_frames(occurrences))
         heading = self._heading(text, occurrences)
         if heading is not None:
             occurrences.insert(0, heading)
@@ -422,6 +428,20 @@ class PatternRules:
         if any(o.concept in naming and o.end <= stop for o in occurrences):
             return Occurrence(ids.get(ADVICE, -1), 0, stop, 0, 0)
         return None
+
+    def _without_answered_frames(self, occurrences: list[Occurrence]) -> list[Occurrence]:
+        """Drop the frame words that start inside a phrase naming the reader's doubt to answer
+        it ("Abg rasa scam boleh check no tracking ... bagi saya 6 digit": the scam word is the
+        reader's doubt, which the writer argues away, not the writer's discussion)."""
+        ids = self._ids
+        answered = ids.get(DOUBT_ANSWERED, -1)
+        spans = [(o.start, o.end) for o in occurrences if o.concept == answered]
+        if not spans:
+            return occurrences
+        frames = {ids[c] for c in _ANSWERED_FRAMES if c in ids}
+        return [o for o in occurrences
+                if o.concept not in frames
+                or not any(start <= o.start < end for start, end in spans)]
 
     def _without_reassurance(self, occurrences: list[Occurrence]) -> list[Occurrence]:
         """Drop the advice that follows, in its own sentence, a clause asking for a recovery
