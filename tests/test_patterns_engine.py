@@ -602,3 +602,36 @@ def test_frame_words_inside_an_answered_doubt_frame_nothing() -> None:
     assert ids("Is this a scam? send your seed phrase to verify") == []
     # a refused request is no request, however the doubt is answered
     assert ids("You think it's a scam? Never share your seed phrase") == []
+
+
+def test_advice_words_inside_an_order_to_stay_off_the_official_route_are_no_advice() -> None:
+    """"Don't report it in the app, the case resets" holds the advice word "report" as the
+    writer's order against reporting: it neither frames the message nor stops the rule. Its
+    own negation still makes it a negative order that an earlier negation does not undo."""
+    lexicon = LEXICON.replace(
+        'advice: ["beware of", "stay safe"]',
+        'advice: ["beware of", "stay safe", "report"]\n'
+        '  avoid_official: ["/\\\\bdon\'t report (?:it )?in the app\\\\b/"]',
+    )
+    rules = RULES + """
+  - id: fake-support.keep-off-official
+    category: fake_support
+    severity: high
+    reason: tells you not to use the official support
+    all: [avoid_official]
+    scope: message
+    examples:
+      match: ["don't report in the app, the case resets"]
+      no_match: ["report in the app"]
+"""
+    engine = build(lexicons=[lexicon, LEXICON_ZH], rules=rules)
+
+    def ids(text: str) -> list[str]:
+        return [r.id for r in engine.fired(message(text))]
+
+    assert ids("I am support. Don't report it in the app, the case resets") == [
+        "fake-support.keep-off-official"]
+    assert ids("never close this chat and don't report it in the app") == [
+        "fake-support.keep-off-official"]
+    # advice of the writer's own, before the order, still frames it
+    assert ids("Beware of fake support. Don't report it in the app, they say") == []

@@ -83,6 +83,10 @@ NOT_NEGATION = "not_negation"
 # too good to be true", "this is not a scam", "the warning is for strangers"): the words of a
 # frame inside one of these phrases are the writer's rebuttal, not a warning or a discussion.
 DOUBT_ANSWERED = "doubt_answered"
+# ... and the same for an order to stay off the official route ("wag niyo na pong i-report
+# sa app", "don't open a new ticket on the website"): its "report" is the writer's order
+# against reporting, no advice.
+AVOID_OFFICIAL = "avoid_official"
 # The frame concepts such a phrase holds without framing anything.
 _ANSWERED_FRAMES = (NEGATION, ADVICE, DISCUSSION, REPORTED, RETOLD, VERDICT, SCAM_SCRIPT)
 GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED, RETOLD,
@@ -431,17 +435,22 @@ class PatternRules:
 
     def _without_answered_frames(self, occurrences: list[Occurrence]) -> list[Occurrence]:
         """Drop the frame words that start inside a phrase naming the reader's doubt to answer
-        it ("Abg rasa scam boleh check no tracking ... bagi saya 6 digit": the scam word is the
-        reader's doubt, which the writer argues away, not the writer's discussion)."""
+        it, or inside an order to stay off the official route ("Abg rasa scam boleh check no
+        tracking ... bagi saya 6 digit": the scam word is the reader's doubt, which the writer
+        argues away, not the writer's discussion). The negation of an order to stay off
+        stays: it makes that order a negative one (see `_negated`)."""
         ids = self._ids
-        answered = ids.get(DOUBT_ANSWERED, -1)
-        spans = [(o.start, o.end) for o in occurrences if o.concept == answered]
+        answered, avoid = ids.get(DOUBT_ANSWERED, -1), ids.get(AVOID_OFFICIAL, -1)
+        spans = [(o.start, o.end, o.concept == avoid) for o in occurrences
+                 if o.concept == answered or o.concept == avoid]
         if not spans:
             return occurrences
         frames = {ids[c] for c in _ANSWERED_FRAMES if c in ids}
+        negation = ids.get(NEGATION, -1)
         return [o for o in occurrences
                 if o.concept not in frames
-                or not any(start <= o.start < end for start, end in spans)]
+                or not any(start <= o.start < end and not (order and o.concept == negation)
+                           for start, end, order in spans)]
 
     def _without_reassurance(self, occurrences: list[Occurrence]) -> list[Occurrence]:
         """Drop the advice that follows, in its own sentence, a clause asking for a recovery
