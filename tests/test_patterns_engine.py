@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -72,8 +73,9 @@ def message(text: str) -> Message:
 ENGINE = build()
 
 
-def fired(text: str) -> list[str]:
-    return [r.id for r in ENGINE.fired(message(text))]
+def fired(text: str, engine: PatternRules = ENGINE) -> list[str]:
+    """The ids of the rules that fire on `text` (the shared test rule set by default)."""
+    return [r.id for r in engine.fired(message(text))]
 
 
 @pytest.mark.parametrize(
@@ -144,8 +146,7 @@ def test_message_scope_guard_counts_before_appended_advice_only() -> None:
     )
     engine = build(lexicons=[lexicon, LEXICON_ZH], rules=rules)
 
-    def ids(text: str) -> list[str]:
-        return [r.id for r in engine.fired(message(text))]
+    ids = partial(fired, engine=engine)
 
     assert ids("I am support. Write to @helpdesk_real") == ["fake-support.contact"]
     # the guard before or beside the claim: a story, not the act
@@ -179,8 +180,7 @@ def test_a_head_that_holds_its_own_negation_is_not_undone_by_an_earlier_one() ->
 """
     engine = build(lexicons=[lexicon, LEXICON_ZH], rules=rules)
 
-    def ids(text: str) -> list[str]:
-        return [r.id for r in engine.fired(message(text))]
+    ids = partial(fired, engine=engine)
 
     assert ids("don't hang up and don't call the bank") == ["fake-support.keep-off"]
     assert ids("never stop and do not call the bank") == ["fake-support.keep-off"]
@@ -204,8 +204,7 @@ def test_a_message_rule_meets_only_in_the_writers_own_words_beside_a_framed_quot
 """
     engine = build(rules=rules)
 
-    def ids(text: str) -> list[str]:
-        return [r.id for r in engine.fired(message(text))]
+    ids = partial(fired, engine=engine)
 
     assert "fake-support.claim-and-seed" in ids("i am support here. send your seed phrase")
     assert "fake-support.claim-and-seed" not in ids(
@@ -591,8 +590,7 @@ def test_frame_words_inside_an_answered_doubt_frame_nothing() -> None:
     )
     engine = build(lexicons=[lexicon, LEXICON_ZH])
 
-    def ids(text: str) -> list[str]:
-        return [r.id for r in engine.fired(message(text))]
+    ids = partial(fired, engine=engine)
 
     assert ids("You think it's a scam? I'm the admin, send your seed phrase to verify") == [
         "key-request.seed-phrase"]
@@ -626,8 +624,7 @@ def test_advice_words_inside_an_order_to_stay_off_the_official_route_are_no_advi
 """
     engine = build(lexicons=[lexicon, LEXICON_ZH], rules=rules)
 
-    def ids(text: str) -> list[str]:
-        return [r.id for r in engine.fired(message(text))]
+    ids = partial(fired, engine=engine)
 
     assert ids("I am support. Don't report it in the app, the case resets") == [
         "fake-support.keep-off-official"]
