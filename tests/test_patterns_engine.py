@@ -358,6 +358,18 @@ def test_regex_with_letters_normalisation_removes_is_an_error() -> None:
     assert any("never occurs in normalised text (write 'a'" in e for e in errors), errors
 
 
+def test_regex_with_full_width_punctuation_is_an_error() -> None:
+    """Normalisation writes "？！，：" as "?!,:", so a class "[^，。！？]" never stops at them:
+    lint says so, and names what to write instead."""
+    errors = _errors(LEXICON.replace("[send, share", "[send, '/任何[^，。！？]{0,12}都不/'"),
+                     RULES)
+    assert any("has '，！？', which never occurs in normalised text (write ',!?'" in e
+               for e in errors), errors
+    # the same class written with the normalised marks is accepted
+    build(lexicons=[LEXICON.replace("[send, share", "[send, '/任何[^,。!?]{0,12}都不/'"),
+                    LEXICON_ZH])
+
+
 def test_yaml_boolean_phrase_gets_a_hint() -> None:
     """`- no` is read by YAML as false; the error says to quote it."""
     errors = _errors(LEXICON.replace("negation: [never,", "negation: [no, never,"), RULES)

@@ -1262,8 +1262,9 @@ class _Builder:
 
 
 def _unnormalised_letters(pattern: str) -> str:
-    """Letters written in a regular expression that normalisation removes or changes, so the
-    expression could never match them (escapes such as \\B or \\S are skipped)."""
+    """Letters, marks and punctuation written in a regular expression that normalisation
+    removes or changes (a full-width "？" is "?" in the skeleton), so the expression could
+    never match them (escapes such as \\B or \\S are skipped)."""
     # Unicode classes (\\p{Han}), POSIX classes ([:alpha:]) and group names are not text.
     literal = re.sub(r"\\[pP]\{[^}]*\}|\\[pP]\w|\[:\^?\w+:\]|\(\?P?<\w+>", "", pattern)
     out = []
@@ -1275,7 +1276,7 @@ def _unnormalised_letters(pattern: str) -> str:
         if c == "\\":
             escaped = True
             continue
-        if (c.isalpha() or unicodedata.category(c).startswith("M")) and skeleton(c) != c:
+        if (c.isalpha() or unicodedata.category(c)[0] in "MPS") and skeleton(c) != c:
             out.append(c)
     return "".join(dict.fromkeys(out))
 
