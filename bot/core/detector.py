@@ -270,7 +270,8 @@ class Detector:
             return False
         spans = _link_spans(message)
         discussed = (self._link_quoted(message, spans) or self._links_exemplified(message, spans)
-                     or self._links_judged(message, spans) or self._links_asked(message, spans)
+                     or self._links_judged(message, spans)
+                     or self._links_retold_then_discussed(message, spans)
                      or _links_questioned(message, spans) or _links_dissected(message)
                      or self._beside_official(message))
         return not discussed
@@ -365,7 +366,8 @@ class Detector:
                 for v in verdicts)
             for _, _, end in spans)
 
-    def _links_asked(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
+    def _links_retold_then_discussed(self, message: Message,
+                                     spans: list[tuple[str, int, int]]) -> bool:
         """The writer retells a message they got, links and all, and after the last link
         asks about it or judges it ("then in DM a link to walletconnect-rectify.app. how
         common is this??", "fick ett sms med länk till transportstyrelsen-betala.info, kör
