@@ -508,9 +508,11 @@ def test_every_shipped_rule_has_its_own_text(texts: Texts, lang: str) -> None:
         ("lang-th.loan.fee-first", "advance_fee", "rule.lang-th.loan.fee-first"),
         ("lang-th.loan.rights-link", "advance_fee", "rule.lang-th.loan"),
         ("lang-id.some-new-rule", "advance_fee", "rule.lang-id"),
+        ("persuasion.final-fee", "investment", "rule.persuasion.final-fee"),
+        ("persuasion.doubt-answered-pay", "advance_fee", "rule.persuasion"),
     ],
     ids=["family", "own-rule", "own-rule-3-parts", "two-part-family", "loan-fee",
-         "loan-family", "language-catch-all"],
+         "loan-family", "language-catch-all", "persuasion-own-rule", "persuasion-family"],
 )
 def test_hit_reason_uses_longest_prefix(texts: Texts, rule_id: str, category: str,
                                         key: str) -> None:
