@@ -359,6 +359,8 @@ class PatternRules:
     )
     _ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _guards: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
+    # the ids of _ANSWERED_FRAMES, which a doubt answered holds without framing anything
+    _answered_frames: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     _markers: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
     _languages: tuple[_Language, ...] = field(default=(), repr=False, compare=False)
 
@@ -445,7 +447,7 @@ class PatternRules:
                  if o.concept == answered or o.concept == avoid]
         if not spans:
             return occurrences
-        frames = {ids[c] for c in _ANSWERED_FRAMES if c in ids}
+        frames = self._answered_frames
         negation = ids.get(NEGATION, -1)
         return [o for o in occurrences
                 if o.concept not in frames
@@ -1256,6 +1258,7 @@ class _Builder:
             _by_head={k: tuple(v) for k, v in by_head.items()},
             _ids=ids,
             _guards=frozenset(ids[g] for g in GUARD_CONCEPTS),
+            _answered_frames=frozenset(ids[c] for c in _ANSWERED_FRAMES if c in ids),
             _markers=marker_ids,
             _languages=tuple(self.languages_spec),
         )
