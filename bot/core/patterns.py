@@ -1025,7 +1025,7 @@ class _Builder:
                            f"/{pattern}/: {reason} (RE2 syntax: no look-around or "
                            "back-references)")
                 return
-            unseen = _unnormalised_letters(pattern)
+            unseen = _unnormalised_signs(pattern)
             if unseen:
                 self.error(source, line, f"concept {concept!r}: regular expression "
                            f"/{pattern}/ has {unseen!r}, which never occurs in normalised text "
@@ -1264,7 +1264,7 @@ class _Builder:
         )
 
 
-def _unnormalised_letters(pattern: str) -> str:
+def _unnormalised_signs(pattern: str) -> str:
     """Letters, marks and punctuation written in a regular expression that normalisation
     removes or changes (a full-width "？" is "?" in the skeleton), so the expression could
     never match them (escapes such as \\B or \\S are skipped)."""
