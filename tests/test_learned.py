@@ -204,6 +204,53 @@ def test_training_is_deterministic() -> None:
     assert (first.held_out[hard] >= suspicious).mean() <= learn.BUDGETS["normal"][0][0] + 1e-9
 
 
+def _logistic_tail_sample(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Scores whose log-odds are logistic: above its median the tail is near exponential,
+    and the share above log-odds t is 1 / (1 + e^t), so every quantile is known."""
+    z = rng.logistic(size=n)
+    return 1 / (1 + np.exp(-z))
+
+
+def test_a_small_budget_is_read_from_the_tail_and_moves_less_between_samples() -> None:
+    """The threshold for a budget of a few everyday messages (0.1% of 4,000: the 4th-highest
+    score) comes from the fitted tail: on samples of the same distribution its log-odds
+    scatter less than the one score's at the budget, and land as near the true quantile."""
+    rng = np.random.default_rng(7)
+    budget, n = 0.001, 4000
+    truth = np.log((1 - budget) / budget)
+    tail, plain = [], []
+    for _ in range(200):
+        scores = _logistic_tail_sample(rng, n)
+        tail.append(learn._tail_threshold(scores, budget))
+        plain.append(learn._threshold(scores, budget))
+    log_tail = np.log(np.array(tail) / (1 - np.array(tail)))
+    log_plain = np.log(np.array(plain) / (1 - np.array(plain)))
+    assert np.std(log_tail) < 0.85 * np.std(log_plain)
+    assert abs(np.mean(log_tail) - truth) <= abs(np.mean(log_plain) - truth)
+    assert abs(np.mean(log_tail) - truth) < 0.25
+
+
+def test_a_budget_that_allows_many_messages_is_read_as_it_is() -> None:
+    """Fifty messages or more under the budget: the plain quantile, exactly."""
+    scores = _logistic_tail_sample(np.random.default_rng(1), 4000)
+    assert learn._tail_threshold(scores, 0.02) == learn._threshold(scores, 0.02)
+    # too few scores for a tail: the plain quantile too
+    few = scores[:15]
+    assert learn._tail_threshold(few, 0.003) == learn._threshold(few, 0.003)
+
+
+def test_everyday_budgets_use_the_tail_and_hard_negative_budgets_the_plain_quantile() -> None:
+    rng = np.random.default_rng(3)
+    hard = _logistic_tail_sample(rng, 20000) * 0.9
+    everyday = _logistic_tail_sample(rng, 4000)
+    chosen = learn.choose_thresholds(hard, everyday)
+    suspicious = chosen["normal"][0]
+    expected = max(0.3, learn._threshold(hard, learn.BUDGETS["normal"][0][0]),
+                   learn._tail_threshold(everyday, learn.BUDGETS["normal"][0][1]))
+    assert suspicious == round(expected, 6)
+    assert learn._tail_threshold(everyday, 0.003) != learn._threshold(everyday, 0.003)
+
+
 def test_naive_bayes_scale_follows_which_side_an_ngram_is_seen_on() -> None:
     """Columns seen only among scams scale up, only among hams scale negative, on both sides
     evenly near zero; the scale is folded into the returned weights."""

@@ -161,7 +161,10 @@ def model_card(trained: Any, card: dict[str, Any]) -> str:
         "False-positive budgets the thresholds were chosen for (suspicious; scam), as shares "
         "of hard negatives / everyday messages: " + "; ".join(
             f"{k}: {a[0]:.1%}/{a[1]:.2%}, {b[0]:.1%}/{b[1]:.2%}"
-            for k, (a, b) in learn.BUDGETS.items()) + ".",
+            for k, (a, b) in learn.BUDGETS.items())
+        + f". A budget of everyday messages that allows fewer than {learn.TAIL_BELOW} of them "
+        f"is read from the top {learn.TAIL_SHARE:.0%} of their scores (an exponential tail of "
+        "the log-odds), not from the one score at the budget.",
         "",
         "The figures the project claims are the blind split's, in README.",
         "",
