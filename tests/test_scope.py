@@ -207,7 +207,7 @@ def test_a_title_before_a_colon_is_a_sender_tag(text: str, quoted: bool) -> None
 def test_sender_names_come_from_the_registry() -> None:
     """Names, their short forms in parentheses, aliases and labels all tag a sender."""
     names = sender_names(load_ruleset(RULES_DIR).links.brands)
-    assert {"philhealth", "skatteverket", "nbi", "csn"} <= names
+    assert {"philhealth", "skatteverket", "nbi", "csn", "1177", "vårdguiden"} <= names
     assert "the" not in names and "" not in names
 
 
