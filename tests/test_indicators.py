@@ -13,9 +13,11 @@ from bot.core.indicators import (
     CryptoAddress,
     Indicators,
     extract_indicators,
+    falling_sums,
     find_addresses,
     find_emails,
     find_numbers,
+    sums,
 )
 from bot.core.model import Anchor, CheckRequest, ForwardOrigin, Person
 from bot.core.secrets import B58_ALPHABET
@@ -297,3 +299,36 @@ def test_phones_are_e164_in_the_readers_region(text, region, expected):
     from bot.core.indicators import extract_indicators
 
     assert extract_indicators(CheckRequest(text), region).phones == (expected,)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("250rb jadi 149rb", [250_000, 149_000]),
+        ("1,5jt jadi 3jt", [1_500_000, 3_000_000]),
+        ("rm1,000 jadi rm5,000", [1_000, 5_000]),
+        ("hyra 9 500 kr/man", [9_500]),
+        ("biến 50tr thành 500tr", [50_000_000, 500_000_000]),
+        ("3万变10万", [30_000, 100_000]),
+        # a count, a share and a multiple are no sums
+        ("12pcs, 15% off, 5x", []),
+    ],
+)
+def test_sums_read_the_regions_scale_words(text: str, expected: list[float]) -> None:
+    assert sums(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "end", "expected"),
+    [
+        ("250rb jadi 149rb", None, True),
+        ("1jt jadi 3jt", None, False),
+        # the match stops inside the last sum: it is read to its end
+        ("rm100 jadi rm30", len("rm100 jadi rm3"), True),
+        ("rm100 jadi rm300", len("rm100 jadi rm3"), False),
+        # one sum is no fall
+        ("lai 3jt", None, False),
+    ],
+)
+def test_falling_sums(text: str, end: int | None, expected: bool) -> None:
+    assert falling_sums(text, 0, len(text) if end is None else end) is expected

@@ -644,3 +644,32 @@ def test_advice_words_inside_an_order_to_stay_off_the_official_route_are_no_advi
         "fake-support.keep-off-official"]
     # advice of the writer's own, before the order, still frames it
     assert ids("Beware of fake support. Don't report it in the app, they say") == []
+
+
+def test_a_growth_match_that_names_a_falling_sum_is_a_price_cut() -> None:
+    """A match of a growth concept ("1jt jadi 3jt") that names two sums, the last below the
+    first, is a discount ("250rb jadi 149rb"), not a stake that grows. The sum is read past the
+    end of the match ("rm100 jadi rm3" stops inside "rm30"); a count of things is no sum."""
+    lexicon = LEXICON + (
+        '  multiplier_gain: ["/\\\\b(?:rm)?\\\\d[\\\\d.,]*\\\\s?(?:rb|jt|k)?\\\\b[^.!?\\\\n]{0,30}'
+        '\\\\bjadi\\\\s+(?:rm)?\\\\d/"]\n')
+    rules = RULES + """
+  - id: investment.multiplier
+    category: investment
+    severity: high
+    reason: promises to multiply the money you put in
+    all: [multiplier_gain]
+    scope: message
+    examples:
+      match: ["modal 1jt jadi 3jt"]
+      no_match: ["harga 250rb jadi 149rb"]
+"""
+    engine = build(lexicons=[lexicon, LEXICON_ZH], rules=rules)
+    ids = partial(fired, engine=engine)
+
+    assert ids("modal 1jt jadi 3jt dalam seminggu") == ["investment.multiplier"]
+    assert ids("modal rm100 jadi rm300 minggu ni") == ["investment.multiplier"]
+    assert ids("flash sale: 250rb jadi 149rb hari ini") == []
+    assert ids("promo rm100 jadi rm30 je") == []
+    # 12 shirts is a count: 45rb to 40rb still falls
+    assert ids("45rb/pcs, ambil 12pcs jadi 40rb") == []

@@ -247,6 +247,43 @@ def doubled_amounts(folded: str) -> bool:
                for values in amounts.values() for v in values)
 
 
+# --- sums of money in a sentence ---------------------------------------------------------------
+
+# A sum as chat writes it: thousands grouped by a comma, a dot or a space ("1,000", "100.000",
+# "9 500"), or a decimal ("1,5", "2.5"), with the short words for thousands and millions of
+# the region ("250rb", "1,5jt", "50tr", "5k", "3万"). A count of things ("12pcs"), a share
+# ("15%") or a multiple ("5x") is no sum.
+_SUM = re.compile(
+    r"(\d{1,3}(?:[ .,]\d{3})+(?!\d)|\d+(?:[.,]\d+)?)\s?"
+    r"(k|rb|ribu|jt|juta|tr|trieu|m|mil|million|万|千|w)?(?![a-z%\d])")
+_SUM_SCALE = {"k": 1e3, "rb": 1e3, "ribu": 1e3, "千": 1e3, "jt": 1e6, "juta": 1e6, "tr": 1e6,
+              "trieu": 1e6, "m": 1e6, "mil": 1e6, "million": 1e6, "万": 1e4, "w": 1e4}
+# Digits, separators and the scale words that may run on past the end of a phrase's match
+_SUM_TAIL = re.compile(r"[\d.,]*\s?(?:k|rb|ribu|jt|juta|tr|trieu|m|mil|million|万|千|w)?(?![a-z])")
+
+
+def sums(text: str) -> list[float]:
+    """The sums of money `text` names, in order ("250rb jadi 149rb": 250,000 and 149,000)."""
+    out = []
+    for m in _SUM.finditer(text):
+        number, scale = m.group(1), m.group(2) or ""
+        if re.fullmatch(r"\d{1,3}(?:[ .,]\d{3})+", number):
+            value = float(re.sub(r"[ .,]", "", number))
+        else:
+            value = float(number.replace(",", "."))
+        out.append(value * _SUM_SCALE.get(scale, 1.0))
+    return out
+
+
+def falling_sums(text: str, start: int, end: int) -> bool:
+    """The match text[start:end] (run on to the end of the sum it stops inside) names two
+    sums or more and the last is below the first: a price cut ("250rb jadi 149rb"), not a
+    stake that grows."""
+    tail = _SUM_TAIL.match(text, end)
+    found = sums(text[start:tail.end() if tail else end])
+    return len(found) >= 2 and found[-1] < found[0]
+
+
 # --- numbers: cards, bank accounts, phones -----------------------------------------------------
 
 # Digit runs with short separators; `+` or `00` may start an international number. Letters

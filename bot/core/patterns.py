@@ -24,7 +24,7 @@ import ahocorasick
 import numpy as np
 import re2
 
-from bot.core.indicators import doubled_amounts, has_address
+from bot.core.indicators import doubled_amounts, falling_sums, has_address
 from bot.core.model import ChatContext, Hit, Severity
 from bot.core.normalize import fold, simplified, skeleton
 from bot.core.prefilter import Prefilter
@@ -92,6 +92,9 @@ _ANSWERED_FRAMES = (NEGATION, ADVICE, DISCUSSION, REPORTED, RETOLD, VERDICT, SCA
 GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED, RETOLD,
                   VERDICT)
 SCOPES = ("sentence", "message")
+# Sums that grow ("1jt jadi 3jt", "5k into 50k"): a match of one of these concepts that names
+# two sums, the last below the first, is a price cut ("250rb jadi 149rb") and is dropped.
+GROWTH = ("multiplier_gain", "guaranteed_profit")
 # How far (in characters of normalised text) a negation reaches forward to its verb.
 NEGATION_REACH = 48
 # A verdict is negated only right after its negation ("not a scam", "bukan palsu",
@@ -361,6 +364,8 @@ class PatternRules:
     _guards: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     # the ids of _ANSWERED_FRAMES, which a doubt answered holds without framing anything
     _answered_frames: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
+    # the ids of GROWTH, whose matches must not name a falling sum
+    _growth: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     _markers: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
     _languages: tuple[_Language, ...] = field(default=(), repr=False, compare=False)
 
@@ -410,6 +415,9 @@ class PatternRules:
         if breaker is not None:
             clause_ends.extend(start for c, start, _, _ in raw if c == breaker)
             clause_ends.sort()
+        if self._growth and any(c in self._growth for c, _, _, _ in raw):
+            raw = [r for r in raw
+                   if r[0] not in self._growth or not falling_sums(text, r[1], r[2])]
         occurrences = [
             Occurrence(c, s, e, bisect_right(sentence_ends, s), bisect_right(clause_ends, s))
             for c, s, e, _ in raw
@@ -1259,6 +1267,7 @@ class _Builder:
             _ids=ids,
             _guards=frozenset(ids[g] for g in GUARD_CONCEPTS),
             _answered_frames=frozenset(ids[c] for c in _ANSWERED_FRAMES if c in ids),
+            _growth=frozenset(ids[c] for c in GROWTH if c in ids),
             _markers=marker_ids,
             _languages=tuple(self.languages_spec),
         )
