@@ -286,6 +286,43 @@ def test_trained_model_loads_and_explains(small_model: Path) -> None:
     assert all(f"'{p}'" in model_hits[0].reason for p in model_hits[0].evidence)
 
 
+def test_the_category_model_reads_the_top_bits_of_the_same_buckets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The category model may be narrower than the text model: it is fitted on the text
+    model's buckets folded to their top bits, and the loaded model names the category the
+    fitted one does. A file whose category model claims more bits than the text model's is
+    refused."""
+    monkeypatch.setattr(learn, "CATEGORY_BITS", SMALL_BITS - 3)
+    rules = _copy_rules(tmp_path)
+    ruleset = load_ruleset(rules)
+    lines = _small_corpus()
+    trained = learn.train(lines, ruleset, bits=SMALL_BITS)
+    assert trained.weights.shape == (1 << SMALL_BITS,)
+    assert trained.cat_weights.shape[1] == 1 << (SMALL_BITS - 3)
+    learn.save(trained, rules / "model", {"sources": {"test": 1}})
+    model = load_ruleset(rules).model
+    assert model is not None and model.bits == SMALL_BITS and model.cat_shift == 3
+    detector = Detector(load_ruleset(rules))
+    scams = [line.text for line in lines if line.label == "scam"][:40]
+    skeletons = [detector.prepare(CheckRequest(text)).text.skeleton for text in scams]
+    x = learn._fold_buckets(learn._matrix(skeletons, SMALL_BITS), SMALL_BITS, SMALL_BITS - 3)
+    fitted = np.asarray(x @ trained.cat_weights.astype(np.float64).T) + trained.cat_bias
+    expected = [trained.categories[int(i)] for i in fitted.argmax(axis=1)]
+    assert [model.category(model.score(sk)) for sk in skeletons] == expected
+    assert len(set(expected)) > 1
+
+    path = rules / "model" / "text-model.npz"
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
+    arrays["meta"] = np.frombuffer(json.dumps(dict(meta, cat_bits=SMALL_BITS + 1)).encode(),
+                                   dtype=np.uint8)
+    np.savez(path, **arrays)
+    broken = load_ruleset(rules)
+    assert broken.model is None
+    assert any("category weights do not match" in str(w) for w in broken.warnings)
+
+
 def test_broken_model_file_is_a_clear_error_and_rules_work_alone(
         small_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A corrupt model file is named in the warnings and by `rules lint` (exit 1); the rules

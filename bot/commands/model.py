@@ -122,8 +122,10 @@ def model_card(trained: Any, card: dict[str, Any]) -> str:
         "segmentation, so Chinese and Thai need nothing special. Each n-gram is scaled by "
         "its naive-Bayes log-count ratio (scams against the rest, smoothing "
         f"{learn.NB_ALPHA}) before the fit, and the scale is folded into the shipped weights.",
-        f"- Category model: multinomial logistic regression over the same features, classes: "
-        f"{', '.join(trained.categories)}. Used only to explain a model-driven verdict.",
+        f"- Category model: multinomial logistic regression over the same n-grams, read into "
+        f"{trained.cat_weights.shape[1]:,} buckets (the top bits of the text model's), "
+        f"classes: {', '.join(trained.categories)}. Used only to explain a model-driven "
+        "verdict.",
         "- Combination: logistic regression over rule hits (severity prior + a bounded "
         "per-rule adjustment), the text model's out-of-fold logit and the scope signals "
         "(advice, discussion / reported speech, negation, question, quotation; alone and "

@@ -212,6 +212,9 @@ class TextModel:
                  categories: tuple[str, ...], cat_weights: np.ndarray, cat_bias: np.ndarray,
                  card: dict[str, Any], digest: str) -> None:
         self.bits = bits
+        # the category model may read fewer bits of the same buckets (their top bits): it only
+        # names a category to explain a verdict, and its weights are one row per category
+        self.cat_shift = bits - (int(np.log2(cat_weights.shape[1])) if cat_weights.size else bits)
         self.weights = weights
         self.bias = bias
         self.categories = categories
@@ -252,7 +255,8 @@ class TextModel:
         if not len(buckets) or not self.categories:
             return None
         # the same (categories x buckets) array as `cat_weights[:, buckets]`, summed alike
-        gathered = np.ascontiguousarray(self._cat_rows[buckets].T)
+        rows = buckets >> self.cat_shift if self.cat_shift else buckets
+        gathered = np.ascontiguousarray(self._cat_rows[rows].T)
         cat_z = gathered.sum(axis=1) * value
         return self.categories[int(np.argmax(cat_z + self.cat_bias))]
 
@@ -400,6 +404,7 @@ def load_text_model_file(path: Path) -> TextModel | None:
                 raise RuleFileError(source, 0, f"model format {meta.get('format')!r} is not "
                                     f"{FORMAT}: retrain with `scamguard model train`")
             bits = int(meta["bits"])
+            cat_bits = int(meta.get("cat_bits", bits))
             weights = np.asarray(data["weights"], dtype=np.float32)
             # stored as float16, held as float32 (a gather of float16 is slow to sum)
             cat_weights = np.asarray(data["cat_weights"], dtype=np.float32)
@@ -412,7 +417,8 @@ def load_text_model_file(path: Path) -> TextModel | None:
         raise RuleFileError(source, 0, f"model file cannot be read: {exc}") from exc
     if not 10 <= bits <= 24 or weights.shape != (1 << bits,):
         raise RuleFileError(source, 0, "model weights do not match their declared size")
-    if cat_weights.shape != (len(categories), 1 << bits) or cat_bias.shape != (
+    if not 10 <= cat_bits <= bits or cat_weights.shape != (
+            len(categories), 1 << cat_bits) or cat_bias.shape != (
             len(categories),):
         raise RuleFileError(source, 0, "category weights do not match their declared size")
     if not (np.isfinite(weights).all() and np.isfinite(bias)):
