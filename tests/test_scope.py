@@ -127,6 +127,23 @@ def test_one_word_phrases_keep_their_diacritics(concept: str, text: str, found: 
     assert (RULES.patterns.concept_id(concept) in message.scan.by_concept) is found
 
 
+# ... and so does a phrase of several words, word by word: "gửi dì" (send it to auntie, the
+# writer) counts typed bare or half bare, not on "gửi đi" (send it off); "nó đòi" (he demands,
+# a report) is not "nó đổi" (it changes).
+@pytest.mark.parametrize(("concept", "text", "found"), [
+    ("me", "có mã gửi về con gửi dì với nha", True),
+    ("me", "co ma gui ve con gui di voi nha", True),
+    ("me", "có mã gửi về con gui dì với nha", True),
+    ("me", "có mã gửi về thì gửi đi nhé", False),
+    ("discussion", "hôm qua nó đòi mã otp của mình", True),
+    ("discussion", "đọc trước khi nó đổi số mới", False),
+])
+def test_phrases_of_several_words_keep_their_diacritics_word_by_word(
+        concept: str, text: str, found: bool) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang="vi"))
+    assert (RULES.patterns.concept_id(concept) in message.scan.by_concept) is found
+
+
 def test_the_declared_language_counts_beside_a_quotation_in_another() -> None:
     """A Malay frame around an English quotation: the quotation's English outweighs the
     Malay words, but the chat's declared language still counts, so its verdict frames the

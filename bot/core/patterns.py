@@ -226,10 +226,11 @@ class _Term(NamedTuple):
 # - A short Thai word becomes another word, or a piece of one: ค่า (fee) is ค้า (trade) and sits
 #   inside ค้าง (stuck), เช่า (rent) is เช้า (morning), ท่าน (you) is ทาน (eat). Such a phrase,
 #   written with its marks, counts only where the message holds it as written.
-# - A one-word Latin phrase written with diacritics (Vietnamese above all: cổng gate / công,
-#   chỉ show / chị sister, thử try / thứ, bạn you / bận busy, mất lose / mật) counts on a word
-#   written the same way, or on a word typed without any diacritics ("gui ma otp" is still
-#   gửi); a word written with other diacritics is another word.
+# - A Latin phrase written with diacritics (Vietnamese above all: cổng gate / công, chỉ show /
+#   chị sister, thử try / thứ, bạn you / bận busy, mất lose / mật; nó đòi he demands / nó đổi
+#   it changes) counts on words written the same way, or typed without any diacritics ("gui
+#   ma otp" is still gửi mã OTP), word by word; a word written with other diacritics is
+#   another word.
 TONED_MAX = 4
 _THAI = re.compile("[\u0e00-\u0e7f]")
 _WORDS = re.compile(r"\w+")
@@ -242,9 +243,17 @@ def _toned(text: str, body: str) -> str | None:
         return None
     if _THAI.search(body):
         return written if len(body.replace(" ", "")) <= TONED_MAX else None
-    if body.isascii() and " " not in body and _WORDS.fullmatch(written):
+    if body.isascii() and all(_WORDS.fullmatch(w) for w in written.split(" ")):
         return written
     return None
+
+
+def _each_word_as(words: str, form: str) -> bool:
+    """Every word of the message's words is the phrase's word as written or has no diacritics
+    at all ("no đòi" is "nó đòi" typed half bare; "nó đổi", it changes, is another phrase)."""
+    mine, theirs = words.split(" "), form.split(" ")
+    return len(mine) == len(theirs) and all(
+        a == b or a.isascii() for a, b in zip(mine, theirs, strict=True))
 
 
 def _bare(char: str) -> str:
@@ -279,7 +288,8 @@ def _written_as(body: str, forms: frozenset[str], folded: str, cache: dict[str, 
         end = at + size
         if (at == 0 or not bare[at - 1].isalnum()) and (end == n or not bare[end].isalnum()):
             word = folded[at:end]
-            if word.isascii() or word in forms:
+            if word.isascii() or word in forms or (
+                    " " in word and any(_each_word_as(word, form) for form in forms)):
                 found = True
                 break
             found = False
