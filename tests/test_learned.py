@@ -724,6 +724,9 @@ def test_a_look_alike_link_not_discussed_stands(text: str) -> None:
     "ayah aku kena call orang mengaku dari polis",
     "may tumawag sa tatay ko, nagpanggap na pulis",
     "min pappa blev uppringd av någon som utgav sig för att vara polis",
+    # what a third person promised others, told by the writer
+    "He promised everyone double back in a week and then the group went silent",
+    "Hon har lovat folk att betala dubbelt tillbaka och har aldrig gjort det",
 ])
 def test_reported_speech_is_a_scope_signal_in_every_language(text: str) -> None:
     """Reported speech ("my dad got a call from someone posing as police") frames a
