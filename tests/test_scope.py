@@ -111,9 +111,10 @@ def test_short_thai_phrases_keep_their_tone_marks(concept: str, text: str, found
     assert (RULES.patterns.concept_id(concept) in message.scan.by_concept) is found
 
 
-# A one-word phrase written with diacritics counts on the word written the same way or typed
-# without any; a word with other diacritics is another word (bận busy is not bạn you, công is
-# not cổng gate).
+# A phrase written with diacritics counts on words written the same way or typed without any,
+# word by word; a word with other diacritics is another word (bận busy is not bạn you, công is
+# not cổng gate, "gửi đi" send it off is not "gửi dì" send it to auntie, "nó đổi" it changes is
+# not "nó đòi" he demands).
 @pytest.mark.parametrize(("concept", "text", "found"), [
     ("you", "bạn ơi cho mình hỏi", True),
     ("you", "ban oi cho minh hoi", True),
@@ -121,16 +122,6 @@ def test_short_thai_phrases_keep_their_tone_marks(concept: str, text: str, found
     ("drain_place", "vào cổng thanh toán này", True),
     ("drain_place", "vao cong thanh toan nay", True),
     ("drain_place", "đừng đăng lỗi công khai", False),
-])
-def test_one_word_phrases_keep_their_diacritics(concept: str, text: str, found: bool) -> None:
-    message = DETECTOR.prepare(CheckRequest(text, lang="vi"))
-    assert (RULES.patterns.concept_id(concept) in message.scan.by_concept) is found
-
-
-# ... and so does a phrase of several words, word by word: "gửi dì" (send it to auntie, the
-# writer) counts typed bare or half bare, not on "gửi đi" (send it off); "nó đòi" (he demands,
-# a report) is not "nó đổi" (it changes).
-@pytest.mark.parametrize(("concept", "text", "found"), [
     ("me", "có mã gửi về con gửi dì với nha", True),
     ("me", "co ma gui ve con gui di voi nha", True),
     ("me", "có mã gửi về con gui dì với nha", True),
@@ -138,8 +129,8 @@ def test_one_word_phrases_keep_their_diacritics(concept: str, text: str, found: 
     ("discussion", "hôm qua nó đòi mã otp của mình", True),
     ("discussion", "đọc trước khi nó đổi số mới", False),
 ])
-def test_phrases_of_several_words_keep_their_diacritics_word_by_word(
-        concept: str, text: str, found: bool) -> None:
+def test_phrases_keep_their_diacritics_word_by_word(concept: str, text: str, found: bool
+                                                     ) -> None:
     message = DETECTOR.prepare(CheckRequest(text, lang="vi"))
     assert (RULES.patterns.concept_id(concept) in message.scan.by_concept) is found
 

@@ -256,6 +256,10 @@ def doubled_amounts(folded: str) -> bool:
 _SUM = re.compile(
     r"(\d{1,3}(?:[ .,]\d{3})+(?!\d)|\d+(?:[.,]\d+)?)\s?"
     r"(k|rb|ribu|jt|juta|tr|trieu|m|mil|million|万|千|w)?(?![a-z%\d])")
+# Thousands grouped by a comma, a dot or a space. (`_amount` reads coin amounts, where
+# "1.000" is a decimal; a sum of money in chat groups its thousands either way.)
+_GROUPED = re.compile(r"\d{1,3}(?:[ .,]\d{3})+")
+_GROUP_SEPARATORS = re.compile(r"[ .,]")
 _SUM_SCALE = {"k": 1e3, "rb": 1e3, "ribu": 1e3, "千": 1e3, "jt": 1e6, "juta": 1e6, "tr": 1e6,
               "trieu": 1e6, "m": 1e6, "mil": 1e6, "million": 1e6, "万": 1e4, "w": 1e4}
 # Digits, separators and the scale words that may run on past the end of a phrase's match
@@ -267,8 +271,8 @@ def sums(text: str) -> list[float]:
     out = []
     for m in _SUM.finditer(text):
         number, scale = m.group(1), m.group(2) or ""
-        if re.fullmatch(r"\d{1,3}(?:[ .,]\d{3})+", number):
-            value = float(re.sub(r"[ .,]", "", number))
+        if _GROUPED.fullmatch(number):
+            value = float(_GROUP_SEPARATORS.sub("", number))
         else:
             value = float(number.replace(",", "."))
         out.append(value * _SUM_SCALE.get(scale, 1.0))

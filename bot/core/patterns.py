@@ -270,9 +270,9 @@ _BARE_LETTERS = {code: _bare(chr(code)) for code in (*range(0xC0, 0x250), *range
 def _written_as(body: str, forms: frozenset[str], folded: str, cache: dict[str, Any]
                 ) -> bool:
     """Whether a phrase that needs its written form (see `_toned`) counts in the message:
-    a Thai phrase as written anywhere; a Latin word where the message has it as written or
-    without diacritics. `cache` holds, per message, the text with its letters bare (letter
-    for letter, so it lines up with `folded`) and the answers found so far."""
+    a Thai phrase as written anywhere; Latin words where the message has each of them as
+    written or without diacritics. `cache` holds, per message, the text with its letters
+    bare (letter for letter, so it lines up with `folded`) and the answers found so far."""
     if not body.isascii():
         return any(form in folded for form in forms)
     known = cache.get(body)
