@@ -178,6 +178,30 @@ def test_advice_used_as_cover_frames_nothing(lang: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(("lang", "text"), [
+    # a discussion used as cover: the writer's own later sentence asks the reader for the code
+    ("sv", "Jag fick ett sms om att ditt konto på Blocket används av någon annan. Kan du skicka "
+           "koden du just fick så jag kan bekräfta att det är du?"),
+    ("en", "Has anyone else got the message about accounts being locked? Anyway send me the 6 "
+           "digit code that just came to you so I can unlock yours."),
+])
+def test_discussion_used_as_cover_frames_nothing(lang: str, text: str) -> None:
+    message = DETECTOR.prepare(CheckRequest(text, lang=lang))
+    assert message.scope.discussion and message.scope.cover
+    assert _verdict(text, lang) != "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the request after the discussion is what somebody else said, retold
+    ("ms", "ada sape dapat DM dari support? dia kata kena bagi kod OTP baru boleh unlock. aku "
+           "tak bagi"),
+    ("en", "Anyone else get a DM from 'support' about a locked account? They said I have to send "
+           "the code to unlock it. I didn't."),
+])
+def test_discussion_followed_by_a_retold_request_stays_framed(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
     ("en", "Admins will never DM you first. If anyone asks for your recovery phrase, report them "
            "and block."),
     ("en", "Never share your seed phrase with anyone. Someone asked me for mine yesterday "

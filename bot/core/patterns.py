@@ -767,6 +767,14 @@ class PatternRules:
         advice_at = self.advice_at(scan)
         negations = self.negations(scan)
         resumed = self._resumed(scan, advice_at) if advice_at is not None else frozenset()
+        if discussed:
+            # a discussion frames the message, but not a later sentence of the writer's own
+            # that asks for a secret (`_asked_after_discussion`): there, as after advice
+            discussed_at, asked = self._asked_after_discussion(scan)
+            if asked:
+                discussed = False
+                advice_at = discussed_at if advice_at is None else min(advice_at, discussed_at)
+                resumed = asked
         out: list[_CompiledRule] = []
         for head in (*scan.by_concept, *scan.builtins):
             for compiled in self._by_head.get(head, ()):
@@ -811,9 +819,28 @@ class PatternRules:
     def asks_again(self, scan: Scan) -> bool:
         """Advice used as cover: after the message's first advice, a sentence asks for a
         secret again ("we will NEVER DM you first. ... reply here with your recovery
-        phrase"). Such advice frames nothing."""
+        phrase"); or a discussion used so (`_asked_after_discussion`). Such a frame frames
+        nothing."""
         advice_at = self.advice_at(scan)
-        return advice_at is not None and bool(self._secret_asked(scan, advice_at))
+        if advice_at is not None and self._secret_asked(scan, advice_at):
+            return True
+        return bool(self._asked_after_discussion(scan)[1])
+
+    def _asked_after_discussion(self, scan: Scan) -> tuple[int, frozenset[int]]:
+        """Discussion used as cover: the first sentence that discusses a scam, and the later
+        sentences that ask the reader, unnegated and outside quotations, for a recovery
+        phrase, key, password or code ("I got a message that your Tradera account is used
+        for another sale. can you send the code that comes by SMS to confirm it is yours?").
+        A sentence that retells what someone said ("dia kata ... kena bagi kod OTP") is
+        theirs, not a request of the writer's."""
+        found = scan.by_concept.get(self._ids.get(DISCUSSION, -1), ())
+        if not found:
+            return -1, frozenset()
+        at = min(o.sentence for o in found)
+        asked = self._secret_asked(scan, at)
+        if asked:
+            asked -= {o.sentence for o in scan.by_concept.get(self._ids.get(RETOLD, -1), ())}
+        return at, frozenset(asked)
 
     def _resumed(self, scan: Scan, advice_at: int) -> frozenset[int]:
         """Sentences after the advice that address a request to the writer ("we never ask
