@@ -202,6 +202,19 @@ def test_discussion_followed_by_a_retold_request_stays_framed(lang: str, text: s
 
 
 @pytest.mark.parametrize(("lang", "text"), [
+    # a third party's conduct towards the members, told, with the writer's verdict (a ban)
+    ("en", "Mods please ban @wallet_fixer_99. he's DMing everyone who asks a question here, "
+           "offering to sync their wallet, and then he wants the 12 words"),
+    # "a netizen asked me to ...", and the writer's doubt: "phishing, right?"
+    ("zh", "网友让我在他发的网站上做套利，说日收益2%，要先把钱包导入平台。应该是钓鱼吧？"),
+])
+def test_a_third_partys_script_told_with_a_verdict_is_discussion(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+    # the request rules are silenced (what the learned layer reads is weighed on its own)
+    assert not {r for r in _rules(text, lang) if not r.startswith("model.")}
+
+
+@pytest.mark.parametrize(("lang", "text"), [
     ("en", "Admins will never DM you first. If anyone asks for your recovery phrase, report them "
            "and block."),
     ("en", "Never share your seed phrase with anyone. Someone asked me for mine yesterday "
