@@ -41,11 +41,17 @@ _QUOTE_PAIRS = (
 # the way people quote on a phone keyboard: an opening quote after a space or punctuation,
 # a closing one before a space, punctuation or the end, and apostrophes only between
 # letters inside (it's, don't). A possessive (the users' funds) neither opens nor closes.
+# The letters are those of the scripts that write apostrophes in words (_APOSTROPHE_LETTER):
+# Chinese and Thai have none, and a quote opens or closes right beside their characters
+# ("骗子私信我'您好我是腾讯客服...',我回了句").
 # The quote is written first and the look-behind checks the character before it
-# (`'(?<![\w']')` rather than `(?<![\w'])'`): an expression whose every branch starts with a
+# (`'(?<!X')` rather than `(?<!X)'`): an expression whose every branch starts with a
 # literal character lets the regex engine skip to the candidates instead of trying each
 # branch at every position (ten times faster on a long message).
-_SINGLE = r"'(?<![\w']')((?=\S)(?:[^'\n]|(?<=\w)'(?=\w)){3,}?(?<=\S))'(?![\w'])"
+_APOSTROPHE_LETTER = "[^\\W\u0e00-\u0e7f\u2e80-\u9fff\u3040-\u30ff\uac00-\ud7af\uf900-\ufaff]"
+_SINGLE = (rf"'(?<!{_APOSTROPHE_LETTER}')(?<!'')"
+           rf"((?=\S)(?:[^'\n]|(?<={_APOSTROPHE_LETTER})'(?={_APOSTROPHE_LETTER})){{3,}}?(?<=\S))"
+           rf"'(?!{_APOSTROPHE_LETTER}|')")
 _QUOTE_RE = re.compile("|".join(
     [f"{re.escape(o)}([^{re.escape(o + c)}]{{3,}}){re.escape(c)}" for o, c in _QUOTE_PAIRS]
     + [_SINGLE]
