@@ -207,11 +207,26 @@ def test_discussion_followed_by_a_retold_request_stays_framed(lang: str, text: s
            "offering to sync their wallet, and then he wants the 12 words"),
     # "a netizen asked me to ...", and the writer's doubt: "phishing, right?"
     ("zh", "网友让我在他发的网站上做套利，说日收益2%，要先把钱包导入平台。应该是钓鱼吧？"),
+    # the writer's own doubt put to the group: "I suspect it steals USDT, anyone know?"
+    ("zh", "朋友发来一个链接，说连钱包签名就能领空投，我怀疑是盗U的，有懂的吗"),
 ])
 def test_a_third_partys_script_told_with_a_verdict_is_discussion(lang: str, text: str) -> None:
     assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
     # the request rules are silenced (what the learned layer reads is weighed on its own)
     assert not {r for r in _rules(text, lang) if not r.startswith("model.")}
+
+
+def test_a_text_the_writer_keeps_getting_is_a_framed_quotation() -> None:
+    text = ("'We attempted to deliver your parcel. Pay the 1.99 redelivery fee at "
+            "royalmail-redelivery.info' got 3 of these this week")
+    assert DETECTOR.prepare(CheckRequest(text, lang="en")).scope.framed_quote
+
+
+def test_asking_the_moderators_to_watch_an_account_is_the_writers_verdict() -> None:
+    text = ("mods pakibantayan si @Wallet_Rescue_PH, nagpo-post sa bawat thread ng 'DM me para "
+            "sa stuck funds'")
+    assert DETECTOR.prepare(CheckRequest(text, lang="tl")).scope.judged
+    assert not {r for r in _rules(text, "tl") if r.startswith("fake-support.")}
 
 
 @pytest.mark.parametrize(("lang", "text"), [
