@@ -181,13 +181,21 @@ def test_advice_used_as_cover_frames_nothing(lang: str, text: str) -> None:
     # a discussion used as cover: the writer's own later sentence asks the reader for the code
     ("sv", "Jag fick ett sms om att ditt konto på Blocket används av någon annan. Kan du skicka "
            "koden du just fick så jag kan bekräfta att det är du?"),
-    ("en", "Has anyone else got the message about accounts being locked? Anyway send me the 6 "
-           "digit code that just came to you so I can unlock yours."),
+    ("en", "Someone asked me about the accounts being locked today. Anyway send me the 6 digit "
+           "code that just came to you so I can unlock yours."),
 ])
 def test_discussion_used_as_cover_frames_nothing(lang: str, text: str) -> None:
     message = DETECTOR.prepare(CheckRequest(text, lang=lang))
     assert message.scope.discussion and message.scope.cover
     assert _verdict(text, lang) != "clean"
+
+
+def test_a_question_about_a_message_is_followed_by_the_message_pasted() -> None:
+    """"Is this a scam? send your seed phrase to verify": the request is the message asked
+    about, not the writer's own."""
+    text = "Is this a scam? send your seed phrase to verify your wallet"
+    message = DETECTOR.prepare(CheckRequest(text, lang="en"))
+    assert message.scope.discussion and not message.scope.cover
 
 
 @pytest.mark.parametrize(("lang", "text"), [

@@ -120,6 +120,19 @@ _WORD_BEFORE_DOT = re.compile(r"([\w./]+)\.$")
 _ABBREVIATION_SET = frozenset(_ABBREVIATIONS)
 
 
+def _questions(text: str, ends: list[int]) -> frozenset[int]:
+    """The sentences (by index) whose end mark holds a question mark ("is this a scam?",
+    "real?!"); the skeleton writes every script's question mark as "?"."""
+    out = set()
+    for i, end in enumerate(ends):
+        start = end
+        while start > 0 and text[start - 1] in "!?":
+            start -= 1
+        if "?" in text[start:end]:
+            out.add(i)
+    return frozenset(out)
+
+
 def _sentence_ends(text: str) -> list[int]:
     """Where sentences end: . ! ? and their CJK forms, line breaks; not the dot of "Dr."."""
     ends = []
@@ -332,12 +345,15 @@ class Scan:
     quotations that the text around them frames as discussed (a question, advice or
     reported speech outside the quotation marks)."""
 
-    __slots__ = ("builtins", "by_concept", "framed_quotes", "heading", "occurrences")
+    __slots__ = ("builtins", "by_concept", "framed_quotes", "heading", "occurrences",
+                 "questions")
 
     def __init__(self, occurrences: list[Occurrence], builtins: frozenset[int],
                  framed_quotes: tuple[tuple[int, int], ...] = (),
-                 heading: bool = False) -> None:
+                 heading: bool = False, questions: frozenset[int] = frozenset()) -> None:
         self.occurrences = occurrences
+        # the sentences that end with a question mark
+        self.questions = questions
         # the message opens with a heading that names a scam (see PatternRules._heading)
         self.heading = heading
         self.builtins = builtins
@@ -437,7 +453,8 @@ class PatternRules:
         if heading is not None:
             occurrences.insert(0, heading)
         return Scan(occurrences, self._builtins(message),
-                    self._framed_quotes(text, occurrences), heading is not None)
+                    self._framed_quotes(text, occurrences), heading is not None,
+                    _questions(text, sentence_ends))
 
     def _heading(self, text: str, occurrences: list[Occurrence]) -> Occurrence | None:
         """Advice at the start of the message when a heading ended by a colon names a scam
@@ -832,11 +849,15 @@ class PatternRules:
         phrase, key, password or code ("I got a message that your Tradera account is used
         for another sale. can you send the code that comes by SMS to confirm it is yours?").
         A sentence that retells what someone said ("dia kata ... kena bagi kod OTP") is
-        theirs, not a request of the writer's."""
+        theirs, not a request of the writer's; and a discussion that asks about a message
+        ("Is this a scam? send your seed phrase to verify") is followed by the message it
+        asks about, pasted."""
         found = scan.by_concept.get(self._ids.get(DISCUSSION, -1), ())
         if not found:
             return -1, frozenset()
         at = min(o.sentence for o in found)
+        if at in scan.questions:
+            return at, frozenset()
         asked = self._secret_asked(scan, at)
         if asked:
             asked -= {o.sentence for o in scan.by_concept.get(self._ids.get(RETOLD, -1), ())}
