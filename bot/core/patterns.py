@@ -121,15 +121,15 @@ _ABBREVIATION_SET = frozenset(_ABBREVIATIONS)
 
 
 def _questions(text: str, ends: list[int]) -> frozenset[int]:
-    """The sentences (by index) whose end mark holds a question mark ("is this a scam?",
-    "real?!"); the skeleton writes every script's question mark as "?"."""
+    """The sentences (by index) that ask, as `asks` reads a question: a question mark that
+    ends one (not the one that opens a link's query: the character after the sentence is
+    read too), or a Thai question particle."""
     out = set()
+    start = 0
     for i, end in enumerate(ends):
-        start = end
-        while start > 0 and text[start - 1] in "!?":
-            start -= 1
-        if "?" in text[start:end]:
+        if asks(text[start:end + 1]):
             out.add(i)
+        start = end
     return frozenset(out)
 
 
@@ -352,7 +352,7 @@ class Scan:
                  framed_quotes: tuple[tuple[int, int], ...] = (),
                  heading: bool = False, questions: frozenset[int] = frozenset()) -> None:
         self.occurrences = occurrences
-        # the sentences that end with a question mark
+        # the sentences that ask (see `_questions`); found only when a discussion is
         self.questions = questions
         # the message opens with a heading that names a scam (see PatternRules._heading)
         self.heading = heading
@@ -452,9 +452,12 @@ class PatternRules:
         heading = self._heading(text, occurrences)
         if heading is not None:
             occurrences.insert(0, heading)
+        # which sentences ask is wanted only after a discussion (`_asked_after_discussion`)
+        discussion = self._ids.get(DISCUSSION, -1)
+        questions = (_questions(text, sentence_ends)
+                     if any(o.concept == discussion for o in occurrences) else frozenset())
         return Scan(occurrences, self._builtins(message),
-                    self._framed_quotes(text, occurrences), heading is not None,
-                    _questions(text, sentence_ends))
+                    self._framed_quotes(text, occurrences), heading is not None, questions)
 
     def _heading(self, text: str, occurrences: list[Occurrence]) -> Occurrence | None:
         """Advice at the start of the message when a heading ended by a colon names a scam
