@@ -1104,3 +1104,20 @@ def test_told_me_that_is_no_message_arriving_in_thai() -> None:
     assert _verdict(pitch, "th") != "clean"
     for retold in ("มีคนทักมาว่าเป็นแอดมิน ขอรหัส OTP", "เมื่อวานมีเบอร์แปลกโทรมาว่าพัสดุติดศุลกากร"):
         assert DETECTOR.prepare(CheckRequest(retold, lang="th")).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text", "flagged"), [
+    # the readers an offer is for: the scam words name who the writer wants to hear from
+    ("id", "kalo ada yg kena scam kripto dm aja, gw bisa bantu trace pake tools khusus. udah "
+           "bantu 50+ orang", True),
+    # the same opener before a tip stays a tip
+    ("id", "Kalo ada yg kena scam, langsung lapor ke polisi ya, jangan percaya jasa recovery "
+           "yang nawarin bisa balikin dana", False),
+    ("en", "If you got scammed, report it to the police and never pay a recovery service that "
+           "DMs you", False),
+    ("sv", "Om du blivit lurad, polisanmäl och lita inte på någon som lovar att få tillbaka "
+           "pengarna", False),
+])
+def test_the_readers_an_offer_is_for_are_no_discussion(
+        lang: str, text: str, flagged: bool) -> None:
+    assert (_verdict(text, lang) != "clean") is flagged

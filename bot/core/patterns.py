@@ -87,6 +87,10 @@ DOUBT_ANSWERED = "doubt_answered"
 # sa app", "don't open a new ticket on the website"): its "report" is the writer's order
 # against reporting, no advice.
 AVOID_OFFICIAL = "avoid_official"
+# ... and the same for the readers an offer is for ("if anyone here got scammed, DM me",
+# "kalo ada yg kena scam", "被骗的朋友可以私信我"): the scam words name who the writer wants to
+# hear from (the recovery and fake-support offer's opener), they discuss nothing.
+AUDIENCE = "audience"
 # The frame concepts such a phrase holds without framing anything.
 _ANSWERED_FRAMES = (NEGATION, ADVICE, DISCUSSION, REPORTED, RETOLD, VERDICT, SCAM_SCRIPT)
 GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED, RETOLD,
@@ -481,8 +485,9 @@ class PatternRules:
         stays: it makes that order a negative one (see `_negated`)."""
         ids = self._ids
         answered, avoid = ids.get(DOUBT_ANSWERED, -1), ids.get(AVOID_OFFICIAL, -1)
+        audience = ids.get(AUDIENCE, -1)
         spans = [(o.start, o.end, o.concept == avoid) for o in occurrences
-                 if o.concept == answered or o.concept == avoid]
+                 if o.concept == answered or o.concept == avoid or o.concept == audience]
         if not spans:
             return occurrences
         frames = self._answered_frames
