@@ -57,6 +57,40 @@ def _rules(text: str, lang: str) -> set[str]:
     # a refund released against the OTP
     ("tl", "PhilHealth: may refund po kayo na ₱2,900, ibigay lang ang OTP na darating para "
            "maipadala.", "otp-request.hand-over-code"),
+    # Swedish chat's ways of asking: paste it here, answer this text with the code
+    ("sv", "Lösning: gå in på Settings > Secret Recovery Phrase och kopiera in den här i chatten "
+           "så fixar jag det", "key-request.seed-phrase"),
+    ("sv", "Din WhatsApp registreras på en ny enhet. Om det inte var du, svara på detta sms med "
+           "koden", "otp-request.hand-over-code"),
+    # every coin sent during the stream doubled
+    ("sv", "Elon dubblar all BTC som skickas till adressen under livesändningen",
+     "giveaway.double-back"),
+    # my code went to the wrong person (you)
+    ("sv", "Facebook skickade min kod till fel person (dig), kan du skicka den till mig?",
+     "otp-request.code-by-mistake"),
+    # a court's fee, or the case goes to the enforcement agency
+    ("sv", "Meddelande från Tingsrätten: ett föreläggande har utfärdats mot dig. Om avgiften inte "
+           "betalas överlämnas ärendet till Kronofogden", "official.crime-accusation"),
+    # English verbs with Swedish endings ('claima'), paid per song and an invitation to join
+    ("sv", "LAST CALL solana community reward 5 SOL per wallet, claima innan 23:59",
+     "giveaway.prize-claim"),
+    ("sv", "de finns en grupp som betalar for att gilla spotify latar, 30kr per lat. ska ja adda "
+           "dig?", "job-task.pay-per-action"),
+    # a courier's fee named as some "-avgift" with its sum
+    ("sv", "PostNord: vi kunde inte leverera ditt paket. Betala 28 kr i ompaketeringsavgift via "
+           "Swish", "advance-fee.fee-for-release"),
+    # the writer's own site to bridge through, with an unlimited approval
+    ("sv", "bridga dina eth via min sida, ba approve unlimited o kor",
+     "wallet-drainer.unlimited-approval"),
+    # Thai chat's "ต่อวอล" (connect the wallet) on a revoke tool's look-alike
+    ("th", "เว็บเดิมล่ม ใช้ revokecash-th.com แทน ต่อวอลแล้วกด revoke all ทีเดียว",
+     "wallet-drainer.revoke-tool"),
+    # a brand beside a Swedish word of the payment scam ("avbryt", cancel) in the address
+    ("sv", "Swish: en betalning väntar på ditt godkännande, avbryt den här: swish-avbryt.nu",
+     "link.brand-keyword"),
+    # someone comes to take the cards or the cash at home
+    ("sv", "Ni blir strax uppringd av en polis. Ta ut kontanter som bevis, en civilklädd kollega "
+           "hämtar dem hos Er.", "official.home-pickup"),
 ])
 def test_scam_shape_fires_its_rule(lang: str, text: str, rule: str) -> None:
     assert rule in _rules(text, lang)
