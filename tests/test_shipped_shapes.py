@@ -1155,3 +1155,30 @@ def test_told_me_that_is_no_message_arriving_in_thai() -> None:
 def test_the_readers_an_offer_is_for_are_no_discussion(
         lang: str, text: str, flagged: bool) -> None:
     assert (_verdict(text, lang) != "clean") is flagged
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # an institution that never does such a thing: the writer's advice
+    ("sv", "Ledger-ägare: det skickas fysiska brev nu med 'säkerhetsuppdatering' och en QR-kod "
+           "till en sida där man ska skriva in återställningsfrasen. Släng brevet, Ledger gör "
+           "aldrig så."),
+    ("en", "Physical letters with a QR code to a page where you type in your recovery phrase are "
+           "going out. Throw the letter away, Ledger never does this."),
+])
+def test_an_institution_that_never_does_it_is_advice(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice
+    assert _verdict(text, lang) == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # asking the moderators to ban, kick or report the account: the writer's verdict on it
+    ("vi", "report acc @binance_hotro_247 nha mọi người, nó nhắn riêng đòi 12 từ khôi phục. "
+           "Admin xem ban giúp"),
+    ("th", "แอดครับ ช่วยแบน @bitkub_support_th ด้วย มันทักมาขอ 12 คำกู้คืน"),
+    ("ms", "Admin, tolong ban @luno_support_malaysia. Dia PM aku mintak recovery phrase"),
+    ("id", "Min tolong ban @indodax_cs_resmi, dia dm minta kode OTP"),
+    ("zh", "请管理员踢一下 @okx_kefu_cn，他私信要助记词"),
+    ("sv", "Kan ni banna @safello_support_se? Han DM:ar och ber om återställningsfrasen"),
+])
+def test_asking_the_moderators_to_ban_is_the_writers_verdict(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.judged
