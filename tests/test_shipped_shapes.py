@@ -88,6 +88,19 @@ def _rules(text: str, lang: str) -> set[str]:
     # a brand beside a Swedish word of the payment scam ("avbryt", cancel) in the address
     ("sv", "Swish: en betalning väntar på ditt godkännande, avbryt den här: swish-avbryt.nu",
      "link.brand-keyword"),
+    # a guaranteed buy-back price, a yearly rate no bank pays, a presale price beside the
+    # listing price, a fixed rate with a capital guarantee
+    ("sv", "Vi säljer fysiskt investeringsguld med garanterad återköpskurs +15% efter 12 månader. "
+           "Minsta köp 25 000 kr.", "investment.guaranteed-returns-alone"),
+    ("sv", "Staking av SEK-stablecoin med 24% årsränta! Kom igång på stablestake.se",
+     "investment.fixed-yield"),
+    ("sv", "GOLDSE, en token som backas av guld. Förköpspris 0,80 kr, listas på 4 kr. Bara 2 "
+           "dagar kvar av presale!", "investment.multiplier"),
+    ("sv", "Nordlys Kapital öppnar en räntefond med fast ränta 9,5% och full kapitalgaranti.",
+     "investment.fixed-yield"),
+    # an allowance raised, called nothing
+    ("th", "ที่ wallet ขึ้นว่า increaseAllowance ไม่ใช่อะไรหรอกครับ กดไปเลย",
+     "wallet-drainer.harmless-signature"),
     # someone comes to take the cards or the cash at home
     ("sv", "Ni blir strax uppringd av en polis. Ta ut kontanter som bevis, en civilklädd kollega "
            "hämtar dem hos Er.", "official.home-pickup"),
