@@ -101,6 +101,12 @@ def _rules(text: str, lang: str) -> set[str]:
     # an allowance raised, called nothing
     ("th", "ที่ wallet ขึ้นว่า increaseAllowance ไม่ใช่อะไรหรอกครับ กดไปเลย",
      "wallet-drainer.harmless-signature"),
+    # customer payments taken in on one's own account and passed on: a money mule's "job"
+    ("sv", "såg att du sökte jobb. vi behöver en 'ekonomiassistent' som tar emot kundbetalningar "
+           "på sitt konto och för över till oss. ca 15 000/mån", "job-task.account-rental"),
+    # saving and marking products in a web shop, and what the writer earned
+    ("sv", "Jag har hittat ett jobb där man bara sparar och markerar produkter i en webbshop. Har "
+           "tjänat 12k på 3 veckor. Kommentera 'INFO'", "job-task.paid-tasks"),
     # someone comes to take the cards or the cash at home
     ("sv", "Ni blir strax uppringd av en polis. Ta ut kontanter som bevis, en civilklädd kollega "
            "hämtar dem hos Er.", "official.home-pickup"),
