@@ -1201,3 +1201,17 @@ def test_an_institution_that_never_does_it_is_advice(lang: str, text: str) -> No
 ])
 def test_asking_the_moderators_to_ban_is_the_writers_verdict(lang: str, text: str) -> None:
     assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.judged
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the readers an offer is for: the scam words they are named by ("kena scam", "got
+    # scammed", "bị lừa") are no discussion
+    ("en", "If anyone here got scammed in crypto just DM me, I can help trace it"),
+    ("id", "kalo ada yg kena scam kripto dm aja, gw bisa bantu trace"),
+    ("ms", "Kalau ada yang kena scam, PM saya. Saya boleh bantu dapatkan balik duit anda"),
+    ("vi", "Nếu ai bị lừa đảo thì ib mình, team mình lấy lại tiền được"),
+    ("th", "ใครที่โดนหลอกลงทุน ทักมาได้เลย ทีมเราตามเงินคืนให้"),
+    ("sv", "Om nån har blivit lurad, skriv till mig så hjälper vi er få tillbaka pengarna"),
+])
+def test_the_readers_an_offer_is_for_discuss_nothing(lang: str, text: str) -> None:
+    assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion

@@ -479,15 +479,16 @@ class PatternRules:
 
     def _without_answered_frames(self, occurrences: list[Occurrence]) -> list[Occurrence]:
         """Drop the frame words that start inside a phrase naming the reader's doubt to answer
-        it, or inside an order to stay off the official route ("Abg rasa scam boleh check no
+        it, inside an order to stay off the official route ("Abg rasa scam boleh check no
         tracking ... bagi saya 6 digit": the scam word is the reader's doubt, which the writer
-        argues away, not the writer's discussion). The negation of an order to stay off
-        stays: it makes that order a negative one (see `_negated`)."""
+        argues away, not the writer's discussion), or inside the readers an offer is for
+        ("kalo ada yg kena scam dm aja": who the writer wants to hear from). The negation of
+        an order to stay off stays: it makes that order a negative one (see `_negated`)."""
         ids = self._ids
-        answered, avoid = ids.get(DOUBT_ANSWERED, -1), ids.get(AVOID_OFFICIAL, -1)
-        audience = ids.get(AUDIENCE, -1)
+        avoid = ids.get(AVOID_OFFICIAL, -1)
+        holders = (ids.get(DOUBT_ANSWERED, -1), avoid, ids.get(AUDIENCE, -1))
         spans = [(o.start, o.end, o.concept == avoid) for o in occurrences
-                 if o.concept == answered or o.concept == avoid or o.concept == audience]
+                 if o.concept in holders]
         if not spans:
             return occurrences
         frames = self._answered_frames
