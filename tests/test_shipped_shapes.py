@@ -1215,3 +1215,47 @@ def test_asking_the_moderators_to_ban_is_the_writers_verdict(lang: str, text: st
 ])
 def test_the_readers_an_offer_is_for_discuss_nothing(lang: str, text: str) -> None:
     assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the ban asked for in the passive, and a report announced to the moderators
+    ("id", "Min, akun @tokocrypto_cs_help ngaku admin, nge-DM minta seed phrase. Tolong diban ya"),
+    ("id", "Mau lapor akun @pintu_support_id min, dia minta kode OTP lewat DM"),
+    # the moderators asked whether to delete it
+    ("zh", "有人在群里发 binance-upgrade.app 让输入助记词，管理员看一下要不要删"),
+])
+def test_a_report_to_the_moderators_is_the_writers_verdict(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.judged
+
+
+def test_a_link_that_looks_off_to_the_writer_is_discussed() -> None:
+    text = ("How do I reach the real Exodus support? All I find is an ad for "
+            "exodus-helpdesk-live.com, which looks off to me")
+    assert DETECTOR.prepare(CheckRequest(text, lang="en")).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text", "rule"), [
+    # the last fee in its other names: a release bond, an audit fee, a guarantee deposit
+    ("en", "Good news, the court cleared it. Only the release bond of 2,400 is left, then your "
+           "withdrawal reaches the bank in 3 days", "persuasion.final-fee"),
+    ("zh", "你账户盈利已经到了，就差6万的审计费，交了马上可以提现", "persuasion.final-fee"),
+    ("id", "Akun kamu kena margin, harus setor jaminan 15jt dulu baru bisa withdraw semua",
+     "persuasion.final-fee"),
+    # the cover story in its other forms: when the teller asks, what to say to the family, a
+    # handover that "doesn't trigger the review"
+    ("vi", "Lúc ra quầy mà giao dịch viên có hỏi chuyển tiền làm gì thì anh cứ nói gửi cho em "
+           "họ, đừng nhắc tới đầu tư nha", "persuasion.bank-cover-story"),
+    ("zh", "跟你姐借一下，就说家里装修要用，千万别说投资", "persuasion.bank-cover-story"),
+    ("en", "hand the 10k in cash to my colleague, it doesn't trigger the review like a transfer "
+           "does and the deposit lands tonight", "persuasion.bank-cover-story"),
+    # a loan talked down next to the return, with the loan in its other names
+    ("ms", "Ambil personal loan dulu, interest tu kecik je compare return pelaburan ni",
+     "persuasion.loan-beats-interest"),
+    ("tl", "Mag-salary loan ka muna, barya lang yung interest compared sa kita ng investment",
+     "persuasion.loan-beats-interest"),
+    # the wrong-number opener that asks where in the country the reader lives
+    ("sv", "Oj förlåt, skrev till fel nummer! Men trevligt att råka få kontakt, var i Sverige "
+           "bor du?", "investment.wrong-number-pivot"),
+])
+def test_the_late_stage_shapes_in_their_other_forms(lang: str, text: str, rule: str) -> None:
+    assert rule in _rules(text, lang)
