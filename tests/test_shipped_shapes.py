@@ -1253,6 +1253,25 @@ def test_a_link_that_looks_off_to_the_writer_is_discussed() -> None:
      "persuasion.loan-beats-interest"),
     ("tl", "Mag-salary loan ka muna, barya lang yung interest compared sa kita ng investment",
      "persuasion.loan-beats-interest"),
+    # whoever asks, the answer given in advance
+    ("en", "If Maybank rings about it just say it's for your daughter's wedding, the transfer "
+           "has to land by Friday", "persuasion.bank-cover-story"),
+    ("sv", "Säg att det är till köksrenoveringen när banken frågar, sen för du över pengarna "
+           "till plattformen", "persuasion.bank-cover-story"),
+    ("ms", "Tulis je tujuan renovasi rumah masa apply, lepas tu terus transfer ke akaun "
+           "pelaburan", "persuasion.bank-cover-story"),
+    ("vi", "Giao dịch viên có hỏi thì chị bảo rút để sửa nhà, đừng nhắc tới đầu tư nha",
+     "persuasion.bank-cover-story"),
+    ("zh", "銀行職員問你，你就話係還朋友錢，唔好提投資", "persuasion.bank-cover-story"),
+    ("th", "ถ้าใครถามก็บอกไปว่าโอนค่าของ อย่าบอกว่าลงทุนนะ", "persuasion.bank-cover-story"),
+    ("tl", "Pag nag-cash in ka, wag mo ilagay sa notes na investment ha, lagay mo bayad utang "
+           "tapos send mo na", "persuasion.bank-cover-story"),
+    ("id", "Kalo ada yang nanya, bilang aja buat biaya nikahan, jangan sebut investasi ya",
+     "persuasion.bank-cover-story"),
+    # the last step before the money, said the other way round
+    ("zh", "这次真的是最后一步了，税费交完就能全部提现", "persuasion.final-fee"),
+    ("id", "masa mau berhenti pas tinggal selangkah lagi? tambah 20jt lagi biar bisa withdraw",
+     "persuasion.final-fee"),
     # the wrong-number opener that asks where in the country the reader lives
     ("sv", "Oj förlåt, skrev till fel nummer! Men trevligt att råka få kontakt, var i Sverige "
            "bor du?", "investment.wrong-number-pivot"),
