@@ -1278,3 +1278,17 @@ def test_a_link_that_looks_off_to_the_writer_is_discussed() -> None:
 ])
 def test_the_late_stage_shapes_in_their_other_forms(lang: str, text: str, rule: str) -> None:
     assert rule in _rules(text, lang)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a relative's late-stage scam retold with the writer's verdict on it
+    ("en", "My dad's online 'mentor' is now telling him he must pay a release fee before he can "
+           "withdraw his profit. Pretty sure it's one of those pig butchering scams"),
+    # what "it" texted, retold in a report to the group
+    ("vi", "Vua report acc @Techcombank_HoTro_24h, no nhan tin bao tai khoan bi khoa roi gui link "
+           "bat nhap mat khau. Ai gap thi block nha"),
+])
+def test_a_relatives_scam_retold_is_framed(lang: str, text: str) -> None:
+    verdict = DETECTOR.check(CheckRequest(text, lang=lang))
+    assert verdict.hits and verdict.taken_back == "framed"
+    assert verdict.verdict == "clean"
