@@ -1268,6 +1268,20 @@ def test_a_link_that_looks_off_to_the_writer_is_discussed() -> None:
            "tapos send mo na", "persuasion.bank-cover-story"),
     ("id", "Kalo ada yang nanya, bilang aja buat biaya nikahan, jangan sebut investasi ya",
      "persuasion.bank-cover-story"),
+    # the cover story asked by "people" at the bank, and told by a fake official
+    ("vi", "Ra ngân hàng người ta hỏi thì bác nói rút tiền lo đám cưới cho cháu, đừng nhắc tới "
+           "đầu tư nha bác", "persuasion.bank-cover-story"),
+    ("vi", "toi la can bo dieu tra, so tiet kiem cua chi cung phai kiem tra. ngan hang hoi thi "
+           "noi la mua dat", "persuasion.bank-cover-story"),
+    # a fake official who wants it kept from the family, in its other forms
+    ("zh", "地检署要求您名下的存款一并监管，请今天汇入指定账户。请勿告知任何人，包括家人",
+     "official.keep-from-family"),
+    ("id", "Ini dari DJP, kurang bayar pajak Bapak harus lunas hari ini. Tidak perlu memberi tahu "
+           "anak-anak Bapak", "official.keep-from-family"),
+    ("sv", "Polisen här. En kollega kommer förbi ikväll och tar dem i förvar. Säg inget till "
+           "grannarna eller din dotter", "official.keep-from-family"),
+    ("sv", "Polisen här. En kollega kommer förbi ikväll och tar smyckena i förvar tills gripandet "
+           "är klart", "official.home-pickup"),
     # the last step before the money, said the other way round
     ("zh", "这次真的是最后一步了，税费交完就能全部提现", "persuasion.final-fee"),
     ("id", "masa mau berhenti pas tinggal selangkah lagi? tambah 20jt lagi biar bisa withdraw",
