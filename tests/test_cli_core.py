@@ -267,6 +267,25 @@ def test_rules_test_summary_prints_rates_never_lines(capsys: pytest.CaptureFixtu
     assert by_lang["en safety_warning"][2:] == ["1", "0.0%"]
 
 
+def test_rules_test_summary_prints_rates_per_file(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path) -> None:
+    """`--summary` also gives each corpus file its rates (a real corpus's unseen half is
+    measured per file), still without a line's text."""
+    for name, rows in (("alpha.jsonl", [{"text": SCAM, "label": "scam", "lang": "en"}]),
+                       ("beta.jsonl", [{"text": HAM, "label": "ham", "lang": "en"},
+                                       {"text": HAM + " again", "label": "ham", "lang": "en"}])):
+        (tmp_path / name).write_text("".join(json.dumps(x) + "\n" for x in rows),
+                                     encoding="utf-8")
+    code, out, _ = run(capsys, "rules", "test", "--corpus", str(tmp_path / "alpha.jsonl"),
+                       str(tmp_path / "beta.jsonl"), "--summary")
+    assert code == 0
+    files = {line.split()[1]: line.split()[2:] for line in out.splitlines()
+             if line.startswith("file ")}
+    assert files["alpha.jsonl"][:2] == ["1", "100.0%"]
+    assert files["beta.jsonl"][2:] == ["2", "0.0%"]
+    assert SCAM[:20] not in out and HAM[:20] not in out
+
+
 def test_rules_test_half_selects_lines_by_number(capsys: pytest.CaptureFixture[str],
                                                  tmp_path: Path) -> None:
     """`--half odd|even` keeps the odd- or even-numbered lines of each file."""
