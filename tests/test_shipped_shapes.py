@@ -1306,3 +1306,24 @@ def test_a_relatives_scam_retold_is_framed(lang: str, text: str) -> None:
     verdict = DETECTOR.check(CheckRequest(text, lang=lang))
     assert verdict.hits and verdict.taken_back == "framed"
     assert verdict.verdict == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a relative's task scam retold in Cantonese, with what the writer told her to do
+    ("zh", "我表姐收到WhatsApp話有份兼職幫商家App打分，之後要先墊錢先出到糧。我即刻叫佢block咗"),
+    # an account's DMs to other members, reported to the admin with a ban request
+    ("th", "แอดมินครับ ไอดี Bitkub Support ทักส่วนตัวคนที่โพสต์ว่าโดนแฮก บอกว่าจะคืนเงินให้แต่ต้องจ่ายค่าปลดล็อกก่อน "
+           "ฝากแบนด้วยครับ"),
+])
+def test_a_scam_done_to_others_and_reported_is_discussed(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
+
+
+def test_as_we_discussed_is_no_house_sold_in_vietnamese() -> None:
+    """Without diacritics "bàn nha" (as we discussed) and "bán nhà" (sell the house) are one
+    string: the house is sold only when something follows that sells it."""
+    savings = ("Anh ơi tháng này gửi tiết kiệm chung 10tr như mình bàn nha, em chuyển phần em "
+               "5tr vô tk chung rồi, anh chuyển phần anh rồi mình ra ngân hàng mở sổ")
+    assert "persuasion.borrow-to-stake" not in _rules(savings, "vi")
+    pitch = "Bán nhà đi anh, nạp vào sàn tháng sau rút về mua căn to hơn"
+    assert "persuasion.borrow-to-stake" in _rules(pitch, "vi")
