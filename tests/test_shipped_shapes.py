@@ -1282,6 +1282,16 @@ def test_a_link_that_looks_off_to_the_writer_is_discussed() -> None:
            "grannarna eller din dotter", "official.keep-from-family"),
     ("sv", "Polisen här. En kollega kommer förbi ikväll och tar smyckena i förvar tills gripandet "
            "är klart", "official.home-pickup"),
+    # half of the tax already paid by the writer, the rest on the reader
+    ("en", "I paid half the tax myself, 4,000 USD. The other half is on you, then we withdraw "
+           "everything together", "persuasion.my-half-paid"),
+    ("ms", "Akaun trading abang kena lock sebab cukai. Abang dah bayar separuh, tinggal separuh "
+           "lagi sayang", "persuasion.my-half-paid"),
+    # the writer who comes for the cash himself
+    ("tl", "Dadaan ako sa inyo Sabado para kunin yung cash para sa gold savings, wag mo na "
+           "sabihin kay Kuya", "persuasion.cash-courier"),
+    ("ms", "Ahad saya singgah ambil cash untuk saham kebun durian tu, tak payah through bank",
+     "persuasion.cash-courier"),
     # the last step before the money, said the other way round
     ("zh", "这次真的是最后一步了，税费交完就能全部提现", "persuasion.final-fee"),
     ("id", "masa mau berhenti pas tinggal selangkah lagi? tambah 20jt lagi biar bisa withdraw",
