@@ -1198,6 +1198,11 @@ def test_an_institution_that_never_does_it_is_advice(lang: str, text: str) -> No
     ("id", "Min tolong ban @indodax_cs_resmi, dia dm minta kode OTP"),
     ("zh", "请管理员踢一下 @okx_kefu_cn，他私信要助记词"),
     ("sv", "Kan ni banna @safello_support_se? Han DM:ar och ber om återställningsfrasen"),
+    # the ban asked for in the passive, and a report announced to the moderators
+    ("id", "Min, akun @tokocrypto_cs_help ngaku admin, nge-DM minta seed phrase. Tolong diban ya"),
+    ("id", "Mau lapor akun @pintu_support_id min, dia minta kode OTP lewat DM"),
+    # the moderators asked whether to delete it
+    ("zh", "有人在群里发 binance-upgrade.app 让输入助记词，管理员看一下要不要删"),
 ])
 def test_asking_the_moderators_to_ban_is_the_writers_verdict(lang: str, text: str) -> None:
     assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.judged
@@ -1215,17 +1220,6 @@ def test_asking_the_moderators_to_ban_is_the_writers_verdict(lang: str, text: st
 ])
 def test_the_readers_an_offer_is_for_discuss_nothing(lang: str, text: str) -> None:
     assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
-
-
-@pytest.mark.parametrize(("lang", "text"), [
-    # the ban asked for in the passive, and a report announced to the moderators
-    ("id", "Min, akun @tokocrypto_cs_help ngaku admin, nge-DM minta seed phrase. Tolong diban ya"),
-    ("id", "Mau lapor akun @pintu_support_id min, dia minta kode OTP lewat DM"),
-    # the moderators asked whether to delete it
-    ("zh", "有人在群里发 binance-upgrade.app 让输入助记词，管理员看一下要不要删"),
-])
-def test_a_report_to_the_moderators_is_the_writers_verdict(lang: str, text: str) -> None:
-    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.judged
 
 
 def test_a_link_that_looks_off_to_the_writer_is_discussed() -> None:
