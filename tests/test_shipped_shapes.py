@@ -323,6 +323,35 @@ def test_a_relatives_gain_is_not_a_retelling(lang: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(("lang", "text"), [
+    # the reader's own case, named by the fake official who "handles" it
+    ("vi", "Phòng An ninh mạng thông báo: vụ việc anh trình báo về sàn BitNova đã được xác "
+           "minh. Để hoàn trả 72.000 USDT, anh cần nộp phí xác minh tài sản 2% qua ví chỉ định."),
+    ("sv", "Vi har granskat din polisanmälan. För att frigöra de spärrade medlen behöver du "
+           "betala en handläggningsavgift på 2 400 kr idag."),
+    ("ms", "Laporan polis anda telah diluluskan, dana RM48,000 boleh dipulangkan selepas bayar "
+           "fi pemprosesan RM900 ke akaun ejen kami."),
+    # the writer's associate, about to act: the courier of a cash-pickup scam
+    ("en", "My colleague Mr Tan will come by your place tomorrow 3pm to collect for the gold "
+           "allocation. 48,000 cash in an envelope is fine, he'll give you a signed receipt"),
+])
+def test_a_report_that_retells_nothing_is_no_reported_speech(lang: str, text: str) -> None:
+    """A report word that names the reader's case, or a colleague of the writer who is about
+    to act, retells nothing: the message is no discussion and stays flagged."""
+    assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+    assert _verdict(text, lang) != "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("vi", "Mình đóng thêm 2 lần phí vẫn không rút được, đã trình báo công an phường rồi."),
+    ("sv", "Pappa blev lurad på 40 000 kr, vi har gjort en polisanmälan och spärrat kortet."),
+    ("ms", "Kawan aku kena tipu RM5k, dia dah buat laporan polis semalam."),
+    ("en", "My colleague got a call from 'the bank' asking her to move her savings"),
+])
+def test_the_writers_own_report_stays_reported_speech(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+
+
+@pytest.mark.parametrize(("lang", "text"), [
     # a heading that names the scam: what follows the colon describes its script
     ("en", "Fake airdrop script: they reply under the official post, send a claim site, ask you "
            "to connect your wallet and sign a 'verification'. Signing hands over your tokens."),

@@ -91,6 +91,12 @@ AVOID_OFFICIAL = "avoid_official"
 # "kalo ada yg kena scam", "被骗的朋友可以私信我"): the scam words name who the writer wants to
 # hear from (the recovery and fake-support offer's opener), they discuss nothing.
 AUDIENCE = "audience"
+# ... and the same for a report that retells nothing: the reader's own case named by whoever
+# handles it ("the case you reported", "đơn trình báo của anh", "din polisanmälan"), the
+# writer's associate who is about to act ("my colleague will come by to collect"), a plea
+# about reporting ("nak suruh you report polis"). The fake official's and the recovery
+# agent's opener, and the courier's announcement, hold the words of a retelling.
+NOT_REPORTED = "not_reported"
 # The frame concepts such a phrase holds without framing anything.
 _ANSWERED_FRAMES = (NEGATION, ADVICE, DISCUSSION, REPORTED, RETOLD, VERDICT, SCAM_SCRIPT)
 GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED, RETOLD,
@@ -482,11 +488,13 @@ class PatternRules:
         it, inside an order to stay off the official route ("Abg rasa scam boleh check no
         tracking ... bagi saya 6 digit": the scam word is the reader's doubt, which the writer
         argues away, not the writer's discussion), or inside the readers an offer is for
-        ("kalo ada yg kena scam dm aja": who the writer wants to hear from). The negation of
-        an order to stay off stays: it makes that order a negative one (see `_negated`)."""
+        ("kalo ada yg kena scam dm aja": who the writer wants to hear from), or inside a report
+        that retells nothing ("the case you reported"). The negation of an order to stay off
+        stays: it makes that order a negative one (see `_negated`)."""
         ids = self._ids
         avoid = ids.get(AVOID_OFFICIAL, -1)
-        holders = (ids.get(DOUBT_ANSWERED, -1), avoid, ids.get(AUDIENCE, -1))
+        holders = (ids.get(DOUBT_ANSWERED, -1), avoid, ids.get(AUDIENCE, -1),
+                   ids.get(NOT_REPORTED, -1))
         spans = [(o.start, o.end, o.concept == avoid) for o in occurrences
                  if o.concept in holders]
         if not spans:
