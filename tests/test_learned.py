@@ -642,6 +642,27 @@ def test_a_discussed_look_alike_link_is_weighed_by_the_learned_reading() -> None
 
 
 @pytest.mark.parametrize(("lang", "text"), [
+    # the writer retells an SMS, link and all, and asks about it with a particle
+    ("th", "เมื่อเช้าได้ SMS การไฟฟ้าคืนเงินประกัน ลิงก์ pea-refund.online ของจริงเค้าคืนผ่าน"
+           "พร้อมเพย์ไม่ใช่เหรอ"),
+    # a link the writer asks about in its own sentence
+    ("en", "so is binance-verify-login.com the real one? the app says nothing about it"),
+])
+def test_links_the_writer_talks_about_frame_a_message_with_no_other_hit(
+        lang: str, text: str) -> None:
+    """When the only hits are links read from their look and the writer talks about them,
+    that talk frames the message: a learned reading below the suspicious threshold takes
+    the verdict back, though it is not "more likely clean than scam" (0.55). The same
+    reading leaves a link offered to the reader flagged."""
+    reading = _learned_detector(0.2, (0.9, 0.95))
+    verdict = reading.check(CheckRequest(text, lang=lang))
+    assert verdict.hits and all(h.rule.startswith(("link.", "handle.")) for h in verdict.hits)
+    assert verdict.verdict == "clean" and verdict.taken_back == "framed"
+    offered = "claim your electricity refund at binance-verify-login.com before Friday"
+    assert reading.check(CheckRequest(offered)).verdict != "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
     ("en", "Fake links this week: binnance-ph.com, metamask-io.app — add yours"),
     ("vi", "tin báo bưu phẩm mà link kiểu vnpost-giaohang.top là giả nhé"),
     ("ms", "List link palsu minggu ni: binnance-my.com, poslaju-my.co — tambah kalau jumpa lagi"),

@@ -268,13 +268,18 @@ class Detector:
         scope = message.scope
         if scope.discussion or scope.judged or _links_mentioned(message):
             return False
+        return not self._links_discussed(message)
+
+    def _links_discussed(self, message: Message) -> bool:
+        """The writer talks about the message's links rather than offering them: quoted,
+        given as an example, judged, retold and asked about, questioned, taken apart, or
+        set beside the official one."""
         spans = _link_spans(message)
-        discussed = (self._link_quoted(message, spans) or self._links_exemplified(message, spans)
-                     or self._links_judged(message, spans)
-                     or self._links_retold_then_discussed(message, spans)
-                     or _links_questioned(message, spans) or _links_dissected(message)
-                     or self._beside_official(message))
-        return not discussed
+        return (self._link_quoted(message, spans) or self._links_exemplified(message, spans)
+                or self._links_judged(message, spans)
+                or self._links_retold_then_discussed(message, spans)
+                or _links_questioned(message, spans) or _links_dissected(message)
+                or self._beside_official(message))
 
     def _contacts_after(self, message: Message, concept: str, reach: int,
                         unquoted: bool = False) -> Iterator[Link]:
@@ -408,6 +413,13 @@ class Detector:
         return any(link.host and not link.handle and official(link) is not None
                    for link in message.links)
 
+    def _links_framed(self, message: Message, hits: tuple[Hit, ...]) -> bool:
+        """The only hits are links read from their look, and the writer talks about them ("got
+        an SMS, link pea-refund.online, the real one pays by PromptPay, no?"): that talk
+        frames the message as a framed one's would."""
+        return (bool(hits) and all(h.rule.startswith(DISCUSSABLE) for h in hits)
+                and self._links_discussed(message))
+
     def _takes_back(self, message: Message, hits: tuple[Hit, ...], learned: float,
                     other: str) -> bool:
         """Whether the learned reading takes back the rules' verdict. Only phrase rules can
@@ -439,7 +451,7 @@ class Detector:
         unguarded = any(h.rule in self._unguarded for h in hits)
         # beyond chat length the learned reading is the filler's: only a frame takes back
         chat_length = len(message.text.skeleton) <= TAKE_BACK_MAX_CHARS
-        if message.scope.framed or message.scope.judged:
+        if message.scope.framed or message.scope.judged or self._links_framed(message, hits):
             return not unguarded or (chat_length and learned < UNGUARDED_TAKE_BACK)
         # advice appended to a message ("... Stay safe from scammers.") is no frame, and a
         # reading it sways a little is no reason to take the rules' verdict back either:
@@ -557,6 +569,7 @@ class Detector:
             elif verdict != "clean" and self._takes_back(message, hits, learned, other):
                 verdict, score = "clean", learned
                 taken_back = ("framed" if message.scope.framed
+                              or self._links_framed(message, hits)
                               else "judged" if message.scope.judged else "unframed")
         if verdict != "clean" and self.model_check is not None:
             hits = tuple(sorted((*hits, *self.model_check(message, context)),
