@@ -118,6 +118,11 @@ def _rules(text: str, lang: str) -> set[str]:
            "ipakilala kita?", "recovery.helper-intro"),
     ("vi", "Mình cũng từng bị lừa trên sàn ảo, có người quen đã giúp mình lấy lại 70%, mình giới "
            "thiệu cho bạn nhé", "recovery.helper-intro"),
+    # a move to a "new" contract, pool or version before a date, with no word for signing
+    ("th", "📢 แจ้งจากทีม dev: คอนแทรคเวอร์ชันเดิมจะหยุดใช้วันที่ 30 นี้ ฮอลเดอร์ทุกคนย้ายโทเคนไป V2 "
+           "ได้ที่ kora-migrate.app", "wallet-drainer.migrate-before-deadline"),
+    ("en", "heads up, the old staking contract stops on the 30th, move your stake to the new pool "
+           "before Sunday at stake-v2-portal.app", "wallet-drainer.migrate-before-deadline"),
 ])
 def test_scam_shape_fires_its_rule(lang: str, text: str, rule: str) -> None:
     assert rule in _rules(text, lang)
