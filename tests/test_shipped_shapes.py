@@ -123,6 +123,9 @@ def _rules(text: str, lang: str) -> set[str]:
            "ได้ที่ kora-migrate.app", "wallet-drainer.migrate-before-deadline"),
     ("en", "heads up, the old staking contract stops on the 30th, move your stake to the new pool "
            "before Sunday at stake-v2-portal.app", "wallet-drainer.migrate-before-deadline"),
+    # a courier's name beside a delivery word in pinyin (派送)
+    ("zh", "【顺丰速运】您的快件因地址信息不全派送失败，请尽快更新：sf-express-paisong.cn/update",
+     "link.brand-keyword"),
 ])
 def test_scam_shape_fires_its_rule(lang: str, text: str, rule: str) -> None:
     assert rule in _rules(text, lang)
