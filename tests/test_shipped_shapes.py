@@ -112,10 +112,12 @@ def _rules(text: str, lang: str) -> set[str]:
            "hämtar dem hos Er.", "official.home-pickup"),
     # the fellow victim who offers the helper: the recovery scam's opener, in four languages
     ("en", "Hey, Marcus said you lost money on that forex app, so sorry. I know someone who "
-           "handled my case and got my money back, happy to introduce you", "recovery.helper-intro"),
-    ("zh", "看到你说被骗了，我之前也是，有个老师帮我追回了大部分，可以介绍给你", "recovery.helper-intro"),
-    ("tl", "Kumusta ka na? Na-scam din ako dati, may kakilala ako na tumulong sakin mabawi yung pera, "
-           "ipakilala kita?", "recovery.helper-intro"),
+           "handled my case and got my money back, happy to introduce you",
+     "recovery.helper-intro"),
+    ("zh", "看到你说被骗了，我之前也是，有个老师帮我追回了大部分，可以介绍给你",
+     "recovery.helper-intro"),
+    ("tl", "Kumusta ka na? Na-scam din ako dati, may kakilala ako na tumulong sakin mabawi "
+           "yung pera, ipakilala kita?", "recovery.helper-intro"),
     ("vi", "Mình cũng từng bị lừa trên sàn ảo, có người quen đã giúp mình lấy lại 70%, mình giới "
            "thiệu cho bạn nhé", "recovery.helper-intro"),
     # a move to a "new" contract, pool or version before a date, with no word for signing
