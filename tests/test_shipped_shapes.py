@@ -125,6 +125,11 @@ def _rules(text: str, lang: str) -> set[str]:
            "ได้ที่ kora-migrate.app", "wallet-drainer.migrate-before-deadline"),
     ("en", "heads up, the old staking contract stops on the 30th, move your stake to the new pool "
            "before Sunday at stake-v2-portal.app", "wallet-drainer.migrate-before-deadline"),
+    # a mentor's round that closes on a day, the minimum stake rising after it
+    ("tl", "Nakapag-register ka na ba sa app na sinend ko? Sabi ni coach, Friday magsasara "
+           "itong round, after nun tataas na minimum", "investment.round-closing"),
+    ("en", "did you manage to register on the app I sent? my mentor said this round closes "
+           "Friday, after that the minimum goes up", "investment.round-closing"),
     # a courier's name beside a delivery word in pinyin (派送)
     ("zh", "【顺丰速运】您的快件因地址信息不全派送失败，请尽快更新：sf-express-paisong.cn/update",
      "link.brand-keyword"),
