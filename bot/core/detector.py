@@ -432,6 +432,8 @@ class Detector:
           author wrote `guarded: false` (its scams use the words of a frame themselves:
           "Scammed? We recover lost funds") only when the learned layer reads the message
           as clearly not a scam (below UNGUARDED_TAKE_BACK) and it is of chat length;
+        - the same in a message whose only hits are links read from their look, which the
+          writer talks about (`_links_framed`: retold and asked about, questioned, quoted);
         - without a frame, in a text of chat length (TAKE_BACK_MAX_CHARS), when no hit is
           unguarded and the learned layer reads the message as more likely not a scam than
           a scam (a rule that met a safety tip's words), or, for a critical hit or a
