@@ -76,6 +76,17 @@ async def eventually(check: Callable[[], object], within: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def settled(storage, incident_id: int, actions: int, within: float = 10.0):
+    """The incident once `actions` of its actions are stored: the warning's is written after
+    the send returns, so a test that has seen the send may still be ahead of it."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        incident = await storage.get_incident(incident_id)
+        if len(incident.actions) >= actions or asyncio.get_running_loop().time() > deadline:
+            return incident
+        await asyncio.sleep(0.05)
+
+
 @pytest.fixture
 def pg_settings(settings: Settings, pg_url: str) -> Settings:
     return replace(settings, db_url=pg_url)
@@ -105,8 +116,7 @@ async def test_scam_is_deleted_and_warned_through_the_outbox(
         await eventually(lambda: api.calls("sendMessage"))
         assert len(api.calls("deleteMessage")) == 1
         [incident] = await w.services.storage.list_incidents(GROUP_ID)
-        await asyncio.sleep(0.2)
-        incident = await w.services.storage.get_incident(incident.id)
+        incident = await settled(w.services.storage, incident.id, 2)
         assert {a.action: a.ok for a in incident.actions} == {"delete": True, "warn": True}
         button = api.calls("sendMessage")[0].params["reply_markup"]["inline_keyboard"][0][0]
         assert button["callback_data"] == f"fp:{incident.id}"
@@ -134,6 +144,7 @@ async def test_two_workers_share_incidents_settings_and_one_sender(
         await eventually(lambda: len(api.calls("sendMessage")) == 1)
         [incident] = await a.services.storage.list_incidents(GROUP_ID)
         assert len(api.calls("deleteMessage")) == 1
+        incident = await settled(a.services.storage, incident.id, 2)
         assert [x.action for x in incident.actions] == ["delete", "warn"]
 
         # A burst through both: the first warning is already out, the rest wait for the
