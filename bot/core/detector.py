@@ -421,9 +421,10 @@ class Detector:
                 and self._links_discussed(message))
 
     def _takes_back(self, message: Message, hits: tuple[Hit, ...], learned: float,
-                    other: str) -> bool:
-        """Whether the learned reading takes back the rules' verdict. Only phrase rules can
-        be taken back, never a hit that stands in any frame, and:
+                    other: str) -> str | None:
+        """Whether the learned reading takes back the rules' verdict, and in what frame
+        ("framed", "judged", "unframed"; None when it does not). Only phrase rules can be
+        taken back, never a hit that stands in any frame, and:
         - in a framed message (opening advice, a report, a quotation), or one where the
           writer gives their own verdict without advice ("haha, the 'Elon giveaway' is
           back", "fejk"), when the learned layer reads it as clean: a discussion of the
@@ -443,28 +444,33 @@ class Detector:
           readers who have not claimed yet (`PatternRules.calls_others`): a testimonial
           tells its story in the words of a loss or a doubt, and they frame nothing."""
         if other != "clean" or any(self._stands(h, message) for h in hits):
-            return False
+            return None
         scan = message.scan
         if any(h.category in TESTIMONIAL_CATEGORIES for h in hits) and (
                 self._credited(message)
                 or (scan is not None
                     and self.rules.patterns.calls_others(scan, message.text.skeleton))):
-            return False
+            return None
         unguarded = any(h.rule in self._unguarded for h in hits)
         # beyond chat length the learned reading is the filler's: only a frame takes back
         chat_length = len(message.text.skeleton) <= TAKE_BACK_MAX_CHARS
-        if message.scope.framed or message.scope.judged or self._links_framed(message, hits):
-            return not unguarded or (chat_length and learned < UNGUARDED_TAKE_BACK)
+        frame = ("framed" if message.scope.framed or self._links_framed(message, hits)
+                 else "judged" if message.scope.judged else None)
+        if frame is not None:
+            taken = not unguarded or (chat_length and learned < UNGUARDED_TAKE_BACK)
+            return frame if taken else None
         # advice appended to a message ("... Stay safe from scammers.") is no frame, and a
         # reading it sways a little is no reason to take the rules' verdict back either:
         # scammers append it too; only a reading of near-certainly no scam is
         if unguarded or not chat_length:
-            return False
+            return None
         if message.scope.advice:
-            return learned < ADVICE_TAKE_BACK
-        if any(h.severity >= Severity.CRITICAL for h in hits):
-            return learned < CRITICAL_TAKE_BACK
-        return learned < UNFRAMED_TAKE_BACK
+            bar = ADVICE_TAKE_BACK
+        elif any(h.severity >= Severity.CRITICAL for h in hits):
+            bar = CRITICAL_TAKE_BACK
+        else:
+            bar = UNFRAMED_TAKE_BACK
+        return "unframed" if learned < bar else None
 
     def prepare(self, request: CheckRequest) -> Message:
         text = clip(request.text)
@@ -568,11 +574,10 @@ class Detector:
             if (VERDICTS.index(other) > VERDICTS.index(verdict) and _enough_text(skeleton_text)
                     and not self._own_site_read_as_fake(message)):
                 verdict, score = other, max(score, learned)
-            elif verdict != "clean" and self._takes_back(message, hits, learned, other):
-                verdict, score = "clean", learned
-                taken_back = ("framed" if message.scope.framed
-                              or self._links_framed(message, hits)
-                              else "judged" if message.scope.judged else "unframed")
+            elif verdict != "clean":
+                taken_back = self._takes_back(message, hits, learned, other)
+                if taken_back is not None:
+                    verdict, score = "clean", learned
         if verdict != "clean" and self.model_check is not None:
             hits = tuple(sorted((*hits, *self.model_check(message, context)),
                                 key=lambda h: (-h.severity, h.rule)))
