@@ -130,6 +130,13 @@ def _rules(text: str, lang: str) -> set[str]:
            "itong round, after nun tataas na minimum", "investment.round-closing"),
     ("en", "did you manage to register on the app I sent? my mentor said this round closes "
            "Friday, after that the minimum goes up", "investment.round-closing"),
+    # the helpers defended ("not all of them are scammers"), then a lawyer or a hacker
+    ("en", "not everybody that offers to help you recover is a fraud btw. the attorney my aunt "
+           "used traced the wallet and got 60% of it back", "recovery.helpers-defended"),
+    ("ms", "Bukan semua yang offer tolong tu penipu. Hacker yang member saya guna dapat balik "
+           "RM20k dia", "recovery.helpers-defended"),
+    ("sv", "Inte alla som hjälper en att få tillbaka pengar är bedragare, advokaten min kusin "
+           "anlitade spårade allt", "recovery.helpers-defended"),
     # a courier's name beside a delivery word in pinyin (派送)
     ("zh", "【顺丰速运】您的快件因地址信息不全派送失败，请尽快更新：sf-express-paisong.cn/update",
      "link.brand-keyword"),
