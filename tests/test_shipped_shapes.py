@@ -137,6 +137,9 @@ def _rules(text: str, lang: str) -> set[str]:
            "RM20k dia", "recovery.helpers-defended"),
     ("sv", "Inte alla som hjälper en att få tillbaka pengar är bedragare, advokaten min kusin "
            "anlitade spårade allt", "recovery.helpers-defended"),
+    # the wallet spelt วอลเล็ท as often as วอลเล็ต, on an event page
+    ("th", "ยินดีด้วยค่ะ ติดอันดับแจกรางวัล 40 USDT เชื่อมวอลเล็ทที่หน้ากิจกรรมเพื่อรับรางวัลได้เลย",
+     "wallet-drainer.connect-for-reward"),
     # a courier's name beside a delivery word in pinyin (派送)
     ("zh", "【顺丰速运】您的快件因地址信息不全派送失败，请尽快更新：sf-express-paisong.cn/update",
      "link.brand-keyword"),
