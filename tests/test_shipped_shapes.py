@@ -140,6 +140,11 @@ def _rules(text: str, lang: str) -> set[str]:
     # the wallet spelt วอลเล็ท as often as วอลเล็ต, on an event page
     ("th", "ยินดีด้วยค่ะ ติดอันดับแจกรางวัล 40 USDT เชื่อมวอลเล็ทที่หน้ากิจกรรมเพื่อรับรางวัลได้เลย",
      "wallet-drainer.connect-for-reward"),
+    # the few places: a mentor who takes only a handful, a tip told only to close friends
+    ("en", "my gold trades are up 12% this month following Mark's calls. he's only taking a "
+           "couple of new clients in December", "investment.few-places"),
+    ("th", "เดือนนี้กำไรจากเทรดทองอีกแล้ว โค้ชรับแค่ไม่กี่คนนะ", "investment.few-places"),
+    ("zh", "我舅舅在券商，说下周有只股票要涨，我只跟比较熟的人说", "investment.insider-edge"),
     # a courier's name beside a delivery word in pinyin (派送)
     ("zh", "【顺丰速运】您的快件因地址信息不全派送失败，请尽快更新：sf-express-paisong.cn/update",
      "link.brand-keyword"),
