@@ -145,6 +145,12 @@ def _rules(text: str, lang: str) -> set[str]:
            "couple of new clients in December", "investment.few-places"),
     ("th", "เดือนนี้กำไรจากเทรดทองอีกแล้ว โค้ชรับแค่ไม่กี่คนนะ", "investment.few-places"),
     ("zh", "我舅舅在券商，说下周有只股票要涨，我只跟比较熟的人说", "investment.insider-edge"),
+    # a self-custody wallet's security team as the writer's persona, nothing asked yet
+    ("en", "Good morning, this is the Trust Wallet security team. We flagged an unusual "
+           "approval on your address overnight. Is everything ok on your side?",
+     "fake-support.self-custody-team"),
+    ("id", "Halo kak, dari tim keamanan Tangem. Kartu kakak termasuk batch yang kena masalah "
+           "firmware, masih bisa dipakai normal?", "fake-support.self-custody-team"),
     # a courier's name beside a delivery word in pinyin (派送)
     ("zh", "【顺丰速运】您的快件因地址信息不全派送失败，请尽快更新：sf-express-paisong.cn/update",
      "link.brand-keyword"),
