@@ -151,6 +151,11 @@ def _rules(text: str, lang: str) -> set[str]:
      "fake-support.self-custody-team"),
     ("id", "Halo kak, dari tim keamanan Tangem. Kartu kakak termasuk batch yang kena masalah "
            "firmware, masih bisa dipakai normal?", "fake-support.self-custody-team"),
+    # a stranger who saw the reader's post in a victims' group, sympathy and a question
+    ("vi", "Chào anh, em đọc bình luận của anh trong nhóm cảnh báo lừa đảo, thương anh quá. "
+           "Anh bị mất nhiều không ạ?", "recovery.victim-approached"),
+    ("sv", "Hej! Läste din kommentar i gruppen för oss som blivit lurade. Så tråkigt, hur mår "
+           "du nu?", "recovery.victim-approached"),
     # a courier's name beside a delivery word in pinyin (派送)
     ("zh", "【顺丰速运】您的快件因地址信息不全派送失败，请尽快更新：sf-express-paisong.cn/update",
      "link.brand-keyword"),
