@@ -156,6 +156,12 @@ def _rules(text: str, lang: str) -> set[str]:
            "Anh bị mất nhiều không ạ?", "recovery.victim-approached"),
     ("sv", "Hej! Läste din kommentar i gruppen för oss som blivit lurade. Så tråkigt, hur mår "
            "du nu?", "recovery.victim-approached"),
+    # an old acquaintance back in touch, an investment of theirs that pays in passing
+    ("sv", "Längesen! Minns du mig från kören? Har börjat investera i en guldfond via en "
+           "kompis firma, avkastning varje månad. Ses på fika?", "investment.reconnect-gain"),
+    ("tl", "Uy long time no see! Naaalala mo pa ba ako, classmate mo dati sa UST? Nag-invest "
+           "ako sa isang farm, may kita buwan-buwan. Kape tayo minsan?",
+     "investment.reconnect-gain"),
     # a courier's name beside a delivery word in pinyin (派送)
     ("zh", "【顺丰速运】您的快件因地址信息不全派送失败，请尽快更新：sf-express-paisong.cn/update",
      "link.brand-keyword"),
