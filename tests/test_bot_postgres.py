@@ -6,6 +6,7 @@ other's setting changes, and a second worker takes over the sending when the fir
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -68,9 +69,15 @@ async def worker(settings: Settings, api: FakeBotApi, rules_holder, *,  # type: 
 
 
 async def eventually(check: Callable[[], object], within: float = 10.0) -> None:
-    """Wait until `check()` is true (the sender works in the background)."""
+    """Wait until `check()` is true (the sender works in the background); `check` may be a
+    coroutine function, for a condition read from storage."""
     deadline = asyncio.get_running_loop().time() + within
-    while not check():
+    while True:
+        done = check()
+        if inspect.isawaitable(done):
+            done = await done
+        if done:
+            return
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not within {within} s")
         await asyncio.sleep(0.05)
@@ -79,12 +86,11 @@ async def eventually(check: Callable[[], object], within: float = 10.0) -> None:
 async def settled(storage, incident_id: int, actions: int, within: float = 10.0):
     """The incident once `actions` of its actions are stored: the warning's is written after
     the send returns, so a test that has seen the send may still be ahead of it."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        incident = await storage.get_incident(incident_id)
-        if len(incident.actions) >= actions or asyncio.get_running_loop().time() > deadline:
-            return incident
-        await asyncio.sleep(0.05)
+    async def stored() -> bool:
+        return len((await storage.get_incident(incident_id)).actions) >= actions
+
+    await eventually(stored, within)
+    return await storage.get_incident(incident_id)
 
 
 @pytest.fixture
