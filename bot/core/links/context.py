@@ -34,7 +34,9 @@ _TOKENS = re.compile(r"[-_0-9]+")
 _PARTS = re.compile(r"[-_]+")
 # words with a dot or slash inside (links, domains, paths): a name written there is the
 # link's, not the message's
-_LINKISH = re.compile(r"\S*\w[./]\w\S*")
+# (a word that holds a link: the look-behind starts a match only where a word starts, so a
+# long message is not searched again from every letter of every word)
+_LINKISH = re.compile(r"(?<!\S)\S*?\w[./]\w\S*")
 
 
 class ConceptIndex(Protocol):
