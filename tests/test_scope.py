@@ -195,6 +195,23 @@ def test_a_senders_name_before_a_colon_is_no_quotation(text: str, quoted: bool) 
 
 
 @pytest.mark.parametrize(("text", "quoted"), [
+    # a colon between two digits writes a time or a ratio: nobody is quoted
+    ("pumpar $lunr2 ikväll kl 20:00 alla köper samtidigt, garanterat 5x, köp innan, "
+     "kontraktet är pinnat i kanalen, sälj inte innan 20:15", False),
+    ("kèo vào lúc 19:30 tối nay, lãi 1:3 bao lỗ, ai vào thì ib em", False),
+    ("signal 21:00 wib, entry bareng, tp 2x pasti", False),
+    # a time before the introducing colon leaves that colon the introducing one
+    ("got this at 20:15 last night: your parcel is held at the depot, pay the small fee "
+     "today to release it or it goes back", True),
+    ("step 1: send the code you got, step 2: wait for the reward to arrive", True),
+])
+def test_a_colon_between_digits_introduces_nothing(text: str, quoted: bool) -> None:
+    """A time ("kl 20:00") is no introducing colon: what follows it is the writer's own."""
+    scope = scope_of(text, advice_at=None, discussion=False, negation=False)
+    assert (scope.quoted > 0) is quoted
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
     # a title of capitalised words names the sender even when the registry does not know it
     ("TNB: Akaun anda tertunggak RM387.60, bekalan elektrik akan dipotong hari ini", False),
     ("E-ZPass Notice: You have an unpaid toll balance of $6.99, pay now to avoid the fee",

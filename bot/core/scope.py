@@ -56,8 +56,9 @@ _QUOTE_RE = re.compile("|".join(
     [f"{re.escape(o)}([^{re.escape(o + c)}]{{3,}}){re.escape(c)}" for o, c in _QUOTE_PAIRS]
     + [_SINGLE]
 ))
-# A colon after a few words, followed by a longer text: "got this DM: ...", "他们说：..."
-_INTRO_COLON = re.compile(r"^(.{3,60}?)[:：]\s*(\S.{20,})$", re.S)
+# A colon after a few words, followed by a longer text: "got this DM: ...", "他们说：...";
+# never one between two digits, which writes a time or a ratio ("ikväll kl 20:00 ...")
+_INTRO_COLON = re.compile(r"^(.{3,60}?)(?:(?<!\d)[:：]|[:：](?!\d))\s*(\S.{20,})$", re.S)
 # a question mark, not the one that opens a link's query ("view?u=88")
 _QUESTION = re.compile(r"[?？](?![A-Za-z0-9_=&%])")
 
