@@ -1415,3 +1415,41 @@ def test_as_we_discussed_is_no_house_sold_in_vietnamese() -> None:
     assert "persuasion.borrow-to-stake" not in _rules(savings, "vi")
     pitch = "Bán nhà đi anh, nạp vào sàn tháng sau rút về mua căn to hơn"
     assert "persuasion.borrow-to-stake" in _rules(pitch, "vi")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a joint lawsuit of victims that each pays to join, with the writer between the words
+    ("tl", "Sa lahat ng naloko ng BitHaven app, magsasampa kami ng kaso sa susunod na linggo. "
+           "May abogado na, ₱1,800 ambagan bawat isa, PM para sa GC"),
+    ("id", "Korban arisan online kemarin, ada pengacara yg urus gugatan massal, kirim data diri "
+           "ke form ya, biaya pendaftaran 200rb aja"),
+])
+def test_a_class_action_that_victims_pay_to_join_is_a_recovery_scam(lang: str,
+                                                                     text: str) -> None:
+    assert "recovery.class-action-fee" in _rules(text, lang)
+
+
+def test_a_class_action_joined_free_or_warned_about_is_no_recovery_scam() -> None:
+    free = ("The class action against that exchange is run by a law firm on contingency: joining "
+            "is free, no fee, just register on the court's page")
+    assert "recovery.class-action-fee" not in _rules(free, "en")
+    again = ("Ada yg nawarin gugatan massal tapi minta biaya pendaftaran dulu, itu penipuan lagi "
+             "kan?")
+    assert "recovery.class-action-fee" not in _rules(again, "id")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the writer's doubt put as "is it a trap?" about a reward that needs an approval
+    ("id", "Mau nanya dong, aku dapet airdrop token di wallet, nilainya 1.500 USDT tapi buat swap "
+           "harus approve di website mereka. Itu jebakan ya? Belum aku klik"),
+    ("en", "got an airdrop of some token worth 900 USDT, but to swap it I have to approve on their "
+           "website first. is this a trap? haven't clicked anything"),
+])
+def test_asking_whether_it_is_a_trap_is_the_writers_doubt(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
+
+
+def test_a_prize_collected_in_the_shop_is_a_genuine_draws_mark() -> None:
+    contest = ("Tävling hos oss på Cykelverkstan! Kommentera ditt drömcykelpass så är du med i "
+               "utlottningen av två presentkort på 400 kr. Vinnarna hämtar priset i butiken.")
+    assert _verdict(contest, "sv") == "clean"
