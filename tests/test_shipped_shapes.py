@@ -1442,8 +1442,8 @@ def test_a_class_action_joined_free_or_warned_about_is_no_recovery_scam() -> Non
     # the writer's doubt put as "is it a trap?" about a reward that needs an approval
     ("id", "Mau nanya dong, aku dapet airdrop token di wallet, nilainya 1.500 USDT tapi buat swap "
            "harus approve di website mereka. Itu jebakan ya? Belum aku klik"),
-    ("en", "got an airdrop of some token worth 900 USDT, but to swap it I have to approve on their "
-           "website first. is this a trap? haven't clicked anything"),
+    ("en", "got an airdrop of some token worth 900 USDT, but to swap it I have to approve on "
+           "their website first. is this a trap? haven't clicked anything"),
 ])
 def test_asking_whether_it_is_a_trap_is_the_writers_doubt(lang: str, text: str) -> None:
     assert _verdict(text, lang) == "clean"
