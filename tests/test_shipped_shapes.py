@@ -1453,3 +1453,35 @@ def test_a_prize_collected_in_the_shop_is_a_genuine_draws_mark() -> None:
     contest = ("Tävling hos oss på Cykelverkstan! Kommentera ditt drömcykelpass så är du med i "
                "utlottningen av två presentkort på 400 kr. Vinnarna hämtar priset i butiken.")
     assert _verdict(contest, "sv") == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a stranger who read the reader's post about a loss, their own money got back
+    ("en", "Hi, read your comment on the consumer page about that forex app. It happened to my "
+           "sister too, but she got most of it back last month. Happy to share how"),
+    ("zh", "看到你分享被骗的经历，我前年也被骗过十几万，后来钱基本都回来了，有需要可以找我聊聊"),
+    ("tl", "Nabasa ko yung post mo sa group, ganyan din nangyari sakin dati pero nakabawi na ako. "
+           "Chat mo lang ako pag ready ka"),
+])
+def test_a_stranger_who_got_their_money_back_opens_a_recovery_scam(lang: str, text: str) -> None:
+    assert "recovery.recovered-stranger" in _rules(text, lang)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # the official route named as the only one is a warning, not a recovery offer
+    ("sv", "Bara polisen och banken kan stoppa eller betala tillbaka pengar. Anmäl direkt och "
+           "lita inte på någon som lovar att få tillbaka dem mot en avgift"),
+    ("zh", "只有公安和银行能冻结或追回资金，那些说能帮你要回来的黑客都做不到，别再交钱了"),
+])
+def test_the_official_route_as_the_only_one_is_a_recovery_warning(lang: str, text: str) -> None:
+    assert not {r for r in _rules(text, lang) if r.startswith("recovery.")}
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # an insider's tip kept secret beside a market and a stake
+    ("zh", "跟你透个底，我表哥在券商，说这只票下周有重组消息，我已经买了十万，别往外说"),
+    ("sv", "Läs och glöm: en kompis jobbar på ett gruvbolag, nyheten släpps nästa vecka. Jag har "
+           "köpt aktier för 80 000, köp innan fredag"),
+])
+def test_a_secret_insider_tip_is_the_few_places(lang: str, text: str) -> None:
+    assert "investment.few-places" in _rules(text, lang)
