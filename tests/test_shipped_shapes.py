@@ -1485,3 +1485,26 @@ def test_the_official_route_as_the_only_one_is_a_recovery_warning(lang: str, tex
 ])
 def test_a_secret_insider_tip_is_the_few_places(lang: str, text: str) -> None:
     assert "investment.few-places" in _rules(text, lang)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # a shill's answer to the doubters, then the helper who got the money back
+    ("id", "Ngerti kok pada trauma, tapi jangan semua disamaratakan. Pak Yudi bantu aku narik "
+           "balik 30jt dari aplikasi bodong itu, ada surat kuasanya"),
+    ("zh", "别一棍子打死好吗，王律师帮我表姐追回了八万，合同发票都有"),
+    ("sv", "Ni som aldrig testat borde inte döma. Juristen i Göteborg hjälpte min moster att få "
+           "tillbaka 90 000 kr"),
+])
+def test_a_shills_answer_to_the_doubters_defends_the_helper(lang: str, text: str) -> None:
+    assert "recovery.helpers-defended" in _rules(text, lang)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    # an old acquaintance back in touch whose money sits in plain savings: only news
+    ("tl", "Uy pare, si Jomar to from Globe Makati! Long time! Nag-iipon lang ako ngayon sa MP2 "
+           "at index fund, kita lang ng konti. Ikaw kumusta?"),
+    ("th", "พี่จ๋า น้องเองที่เคยทำงานด้วยกันที่กรุงศรี ไม่ได้คุยกันนานเลย ตอนนี้แค่ซื้อกองทุนรวมดัชนีทุกเดือน"
+           " ได้กำไรนิดหน่อย พี่สบายดีไหม"),
+])
+def test_an_old_acquaintances_plain_savings_is_only_news(lang: str, text: str) -> None:
+    assert "investment.reconnect-gain" not in _rules(text, lang)
