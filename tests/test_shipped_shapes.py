@@ -1508,3 +1508,20 @@ def test_a_shills_answer_to_the_doubters_defends_the_helper(lang: str, text: str
 ])
 def test_an_old_acquaintances_plain_savings_is_only_news(lang: str, text: str) -> None:
     assert "investment.reconnect-gain" not in _rules(text, lang)
+
+
+def test_a_relative_who_called_the_writer_asks_for_no_money() -> None:
+    """"打给我" is "called me" as often as "paid me": a retold fake police call that ends in
+    "luckily she called me" is still a retelling, not a request for money."""
+    text = ("我婆婆上午接到电话，对方自称公安局的，说她社保卡涉嫌洗钱，要她把钱转到'安全账户'，"
+            "还不许告诉家人。还好她偷偷打给我了，你也跟舅舅舅妈说一下")
+    assert "lang-zh.impersonation.help-pay" not in _rules(text, "zh")
+    assert _verdict(text, "zh") == "clean"
+
+
+def test_remote_work_is_no_remote_access() -> None:
+    post = ("Lowongan: Admin Instagram part-time, remote, kontrak 6 bulan. Kirim CV ke email di "
+            "bio. Kami tidak memungut biaya apa pun")
+    assert "fake-support.remote-access" not in _rules(post, "id")
+    scam = "Admin CS disini kak, saya remote hp kakak sebentar ya biar saldonya bisa cair"
+    assert "fake-support.remote-access" in _rules(scam, "id")
