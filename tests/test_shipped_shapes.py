@@ -1525,3 +1525,9 @@ def test_remote_work_is_no_remote_access() -> None:
     assert "fake-support.remote-access" not in _rules(post, "id")
     scam = "Admin CS disini kak, saya remote hp kakak sebentar ya biar saldonya bisa cair"
     assert "fake-support.remote-access" in _rules(scam, "id")
+
+
+def test_a_code_only_for_you_to_type_in_is_a_tip() -> None:
+    tip = ("Mã OTP chỉ để mình nhập vào app thôi, ai xin mã dù là bạn thân cũng ko đưa nha. "
+           "Mấy vụ mất tài khoản ngân hàng đều bắt đầu từ đó")
+    assert _verdict(tip, "vi") == "clean"
