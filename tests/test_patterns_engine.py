@@ -673,3 +673,50 @@ def test_a_growth_match_that_names_a_falling_sum_is_a_price_cut() -> None:
     assert ids("promo rm100 jadi rm30 je") == []
     # 12 shirts is a count: 45rb to 40rb still falls
     assert ids("45rb/pcs, ambil 12pcs jadi 40rb") == []
+
+
+NAMES = """
+lang: mul
+concepts:
+  wallet_brand: ["metamask", "trust wallet"]
+"""
+
+NAMES_RULES = """
+rules:
+  - id: fake-support.wallet-team
+    category: fake_support
+    severity: high
+    reason: a self-custody wallet's team as the writer's persona
+    all: [support_claim, wallet_brand]
+    scope: message
+    examples:
+      match: ["support team of MetaMask here"]
+      no_match: ["MetaMask has no support team that writes to you"]
+"""
+
+
+def test_names_are_one_lexicon_for_every_language() -> None:
+    """The `mul` lexicon holds names written alike in every language: its concepts count as
+    present in each language's lexicon, match in a message of any language, and add no
+    language of their own."""
+    lexicon_zh = LEXICON_ZH + "  support_claim: [客服团队]\n"
+    engine = build([LEXICON, lexicon_zh, NAMES], RULES + NAMES_RULES.replace("rules:\n", ""))
+    assert engine.concept_langs["wallet_brand"] == frozenset({"en", "zh"})
+    assert "mul" not in engine.languages
+    hits = engine.check(message("我是MetaMask客服团队的，你的钱包有问题"), None)  # type: ignore[arg-type]
+    fired = [h.rule for h in hits]
+    assert "fake-support.wallet-team" in fired
+
+
+def test_a_guard_in_the_names_is_an_error() -> None:
+    """Guards read each language's own words; a name list cannot hold one."""
+    names = NAMES + '  negation: ["nope"]\n'
+    with pytest.raises(RuleSetError) as info:
+        build([LEXICON, names])
+    assert any("concept 'negation' is a guard" in str(e) for e in info.value.errors)
+
+
+def test_names_lexicon_only_once() -> None:
+    with pytest.raises(RuleSetError) as info:
+        build([LEXICON, NAMES, NAMES])
+    assert any("language 'mul' already has a lexicon" in str(e) for e in info.value.errors)

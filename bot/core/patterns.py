@@ -35,6 +35,10 @@ from bot.errors import RuleFileError, RuleSetError
 if TYPE_CHECKING:
     from bot.core.model import Message
 
+# The code of the lexicon of names written alike in every language (brands, products:
+# "metamask", "trust wallet"), ISO 639's code for several languages. Its concepts count as
+# present in every language's lexicon and match as English phrases do.
+NAMES_LANG = "mul"
 BUILTIN_CONCEPTS = frozenset({"@link", "@handle", "@contact", "@official_link", "@doubled",
                               "@crypto_address"})
 NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK = "negation", "advice", "discussion", "clause_break"
@@ -1044,6 +1048,9 @@ class _Builder:
     )
     languages_spec: list[_Language] = field(default_factory=list)
     markers: list[tuple[str, str]] = field(default_factory=list)
+    # concepts of the `mul` lexicon (names written alike in every language): each language
+    # counts as having them
+    neutral: set[str] = field(default_factory=set)
 
     def error(self, source: str, line: int, message: str) -> None:
         self.errors.append(RuleFileError(source, line, message))
@@ -1063,10 +1070,12 @@ class _Builder:
             self.error(source, line_of(lang, line_of(data)), "'lang' must be a language code "
                        "such as en, vi, zh")
             return
-        if lang in self.languages:
+        neutral = lang == NAMES_LANG
+        if lang in self.languages or (neutral and self.neutral):
             self.error(source, line_of(lang), f"language {lang!r} already has a lexicon")
             return
-        self.languages.append(lang)
+        if not neutral:
+            self.languages.append(lang)
         concepts = data.get("concepts")
         if not isinstance(concepts, dict):
             self.error(source, line_of(data), "'concepts' must be a mapping of concept: "
@@ -1081,9 +1090,19 @@ class _Builder:
                 self.error(source, line_of(terms, line), f"concept {name!r}: give a list of "
                            "phrases")
                 continue
-            self.concept_langs[name].add(lang)
+            if neutral:
+                if name in GUARD_CONCEPTS:
+                    self.error(source, line, f"concept {name!r} is a guard: its phrases belong "
+                               "in each language's lexicon, not in the names")
+                    continue
+                # (names match as English phrases do: in a message of every language)
+                self.neutral.add(name)
+                self.concept_langs.setdefault(name, set())
+            else:
+                self.concept_langs[name].add(lang)
             for term in terms:
-                self._add_term(name, term, source, line_of(term, line), lang)
+                self._add_term(name, term, source, line_of(term, line),
+                               "en" if neutral else lang)
 
     def _add_term(self, concept: str, term: Any, source: str, line: int, lang: str) -> None:
         if isinstance(term, bool) or term is None:
@@ -1270,6 +1289,8 @@ class _Builder:
     # compile -------------------------------------------------------------------------------
 
     def build(self) -> PatternRules:
+        for name in self.neutral:
+            self.concept_langs[name].update(self.languages)
         seen: dict[str, PatternRule] = {}
         for rule in self.rules:
             if rule.id in seen:
