@@ -1048,9 +1048,6 @@ class _Builder:
     )
     languages_spec: list[_Language] = field(default_factory=list)
     markers: list[tuple[str, str]] = field(default_factory=list)
-    # concepts of the `mul` lexicon (names written alike in every language): each language
-    # counts as having them
-    neutral: set[str] = field(default_factory=set)
 
     def error(self, source: str, line: int, message: str) -> None:
         self.errors.append(RuleFileError(source, line, message))
@@ -1070,12 +1067,11 @@ class _Builder:
             self.error(source, line_of(lang, line_of(data)), "'lang' must be a language code "
                        "such as en, vi, zh")
             return
-        neutral = lang == NAMES_LANG
-        if lang in self.languages or (neutral and self.neutral):
+        if lang in self.languages:
             self.error(source, line_of(lang), f"language {lang!r} already has a lexicon")
             return
-        if not neutral:
-            self.languages.append(lang)
+        self.languages.append(lang)
+        names = lang == NAMES_LANG
         concepts = data.get("concepts")
         if not isinstance(concepts, dict):
             self.error(source, line_of(data), "'concepts' must be a mapping of concept: "
@@ -1090,19 +1086,14 @@ class _Builder:
                 self.error(source, line_of(terms, line), f"concept {name!r}: give a list of "
                            "phrases")
                 continue
-            if neutral:
-                if name in GUARD_CONCEPTS:
-                    self.error(source, line, f"concept {name!r} is a guard: its phrases belong "
-                               "in each language's lexicon, not in the names")
-                    continue
-                # (names match as English phrases do: in a message of every language)
-                self.neutral.add(name)
-                self.concept_langs.setdefault(name, set())
-            else:
-                self.concept_langs[name].add(lang)
+            if names and name in GUARD_CONCEPTS:
+                self.error(source, line, f"concept {name!r} is a guard: its phrases belong in "
+                           "each language's lexicon, not in the names")
+                continue
+            self.concept_langs[name].add(lang)
+            # (names match as English phrases do: in a message of every language)
             for term in terms:
-                self._add_term(name, term, source, line_of(term, line),
-                               "en" if neutral else lang)
+                self._add_term(name, term, source, line_of(term, line), "en" if names else lang)
 
     def _add_term(self, concept: str, term: Any, source: str, line: int, lang: str) -> None:
         if isinstance(term, bool) or term is None:
@@ -1289,8 +1280,12 @@ class _Builder:
     # compile -------------------------------------------------------------------------------
 
     def build(self) -> PatternRules:
-        for name in self.neutral:
-            self.concept_langs[name].update(self.languages)
+        # the names lexicon is no language: each language counts as having its concepts
+        spoken = [lang for lang in self.languages if lang != NAMES_LANG]
+        for langs in self.concept_langs.values():
+            if NAMES_LANG in langs:
+                langs.discard(NAMES_LANG)
+                langs.update(spoken)
         seen: dict[str, PatternRule] = {}
         for rule in self.rules:
             if rule.id in seen:
@@ -1353,7 +1348,7 @@ class _Builder:
         return PatternRules(
             rules=tuple(self.rules),
             concepts=tuple(names),
-            languages=tuple(sorted(self.languages)),
+            languages=tuple(sorted(spoken)),
             concept_langs={k: frozenset(v) for k, v in self.concept_langs.items()},
             phrase_count=sum(map(len, self.terms.values())) + len(self.regexes),
             _automaton=automaton,
