@@ -849,6 +849,32 @@ def test_vouching_for_the_brands_own_handle_leaves_the_impostor_discussed() -> N
     assert not _standing(text, "en", "handle.lookalike")
 
 
+@pytest.mark.parametrize(("lang", "text"), [
+    # a member asks the moderators to ban the impostor: its handle is reported, not offered
+    ("ms", "Admin tolong ban @Maybank_CS_Helpdesk, dia PM saya cakap 'akaun anda dibekukan, "
+           "sila berikan TAC untuk pengesahan'. Bank betul takkan PM kat Telegram"),
+    ("vi", "Admin ơi ban giùm con acc @Admin_HoTro_Remitano, nó nhắn riêng em bảo 'tài khoản "
+           "của bạn bị treo, vui lòng liên hệ để mở khóa và cung cấp mã xác minh'. Giả mạo "
+           "admin đó mn cẩn thận"),
+    ("th", "แอดมินช่วยแบน @Bitkub_Support_TH ด้วยครับ ทักมาหาผมบอก 'บัญชีของคุณถูกระงับ "
+           "กรุณาส่ง OTP เพื่อปลดล็อค' ปลอมชัดๆ"),
+    ("en", "@Binance_Helpdesk_Live pls ban, he DMed me about my 'frozen withdrawal'"),
+])
+def test_a_handle_the_writer_asks_to_ban_is_reported(lang: str, text: str) -> None:
+    request = CheckRequest(text, lang=lang)
+    assert not any(link.handle for link in DETECTOR.prepare(request).links)
+    assert DETECTOR.check(request).verdict == "clean"
+
+
+def test_a_ban_request_leaves_the_handle_the_message_offers() -> None:
+    # an impostor's post: the handle to ban is reported, the one to contact is offered
+    text = ("Our admins never DM first. Please ban @fake_admin1 and contact the real support "
+            "@Binance_Help_Desk_Real for your issue")
+    handles = [link.handle for link in DETECTOR.prepare(CheckRequest(text, lang="en")).links]
+    assert handles == ["binance_help_desk_real"]
+    assert _standing(text, "en", "handle.lookalike")
+
+
 @pytest.mark.parametrize(("text", "rule"), [
     # the recovery phrase by other names, spaced out, handed to the writer
     ("钱包'备份码'就是那12个英文，不是密码哈，直接复制粘贴给我就可以了",

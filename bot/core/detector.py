@@ -23,7 +23,7 @@ from bot.core.model import (
     Verdict,
 )
 from bot.core.normalize import prepare, skeleton
-from bot.core.patterns import CONTRAST, CREDIT, EXAMPLE_OF, RETOLD, VOUCH
+from bot.core.patterns import BAN_REQUEST, CONTRAST, CREDIT, EXAMPLE_OF, RETOLD, VOUCH
 from bot.core.ruleset import RuleSet
 from bot.core.scope import asks, quoted_words, scope_of, sender_names, within
 from bot.core.secrets import find_secrets
@@ -93,6 +93,8 @@ VERDICT_REACH = 40
 VOUCH_REACH = 24
 # How far after words that credit a contact ("thanks to", "via") its handle or link may start.
 CREDIT_REACH = 8
+# ... and from a request to ban to the handle it names, before or after the words
+BAN_REACH = 24
 # The categories whose scams are told as testimonials that credit a contact (a recovery
 # agent, a "mentor", a giveaway's address): no frame takes such a testimonial back.
 TESTIMONIAL_CATEGORIES = frozenset({"recovery", "investment", "giveaway", "job_task"})
@@ -307,6 +309,29 @@ class Detector:
             if at - o.end <= reach and not any(c in ".!?\n" for c in gap):
                 yield link
 
+    def _contacts_before(self, message: Message, concept: str, reach: int) -> Iterator[Link]:
+        """The link or handle right before each occurrence of `concept` outside the
+        quotations the text frames: the last one the text shows before the words, ending
+        within `reach` characters of them and in the same sentence."""
+        if message.scan is None or not message.links:
+            return
+        found = self.rules.patterns.found(message.scan, concept)
+        quotes = message.scan.framed_quotes
+        if quotes:
+            found = [o for o in found if not within(o.start, quotes)]
+        if not found:
+            return
+        text = message.text.skeleton
+        placed = sorted(((end, link) for _, _, end, link in _placed_links(message)),
+                        key=lambda p: p[0])
+        for o in found:
+            before = [(end, link) for end, link in placed if end <= o.start]
+            if not before:
+                continue
+            end, link = before[-1]
+            if o.start - end <= reach and not any(c in ".!?\n" for c in text[end:o.start]):
+                yield link
+
     def _vouched(self, message: Message) -> bool:
         """The writer vouches for a link or handle that is not a brand's own, as the one to
         trust ("ignore the fake admins, the only real support is @Luno_MY_Bantuan", "认准唯一
@@ -499,9 +524,35 @@ class Detector:
         )
         score = self.model.score(prepared.skeleton) if self.model is not None else None
         # a new Message rather than dataclasses.replace (which inspects the fields each time)
-        return Message(request=request, text=prepared, links=message.links, scan=scan,
-                       framed=patterns.framed(scan, cover), scope=scope, model_score=score,
-                       secrets=find_secrets(text), official_links=message.official_links)
+        prepared_message = Message(
+            request=request, text=prepared, links=message.links, scan=scan,
+            framed=patterns.framed(scan, cover), scope=scope, model_score=score,
+            secrets=find_secrets(text), official_links=message.official_links)
+        reported = self._reported_handles(prepared_message)
+        if not reported:
+            return prepared_message
+        # a handle the writer asks the moderators to ban is the report's subject, not a
+        # contact the message offers: the link checks do not judge it
+        kept = tuple(link for link in links if link not in reported)
+        return Message(request=request, text=prepared, links=kept, scan=scan,
+                       framed=prepared_message.framed, scope=scope, model_score=score,
+                       secrets=prepared_message.secrets,
+                       official_links=self._official_links(kept))
+
+    def _reported_handles(self, message: Message) -> list[Link]:
+        """The handles the writer asks the moderators to ban ("Admin tolong ban
+        @Maybank_CS_Helpdesk, dia PM saya ...", "@Bitkub_Support_TH ปลอม แบนด้วย"): the first
+        handle after a `ban_request` or the last one before it, within BAN_REACH characters
+        and in the same sentence, outside the quotations the text frames."""
+        if message.scan is None or not any(link.handle for link in message.links):
+            return []
+        if not self.rules.patterns.found(message.scan, BAN_REQUEST):
+            return []
+        out = [link for link in self._contacts_after(message, BAN_REQUEST, BAN_REACH, True)
+               if link.handle]
+        out.extend(link for link in self._contacts_before(message, BAN_REQUEST, BAN_REACH)
+                   if link.handle)
+        return out
 
     def _official_links(self, links: tuple[Link, ...]) -> bool:
         """Every link to open (not a handle or an e-mail address) is on a brand's official

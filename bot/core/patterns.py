@@ -55,6 +55,10 @@ EXAMPLE_OF, CONTRAST, VOUCH = "example_of", "contrast", "vouch"
 # Words that credit a contact for what the writer got ("thanks to", "via", "nhờ", "berkat",
 # "多亏"): before a private contact, a testimonial's advert (see Detector._credited).
 CREDIT = "credit"
+# The writer asks the moderators to ban or remove an account ("pls ban", "ban giùm",
+# "tolong ban", "ช่วยแบน", "pa-ban", "踢了", "banna"): the handle right before or after the
+# words is reported, not offered (see Detector._reported_handles).
+BAN_REQUEST = "ban_request"
 # The readers who have not yet claimed or joined, called to do what the writer did ("who
 # hasn't claimed yet", "还没领的", "di pa nakaclaim?"): a testimonial's call to act (see
 # PatternRules.calls_others).
