@@ -26,9 +26,11 @@ _CACHE_LIMIT = 100_000
 
 
 # The registrable labels that open with a top-level domain and a hyphen: written right after
-# a name and a dot, they end a domain early for the eye (see `_judge_host`, step 8). "co-" and
-# "net-" also open real names (co-op, net-a-porter).
-_FAKE_END = ("com-", "gov-")
+# a name and a dot, they end a domain early for the eye (see `_judge_host`, step 8), and so
+# do the country codes of the project's regions that are no word ("norwegian-air.se-deals.com"
+# reads "norwegian-air.se"). "co-", "net-", "my-" and "id-" also open real names (co-op,
+# net-a-porter, my-account, id-card).
+_FAKE_END = ("com-", "gov-", "se-", "vn-", "ph-", "th-", "sg-", "hk-", "tw-", "cn-")
 
 
 @dataclass(frozen=True, slots=True)
