@@ -824,6 +824,21 @@ def test_no_fee_is_no_advice(lang: str, text: str) -> None:
     assert not DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice
 
 
+@pytest.mark.parametrize(("lang", "text"), [
+    # reading what a wallet asks before signing it is a tip, whatever the technical words
+    ("id", "Sign login cuma bukti kepemilikan, tapi permit itu approval juga. Baca dulu apa "
+           "yang muncul di wallet sebelum klik confirm."),
+    ("en", "a permit is an approval in disguise, read what you're signing every time"),
+    ("vi", "permit cũng là approve đó, đọc kỹ trước khi ký nha"),
+    ("ms", "permit tu sama je mcm approve, baca dulu sebelum tekan confirm"),
+    ("tl", "yung permit approval din yan, basahin muna bago mag-sign"),
+    ("zh", "permit 其实就是授权，签名前看清楚内容"),
+    ("sv", "en permit är ett godkännande, läs noga innan du signerar"),
+])
+def test_reading_before_signing_is_advice(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice
+
+
 def _standing(text: str, lang: str, rule: str) -> bool:
     message = DETECTOR.prepare(CheckRequest(text, lang=lang))
     hits = [h for h in DETECTOR.check(CheckRequest(text, lang=lang)).hits if h.rule == rule]
