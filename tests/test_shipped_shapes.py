@@ -839,6 +839,18 @@ def test_reading_before_signing_is_advice(lang: str, text: str) -> None:
     assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.advice
 
 
+@pytest.mark.parametrize(("lang", "text"), [
+    # "someone may DM you": the writer foretells the scam's approach, a warning
+    ("zh", "提醒一下，接下来几天可能会有人私信你说能追款、认识黑客，全部拉黑举报"),
+    ("en", "heads up, someone may DM you offering to get your coins back for a fee"),
+    ("id", "hati2 ya, mungkin akan ada yang dm ngaku bisa balikin dana"),
+    ("tl", "ingat, baka may mag-pm sa inyo na kaya daw ibalik yung pera"),
+    ("sv", "tänk på att någon kan höra av sig och lova att få tillbaka pengarna"),
+])
+def test_someone_may_contact_you_is_a_discussion(lang: str, text: str) -> None:
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.discussion
+
+
 def _standing(text: str, lang: str, rule: str) -> bool:
     message = DETECTOR.prepare(CheckRequest(text, lang=lang))
     hits = [h for h in DETECTOR.check(CheckRequest(text, lang=lang)).hits if h.rule == rule]
