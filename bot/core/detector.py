@@ -6,7 +6,7 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from bot.core import impersonation, secrets
@@ -31,6 +31,7 @@ from bot.core.textmodel import ModelCheck
 
 if TYPE_CHECKING:
     from bot.core.links.extract import Link
+    from bot.core.patterns import Occurrence
 
 # Telegram caps a message at 4,096 characters and every check over one that long stays within
 # a few milliseconds (see `scamguard bench`, worst case). Longer texts (captions joined with a
@@ -283,18 +284,25 @@ class Detector:
                 or _links_questioned(message, spans) or _links_dissected(message)
                 or self._beside_official(message))
 
+    def _found_beside_links(self, message: Message, concept: str,
+                            unquoted: bool) -> Sequence[Occurrence]:
+        """The occurrences of `concept` in a message that shows links (none otherwise);
+        `unquoted`: only those outside the quotations the text around them frames."""
+        if message.scan is None or not message.links:
+            return ()
+        found = self.rules.patterns.found(message.scan, concept)
+        if unquoted and found and message.scan.framed_quotes:
+            quotes = message.scan.framed_quotes
+            found = [o for o in found if not within(o.start, quotes)]
+        return found
+
     def _contacts_after(self, message: Message, concept: str, reach: int,
                         unquoted: bool = False) -> Iterator[Link]:
         """The link or handle right after each occurrence of `concept`: the first one the text
         shows after the words, starting within `reach` characters and in the same sentence
         (emphasis right before the contact ends no sentence: "唯一官方客服‼️ @x").
         `unquoted`: only occurrences outside the quotations the text around them frames."""
-        if message.scan is None or not message.links:
-            return
-        found = self.rules.patterns.found(message.scan, concept)
-        if unquoted and found and message.scan.framed_quotes:
-            quotes = message.scan.framed_quotes
-            found = [o for o in found if not within(o.start, quotes)]
+        found = self._found_beside_links(message, concept, unquoted)
         if not found:
             return
         text = message.text.skeleton
@@ -313,12 +321,7 @@ class Detector:
         """The link or handle right before each occurrence of `concept` outside the
         quotations the text frames: the last one the text shows before the words, ending
         within `reach` characters of them and in the same sentence."""
-        if message.scan is None or not message.links:
-            return
-        found = self.rules.patterns.found(message.scan, concept)
-        quotes = message.scan.framed_quotes
-        if quotes:
-            found = [o for o in found if not within(o.start, quotes)]
+        found = self._found_beside_links(message, concept, unquoted=True)
         if not found:
             return
         text = message.text.skeleton
