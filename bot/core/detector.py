@@ -6,7 +6,7 @@ tuple of them built from one immutable RuleSet, so a rule reload is a new Detect
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from bot.core import impersonation, secrets
@@ -31,7 +31,6 @@ from bot.core.textmodel import ModelCheck
 
 if TYPE_CHECKING:
     from bot.core.links.extract import Link
-    from bot.core.patterns import Occurrence
 
 # Telegram caps a message at 4,096 characters and every check over one that long stays within
 # a few milliseconds (see `scamguard bench`, worst case). Longer texts (captions joined with a
@@ -284,55 +283,41 @@ class Detector:
                 or _links_questioned(message, spans) or _links_dissected(message)
                 or self._beside_official(message))
 
-    def _found_beside_links(self, message: Message, concept: str,
-                            unquoted: bool) -> Sequence[Occurrence]:
-        """The occurrences of `concept` in a message that shows links (none otherwise);
-        `unquoted`: only those outside the quotations the text around them frames."""
+    def _contacts_beside(self, message: Message, concept: str, reach: int,
+                         unquoted: bool = False, before: bool = False) -> Iterator[Link]:
+        """The link or handle right after each occurrence of `concept` (with `before`, right
+        before it): the first one the text shows after the words, starting within `reach`
+        characters of them (the last one before, ending within `reach`), in the same sentence
+        (emphasis right before a contact that follows ends no sentence: "唯一官方客服‼️ @x").
+        `unquoted`: only occurrences outside the quotations the text around them frames."""
         if message.scan is None or not message.links:
-            return ()
+            return
         found = self.rules.patterns.found(message.scan, concept)
         if unquoted and found and message.scan.framed_quotes:
             quotes = message.scan.framed_quotes
             found = [o for o in found if not within(o.start, quotes)]
-        return found
-
-    def _contacts_after(self, message: Message, concept: str, reach: int,
-                        unquoted: bool = False) -> Iterator[Link]:
-        """The link or handle right after each occurrence of `concept`: the first one the text
-        shows after the words, starting within `reach` characters and in the same sentence
-        (emphasis right before the contact ends no sentence: "唯一官方客服‼️ @x").
-        `unquoted`: only occurrences outside the quotations the text around them frames."""
-        found = self._found_beside_links(message, concept, unquoted)
         if not found:
             return
         text = message.text.skeleton
-        placed = sorted(((at, link) for _, at, _, link in _placed_links(message)),
+        # each shown link by the end of it that faces the words: its start when it follows
+        # them, its end when it precedes them
+        placed = sorted(((end if before else start, link)
+                         for _, start, end, link in _placed_links(message)),
                         key=lambda p: p[0])
         for o in found:
-            after = next(((at, link) for at, link in placed if at >= o.end), None)
-            if after is None:
-                continue
-            at, link = after
-            gap = text[o.end:at].rstrip(" @").rstrip("!")
-            if at - o.end <= reach and not any(c in ".!?\n" for c in gap):
-                yield link
-
-    def _contacts_before(self, message: Message, concept: str, reach: int) -> Iterator[Link]:
-        """The link or handle right before each occurrence of `concept` outside the
-        quotations the text frames: the last one the text shows before the words, ending
-        within `reach` characters of them and in the same sentence."""
-        found = self._found_beside_links(message, concept, unquoted=True)
-        if not found:
-            return
-        text = message.text.skeleton
-        placed = sorted(((end, link) for _, _, end, link in _placed_links(message)),
-                        key=lambda p: p[0])
-        for o in found:
-            before = [(end, link) for end, link in placed if end <= o.start]
-            if not before:
-                continue
-            end, link = before[-1]
-            if o.start - end <= reach and not any(c in ".!?\n" for c in text[end:o.start]):
+            if before:
+                near = [(at, link) for at, link in placed if at <= o.start]
+                if not near:
+                    continue
+                at, link = near[-1]
+                distance, gap = o.start - at, text[at:o.start]
+            else:
+                nearest = next(((at, link) for at, link in placed if at >= o.end), None)
+                if nearest is None:
+                    continue
+                at, link = nearest
+                distance, gap = at - o.end, text[o.end:at].rstrip(" @").rstrip("!")
+            if distance <= reach and not any(c in ".!?\n" for c in gap):
                 yield link
 
     def _vouched(self, message: Message) -> bool:
@@ -345,7 +330,7 @@ class Detector:
         links = self.rules.links
         return any(links.impostor_handle(link.handle) if link.handle
                    else links.official_brand(link) is None
-                   for link in self._contacts_after(message, VOUCH, VOUCH_REACH))
+                   for link in self._contacts_beside(message, VOUCH, VOUCH_REACH))
 
     def _credited(self, message: Message) -> bool:
         """The writer credits a private contact for what they got ("udah balik full via
@@ -359,7 +344,7 @@ class Detector:
         bedrägeri nummer två")."""
         links = self.rules.links
         return any(link.handle and not links.official_handle(link.handle)
-                   for link in self._contacts_after(message, CREDIT, CREDIT_REACH,
+                   for link in self._contacts_beside(message, CREDIT, CREDIT_REACH,
                                                     unquoted=True))
 
     def _links_exemplified(self, message: Message, spans: list[tuple[str, int, int]]) -> bool:
@@ -551,11 +536,10 @@ class Detector:
             return []
         if not self.rules.patterns.found(message.scan, BAN_REQUEST):
             return []
-        out = [link for link in self._contacts_after(message, BAN_REQUEST, BAN_REACH, True)
-               if link.handle]
-        out.extend(link for link in self._contacts_before(message, BAN_REQUEST, BAN_REACH)
-                   if link.handle)
-        return out
+        return [link for before in (False, True)
+                for link in self._contacts_beside(message, BAN_REQUEST, BAN_REACH,
+                                                  unquoted=True, before=before)
+                if link.handle]
 
     def _official_links(self, links: tuple[Link, ...]) -> bool:
         """Every link to open (not a handle or an e-mail address) is on a brand's official
