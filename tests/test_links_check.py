@@ -771,3 +771,18 @@ def test_news_sites_brokers_and_platforms_are_imitated(shipped, host, official):
 def test_words_that_hold_a_platforms_name_are_not_look_alikes(shipped, host):
     (link,) = extract_links(host)
     assert shipped.check_link(link) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the railway's number with any other word in the label (policy `contains`)
+    ("抢票通道已开放，请登录 12306-qiangpiao.cn 预约", ["link.brand-keyword"]),
+    ("春运车票请在官方 www.12306.cn 或官方App购买", []),
+    ("vé Tết giảm giá tại vietjetair-khuyenmai.net", ["link.brand-keyword"]),
+    ("đặt vé ở vietjetair.com nhé", []),
+    ("refund for your cancelled flight: cebupacificair-refund.com", ["link.brand-keyword"]),
+    ("book on ktmb.com.my before the holiday rush", []),
+])
+def test_transport_brands_of_the_holiday_ticket_scams(shipped, text, expected):
+    """Railways and airlines of the region are brands: a ticket or refund site that puts
+    their name beside other words is a look-alike; their own sites are not."""
+    assert rules_of(shipped, text) == expected
