@@ -1584,3 +1584,18 @@ def test_a_code_only_for_you_to_type_in_is_a_tip() -> None:
     tip = ("Mã OTP chỉ để mình nhập vào app thôi, ai xin mã dù là bạn thân cũng ko đưa nha. "
            "Mấy vụ mất tài khoản ngân hàng đều bắt đầu từ đó")
     assert _verdict(tip, "vi") == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text", "judged"), [
+    # the threat holds the verdict word: no verdict of the writer's
+    ("en", "Complete the face verification in the app we sent you today or your card will "
+           "be blocked", False),
+    # the word alone is the writer's verdict on a scammer
+    ("en", "Someone DM'd me as 'Metamask Support' asking for my 12 words. Blocked and "
+           "reported.", True),
+])
+def test_a_verdict_word_inside_a_threat_is_the_threat(lang: str, text: str,
+                                                     judged: bool) -> None:
+    """'your card will be blocked' threatens the reader; 'Blocked and reported' is the
+    writer's verdict on the sender."""
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.judged is judged

@@ -107,6 +107,10 @@ AUDIENCE = "audience"
 NOT_REPORTED = "not_reported"
 # The frame concepts such a phrase holds without framing anything.
 _ANSWERED_FRAMES = (NEGATION, ADVICE, DISCUSSION, REPORTED, RETOLD, VERDICT, SCAM_SCRIPT)
+# A threat to the reader's account ("your card will be blocked", "akaun anda akan disekat")
+# holds the words of the writer's verdict on a scammer ("blocked", "disekat") without judging
+# anybody: inside one, they are the threat.
+ACCOUNT_PROBLEM = "account_problem"
 GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED, RETOLD,
                   VERDICT)
 SCOPES = ("sentence", "message")
@@ -466,7 +470,8 @@ class PatternRules:
             Occurrence(c, s, e, bisect_right(sentence_ends, s), bisect_right(clause_ends, s))
             for c, s, e, _ in raw
         ]
-        occurrences = self._without_reassurance(self._without_answered_frames(occurrences))
+        occurrences = self._without_reassurance(self._without_threatened_verdicts(
+            self._without_answered_frames(occurrences)))
         heading = self._heading(text, occurrences)
         if heading is not None:
             occurrences.insert(0, heading)
@@ -513,6 +518,22 @@ class PatternRules:
                 if o.concept not in frames
                 or not any(start <= o.start < end and not (order and o.concept == negation)
                            for start, end, order in spans)]
+
+    def _without_threatened_verdicts(self, occurrences: list[Occurrence]) -> list[Occurrence]:
+        """Drop the verdict words that a longer threat to the reader's account holds ("or
+        your card will be blocked"): the threat is the scam's, no verdict of the writer's.
+        The word alone ("Blocked and reported") stays the writer's verdict."""
+        ids = self._ids
+        verdict, threat = ids.get(VERDICT, -1), ids.get(ACCOUNT_PROBLEM, -1)
+        if not any(o.concept == verdict for o in occurrences):
+            return occurrences
+        spans = [(o.start, o.end) for o in occurrences if o.concept == threat]
+        if not spans:
+            return occurrences
+        return [o for o in occurrences
+                if o.concept != verdict
+                or not any(a <= o.start and o.end <= b and b - a > o.end - o.start
+                           for a, b in spans)]
 
     def _without_reassurance(self, occurrences: list[Occurrence]) -> list[Occurrence]:
         """Drop the advice that follows, in its own sentence, a clause asking for a recovery
