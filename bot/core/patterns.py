@@ -105,12 +105,12 @@ AUDIENCE = "audience"
 # about reporting ("nak suruh you report polis"). The fake official's and the recovery
 # agent's opener, and the courier's announcement, hold the words of a retelling.
 NOT_REPORTED = "not_reported"
+# ... and a threat to the reader's account ("your card will be blocked", "akaun anda akan
+# disekat") holds the word of the writer's verdict on a scammer ("blocked", "disekat")
+# without judging anybody: inside one, it is the threat.
+ACCOUNT_PROBLEM = "account_problem"
 # The frame concepts such a phrase holds without framing anything.
 _ANSWERED_FRAMES = (NEGATION, ADVICE, DISCUSSION, REPORTED, RETOLD, VERDICT, SCAM_SCRIPT)
-# A threat to the reader's account ("your card will be blocked", "akaun anda akan disekat")
-# holds the words of the writer's verdict on a scammer ("blocked", "disekat") without judging
-# anybody: inside one, they are the threat.
-ACCOUNT_PROBLEM = "account_problem"
 GUARD_CONCEPTS = (NEGATION, ADVICE, DISCUSSION, CLAUSE_BREAK, NOT_NEGATION, REPORTED, RETOLD,
                   VERDICT)
 SCOPES = ("sentence", "message")
@@ -470,8 +470,7 @@ class PatternRules:
             Occurrence(c, s, e, bisect_right(sentence_ends, s), bisect_right(clause_ends, s))
             for c, s, e, _ in raw
         ]
-        occurrences = self._without_reassurance(self._without_threatened_verdicts(
-            self._without_answered_frames(occurrences)))
+        occurrences = self._without_reassurance(self._without_answered_frames(occurrences))
         heading = self._heading(text, occurrences)
         if heading is not None:
             occurrences.insert(0, heading)
@@ -503,37 +502,30 @@ class PatternRules:
         argues away, not the writer's discussion), or inside the readers an offer is for
         ("kalo ada yg kena scam dm aja": who the writer wants to hear from), or inside a report
         that retells nothing ("the case you reported"). The negation of an order to stay off
-        stays: it makes that order a negative one (see `_negated`)."""
+        stays: it makes that order a negative one (see `_negated`). A threat to the reader's
+        account holds only the verdict word, and only inside a longer phrase ("or your card
+        will be blocked"): the word alone ("Blocked and reported") is the writer's verdict."""
         ids = self._ids
-        avoid = ids.get(AVOID_OFFICIAL, -1)
+        avoid, threat = ids.get(AVOID_OFFICIAL, -1), ids.get(ACCOUNT_PROBLEM, -1)
         holders = (ids.get(DOUBT_ANSWERED, -1), avoid, ids.get(AUDIENCE, -1),
-                   ids.get(NOT_REPORTED, -1))
-        spans = [(o.start, o.end, o.concept == avoid) for o in occurrences
-                 if o.concept in holders]
+                   ids.get(NOT_REPORTED, -1), threat)
+        spans = [(o.start, o.end, o.concept) for o in occurrences if o.concept in holders]
         if not spans:
             return occurrences
         frames = self._answered_frames
-        negation = ids.get(NEGATION, -1)
-        return [o for o in occurrences
-                if o.concept not in frames
-                or not any(start <= o.start < end and not (order and o.concept == negation)
-                           for start, end, order in spans)]
+        negation, verdict = ids.get(NEGATION, -1), ids.get(VERDICT, -1)
 
-    def _without_threatened_verdicts(self, occurrences: list[Occurrence]) -> list[Occurrence]:
-        """Drop the verdict words that a longer threat to the reader's account holds ("or
-        your card will be blocked"): the threat is the scam's, no verdict of the writer's.
-        The word alone ("Blocked and reported") stays the writer's verdict."""
-        ids = self._ids
-        verdict, threat = ids.get(VERDICT, -1), ids.get(ACCOUNT_PROBLEM, -1)
-        if not any(o.concept == verdict for o in occurrences):
-            return occurrences
-        spans = [(o.start, o.end) for o in occurrences if o.concept == threat]
-        if not spans:
-            return occurrences
-        return [o for o in occurrences
-                if o.concept != verdict
-                or not any(a <= o.start and o.end <= b and b - a > o.end - o.start
-                           for a, b in spans)]
+        def held(o: Occurrence) -> bool:
+            for start, end, holder in spans:
+                if holder == threat:
+                    if (o.concept == verdict and start <= o.start and o.end <= end
+                            and end - start > o.end - o.start):
+                        return True
+                elif start <= o.start < end and not (holder == avoid and o.concept == negation):
+                    return True
+            return False
+
+        return [o for o in occurrences if o.concept not in frames or not held(o)]
 
     def _without_reassurance(self, occurrences: list[Occurrence]) -> list[Occurrence]:
         """Drop the advice that follows, in its own sentence, a clause asking for a recovery
