@@ -570,6 +570,31 @@ def test_the_shipped_layer_never_clears_a_plain_request_for_a_secret(text: str) 
     assert verdict.verdict == "scam" and verdict.taken_back is None
 
 
+# a thank-you post copied from a social network, whose links arrive wrapped (t.co)
+THANKS_POST = ("Ayah buat baik, anak dapat hadiah. Terima kasih banyak kakak semua 🙏 "
+               "https://t.co/Qw3rTy7uIo")
+
+
+def test_a_shortened_links_story_is_taken_back_only_on_a_near_certain_clean_reading() -> None:
+    """A shortened link beside a prize word is the rules' evidence, told by words: the
+    learned layer takes it back when it reads the message as near-certainly not a scam
+    (below SHORTENED_TAKE_BACK), never on a reading that is merely "more likely not"."""
+    rules_alone = _rules_alone().check(CheckRequest(THANKS_POST))
+    assert rules_alone.verdict != "clean"
+    assert "link.shortener-context" in {h.rule for h in rules_alone.hits}
+    kept = _learned_detector(-2.0).check(CheckRequest(THANKS_POST))
+    assert kept.verdict != "clean" and kept.taken_back is None
+    taken = _learned_detector(-6.0).check(CheckRequest(THANKS_POST))
+    assert taken.verdict == "clean" and taken.taken_back == "unframed"
+    # with the shipped model: the thank-you is cleared, a prize behind a shortener is not
+    shipped = Detector(_shipped())
+    assert shipped.check(CheckRequest(THANKS_POST)).verdict == "clean"
+    lure = shipped.check(CheckRequest(
+        "Congrats! You won an iPhone 15 in our lucky draw, claim your prize here "
+        "https://bit.ly/claim-ip15"))
+    assert lure.verdict == "scam" and "link.shortener-context" in {h.rule for h in lure.hits}
+
+
 def test_an_unframed_lesser_hit_is_taken_back_only_on_a_clear_learned_reading() -> None:
     """Without a frame, a non-critical phrase rule's verdict is taken back only when the
     learned layer reads the message as more likely not a scam than a scam."""
