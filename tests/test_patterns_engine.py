@@ -405,6 +405,20 @@ def test_advice_words_inside_a_link_do_not_count() -> None:
     assert fired("Beware of scams. Never send your seed phrase to anyone") == []
 
 
+def test_a_rules_exclusions_inside_a_link_do_not_count() -> None:
+    """A concept a rule is excluded by (`not`) stops it in the writer's words, not inside a
+    pasted link's address ("... see more at: news.example/i-am-support-fakes")."""
+    rules = RULES.replace(
+        "all: [ask, seed_phrase]", "all: [ask, seed_phrase]\n    not: [support_claim]"
+    )
+    lexicon = LEXICON.replace('support_claim: ["i am support"',
+                              'support_claim: [impostors, "i am support"')
+    engine = build([lexicon, LEXICON_ZH], rules)
+    assert fired("send your seed phrase, see more at https://news.example/impostors-this-week",
+                 engine) == ["key-request.seed-phrase"]
+    assert fired("send your seed phrase, impostors this week", engine) == []
+
+
 def test_one_stray_script_letter_does_not_decide_the_language() -> None:
     """A single garbled letter of another script does not outweigh the words' language."""
     engine = build_with_languages()

@@ -410,6 +410,10 @@ class PatternRules:
     )
     _ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _guards: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
+    # the guards and every concept a rule is excluded by (`not`): none counts inside a link's
+    # address ("... See more at: news.example/awas-modus-penipuan-sms" is a pasted source,
+    # not the writer's warning)
+    _unless: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     # the ids of _ANSWERED_FRAMES, which a doubt answered holds without framing anything
     _answered_frames: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     # the ids of GROWTH, whose matches must not name a falling sum
@@ -648,10 +652,11 @@ class PatternRules:
     ) -> list[tuple[int, int, int, frozenset[str]]]:
         """The occurrences that count, in one pass: markers are dropped, and phrases of
         languages the message is clearly not written in (English phrases stay for every
-        concept but the guards); guards written inside a link's address do not count either
-        (a news link ending in '-scam-warning' does not make a transfer request advice)."""
+        concept but the guards); guards and the concepts that exclude a rule written inside a
+        link's address do not count either (a news link ending in '-scam-warning' does not make
+        a transfer request advice)."""
         languages = bool(self._languages)
-        markers, guards = self._markers, self._guards
+        markers, guards, unless = self._markers, self._guards, self._unless
         kept = []
         for item in raw:
             concept, start, _e, langs = item
@@ -660,7 +665,7 @@ class PatternRules:
                     allowed is None or langs & allowed
                     or ("en" in langs and concept not in guards))):
                 continue
-            if url_spans and concept in guards and within(start, url_spans):
+            if url_spans and concept in unless and within(start, url_spans):
                 continue
             kept.append(item)
         return kept
@@ -1374,6 +1379,8 @@ class _Builder:
             _by_head={k: tuple(v) for k, v in by_head.items()},
             _ids=ids,
             _guards=frozenset(ids[g] for g in GUARD_CONCEPTS),
+            _unless=frozenset(ids[g] for g in GUARD_CONCEPTS).union(
+                ids[c] for rule in self.rules for c in rule.not_ if c in ids),
             _answered_frames=frozenset(ids[c] for c in _ANSWERED_FRAMES if c in ids),
             _growth=frozenset(ids[c] for c in GROWTH if c in ids),
             _markers=marker_ids,
