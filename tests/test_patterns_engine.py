@@ -406,8 +406,8 @@ def test_advice_words_inside_a_link_do_not_count() -> None:
 
 
 def test_a_rules_exclusions_inside_a_link_do_not_count() -> None:
-    """A concept a rule is excluded by (`not`) stops it in the writer's words, not inside a
-    pasted link's address ("... see more at: news.example/i-am-support-fakes")."""
+    """A concept a rule is excluded by (`not`) stops it in the writer's words and in a link's
+    host, not in a pasted link's path ("... see more at: news.example/impostors-this-week")."""
     rules = RULES.replace(
         "all: [ask, seed_phrase]", "all: [ask, seed_phrase]\n    not: [support_claim]"
     )
@@ -417,6 +417,9 @@ def test_a_rules_exclusions_inside_a_link_do_not_count() -> None:
     assert fired("send your seed phrase, see more at https://news.example/impostors-this-week",
                  engine) == ["key-request.seed-phrase"]
     assert fired("send your seed phrase, impostors this week", engine) == []
+    # a link's host names a site (a brand's own one, which some rules are excluded by)
+    assert "key-request.seed-phrase" not in fired(
+        "send your seed phrase, see more at https://impostors.example/this-week", engine)
 
 
 def test_one_stray_script_letter_does_not_decide_the_language() -> None:

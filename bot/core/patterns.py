@@ -194,6 +194,17 @@ _SPAN_OPTIONS.never_capture = True
 _URL_SPAN = re.compile(r"(?:https?|hxxps?)://\S+|w(?<!\ww)ww\.\S+")
 
 
+def _paths(text: str, url_spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The paths (from the first "/" after the host) of the links at `url_spans`."""
+    out = []
+    for start, end in url_spans:
+        scheme = text.find("://", start, end)
+        slash = text.find("/", scheme + 3 if scheme >= 0 else start, end)
+        if slash >= 0:
+            out.append((slash, end))
+    return out
+
+
 def _spaceless(text: str) -> bool:
     """True when a phrase is written in a script without spaces between words."""
     return any(0x0E00 <= ord(c) <= 0x0E7F or 0x2E80 <= ord(c) <= 0xFFEF for c in text)
@@ -462,7 +473,7 @@ class PatternRules:
         url_spans = ([m.span() for m in _URL_SPAN.finditer(text)]
                       if "://" in text or "www." in text else [])
         if self._languages or url_spans:
-            raw = self._kept(raw, allowed, url_spans)
+            raw = self._kept(raw, allowed, url_spans, text)
         breaker = self._ids.get(CLAUSE_BREAK)
         if breaker is not None:
             clause_ends.extend(start for c, start, _, _ in raw if c == breaker)
@@ -648,13 +659,15 @@ class PatternRules:
 
     def _kept(
         self, raw: list[tuple[int, int, int, frozenset[str]]], allowed: frozenset[str] | None,
-        url_spans: list[tuple[int, int]],
+        url_spans: list[tuple[int, int]], text: str = "",
     ) -> list[tuple[int, int, int, frozenset[str]]]:
         """The occurrences that count, in one pass: markers are dropped, and phrases of
         languages the message is clearly not written in (English phrases stay for every
-        concept but the guards); guards and the concepts that exclude a rule written inside a
-        link's address do not count either (a news link ending in '-scam-warning' does not make
-        a transfer request advice)."""
+        concept but the guards); guards written inside a link's address do not count either (a
+        news link ending in '-scam-warning' does not make a transfer request advice), nor the
+        concepts that exclude a rule written in its path (a pasted source "news.example/
+        awas-modus-penipuan" retells nothing; the host may be the brand's own site, which
+        some rules are excluded by: "cskh.evnspc.vn")."""
         languages = bool(self._languages)
         markers, guards, unless = self._markers, self._guards, self._unless
         kept = []
@@ -665,7 +678,8 @@ class PatternRules:
                     allowed is None or langs & allowed
                     or ("en" in langs and concept not in guards))):
                 continue
-            if url_spans and concept in unless and within(start, url_spans):
+            if url_spans and concept in unless and within(start, url_spans) and (
+                    concept in guards or within(start, _paths(text, url_spans))):
                 continue
             kept.append(item)
         return kept
