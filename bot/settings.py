@@ -65,6 +65,9 @@ class Settings:
     rules_watch_seconds: float = 3.0
     data_dir: Path | None = None
     lists_update_hours: float = 24.0
+    # How long after a sender's flagged message (in the same group, or the same origin of
+    # the forwards a user sends) their next ones are read as follow-ups (off at 0).
+    follow_up_hours: float = 24.0
     # The periodic refit of the learned layer (off at 0): hours between refits, the seconds
     # one may take, its train split and (optionally) the real corpora, as `model train` reads.
     refit_hours: float = 0.0
@@ -188,6 +191,10 @@ class Settings:
             lists_update_hours=_parse_float(
                 get("SCAMGUARD_LISTS_UPDATE_HOURS"), "SCAMGUARD_LISTS_UPDATE_HOURS",
                 24.0, 0.0, 24.0 * 365,
+            ),
+            follow_up_hours=_parse_float(
+                get("SCAMGUARD_FOLLOW_UP_HOURS"), "SCAMGUARD_FOLLOW_UP_HOURS", 24.0, 0.0,
+                24.0 * 30,
             ),
             refit_hours=_parse_float(
                 get("SCAMGUARD_REFIT_HOURS"), "SCAMGUARD_REFIT_HOURS", 0.0, 0.0, 24.0 * 365

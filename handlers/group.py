@@ -12,7 +12,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from telegram import (
@@ -431,18 +431,38 @@ async def check_message(
         settings = await services.chat_settings.get(chat_id)
     admins = await services.admins.get_admins(bot, chat_id)
     admin_ids = await services.admins.admin_ids(bot, chat_id)
+    user = message.from_user
     if message.sender_chat is not None:
         sender_is_admin = message.sender_chat.id == chat_id
     else:
-        user = message.from_user
         sender_is_admin = user is not None and user.id in admin_ids
     context = await services.contexts.context_for(settings)
     request = to_check_request(message, admins=admins, lang=settings.language)
+    sender_id = message.sender_chat.id if message.sender_chat else user.id if user else None
+    if not sender_is_admin and await follows_flagged(services, chat_id, sender_id):
+        request = replace(request, follow_up=True)
     started = time.perf_counter()
     verdict = services.rules.detector.check(request, context)
     services.metrics.observe_check("group", time.perf_counter() - started, verdict)
     request, verdict = await expand_and_recheck(services, request, verdict, context)
     return Checked(request, verdict, settings, context, admins, sender_is_admin)
+
+
+async def follows_flagged(services: Services, chat_id: int, sender_id: int | None) -> bool:
+    """Whether this sender's message was flagged in this chat within the follow-up window
+    (SCAMGUARD_FOLLOW_UP_HOURS) and no admin called it "Not a scam": their next message is
+    then read as the next step of the same script (CheckRequest.follow_up). A storage error
+    reads as no."""
+    hours = services.settings.follow_up_hours
+    if hours <= 0 or sender_id is None:
+        return False
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    try:
+        return await services.storage.sender_flagged_since(chat_id, sender_id, since)
+    except ScamguardError as exc:
+        log.error("could not read the earlier incidents of a sender in chat %s: %s",
+                  chat_id, exc)
+        return False
 
 
 async def foreign_channel(bot: Bot, services: Services, message: Message,

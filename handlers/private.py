@@ -10,7 +10,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Message, Update, User
@@ -18,9 +18,10 @@ from telegram.error import Forbidden
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.core.indicators import extract_indicators
-from bot.core.model import CheckRequest, Verdict
+from bot.core.model import CheckRequest, ForwardOrigin, RequestError, Verdict
 from bot.core.redact import KEY_REMOVED, PHRASE_REMOVED, excerpt
 from bot.core.secrets import MNEMONIC, find_secrets
+from bot.errors import ScamguardError
 from bot.linkexpand import expand_shortened
 from bot.replies import (
     Texts,
@@ -238,6 +239,33 @@ def indicators_of(request: CheckRequest, message: Message,
     return found
 
 
+async def follows_flagged_forward(services: Services, user_id: int,
+                                  origin: ForwardOrigin | None) -> bool:
+    """Whether the user's last check was a flagged forward from the same origin, within the
+    follow-up window (SCAMGUARD_FOLLOW_UP_HOURS): a user forwarding a conversation, or the
+    scammer's next message after the first was flagged. A storage error reads as no."""
+    hours = services.settings.follow_up_hours
+    if hours <= 0 or origin is None:
+        return False
+    try:
+        last = await services.storage.last_private_check(user_id)
+    except ScamguardError as exc:
+        log.error("could not read the last check of a user: %s", exc)
+        return False
+    if last is None or last.verdict == "clean":
+        return False
+    if datetime.now(UTC) - last.created_at > timedelta(hours=hours):
+        return False
+    before = last.indicators.get("forward_from")
+    if not isinstance(before, dict):
+        return False
+    try:
+        earlier = ForwardOrigin.from_dict(before)
+    except RequestError:
+        return False
+    return earlier.same_as(origin)
+
+
 async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A forwarded or pasted message: answer with the verdict, reasons, tips and contacts."""
     message, user = update.effective_message, update.effective_user
@@ -257,6 +285,8 @@ async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TY
     if not request.text.strip() and not request.urls and request.forward_from is None:
         await _answer(message, texts.text(reader.lang, "private.nothing_to_check"))
         return
+    if await follows_flagged_forward(services, user.id, request.forward_from):
+        request = replace(request, follow_up=True)
     started = time.perf_counter()
     verdict = services.rules.detector.check(request)
     services.metrics.observe_check("private", time.perf_counter() - started, verdict)

@@ -501,3 +501,22 @@ async def test_purge_removes_old_records_and_keeps_new(
         assert orphans == 0, table
     assert await raw_count(storage, "SELECT COUNT(*) FROM private_checks") == 1
     assert await storage.purge(START + timedelta(days=10)) == 0
+
+
+async def test_a_sender_counts_as_flagged_within_the_window_until_an_admin_clears_it(
+    storage: Store, clock: Clock,
+) -> None:
+    """`sender_flagged_since`: a flagged message of this sender in this chat from `since` on,
+    that no admin called "Not a scam"; other chats and other senders do not count."""
+    since = START - timedelta(hours=1)
+    assert not await storage.sender_flagged_since(-100, 42, since)
+    first = await _incident(storage, chat_id=-100)
+    assert await storage.sender_flagged_since(-100, 42, since)
+    assert not await storage.sender_flagged_since(-100, 43, since)
+    assert not await storage.sender_flagged_since(-200, 42, since)
+    assert not await storage.sender_flagged_since(-100, 42, START + timedelta(minutes=1))
+    await storage.add_feedback(first, 7, "false_positive")
+    assert not await storage.sender_flagged_since(-100, 42, since)
+    clock.now = START + timedelta(hours=2)
+    await _incident(storage, chat_id=-100, verdict="suspicious")
+    assert await storage.sender_flagged_since(-100, 42, START + timedelta(hours=1))

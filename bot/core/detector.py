@@ -109,6 +109,12 @@ CONTEXTUAL = frozenset({"link.brand-named"})
 # otherwise (a prize offer behind a shortener reads as a scam or near it).
 SHORTENED = frozenset({"link.shortener-context", "link.shortener"})
 SHORTENED_TAKE_BACK = CRITICAL_TAKE_BACK
+# A follow-up (CheckRequest.follow_up: the same writer was flagged a short while ago in the
+# same place) that the learned layer reads as more likely a scam than not is suspicious: the
+# next step of a script often asks for nothing new ("did you decide? the pool closes
+# tonight"), and what tells it from a friend's nudge is who sent the last message.
+FOLLOW_UP_BAR = 0.5
+FOLLOW_UP_RULE = "context.follow-up"
 
 
 def combine(hits: Iterable[Hit]) -> float:
@@ -590,6 +596,27 @@ class Detector:
             outside = self.model.logit(skeleton(message.scope.outside))
         return self.combiner.score(hits, message.model_score.logit, outside, message.scope)
 
+    def _follow_up(self, message: Message, hits: tuple[Hit, ...]) -> float | None:
+        """The score that makes a clean follow-up suspicious, or None: the learned reading
+        when it reaches FOLLOW_UP_BAR in a text it can judge (the rules alone read a push that
+        asks for nothing as nothing: without a learned layer a follow-up is judged as any
+        message)."""
+        if self.combiner is None or self.model is None or message.model_score is None:
+            return None
+        if not _enough_text(message.text.skeleton) or self._own_site_read_as_fake(message):
+            return None
+        learned = self.score(message, hits)
+        return learned if learned >= FOLLOW_UP_BAR else None
+
+    def _follow_up_hit(self, message: Message, hits: tuple[Hit, ...]) -> Hit:
+        """The hit that says why a follow-up is flagged, in the category the message reads
+        like (its strongest rule's, else the learned layer's)."""
+        category = hits[0].category if hits else None
+        if category is None and self.model is not None and message.model_score is not None:
+            category = self.model.category(message.model_score)
+        return Hit(FOLLOW_UP_RULE, category or "other", Severity.LOW,
+                   "follows a message of the same sender that was flagged a short while ago")
+
     def check(self, request: CheckRequest, context: ChatContext = DEFAULT_CONTEXT) -> Verdict:
         message = self.prepare(request)
         found: dict[str, Hit] = {}
@@ -626,6 +653,12 @@ class Detector:
                 taken_back = self._takes_back(message, hits, learned, other)
                 if taken_back is not None:
                     verdict, score = "clean", learned
+        if (request.follow_up and verdict == "clean" and taken_back is None
+                and not message.scope.framed):
+            raised = self._follow_up(message, hits)
+            if raised is not None:
+                verdict, score = "suspicious", max(score, raised)
+                hits = (*hits, self._follow_up_hit(message, hits))
         if verdict != "clean" and self.model_check is not None:
             hits = tuple(sorted((*hits, *self.model_check(message, context)),
                                 key=lambda h: (-h.severity, h.rule)))

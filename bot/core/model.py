@@ -138,6 +138,17 @@ class ForwardOrigin:
             out["id"] = self.id
         return out
 
+    def same_as(self, other: ForwardOrigin) -> bool:
+        """Whether two forwards come from the same account: the same id when both have one,
+        else the same username; a hidden user (who shows only a name) by the same name."""
+        if self.type != other.type:
+            return False
+        if self.id is not None and other.id is not None:
+            return self.id == other.id
+        if self.username or other.username:
+            return self.username.casefold() == other.username.casefold()
+        return self.type == "hidden_user" and bool(self.name) and self.name == other.name
+
 
 @dataclass(frozen=True, slots=True)
 class ChatInfo:
@@ -181,6 +192,9 @@ class CheckRequest:
 
     `urls` are links the reader does not see as text (text_link entities, buttons);
     `anchors` pairs a hidden link with its visible text when that is known.
+    `follow_up`: the same writer's message was flagged a short while ago in the same place
+    (a group, or the forwards a user sends the bot), so this one may be the next step of
+    the same script ("did you decide? the pool closes tonight").
     """
 
     text: str
@@ -190,6 +204,7 @@ class CheckRequest:
     chat: ChatInfo | None = None
     lang: str | None = None
     anchors: tuple[Anchor, ...] = ()
+    follow_up: bool = False
 
     @classmethod
     def from_dict(cls, data: Any) -> CheckRequest:
@@ -214,6 +229,9 @@ class CheckRequest:
         lang = obj.get("lang")
         if lang is not None and not isinstance(lang, str):
             raise RequestError("'lang' must be a string")
+        follow_up = obj.get("follow_up", False)
+        if not isinstance(follow_up, bool):
+            raise RequestError("'follow_up' must be true or false")
         return cls(
             text=clean_text(obj["text"]),
             urls=tuple(clean_text(u) for u in urls),
@@ -224,6 +242,7 @@ class CheckRequest:
             chat=ChatInfo.from_dict(obj["chat"]) if obj.get("chat") else None,
             lang=(lang or None) and clean_text(lang).strip().lower()[:8],
             anchors=tuple(anchors),
+            follow_up=follow_up,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -240,6 +259,8 @@ class CheckRequest:
             out["chat"] = self.chat.to_dict()
         if self.lang:
             out["lang"] = self.lang
+        if self.follow_up:
+            out["follow_up"] = True
         return out
 
 

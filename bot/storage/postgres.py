@@ -575,6 +575,20 @@ class PostgresStorage:
         found = await self._incidents(rows)
         return found[0] if found else None
 
+    async def sender_flagged_since(self, chat_id: int, sender_id: int,
+                                   since: datetime) -> bool:
+        """Whether a message of this sender in this chat was flagged at `since` or later,
+        and no admin has called it "Not a scam"."""
+        rows = await self._fetch(
+            "reading a sender's incidents",
+            "SELECT 1 FROM incidents i WHERE i.chat_id = $1 AND i.sender_id = $2"
+            " AND i.created_at >= $3 AND i.verdict IN ('scam', 'suspicious')"
+            " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.incident_id = i.id"
+            " AND f.kind = 'false_positive') LIMIT 1",
+            chat_id, sender_id, _aware(since),
+        )
+        return bool(rows)
+
     async def get_incident(self, incident_id: int) -> Incident | None:
         rows = await self._fetch(
             "reading an incident", "SELECT * FROM incidents WHERE id = $1", incident_id

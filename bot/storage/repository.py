@@ -74,6 +74,9 @@ class Repository(Protocol):
         self, chat_id: int, message_id: int, edit_date: int = 0
     ) -> Incident | None: ...
 
+    async def sender_flagged_since(self, chat_id: int, sender_id: int,
+                                   since: datetime) -> bool: ...
+
     async def record_action(
         self, incident_id: int, action: str, ok: bool, error: str | None = None
     ) -> None: ...
