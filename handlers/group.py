@@ -34,6 +34,7 @@ from bot.core.impersonation import screen_person
 from bot.core.indicators import extract_indicators
 from bot.core.model import CheckRequest, ForwardOrigin, Hit, Person, Verdict
 from bot.errors import ScamguardError
+from bot.keyedlocks import KeyedLocks
 from bot.linkexpand import expand_shortened
 from bot.policy import DELETE_RIGHT, NOTHING, RESTRICT_RIGHT, Decision, decide, is_secret_leak
 from bot.replies import Html, Texts, escape, person_name, render_group_warning
@@ -514,6 +515,19 @@ async def moderate(application: Application, message: Message, *,
     A trusted member (/trust) is only protected from their own posted secret. When the
     message itself is not acted on, is not a command and `quotes` is set, what it quotes or
     replies to is checked on its own and at most warned about (see `warn_about_quote`)."""
+    sender = message.sender_chat or message.from_user
+    if sender is None:
+        return await _moderate(application, message, quotes)
+    # one sender's messages in a chat one after another: a push posted right after the
+    # opener is judged once the opener's incident is stored (a follow-up)
+    async with _SENDER_LOCKS((message.chat.id, sender.id)):
+        return await _moderate(application, message, quotes)
+
+
+_SENDER_LOCKS = KeyedLocks()
+
+
+async def _moderate(application: Application, message: Message, quotes: bool) -> Outcome:
     bot = application.bot
     services: Services = application.bot_data["services"]
     checked = await check_message(bot, services, message)

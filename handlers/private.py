@@ -22,6 +22,7 @@ from bot.core.model import CheckRequest, ForwardOrigin, RequestError, Verdict
 from bot.core.redact import KEY_REMOVED, PHRASE_REMOVED, excerpt
 from bot.core.secrets import MNEMONIC, find_secrets
 from bot.errors import ScamguardError
+from bot.keyedlocks import KeyedLocks
 from bot.linkexpand import expand_shortened
 from bot.replies import (
     Texts,
@@ -267,10 +268,21 @@ async def follows_flagged_forward(services: Services, user_id: int,
 
 
 async def check_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A forwarded or pasted message: answer with the verdict, reasons, tips and contacts."""
+    """A forwarded or pasted message: answer with the verdict, reasons, tips and contacts.
+    One user's checks go one after another (several forwards sent at once arrive together):
+    a forward is read against the one before it (a follow-up)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
+    async with _USER_LOCKS(user.id):
+        await _check_private_message(message, user, context)
+
+
+_USER_LOCKS = KeyedLocks()
+
+
+async def _check_private_message(message: Message, user: User,
+                                 context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     texts = services.rules.texts
     recent = recent_of(context.application)

@@ -4,6 +4,8 @@ script. The core takes it as `CheckRequest.follow_up`; the handlers set it from 
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +14,7 @@ import pytest
 from bot.core import CheckRequest, Detector
 from bot.core.detector import FOLLOW_UP_RULE
 from bot.core.model import ForwardOrigin, RequestError
+from bot.keyedlocks import KeyedLocks
 from tests.conftest import ALICE, CAROL, DAVE, Harness
 from tests.fakes import BOT_ID
 from tests.fakes.updates import (
@@ -215,3 +218,44 @@ async def test_a_forward_long_after_the_flagged_one_is_no_follow_up(harness: Har
     opener, push = (c.params["text"] for c in harness.api.calls("sendMessage"))
     assert opener.startswith(texts.raw("en", "verdict.scam"))
     assert push.startswith(texts.raw("en", "verdict.clean"))
+
+
+async def test_a_burst_from_one_sender_is_handled_in_order(harness: Harness):
+    """Updates are handled concurrently; one sender's messages in a chat still go one after
+    another, so a push posted right after the opener sees the opener's incident."""
+    await _warn_only(harness)
+    await asyncio.gather(harness.feed(post(CAROL, SCAM), settle=False),
+                         harness.feed(post(CAROL, PUSH), settle=False))
+    await harness.flush()
+    incidents = await harness.services.storage.list_incidents(GROUP_ID)
+    assert [i.verdict for i in incidents] == ["suspicious", "scam"]
+
+
+async def test_forwards_sent_at_once_are_checked_in_order(harness: Harness):
+    """A user forwarding several messages at once: the push is checked after the opener
+    (one user's private checks go one after another)."""
+    texts = harness.services.rules.texts
+    await asyncio.gather(harness.feed(forward(SCAMMER, SCAM)),
+                         harness.feed(forward(SCAMMER, PUSH)))
+    opener, push = (c.params["text"] for c in harness.api.calls("sendMessage"))
+    assert opener.startswith(texts.raw("en", "verdict.scam"))
+    assert push.startswith(texts.raw("en", "verdict.suspicious"))
+
+
+async def test_keyed_locks_serialise_one_key_and_are_dropped_when_unused() -> None:
+    """Jobs of one key run one after another in the order they came; another key is not held
+    up; no lock outlives its last user."""
+    locks = KeyedLocks()
+    order: list[str] = []
+
+    async def job(key: int, name: str, delay: float) -> None:
+        async with locks(key):
+            order.append(f"{name}+")
+            await asyncio.sleep(delay)
+            order.append(f"{name}-")
+
+    await asyncio.gather(job(1, "a", 0.02), job(1, "b", 0.0), job(2, "c", 0.0))
+    assert order.index("a-") < order.index("b+")
+    assert order.index("c-") < order.index("a-")
+    gc.collect()
+    assert len(locks) == 0
