@@ -267,6 +267,28 @@ def test_rules_test_summary_prints_rates_never_lines(capsys: pytest.CaptureFixtu
     assert by_lang["en safety_warning"][2:] == ["1", "0.0%"]
 
 
+def test_rules_test_reads_conversations_with_follow_ups(capsys: pytest.CaptureFixture[str],
+                                                         tmp_path: Path) -> None:
+    """Lines with a `conv` are one sender's messages in order: a turn after a flagged one is
+    checked as a follow-up (a push that asks for nothing is then flagged), and the summary
+    gives those turns' rates; the same push in a conversation not flagged before stays clean."""
+    push = "Bro I showed you my withdrawal screenshots already, just start small with 500"
+    corpus = tmp_path / "conversations.jsonl"
+    lines = [
+        {"text": SCAM, "label": "scam", "lang": "en", "conv": "a", "turn": 1},
+        {"text": push, "label": "scam", "lang": "en", "conv": "a", "turn": 2},
+        {"text": HAM, "label": "ham", "lang": "en", "conv": "b", "turn": 1},
+        {"text": push, "label": "scam", "lang": "en", "conv": "b", "turn": 2},
+    ]
+    corpus.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    code, out, _ = run(capsys, "rules", "test", "--corpus", str(corpus), "--summary")
+    assert code == 0
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    assert rows["all"][:2] == ["3", "66.7%"]
+    assert rows["follow-ups"][:2] == ["1", "100.0%"]
+    assert "Bro" not in out
+
+
 def test_rules_test_summary_prints_rates_per_file(capsys: pytest.CaptureFixture[str],
                                                  tmp_path: Path) -> None:
     """`--summary` also gives each corpus file its rates (a real corpus's unseen half is

@@ -259,6 +259,8 @@ def summary_table(report: Any) -> str:
     out += [row(f"file {k}", v) for k, v in sorted(report.by_file.items())]
     out += [row(f"category {k}", v) for k, v in sorted(report.by_category.items()) if v.scam]
     out += [row(f"kind {k}", v) for k, v in sorted(report.by_kind.items())]
+    if report.follow_ups.scam or report.follow_ups.ham:
+        out.append(row("follow-ups", report.follow_ups))
     out += [row(k, v) for k, v in sorted(report.by_lang_category.items())]
     return "\n".join(out)
 

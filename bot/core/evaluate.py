@@ -141,6 +141,8 @@ class CorpusReport:
     misses: list[LabelledLine] = field(default_factory=list)
     spam: int = 0
     spam_flagged: int = 0
+    # lines of a conversation (`conv`) checked as follow-ups: a turn after a flagged one
+    follow_ups: Tally = field(default_factory=Tally)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,18 +155,33 @@ class CorpusReport:
                                  for k, v in sorted(self.by_lang_category.items())},
             "false_positive_rules": dict(self.fp_rules.most_common()),
             "spam": {"lines": self.spam, "flagged": self.spam_flagged},
+            "follow_ups": self.follow_ups.to_dict(),
         }
 
 
 def evaluate(
     detector: Detector, lines: Iterable[LabelledLine], sensitivity: str = "normal"
 ) -> CorpusReport:
-    """Flagged = a verdict other than clean. Scam lines count per language and category."""
+    """Flagged = a verdict other than clean. Scam lines count per language and category.
+
+    Lines that carry a `conv` (a conversation id: one sender's messages, in file order) are
+    read as the bot reads them in a group: a turn after one of the same conversation that was
+    flagged is checked as a follow-up (`CheckRequest.follow_up`), and counted in
+    `follow_ups` as well."""
     report = CorpusReport()
     context = ChatContext(sensitivity=sensitivity)
+    flagged_convs: set[tuple[str, str]] = set()
     for line in lines:
-        verdict = detector.check(CheckRequest(line.text, lang=line.lang), context)
+        conv = line.raw.get("conv")
+        key = (line.source.rsplit(":", 1)[0], str(conv)) if conv is not None else None
+        follow_up = key is not None and key in flagged_convs
+        verdict = detector.check(
+            CheckRequest(line.text, lang=line.lang, follow_up=follow_up), context)
         flagged = verdict.verdict != "clean"
+        if key is not None and flagged:
+            flagged_convs.add(key)
+        if follow_up and line.label != "spam":
+            report.follow_ups.add(line.label, flagged)
         if line.label == "spam":
             report.spam += 1
             report.spam_flagged += flagged
