@@ -1599,3 +1599,33 @@ def test_a_verdict_word_inside_a_threat_is_the_threat(lang: str, text: str,
     """'your card will be blocked' threatens the reader; 'Blocked and reported' is the
     writer's verdict on the sender."""
     assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.judged is judged
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("th", "ผม ด.ต.ธนพล จาก สภ.เมืองเชียงใหม่ ครับ มีคนแจ้งความว่าคุณโกงเงินซื้อขายของออนไลน์ "
+           "ถ้าไม่อยากให้ดำเนินคดีต้องโอนค่าไกล่เกลี่ย 15,000 บาท วันนี้เลย"),
+    ("id", "Saya Bripka Andi dari Polsek, ada yang melapor bahwa Anda menipu jual beli online. "
+           "Kalau tidak mau diproses hukum, transfer uang damai 5 juta hari ini"),
+    ("ms", "Saya Koperal Azman dari IPD, ada laporan polis dibuat terhadap anda kerana menipu "
+           "jual beli online. Kalau tak nak didakwa, bayar wang penyelesaian RM3,000 hari ini"),
+])
+def test_a_report_against_the_reader_is_the_fake_officers_accusation(lang: str,
+                                                                     text: str) -> None:
+    """'someone filed a report that you cheated': the report is made against the reader, so
+    it retells nothing (`not_reported`): the officer's demand to pay is judged as one."""
+    assert _verdict(text, lang) == "scam"
+    assert "official.pay-or-be-charged" in _rules(text, lang)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("th", "ถ้ามีคนโทรมาบอกว่ามีคนแจ้งความว่าคุณโกง แล้วให้โอนค่าไกล่เกลี่ย อย่าโอนนะ "
+           "เป็นมิจฉาชีพ ตำรวจไม่เรียกเงินทางโทรศัพท์"),
+    ("id", "Kalau ada yang bilang ada laporan polisi terhadap anda dan minta uang damai, itu "
+           "penipuan. Polisi tidak pernah minta transfer"),
+    ("ms", "Kalau ada orang kata laporan polis dibuat terhadap anda dan minta bayar wang "
+           "penyelesaian, itu scam. Polis tak minta bayaran melalui telefon"),
+    ("en", "If someone says a complaint was filed against you and asks for a settlement fee "
+           "by transfer, hang up. Police never ask for money by phone"),
+])
+def test_a_warning_about_reports_against_the_reader_stays_clean(lang: str, text: str) -> None:
+    assert _verdict(text, lang) == "clean"
