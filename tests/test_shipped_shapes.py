@@ -1629,3 +1629,21 @@ def test_a_report_against_the_reader_is_the_fake_officers_accusation(lang: str,
 ])
 def test_a_warning_about_reports_against_the_reader_stays_clean(lang: str, text: str) -> None:
     assert _verdict(text, lang) == "clean"
+
+
+@pytest.mark.parametrize(("lang", "text", "negated"), [
+    # a reassurance or a push built on a negation negates nothing the writer asks for
+    ("tl", "wag ka mag-alala, normal lang na magbayad ng fee para ma-withdraw", False),
+    ("ms", "jangan risau, bayar yuran pengeluaran dulu baru boleh keluarkan duit", False),
+    ("id", "jangan khawatir, bayar biaya penarikan dulu ya kak", False),
+    ("vi", "đừng lo, đóng phí rút tiền trước là rút được", False),
+    ("th", "ไม่ต้องกังวล จ่ายค่าธรรมเนียมถอนก่อนก็ถอนได้", False),
+    ("zh", "别担心，先交提现手续费就能提现", False),
+    # a real prohibition still negates
+    ("tl", "huwag magbayad ng fee para ma-withdraw, scam yan", True),
+    ("ms", "jangan bayar yuran pengeluaran, itu scam", True),
+])
+def test_dont_worry_and_dont_miss_negate_nothing_in_every_language(lang: str, text: str,
+                                                                    negated: bool) -> None:
+    """`not_negation` in every language, as in English and Swedish."""
+    assert DETECTOR.prepare(CheckRequest(text, lang=lang)).scope.negation is negated
