@@ -196,3 +196,13 @@ def samples_sql(chat_id: int | None, limit: int | None, mark: Mark) -> str:
         return sql + " ORDER BY id"
     newest = f"{sql} ORDER BY id DESC LIMIT {mark(max(0, min(int(limit), 5000)))}"
     return f"SELECT * FROM ({newest}) AS newest ORDER BY id"
+
+
+def sender_flagged_sql(chat_id: int, sender_id: int, since: Any, mark: Mark) -> str:
+    """SELECT of one row when a message of this sender in this chat was flagged at `since`
+    (the stored form) or later and no admin called it "Not a scam"."""
+    return ("SELECT 1 FROM incidents i"
+            f" WHERE i.chat_id = {mark(chat_id)} AND i.sender_id = {mark(sender_id)}"
+            f" AND i.created_at >= {mark(since)} AND i.verdict IN ('scam', 'suspicious')"
+            " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.incident_id = i.id"
+            " AND f.kind = 'false_positive') LIMIT 1")

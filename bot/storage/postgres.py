@@ -44,6 +44,7 @@ from bot.storage.common import (
     make_hit,
     reputation_score,
     samples_sql,
+    sender_flagged_sql,
     utcnow,
 )
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, statements
@@ -579,15 +580,14 @@ class PostgresStorage:
                                    since: datetime) -> bool:
         """Whether a message of this sender in this chat was flagged at `since` or later,
         and no admin has called it "Not a scam"."""
-        rows = await self._fetch(
-            "reading a sender's incidents",
-            "SELECT 1 FROM incidents i WHERE i.chat_id = $1 AND i.sender_id = $2"
-            " AND i.created_at >= $3 AND i.verdict IN ('scam', 'suspicious')"
-            " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.incident_id = i.id"
-            " AND f.kind = 'false_positive') LIMIT 1",
-            chat_id, sender_id, _aware(since),
-        )
-        return bool(rows)
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        sql = sender_flagged_sql(chat_id, sender_id, _aware(since), mark)
+        return bool(await self._fetch("reading a sender's incidents", sql, *params))
 
     async def get_incident(self, incident_id: int) -> Incident | None:
         rows = await self._fetch(

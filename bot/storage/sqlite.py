@@ -42,6 +42,7 @@ from bot.storage.common import (
     make_hit,
     reputation_score,
     samples_sql,
+    sender_flagged_sql,
     to_db_time,
     utcnow,
 )
@@ -539,15 +540,14 @@ class SqliteStorage:
                                    since: datetime) -> bool:
         """Whether a message of this sender in this chat was flagged at `since` or later,
         and no admin has called it "Not a scam"."""
-        rows = await self._fetch(
-            "reading a sender's incidents",
-            "SELECT 1 FROM incidents i WHERE i.chat_id = ? AND i.sender_id = ?"
-            " AND i.created_at >= ? AND i.verdict IN ('scam', 'suspicious')"
-            " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.incident_id = i.id"
-            " AND f.kind = 'false_positive') LIMIT 1",
-            (chat_id, sender_id, to_db_time(since)),
-        )
-        return bool(rows)
+        params: list[Any] = []
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        sql = sender_flagged_sql(chat_id, sender_id, to_db_time(since), mark)
+        return bool(await self._fetch("reading a sender's incidents", sql, params))
 
     async def get_incident(self, incident_id: int) -> Incident | None:
         rows = await self._fetch(
