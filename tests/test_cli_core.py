@@ -54,6 +54,20 @@ def test_check_json_follows_the_scan_contract(capsys: pytest.CaptureFixture[str]
         set(h) == {"rule", "category", "severity", "reason"} for h in obj["hits"])
 
 
+def test_check_reads_a_follow_up_on_request(capsys: pytest.CaptureFixture[str]) -> None:
+    """`check --follow-up` reads the message as the next one of a flagged sender: a push that
+    asks for nothing is suspicious and says why; without the flag it is clean."""
+    push = "Bro I showed you my withdrawal screenshots already, just start small with 500"
+    _, alone, _ = run(capsys, "check", push)
+    assert alone.startswith("CLEAN")
+    code, out, _ = run(capsys, "check", "--follow-up", push)
+    assert code == 0 and out.startswith("SUSPICIOUS")
+    assert "same sender" in out
+    _, raw, _ = run(capsys, "check", "--json", "--follow-up", push)
+    obj = json.loads(raw)
+    assert obj["follow_up"] is True and "context.follow-up" in {h["rule"] for h in obj["hits"]}
+
+
 def test_scan_contract(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                        ) -> None:
     """One output line per input line, in order, input keys kept; bad lines become errors,

@@ -28,6 +28,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the scan-output JSON object")
     p.add_argument("--rules", type=Path, default=None, help="rules directory")
     p.add_argument("--lang", default=None, help="language of the message, if known")
+    p.add_argument("--follow-up", action="store_true",
+                   help="read it as a follow-up: the same sender was flagged a moment ago")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("scan", help="JSONL in, JSONL out (one verdict per line)")
@@ -101,7 +103,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if text == "-":
         text = sys.stdin.read()
     detector = _detector(args.rules)
-    request = CheckRequest(text, lang=args.lang)
+    request = CheckRequest(text, lang=args.lang, follow_up=args.follow_up)
     verdict = detector.check(request)
     if args.json:
         print(dump_json({**request.to_dict(), **verdict.to_dict()}))
