@@ -439,12 +439,15 @@ async def check_message(
         sender_is_admin = user is not None and user.id in admin_ids
     context = await services.contexts.context_for(settings)
     request = to_check_request(message, admins=admins, lang=settings.language)
-    sender_id = message.sender_chat.id if message.sender_chat else user.id if user else None
-    if not sender_is_admin and await follows_flagged(services, chat_id, sender_id):
-        request = replace(request, follow_up=True)
     started = time.perf_counter()
     verdict = services.rules.detector.check(request, context)
     services.metrics.observe_check("group", time.perf_counter() - started, verdict)
+    # the sender's history is looked up only for a message it would change
+    sender_id = message.sender_chat.id if message.sender_chat else user.id if user else None
+    if (verdict.open_to_follow_up and not sender_is_admin
+            and await follows_flagged(services, chat_id, sender_id)):
+        request = replace(request, follow_up=True)
+        verdict = services.rules.detector.check(request, context)
     request, verdict = await expand_and_recheck(services, request, verdict, context)
     return Checked(request, verdict, settings, context, admins, sender_is_admin)
 

@@ -297,11 +297,14 @@ async def _check_private_message(message: Message, user: User,
     if not request.text.strip() and not request.urls and request.forward_from is None:
         await _answer(message, texts.text(reader.lang, "private.nothing_to_check"))
         return
-    if await follows_flagged_forward(services, user.id, request.forward_from):
-        request = replace(request, follow_up=True)
     started = time.perf_counter()
     verdict = services.rules.detector.check(request)
     services.metrics.observe_check("private", time.perf_counter() - started, verdict)
+    # the last check is looked up only for a message it would change
+    if verdict.open_to_follow_up and await follows_flagged_forward(
+            services, user.id, request.forward_from):
+        request = replace(request, follow_up=True)
+        verdict = services.rules.detector.check(request)
     if services.expander is not None and not verdict.is_scam:
         links = services.rules.detector.rules.links
         expanded = await expand_shortened(request, services.expander, links)

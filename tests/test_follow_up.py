@@ -55,6 +55,16 @@ def test_a_push_that_asks_for_nothing_is_flagged_only_as_a_follow_up() -> None:
     assert hit.category == "investment" and "same sender" in hit.reason
 
 
+def test_a_clean_verdict_says_whether_a_follow_up_would_flag_it() -> None:
+    """`open_to_follow_up`: the push would be flagged as a follow-up, the nudge would not; a
+    verdict that already is a follow-up's, or already flagged, is not open to one."""
+    detector = Detector(_shipped())
+    assert detector.check(CheckRequest(PUSH)).open_to_follow_up
+    assert not detector.check(CheckRequest(NUDGE)).open_to_follow_up
+    assert not detector.check(CheckRequest(PUSH, follow_up=True)).open_to_follow_up
+    assert not detector.check(CheckRequest(SCAM)).open_to_follow_up
+
+
 @pytest.mark.parametrize("text", [NUDGE, WARNING, "ok", "thanks!"])
 def test_a_friends_nudge_a_warning_or_a_short_reply_stays_clean_as_a_follow_up(
         text: str) -> None:
@@ -135,6 +145,26 @@ async def test_a_flagged_senders_next_push_is_warned_about_in_the_group(harness:
     assert {a.action: a.ok for a in newest.actions} == {"warn": True}
     warned = " ".join(c.params["text"] for c in harness.api.calls("sendMessage"))
     assert "same sender" in warned
+
+
+async def test_the_senders_history_is_read_only_when_it_could_matter(harness: Harness):
+    """The storage is asked about a sender only for a clean message a follow-up reading would
+    flag (the push), never for chat a follow-up leaves clean or for a scam."""
+    storage = harness.services.storage
+    asked: list[int] = []
+    real = storage.sender_flagged_since
+
+    async def counting(chat_id: int, sender_id: int, since: datetime) -> bool:
+        asked.append(sender_id)
+        return await real(chat_id, sender_id, since)
+
+    storage.sender_flagged_since = counting  # type: ignore[method-assign]
+    await _warn_only(harness)
+    await harness.feed(post(CAROL, NUDGE))
+    await harness.feed(post(CAROL, SCAM))
+    assert asked == []
+    await harness.feed(post(CAROL, PUSH))
+    assert asked == [CAROL["id"]]
 
 
 async def test_not_a_scam_and_the_window_end_the_follow_up(harness: Harness):

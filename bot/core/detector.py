@@ -596,17 +596,15 @@ class Detector:
             outside = self.model.logit(skeleton(message.scope.outside))
         return self.combiner.score(hits, message.model_score.logit, outside, message.scope)
 
-    def _follow_up(self, message: Message, hits: tuple[Hit, ...]) -> float | None:
+    def _follow_up(self, message: Message, learned: float | None) -> float | None:
         """The score that makes a clean follow-up suspicious, or None: the learned reading
-        when it reaches FOLLOW_UP_BAR in a text it can judge (the rules alone read a push that
-        asks for nothing as nothing: without a learned layer a follow-up is judged as any
-        message)."""
-        if self.combiner is None or self.model is None or message.model_score is None:
+        `check` made (None when it made none: no learned layer, or too little text) when it
+        reaches FOLLOW_UP_BAR. The rules alone read a push that asks for nothing as nothing:
+        without a learned layer a follow-up is judged as any message."""
+        if (learned is None or learned < FOLLOW_UP_BAR or self.model is None
+                or message.model_score is None or self._own_site_read_as_fake(message)):
             return None
-        if not _enough_text(message.text.skeleton) or self._own_site_read_as_fake(message):
-            return None
-        learned = self.score(message, hits)
-        return learned if learned >= FOLLOW_UP_BAR else None
+        return learned
 
     def _follow_up_hit(self, message: Message, hits: tuple[Hit, ...]) -> Hit:
         """The hit that says why a follow-up is flagged, in the category the message reads
@@ -631,6 +629,7 @@ class Detector:
         score = combine(hits)
         verdict = label(score, context.sensitivity)
         taken_back: str | None = None
+        learned: float | None = None
         # A scam verdict that a standing hit carries can be neither raised nor taken back:
         # the learned reading (the text outside quotations scored again) would change nothing.
         settled = verdict == "scam" and any(self._stands(h, message) for h in hits)
@@ -653,15 +652,17 @@ class Detector:
                 taken_back = self._takes_back(message, hits, learned, other)
                 if taken_back is not None:
                     verdict, score = "clean", learned
-        if (request.follow_up and verdict == "clean" and taken_back is None
-                and not message.scope.framed):
-            raised = self._follow_up(message, hits)
-            if raised is not None:
-                verdict, score = "suspicious", max(score, raised)
-                hits = (*hits, self._follow_up_hit(message, hits))
+        # (a clean verdict the learned layer read: `learned` is that reading)
+        raised = (self._follow_up(message, learned)
+                  if verdict == "clean" and taken_back is None and not message.scope.framed
+                  else None)
+        if raised is not None and request.follow_up:
+            verdict, score = "suspicious", max(score, raised)
+            hits = (*hits, self._follow_up_hit(message, hits))
         if verdict != "clean" and self.model_check is not None:
             hits = tuple(sorted((*hits, *self.model_check(message, context)),
                                 key=lambda h: (-h.severity, h.rule)))
         length = len(request.text)
         cut = (MAX_TEXT, length) if length > MAX_TEXT else None
-        return Verdict(verdict, score, hits, cut, taken_back)
+        return Verdict(verdict, score, hits, cut, taken_back,
+                       open_to_follow_up=raised is not None and not request.follow_up)

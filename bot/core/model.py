@@ -298,6 +298,9 @@ class Verdict:
     # a quotation), "judged" (the writer's own verdict: "haha", "fake") or "unframed" (read
     # as more likely not a scam); the hits stay listed
     taken_back: str | None = None
+    # clean, but suspicious were it a follow-up (CheckRequest.follow_up): the caller looks up
+    # the sender's history only then, and checks again with follow_up set if it holds
+    open_to_follow_up: bool = False
 
     @property
     def is_scam(self) -> bool:

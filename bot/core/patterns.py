@@ -421,9 +421,9 @@ class PatternRules:
     )
     _ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _guards: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
-    # the guards and every concept a rule is excluded by (`not`): none counts inside a link's
-    # address ("... See more at: news.example/awas-modus-penipuan-sms" is a pasted source,
-    # not the writer's warning)
+    # the guards and every concept a rule is excluded by (`not`): none counts in a link's path
+    # ("... See more at: news.example/awas-modus-penipuan-sms" is a pasted source, not the
+    # writer's warning), and the guards in no part of a link (see `_kept`)
     _unless: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     # the ids of _ANSWERED_FRAMES, which a doubt answered holds without framing anything
     _answered_frames: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
@@ -473,7 +473,7 @@ class PatternRules:
         url_spans = ([m.span() for m in _URL_SPAN.finditer(text)]
                       if "://" in text or "www." in text else [])
         if self._languages or url_spans:
-            raw = self._kept(raw, allowed, url_spans, text)
+            raw = self._kept(raw, allowed, url_spans, _paths(text, url_spans))
         breaker = self._ids.get(CLAUSE_BREAK)
         if breaker is not None:
             clause_ends.extend(start for c, start, _, _ in raw if c == breaker)
@@ -659,7 +659,7 @@ class PatternRules:
 
     def _kept(
         self, raw: list[tuple[int, int, int, frozenset[str]]], allowed: frozenset[str] | None,
-        url_spans: list[tuple[int, int]], text: str = "",
+        url_spans: list[tuple[int, int]], path_spans: list[tuple[int, int]],
     ) -> list[tuple[int, int, int, frozenset[str]]]:
         """The occurrences that count, in one pass: markers are dropped, and phrases of
         languages the message is clearly not written in (English phrases stay for every
@@ -678,8 +678,9 @@ class PatternRules:
                     allowed is None or langs & allowed
                     or ("en" in langs and concept not in guards))):
                 continue
-            if url_spans and concept in unless and within(start, url_spans) and (
-                    concept in guards or within(start, _paths(text, url_spans))):
+            if url_spans and concept in unless and (
+                    within(start, path_spans)
+                    or (concept in guards and within(start, url_spans))):
                 continue
             kept.append(item)
         return kept
